@@ -1,0 +1,112 @@
+/**
+ * api/contract — the one contract between clients (renderer, CLI) and the services: every method
+ * with the schema of its input and output, and the events the back end pushes. Transports carry
+ * `{ method, input }` and answer with an `Envelope`; they never interpret either.
+ */
+import { z } from 'zod';
+import {
+  AppInfo,
+  Dataset,
+  Id,
+  ImportOptions,
+  ImportReport,
+  ImportSource,
+  Job,
+  JobRequest,
+  Metric,
+  Model,
+  Project,
+  ProjectName,
+  Run,
+  SequenceRow,
+} from './schemas';
+
+const none = z.object({}).strict();
+const byId = z.object({ id: Id }).strict();
+const ok = z.object({ ok: z.literal(true) });
+
+export const methods = {
+  'app.info': { input: none, output: AppInfo },
+
+  'projects.list': { input: none, output: z.array(Project) },
+  'projects.create': { input: z.object({ name: ProjectName }).strict(), output: Project },
+  'projects.rename': { input: z.object({ id: Id, name: ProjectName }).strict(), output: Project },
+  'projects.delete': { input: byId, output: ok },
+
+  'datasets.list': { input: z.object({ projectId: Id }).strict(), output: z.array(Dataset) },
+  /** Parses and validates a file; writes nothing. */
+  'datasets.preview': {
+    input: z.object({ source: ImportSource, options: ImportOptions.default({}) }).strict(),
+    output: ImportReport,
+  },
+  /** Imports the records without errors. Refused when the file has errors and `accept` is false. */
+  'datasets.import': {
+    input: z
+      .object({
+        projectId: Id,
+        name: z.string().trim().min(1).max(200).optional(),
+        source: ImportSource,
+        options: ImportOptions.default({}),
+        accept: z.boolean().default(false),
+      })
+      .strict(),
+    output: z.object({ dataset: Dataset, report: ImportReport }),
+  },
+  'datasets.sequences': {
+    input: z
+      .object({
+        datasetId: Id,
+        offset: z.number().int().min(0).default(0),
+        limit: z.number().int().min(1).max(5000).default(200),
+      })
+      .strict(),
+    output: z.object({ total: z.number().int(), rows: z.array(SequenceRow) }),
+  },
+  'datasets.delete': { input: byId, output: ok },
+
+  'models.list': { input: none, output: z.array(Model) },
+
+  'jobs.list': { input: z.object({ projectId: Id.optional() }).strict(), output: z.array(Job) },
+  'jobs.start': { input: JobRequest, output: Job },
+  'jobs.cancel': { input: byId, output: Job },
+  'jobs.resume': { input: byId, output: Job },
+
+  'runs.list': { input: z.object({ projectId: Id }).strict(), output: z.array(Run) },
+  'runs.metrics': { input: z.object({ runId: Id }).strict(), output: z.array(Metric) },
+} as const;
+
+export type Methods = typeof methods;
+export type MethodName = keyof Methods;
+export type Input<M extends MethodName> = z.input<Methods[M]['input']>;
+export type ParsedInput<M extends MethodName> = z.output<Methods[M]['input']>;
+export type Output<M extends MethodName> = z.output<Methods[M]['output']>;
+
+export function isMethodName(name: unknown): name is MethodName {
+  return typeof name === 'string' && Object.hasOwn(methods, name);
+}
+
+// ---------- events pushed to every client ----------
+export const ApiEvent = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('job'), job: Job }),
+  z.object({ type: z.literal('projects') }),
+  z.object({ type: z.literal('datasets'), projectId: Id }),
+  z.object({ type: z.literal('runs'), projectId: Id }),
+]);
+export type ApiEvent = z.infer<typeof ApiEvent>;
+
+// ---------- what a transport carries ----------
+export const Request = z.object({ method: z.string(), input: z.unknown() });
+export type Request = z.infer<typeof Request>;
+
+export const ErrorCode = z.enum(['invalid-input', 'not-found', 'conflict', 'refused', 'internal']);
+export type ErrorCode = z.infer<typeof ErrorCode>;
+
+export const ApiErrorBody = z.object({
+  code: ErrorCode,
+  message: z.string(),
+  /** Field paths or problem lists a view can show next to the message. */
+  details: z.unknown().optional(),
+});
+export type ApiErrorBody = z.infer<typeof ApiErrorBody>;
+
+export type Envelope<T = unknown> = { ok: true; value: T } | { ok: false; error: ApiErrorBody };

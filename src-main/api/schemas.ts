@@ -1,0 +1,192 @@
+/**
+ * api/schemas — the data shapes that cross the boundary between the renderer (or CLI) and the
+ * services. Pure zod schemas and their inferred types; no logic, no Node imports, so the renderer
+ * can import this file too.
+ */
+import { z } from 'zod';
+
+export const Id = z.number().int().positive();
+
+// ---------- projects ----------
+export const ProjectName = z
+  .string()
+  .trim()
+  .min(1, 'A project needs a name.')
+  .max(120, 'Project names are limited to 120 characters.');
+
+export const Project = z.object({
+  id: Id,
+  name: z.string(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  datasetCount: z.number().int(),
+  runCount: z.number().int(),
+});
+export type Project = z.infer<typeof Project>;
+
+// ---------- datasets ----------
+export const SequenceFormat = z.enum(['fasta', 'csv', 'tsv']);
+export type SequenceFormat = z.infer<typeof SequenceFormat>;
+
+/** Where the file comes from: its text (browser / Electron file picker) or a local path (CLI). */
+export const ImportSource = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('text'), fileName: z.string().min(1), text: z.string() }),
+  z.object({ kind: z.literal('path'), path: z.string().min(1) }),
+]);
+export type ImportSource = z.infer<typeof ImportSource>;
+
+export const ImportOptions = z.object({
+  /** Detected from the file name when absent. */
+  format: SequenceFormat.optional(),
+  /** CSV/TSV only: the column holding sequences (default: a column named like "sequence"). */
+  sequenceColumn: z.string().optional(),
+  /** CSV/TSV only: the column holding identifiers (default: "id"/"name", else the row number). */
+  idColumn: z.string().optional(),
+});
+export type ImportOptions = z.infer<typeof ImportOptions>;
+
+export const ImportProblem = z.object({
+  /** 1-based record number in the file (FASTA record or table row). */
+  record: z.number().int(),
+  /** 1-based line in the file where the record (or the offending character) is. */
+  line: z.number().int(),
+  id: z.string(),
+  kind: z.enum(['invalid-character', 'empty-sequence', 'missing-sequence', 'bad-row']),
+  /** 1-based residue position for invalid characters. */
+  position: z.number().int().optional(),
+  message: z.string(),
+});
+export type ImportProblem = z.infer<typeof ImportProblem>;
+
+export const ImportNotice = z.object({
+  kind: z.enum(['renamed-duplicate-id', 'duplicate-sequence', 'too-long', 'stop-stripped', 'lower-case']),
+  message: z.string(),
+  record: z.number().int().optional(),
+});
+export type ImportNotice = z.infer<typeof ImportNotice>;
+
+export const LengthStats = z.object({
+  min: z.number(),
+  max: z.number(),
+  mean: z.number(),
+  median: z.number(),
+});
+
+export const LabelColumn = z.object({
+  name: z.string(),
+  type: z.enum(['number', 'category']),
+  missing: z.number().int(),
+});
+export type LabelColumn = z.infer<typeof LabelColumn>;
+
+export const ImportReport = z.object({
+  fileName: z.string(),
+  format: SequenceFormat,
+  /** Records found in the file. */
+  records: z.number().int(),
+  /** Records that will be imported (records minus those with errors). */
+  importable: z.number().int(),
+  errors: z.array(ImportProblem),
+  /** True when errors were cut off at the reporting limit; `errorCount` is the full count. */
+  errorCount: z.number().int(),
+  notices: z.array(ImportNotice),
+  duplicateIds: z.number().int(),
+  duplicateSequences: z.number().int(),
+  tooLong: z.number().int(),
+  lengths: LengthStats.nullable(),
+  labelColumns: z.array(LabelColumn),
+  sequenceColumn: z.string().nullable(),
+  idColumn: z.string().nullable(),
+});
+export type ImportReport = z.infer<typeof ImportReport>;
+
+export const Dataset = z.object({
+  id: Id,
+  projectId: Id,
+  name: z.string(),
+  sourceFile: z.string(),
+  format: SequenceFormat,
+  sequenceCount: z.number().int(),
+  labelColumns: z.array(LabelColumn),
+  createdAt: z.string(),
+});
+export type Dataset = z.infer<typeof Dataset>;
+
+export const SequenceRow = z.object({
+  index: z.number().int(),
+  seqId: z.string(),
+  sequence: z.string(),
+  length: z.number().int(),
+  labels: z.record(z.string(), z.union([z.number(), z.string(), z.null()])),
+});
+export type SequenceRow = z.infer<typeof SequenceRow>;
+
+// ---------- jobs ----------
+export const JobState = z.enum(['queued', 'running', 'done', 'failed', 'cancelled', 'interrupted']);
+export type JobState = z.infer<typeof JobState>;
+
+export const Job = z.object({
+  id: Id,
+  projectId: Id.nullable(),
+  kind: z.string(),
+  title: z.string(),
+  state: JobState,
+  fraction: z.number(),
+  message: z.string(),
+  /** Seconds left, estimated from the pace since the job (re)started; null when unknown. */
+  etaSeconds: z.number().nullable(),
+  error: z.string().nullable(),
+  runId: Id.nullable(),
+  createdAt: z.string(),
+  startedAt: z.string().nullable(),
+  finishedAt: z.string().nullable(),
+});
+export type Job = z.infer<typeof Job>;
+
+/** The job kinds a client may start, each with its own parameters. */
+export const JobRequest = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('system.benchmark'),
+    projectId: Id,
+    /** How long to measure, in seconds. */
+    seconds: z.number().min(1).max(3600).default(20),
+    /** Matrix size of the multiply workload. */
+    size: z.number().int().min(16).max(2048).default(192),
+  }),
+]);
+export type JobRequest = z.input<typeof JobRequest>;
+
+// ---------- runs ----------
+export const Run = z.object({
+  id: Id,
+  projectId: Id,
+  kind: z.string(),
+  title: z.string(),
+  state: JobState,
+  params: z.record(z.string(), z.unknown()),
+  summary: z.record(z.string(), z.unknown()),
+  createdAt: z.string(),
+});
+export type Run = z.infer<typeof Run>;
+
+export const Metric = z.object({ step: z.number(), name: z.string(), value: z.number() });
+export type Metric = z.infer<typeof Metric>;
+
+export const Model = z.object({
+  id: Id,
+  name: z.string(),
+  family: z.string(),
+  layers: z.number().int(),
+  hiddenSize: z.number().int(),
+  path: z.string(),
+  createdAt: z.string(),
+});
+export type Model = z.infer<typeof Model>;
+
+export const AppInfo = z.object({
+  name: z.string(),
+  version: z.string(),
+  home: z.string(),
+  transport: z.enum(['ipc', 'websocket', 'cli']),
+});
+export type AppInfo = z.infer<typeof AppInfo>;

@@ -1,0 +1,174 @@
+/**
+ * cli — the `esm-studio` command. Each command parses its options and calls the same services as
+ * the app (through `dispatch`), so the CLI and the UI cannot disagree.
+ */
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command, Option } from 'commander';
+import type { Envelope, Input, MethodName, Output } from '../api/contract';
+import type { Job, SequenceFormat } from '../api/schemas';
+import { nodeComputeLauncher } from '../jobs/node-launcher';
+import { createHost, type Host } from '../services';
+import { APP_VERSION } from '../services/version';
+import { defaultHome } from '../store';
+import { formatReport } from './report';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+/** A failure already explained to the user; exits with `code`. */
+class CliExit extends Error {
+  constructor(
+    message: string,
+    readonly code = 1,
+  ) {
+    super(message);
+  }
+}
+
+function openHost(withRunner = false): Host {
+  return createHost({
+    home: defaultHome(),
+    transport: 'cli',
+    launcher: withRunner ? nodeComputeLauncher(join(here, 'compute.js')) : undefined,
+  });
+}
+
+async function call<M extends MethodName>(host: Host, method: M, input: Input<M>): Promise<Output<M>> {
+  const envelope = (await host.dispatch(method, input)) as Envelope<Output<M>>;
+  if (!envelope.ok) throw new CliExit(envelope.error.message, 1);
+  return envelope.value;
+}
+
+async function withHost<T>(withRunner: boolean, body: (host: Host) => Promise<T>): Promise<T> {
+  const host = openHost(withRunner);
+  try {
+    return await body(host);
+  } finally {
+    host.close();
+  }
+}
+
+interface ImportFlags {
+  project: string;
+  fasta?: string;
+  csv?: string;
+  tsv?: string;
+  name?: string;
+  accept?: boolean;
+  sequenceColumn?: string;
+  idColumn?: string;
+}
+
+function importSource(flags: ImportFlags): { path: string; format: SequenceFormat } {
+  const given = (['fasta', 'csv', 'tsv'] as const).filter((format) => flags[format]);
+  if (given.length !== 1) throw new CliExit('Give exactly one of --fasta, --csv or --tsv.', 2);
+  const format = given[0]!;
+  return { path: resolve(flags[format]!), format };
+}
+
+async function importCommand(flags: ImportFlags): Promise<void> {
+  const { path, format } = importSource(flags);
+  await withHost(false, async (host) => {
+    const source = { kind: 'path' as const, path };
+    const options = { format, sequenceColumn: flags.sequenceColumn, idColumn: flags.idColumn };
+    const report = await call(host, 'datasets.preview', { source, options });
+    console.log(formatReport(report));
+    if (report.errorCount > 0 && !flags.accept) {
+      throw new CliExit(`\nNothing was imported: ${report.errorCount} record(s) have errors. Re-run with --accept to import the other ${report.importable}.`, 1);
+    }
+    const project = host.projects.ensure(flags.project);
+    const { dataset } = await call(host, 'datasets.import', { projectId: project.id, name: flags.name, source, options, accept: true });
+    console.log(`\nImported ${dataset.sequenceCount} sequences into dataset "${dataset.name}" of project "${project.name}".`);
+  });
+}
+
+async function listProjects(): Promise<void> {
+  await withHost(false, async (host) => {
+    const projects = await call(host, 'projects.list', {});
+    if (projects.length === 0) console.log('No projects yet. Create one with: esm-studio import --project NAME --fasta FILE');
+    for (const p of projects) console.log(`${p.name}\t${p.datasetCount} dataset(s)\t${p.runCount} run(s)`);
+  });
+}
+
+async function listDatasets(flags: { project: string }): Promise<void> {
+  await withHost(false, async (host) => {
+    const project = host.store.projects.findByName(flags.project);
+    if (!project) throw new CliExit(`No project named "${flags.project}".`);
+    for (const d of await call(host, 'datasets.list', { projectId: project.id })) {
+      console.log(`${d.name}\t${d.sequenceCount} sequences\t${d.format}\tfrom ${d.sourceFile}`);
+    }
+  });
+}
+
+/** Runs a job to its end in this process, printing progress; Ctrl-C cancels it. */
+function followJob(host: Host, job: Job): Promise<Job> {
+  return new Promise((resolveJob) => {
+    const unsubscribe = host.events.subscribe((event) => {
+      if (event.type !== 'job' || event.job.id !== job.id) return;
+      const { state, fraction, message } = event.job;
+      process.stderr.write(`\r${(fraction * 100).toFixed(0).padStart(3)}%  ${state}  ${message}`.padEnd(80));
+      if (state === 'done' || state === 'failed' || state === 'cancelled' || state === 'interrupted') {
+        process.stderr.write('\n');
+        unsubscribe();
+        resolveJob(event.job);
+      }
+    });
+    process.once('SIGINT', () => host.runner?.cancel(job.id));
+  });
+}
+
+async function benchmarkCommand(flags: { project: string; seconds: string }): Promise<void> {
+  await withHost(true, async (host) => {
+    const project = host.projects.ensure(flags.project);
+    const job = await call(host, 'jobs.start', { kind: 'system.benchmark', projectId: project.id, seconds: Number(flags.seconds) });
+    const finished = await followJob(host, job);
+    if (finished.state !== 'done') throw new CliExit(finished.error ?? `The benchmark ended ${finished.state}.`);
+    const run = host.store.runs.get(finished.runId!);
+    console.log(`Mean speed: ${String(run?.summary.meanGflops)} GFLOP/s`);
+  });
+}
+
+export function buildProgram(): Command {
+  const program = new Command('esm-studio')
+    .description('ESM Studio: protein language-model transfer learning, offline.\nData is kept in ESM_STUDIO_HOME, else the platform\'s application-data folder.')
+    .version(APP_VERSION)
+    .showHelpAfterError();
+
+  program
+    .command('import')
+    .description('Validate a FASTA or CSV/TSV file and import its sequences as a dataset')
+    .requiredOption('--project <name>', 'project to import into (created if missing)')
+    .option('--fasta <file>', 'a FASTA file')
+    .option('--csv <file>', 'a CSV file with a sequence column and label columns')
+    .option('--tsv <file>', 'a TSV file with a sequence column and label columns')
+    .option('--name <dataset>', 'dataset name (default: the file name without its extension)')
+    .option('--sequence-column <column>', 'CSV/TSV: the column with sequences')
+    .option('--id-column <column>', 'CSV/TSV: the column with identifiers')
+    .option('--accept', 'import even if some records have errors (those records are skipped)')
+    .action(importCommand);
+
+  program.command('projects').description('List projects').action(listProjects);
+  program
+    .command('datasets')
+    .description('List the datasets of a project')
+    .requiredOption('--project <name>', 'project name')
+    .action(listDatasets);
+  program
+    .command('benchmark')
+    .description('Measure this computer\'s compute speed (a job, stored as a run)')
+    .requiredOption('--project <name>', 'project to store the run in (created if missing)')
+    .addOption(new Option('--seconds <n>', 'how long to measure').default('10'))
+    .action(benchmarkCommand);
+  return program;
+}
+
+buildProgram()
+  .parseAsync(process.argv)
+  .catch((error: unknown) => {
+    if (error instanceof CliExit) {
+      console.error(error.message);
+      process.exit(error.code);
+    }
+    console.error(error instanceof Error ? error.stack : error);
+    process.exit(1);
+  });

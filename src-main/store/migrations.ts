@@ -1,0 +1,103 @@
+/**
+ * store/migrations — the numbered schema changes, applied in order inside one transaction each.
+ * Never edit a released migration: add the next number instead.
+ */
+export interface Migration {
+  version: number;
+  description: string;
+  sql: string;
+}
+
+export const migrations: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'projects, datasets, sequences, models, jobs, runs, metrics, artifacts',
+    sql: `
+      CREATE TABLE projects (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        folder TEXT NOT NULL UNIQUE,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+      CREATE TABLE datasets (
+        id INTEGER PRIMARY KEY,
+        project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        source_file TEXT NOT NULL,
+        format TEXT NOT NULL,
+        sequence_count INTEGER NOT NULL,
+        label_columns TEXT NOT NULL DEFAULT '[]',
+        report TEXT NOT NULL DEFAULT '{}',
+        created_at TEXT NOT NULL,
+        UNIQUE (project_id, name)
+      );
+      CREATE TABLE sequences (
+        dataset_id INTEGER NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,
+        idx INTEGER NOT NULL,
+        seq_id TEXT NOT NULL,
+        sequence TEXT NOT NULL,
+        length INTEGER NOT NULL,
+        labels TEXT NOT NULL DEFAULT '{}',
+        PRIMARY KEY (dataset_id, idx)
+      ) WITHOUT ROWID;
+      CREATE TABLE models (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        family TEXT NOT NULL,
+        layers INTEGER NOT NULL,
+        hidden_size INTEGER NOT NULL,
+        path TEXT NOT NULL,
+        manifest TEXT NOT NULL DEFAULT '{}',
+        created_at TEXT NOT NULL
+      );
+      CREATE TABLE runs (
+        id INTEGER PRIMARY KEY,
+        project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL,
+        title TEXT NOT NULL,
+        state TEXT NOT NULL,
+        params TEXT NOT NULL DEFAULT '{}',
+        summary TEXT NOT NULL DEFAULT '{}',
+        created_at TEXT NOT NULL
+      );
+      CREATE TABLE jobs (
+        id INTEGER PRIMARY KEY,
+        project_id INTEGER REFERENCES projects(id) ON DELETE CASCADE,
+        run_id INTEGER REFERENCES runs(id) ON DELETE SET NULL,
+        kind TEXT NOT NULL,
+        title TEXT NOT NULL,
+        params TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('queued','running','done','failed','cancelled','interrupted')),
+        fraction REAL NOT NULL DEFAULT 0,
+        message TEXT NOT NULL DEFAULT '',
+        eta_seconds REAL,
+        error TEXT,
+        checkpoint TEXT,
+        owner_pid INTEGER,
+        created_at TEXT NOT NULL,
+        started_at TEXT,
+        finished_at TEXT
+      );
+      CREATE INDEX jobs_state ON jobs(state);
+      CREATE TABLE metrics (
+        run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        step REAL NOT NULL,
+        name TEXT NOT NULL,
+        value REAL NOT NULL,
+        PRIMARY KEY (run_id, name, step)
+      ) WITHOUT ROWID;
+      CREATE TABLE artifacts (
+        id INTEGER PRIMARY KEY,
+        run_id INTEGER REFERENCES runs(id) ON DELETE CASCADE,
+        project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL,
+        path TEXT NOT NULL,
+        checksum TEXT NOT NULL,
+        bytes INTEGER NOT NULL,
+        meta TEXT NOT NULL DEFAULT '{}',
+        created_at TEXT NOT NULL
+      );
+    `,
+  },
+];

@@ -1,0 +1,124 @@
+/**
+ * lib/transport — picks how the renderer reaches the back end, once, at start-up: the preload's
+ * IPC bridge inside Electron, otherwise a WebSocket to the serve process (token from the URL).
+ * Views only see `api.call` / `api.onEvent` and cannot tell the two apart.
+ */
+import type { ApiEvent, Envelope, Input, MethodName, Output } from '../../../src-main/api/contract';
+import type { ApiErrorBody } from '../../../src-main/api/contract';
+
+/** What the preload exposes as `window.esmStudio` (see src-main/electron/preload.ts). */
+export interface IpcBridge {
+  call(method: string, input: unknown): Promise<Envelope>;
+  onEvent(listener: (event: unknown) => void): () => void;
+}
+
+declare global {
+  interface Window {
+    esmStudio?: IpcBridge;
+  }
+}
+
+/** A back-end error, carrying the service's message for the user. */
+export class BackendError extends Error {
+  constructor(readonly body: ApiErrorBody) {
+    super(body.message);
+    this.name = 'BackendError';
+  }
+}
+
+interface Channel {
+  readonly name: 'ipc' | 'websocket';
+  send(method: string, input: unknown): Promise<Envelope>;
+  onEvent(listener: (event: ApiEvent) => void): () => void;
+}
+
+function ipcChannel(bridge: IpcBridge): Channel {
+  return {
+    name: 'ipc',
+    send: (method, input) => bridge.call(method, input),
+    onEvent: (listener) => bridge.onEvent((event) => listener(event as ApiEvent)),
+  };
+}
+
+/** WebSocket channel with request ids and automatic reconnection (the server may restart). */
+function webSocketChannel(url: string): Channel {
+  const pending = new Map<number, (envelope: Envelope) => void>();
+  const listeners = new Set<(event: ApiEvent) => void>();
+  let socket: WebSocket | null = null;
+  let opened: Promise<WebSocket> | null = null;
+  let nextId = 1;
+
+  const connect = (): Promise<WebSocket> => {
+    if (opened) return opened;
+    opened = new Promise((resolve, reject) => {
+      const ws = new WebSocket(url);
+      ws.onopen = () => {
+        socket = ws;
+        resolve(ws);
+      };
+      ws.onerror = () => reject(new Error('Cannot reach the ESM Studio back end.'));
+      ws.onmessage = (message) => {
+        const data = JSON.parse(String(message.data)) as
+          | { id: number; envelope: Envelope }
+          | { event: ApiEvent };
+        if ('event' in data) listeners.forEach((listener) => listener(data.event));
+        else pending.get(data.id)?.(data.envelope);
+        if ('id' in data) pending.delete(data.id);
+      };
+      ws.onclose = () => {
+        socket = null;
+        opened = null;
+        for (const [id, settle] of pending) {
+          settle({ ok: false, error: { code: 'internal', message: 'The connection to the back end was lost.' } });
+          pending.delete(id);
+        }
+        // Reconnect so that events resume after a server restart; announce it as a 'projects' refresh.
+        setTimeout(() => {
+          connect()
+            .then(() => listeners.forEach((listener) => listener({ type: 'projects' })))
+            .catch(() => undefined);
+        }, 1000);
+      };
+    });
+    return opened;
+  };
+
+  return {
+    name: 'websocket',
+    async send(method, input) {
+      const ws = socket ?? (await connect());
+      const id = nextId++;
+      return new Promise<Envelope>((resolve) => {
+        pending.set(id, resolve);
+        ws.send(JSON.stringify({ id, method, input }));
+      });
+    },
+    onEvent(listener) {
+      listeners.add(listener);
+      void connect().catch(() => undefined);
+      return () => listeners.delete(listener);
+    },
+  };
+}
+
+function pickChannel(): Channel {
+  if (window.esmStudio) return ipcChannel(window.esmStudio);
+  const token = new URLSearchParams(location.search).get('token') ?? '';
+  const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
+  return webSocketChannel(`${scheme}://${location.host}/api?token=${encodeURIComponent(token)}`);
+}
+
+const channel = pickChannel();
+
+export const api = {
+  transport: channel.name,
+  /** Calls a back-end method; rejects with BackendError carrying the service's message. */
+  async call<M extends MethodName>(method: M, input: Input<M>): Promise<Output<M>> {
+    const envelope = await channel.send(method, input);
+    if (!envelope.ok) throw new BackendError(envelope.error);
+    return envelope.value as Output<M>;
+  },
+  onEvent(listener: (event: ApiEvent) => void): () => void {
+    return channel.onEvent(listener);
+  },
+};
