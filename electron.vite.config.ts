@@ -38,6 +38,7 @@ export default defineConfig({
     plugins: [svelte()],
     build: {
       outDir: 'out/renderer',
+      minify: true,
       rollupOptions: { input: resolve('src-renderer/index.html') },
     },
   },

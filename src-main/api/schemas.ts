@@ -46,7 +46,7 @@ export const ImportOptions = z.object({
 export type ImportOptions = z.infer<typeof ImportOptions>;
 
 export const ImportProblem = z.object({
-  /** 1-based record number in the file (FASTA record or table row). */
+  /** 1-based record number in the file (FASTA record or table data row); 0 when the problem is outside any record. */
   record: z.number().int(),
   /** 1-based line in the file where the record (or the offending character) is. */
   line: z.number().int(),
@@ -87,7 +87,7 @@ export const ImportReport = z.object({
   /** Records that will be imported (records minus those with errors). */
   importable: z.number().int(),
   errors: z.array(ImportProblem),
-  /** True when errors were cut off at the reporting limit; `errorCount` is the full count. */
+  /** How many records have errors; `errors` lists at most the first 200. */
   errorCount: z.number().int(),
   notices: z.array(ImportNotice),
   duplicateIds: z.number().int(),

@@ -1,0 +1,105 @@
+// lib/format — turning numbers, dates and durations into short, plain-language text.
+
+/** Parses an ISO date (or SQLite's "YYYY-MM-DD HH:MM:SS", taken as UTC); null when unreadable. */
+export function parseDate(value: string | null | undefined): Date | null {
+  if (!value) return null;
+  const text = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}(:\d{2})?$/.test(value) ? `${value.replace(' ', 'T')}Z` : value;
+  const date = new Date(text);
+  return Number.isNaN(date.getTime()) ? null : date;
+}
+
+const dateFormat = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short', year: 'numeric' });
+const dateTimeFormat = new Intl.DateTimeFormat(undefined, {
+  day: 'numeric',
+  month: 'short',
+  year: 'numeric',
+  hour: '2-digit',
+  minute: '2-digit',
+});
+
+/** "12 Mar 2025" */
+export function formatDate(value: string | null | undefined): string {
+  const date = parseDate(value);
+  return date ? dateFormat.format(date) : (value ?? '');
+}
+
+/** "12 Mar 2025, 14:03" */
+export function formatDateTime(value: string | null | undefined): string {
+  const date = parseDate(value);
+  return date ? dateTimeFormat.format(date) : (value ?? '');
+}
+
+/** "about 2 min left"; empty when unknown. */
+export function formatEta(seconds: number | null | undefined): string {
+  if (seconds === null || seconds === undefined || !Number.isFinite(seconds) || seconds < 0) return '';
+  if (seconds < 10) return 'a few seconds left';
+  if (seconds < 60) return `about ${Math.round(seconds / 5) * 5} s left`;
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 60) return `about ${minutes} min left`;
+  const hours = Math.floor(minutes / 60);
+  const rest = minutes % 60;
+  return rest === 0 ? `about ${hours} h left` : `about ${hours} h ${rest} min left`;
+}
+
+/** 0.423 → "42%" (clamped to 0–100). */
+export function formatPercent(fraction: number): string {
+  const value = Number.isFinite(fraction) ? Math.min(1, Math.max(0, fraction)) : 0;
+  return `${Math.floor(value * 100)}%`;
+}
+
+/** Numbers with at most `digits` decimals and thousands separators. */
+export function formatNumber(value: number, digits = 2): string {
+  if (!Number.isFinite(value)) return String(value);
+  const abs = Math.abs(value);
+  if (abs !== 0 && (abs >= 1e7 || abs < 10 ** -digits)) return value.toPrecision(3);
+  return value.toLocaleString(undefined, { maximumFractionDigits: digits });
+}
+
+/** Any value from a run's summary or a label cell, as short text. */
+export function formatValue(value: unknown): string {
+  if (value === null || value === undefined || value === '') return '—';
+  if (typeof value === 'number') return formatNumber(value);
+  if (typeof value === 'boolean') return value ? 'yes' : 'no';
+  if (typeof value === 'string') return value;
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return String(value);
+  }
+}
+
+/** "1 sequence", "3 sequences" */
+export function plural(count: number, one: string, many = `${one}s`): string {
+  return `${count.toLocaleString()} ${count === 1 ? one : many}`;
+}
+
+/** "proteins.fasta" → "proteins" */
+export function stripExtension(fileName: string): string {
+  const base = fileName.split(/[\\/]/).pop() ?? fileName;
+  const dot = base.lastIndexOf('.');
+  return dot > 0 ? base.slice(0, dot) : base;
+}
+
+/** Shortens text to `max` characters, ending with an ellipsis. */
+export function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, Math.max(1, max - 1))}…`;
+}
+
+/** "meanSeconds" / "gflops_per_s" → "Mean seconds" / "Gflops per s" */
+export function humanize(key: string): string {
+  const words = key
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .replace(/[_.-]+/g, ' ')
+    .trim()
+    .toLowerCase();
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+const KIND_NAMES: Record<string, string> = {
+  'system.benchmark': 'Benchmark',
+};
+
+/** A job or run kind as a word a biologist can read. */
+export function kindName(kind: string): string {
+  return KIND_NAMES[kind] ?? humanize(kind.split('.').pop() ?? kind);
+}

@@ -1,0 +1,40 @@
+// lib/jobs.svelte — every job the back end knows, kept live from job events (newest first).
+import { api } from './transport';
+import type { Job, JobState } from './types';
+
+export const ACTIVE_STATES: readonly JobState[] = ['queued', 'running'];
+export const RESUMABLE_STATES: readonly JobState[] = ['interrupted', 'failed'];
+
+const newestFirst = (a: Job, b: Job): number => b.id - a.id;
+
+class JobsStore {
+  list = $state<Job[]>([]);
+  loaded = $state(false);
+  active = $derived(this.list.filter((job) => ACTIVE_STATES.includes(job.state)).length);
+  #request = 0;
+
+  async load(): Promise<void> {
+    const request = ++this.#request;
+    const list = await api.call('jobs.list', {});
+    if (request !== this.#request) return;
+    this.list = [...list].sort(newestFirst);
+    this.loaded = true;
+  }
+
+  /** Replaces the job with the same id, or adds it. */
+  upsert(job: Job): void {
+    const index = this.list.findIndex((j) => j.id === job.id);
+    if (index >= 0) this.list[index] = job;
+    else this.list = [job, ...this.list].sort(newestFirst);
+  }
+
+  async cancel(id: number): Promise<void> {
+    this.upsert(await api.call('jobs.cancel', { id }));
+  }
+
+  async resume(id: number): Promise<void> {
+    this.upsert(await api.call('jobs.resume', { id }));
+  }
+}
+
+export const jobs = new JobsStore();
