@@ -11,19 +11,12 @@ import { nodeComputeLauncher } from '../jobs/node-launcher';
 import { createHost, type Host } from '../services';
 import { APP_VERSION } from '../services/version';
 import { defaultHome } from '../store';
+import { convertCommand, embedCommand } from './engine-commands';
+import { CliExit } from './exit';
 import { formatReport } from './report';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-/** A failure already explained to the user; exits with `code`. */
-class CliExit extends Error {
-  constructor(
-    message: string,
-    readonly code = 1,
-  ) {
-    super(message);
-  }
-}
 
 function openHost(withRunner = false): Host {
   return createHost({
@@ -159,6 +152,29 @@ export function buildProgram(): Command {
     .requiredOption('--project <name>', 'project to store the run in (created if missing)')
     .addOption(new Option('--seconds <n>', 'how long to measure').default('10'))
     .action(benchmarkCommand);
+  program
+    .command('convert')
+    .description('Convert a Hugging Face ESM-2 checkpoint (folder or .safetensors) into an ONNX model folder')
+    .argument('<hf-dir>', 'checkpoint folder (config.json + model.safetensors, or sharded)')
+    .requiredOption('--out <model-dir>', 'folder to create for the converted model')
+    .option('--fp16', 'store weights in float16 (half the size; LayerNorm, softmax and reductions stay float32)')
+    .action(convertCommand);
+  program
+    .command('embed')
+    .description('Embed the sequences of a FASTA file with a model and write NumPy files')
+    .requiredOption('--model <dir>', 'a converted model folder, or a Hugging Face checkpoint folder')
+    .requiredOption('--fasta <file>', 'sequences to embed')
+    .requiredOption('--out <dir>', 'folder for the .npy files (see README, "Embedding output files")')
+    .option('--layers <list>', 'layers, comma-separated: 0 = embeddings, -1 = last', '-1')
+    .option('--pool <list>', 'mean, bos, max, per-token (comma-separated)', 'mean')
+    .option('--logits', 'also write the language-model logits per sequence')
+    .option('--contacts', 'also write predicted contact maps per sequence')
+    .option('--attention <layers>', 'also write the attention maps of these layers (comma-separated)')
+    .option('--batch-tokens <n>', 'tokens per batch (padded length × sequences)', '8192')
+    .addOption(new Option('--device <device>', 'where to compute').choices(['cpu', 'cuda', 'dml', 'webgpu', 'coreml']).default('cpu'))
+    .addOption(new Option('--long <mode>', 'sequences over 1022 residues: overlapping windows, or truncation').choices(['window', 'truncate']).default('window'))
+    .option('--threads <n>', 'CPU threads (default: all cores)')
+    .action(embedCommand);
   return program;
 }
 

@@ -1,0 +1,176 @@
+/**
+ * cli/engine-commands — `convert` and `embed`: checkpoints to ONNX models, and FASTA files to
+ * NumPy arrays. They run the engine in the CLI's own process (a terminal has no UI to block).
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { ApiError } from '../api/errors';
+import { parseSequenceFile } from '../datasets';
+import { convertCheckpoint, MANIFEST_FILE } from '../esm/model';
+import { Embedder, resolveLayers, type LongMode } from '../engine/embed';
+import { EmbeddingFiles } from '../engine/output-files';
+import { DEVICES, type Device } from '../engine/session';
+import { APP_VERSION } from '../services/version';
+import { defaultHome } from '../store';
+import { homeLayout } from '../store/paths';
+import { CliExit } from './exit';
+import { formatReport } from './report';
+
+
+let lastTenth = -1;
+
+/** One updating line in a terminal; in a log (not a terminal), a line every 10 %. */
+function progressLine(fraction: number, message: string): void {
+  const line = `${(fraction * 100).toFixed(0).padStart(3)}%  ${message}`;
+  if (process.stderr.isTTY) {
+    process.stderr.write(`\r${line.padEnd(90).slice(0, 100)}`);
+    return;
+  }
+  const tenth = Math.floor(fraction * 10);
+  if (tenth === lastTenth) return;
+  lastTenth = tenth;
+  process.stderr.write(`${line}\n`);
+}
+
+function endProgress(): void {
+  if (process.stderr.isTTY) process.stderr.write('\n');
+  lastTenth = -1;
+}
+
+export async function convertCommand(source: string, flags: { out: string; fp16?: boolean }): Promise<void> {
+  const started = performance.now();
+  const manifest = await convertCheckpoint(source, flags.out, {
+    precision: flags.fp16 ? 'fp16' : 'fp32',
+    appVersion: APP_VERSION,
+    onProgress: progressLine,
+  });
+  endProgress();
+  const c = manifest.config;
+  console.log(`Converted ${manifest.name} (${c.numLayers} layers, hidden ${c.hiddenSize}, ${c.numHeads} heads, ${manifest.precision}) into ${resolve(flags.out)} in ${((performance.now() - started) / 1000).toFixed(1)} s.`);
+  if (manifest.source.tiedDecoder) console.log('The checkpoint has no lm_head.decoder.weight; the word embeddings were used (they are tied in ESM-2).');
+  if (manifest.source.ignoredKeys.length > 0) console.log(`Ignored tensors the model does not use: ${manifest.source.ignoredKeys.join(', ')}`);
+}
+
+/** A converted model folder as given, or a Hugging Face folder converted once into the app's cache. */
+async function modelFolder(model: string): Promise<string> {
+  const dir = resolve(model);
+  if (existsSync(join(dir, MANIFEST_FILE))) return dir;
+  if (!existsSync(join(dir, 'config.json')) && !dir.endsWith('.safetensors')) {
+    throw new CliExit(`${dir} is neither a converted model (manifest.json) nor a Hugging Face checkpoint folder (config.json).`);
+  }
+  const stamp = ['config.json', 'model.safetensors', 'model.safetensors.index.json']
+    .map((name) => join(dir, name))
+    .filter((file) => existsSync(file))
+    .map((file) => `${file}:${statSync(file).size}:${statSync(file).mtimeMs}`)
+    .join('|');
+  const key = createHash('sha256').update(`${dir}|${stamp}|${APP_VERSION}`).digest('hex').slice(0, 16);
+  const cached = join(homeLayout(defaultHome()).models, 'converted', key);
+  if (!existsSync(join(cached, MANIFEST_FILE))) {
+    console.error(`Converting ${dir} once (kept in ${cached}) …`);
+    await convertCheckpoint(dir, cached, { appVersion: APP_VERSION, onProgress: progressLine });
+    endProgress();
+  }
+  return cached;
+}
+
+function parseList<T extends string>(value: string | undefined, allowed: readonly T[], what: string): T[] {
+  const items = (value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  for (const item of items) {
+    if (!allowed.includes(item as T)) throw new CliExit(`Unknown ${what} "${item}"; choose from ${allowed.join(', ')}.`, 2);
+  }
+  return items as T[];
+}
+
+function parseIntegers(value: string | undefined, what: string): number[] {
+  const items = (value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  return items.map((item) => {
+    const n = Number(item);
+    if (!Number.isInteger(n)) throw new CliExit(`${what} must be whole numbers separated by commas; "${item}" is not.`, 2);
+    return n;
+  });
+}
+
+export interface EmbedFlags {
+  model: string;
+  fasta: string;
+  out: string;
+  layers: string;
+  pool: string;
+  logits?: boolean;
+  contacts?: boolean;
+  attention?: string;
+  batchTokens: string;
+  device: string;
+  long: string;
+  threads?: string;
+}
+
+function readFasta(file: string): { ids: string[]; sequences: string[] } {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    throw new CliExit(`Cannot read ${file}.`);
+  }
+  const parsed = parseSequenceFile(file, text, { format: 'fasta' });
+  if (parsed.report.errorCount > 0) {
+    console.error(formatReport(parsed.report));
+    throw new CliExit(`\n${file}: ${parsed.report.errorCount} record(s) have errors; fix them before embedding.`);
+  }
+  return { ids: parsed.records.map((r) => r.seqId), sequences: parsed.records.map((r) => r.sequence) };
+}
+
+export async function embedCommand(flags: EmbedFlags): Promise<void> {
+  const device = parseList(flags.device, DEVICES, 'device')[0] ?? 'cpu';
+  const long = parseList(flags.long, ['window', 'truncate'] as const, '--long mode')[0] ?? 'window';
+  const pool = parseList(flags.pool, ['mean', 'bos', 'max', 'per-token'] as const, 'pooling');
+  const batchTokens = Number(flags.batchTokens);
+  if (!Number.isInteger(batchTokens) || batchTokens < 1) throw new CliExit('--batch-tokens must be a positive whole number.', 2);
+  const { ids, sequences } = readFasta(resolve(flags.fasta));
+
+  const dir = await modelFolder(flags.model);
+  const embedder = Embedder.open(dir, { device: device as Device, threads: flags.threads ? Number(flags.threads) : undefined });
+  const config = embedder.manifest.config;
+  let layers: number[];
+  let attentionLayers: number[];
+  try {
+    layers = resolveLayers(parseIntegers(flags.layers, '--layers'), config.numLayers);
+    attentionLayers = resolveLayers(parseIntegers(flags.attention, '--attention'), config.numLayers);
+  } catch (error) {
+    throw new CliExit((error as Error).message, 2);
+  }
+  if (attentionLayers.includes(0)) throw new CliExit('--attention takes layers 1 to ' + config.numLayers + ' (layer 0 has no attention).', 2);
+
+  const options = { layers, pool, logits: !!flags.logits, contacts: !!flags.contacts, attentionLayers, batchTokens, long: long as LongMode };
+  const files = new EmbeddingFiles(resolve(flags.out), ids, { ...options, hiddenSize: config.hiddenSize, heads: config.numHeads });
+  const started = performance.now();
+  let tokens = 0;
+  try {
+    await embedder.run(sequences, options, (result) => files.write(result), {
+      onProgress: (p) => {
+        tokens = p.tokensDone;
+        progressLine(p.sequencesDone / p.sequencesTotal, `${p.sequencesDone}/${p.sequencesTotal} sequences, ${(p.tokensDone / p.secondsElapsed).toFixed(0)} tokens/s`);
+      },
+    });
+    endProgress();
+    const seconds = (performance.now() - started) / 1000;
+    const actual = await embedder.actualDevice();
+    files.finish({
+      appVersion: APP_VERSION,
+      createdAt: new Date().toISOString(),
+      model: { name: embedder.manifest.name, folder: dir, precision: embedder.manifest.precision, sourceChecksum: embedder.manifest.source.checksum, config },
+      input: { fasta: resolve(flags.fasta), sequences: sequences.length },
+      options: { ...options, device: { requested: device, used: actual, notes: embedder.notes } },
+      timings: { seconds, tokens, tokensPerSecond: tokens / seconds },
+    });
+    for (const note of embedder.notes) console.error(note);
+    console.log(`Embedded ${sequences.length} sequences in ${seconds.toFixed(1)} s (${(tokens / seconds).toFixed(0)} tokens/s on ${actual}) into ${resolve(flags.out)}.`);
+  } catch (error) {
+    files.abort();
+    if (error instanceof RangeError || error instanceof ApiError) throw new CliExit(error.message);
+    throw error;
+  } finally {
+    await embedder.close();
+  }
+}

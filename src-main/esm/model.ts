@@ -1,0 +1,154 @@
+/**
+ * esm/model — converting a checkpoint into an installed model folder, and making more graphs of
+ * an installed model. A model folder holds `weights.data` (every weight once, as esm/weights
+ * stores it), `model.onnx` (the default graph), `manifest.json` (source checksum, config, app
+ * version, weight table, outputs) and `graph-<key>.onnx` files made on demand, which reference
+ * the same weights. Conversion builds in a temporary sibling folder and renames it at the end,
+ * so a cancelled or failed conversion leaves nothing behind.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { z } from 'zod';
+import { ApiError } from '../api/errors';
+import { byteView, float32ToFloat16, GraphBuilder, writeModel, type Graph, type Value } from '../onnx';
+import { openCheckpoint, type EsmCheckpoint, type EsmConfig } from './checkpoint';
+import { buildEsmGraph, type GraphOutputs } from './graph';
+import { storedTensors, transpose2d, type Precision, type StoredTensor } from './weights';
+
+export const WEIGHTS_FILE = 'weights.data';
+export const DEFAULT_GRAPH_FILE = 'model.onnx';
+export const MANIFEST_FILE = 'manifest.json';
+const MANIFEST_FORMAT = 'esm-studio-model';
+
+export const DEFAULT_OUTPUTS: GraphOutputs = { layers: [], pool: [], logits: true, contacts: true };
+
+const ManifestSchema = z.object({
+  format: z.literal(MANIFEST_FORMAT),
+  formatVersion: z.literal(1),
+  name: z.string(),
+  precision: z.enum(['fp32', 'fp16']),
+  config: z.custom<EsmConfig>((value) => typeof value === 'object' && value !== null && 'numLayers' in value),
+  source: z.object({ path: z.string(), checksum: z.string(), ignoredKeys: z.array(z.string()), tiedDecoder: z.boolean() }),
+  appVersion: z.string(),
+  createdAt: z.string(),
+  weights: z.array(
+    z.object({ name: z.string(), dtype: z.enum(['float32', 'float16', 'float64', 'int64', 'int32', 'bool', 'uint8']), dims: z.array(z.number()), offset: z.number(), length: z.number() }),
+  ),
+  defaultOutputs: z.record(z.string(), z.unknown()),
+});
+export type ModelManifest = z.infer<typeof ManifestSchema>;
+
+export interface ConvertOptions {
+  precision?: Precision;
+  appVersion: string;
+  /** fraction in [0, 1] and a message for the user. */
+  onProgress?: (fraction: number, message: string) => void;
+  isCancelled?: () => boolean;
+}
+
+/** Bytes of a stored tensor, read from the checkpoint and laid out as the graph wants. */
+function storedBytes(checkpoint: EsmCheckpoint, tensor: StoredTensor): Uint8Array {
+  let data = checkpoint.readFloat32(tensor.name);
+  if (tensor.transposed) data = transpose2d(data, tensor.dims[1]!, tensor.dims[0]!);
+  return tensor.dtype === 'float16' ? byteView(float32ToFloat16(data)) : byteView(data);
+}
+
+/** A graph whose weights are all read from the checkpoint when written (every weight is included). */
+function conversionGraph(checkpoint: EsmCheckpoint, precision: Precision, outputs: GraphOutputs): Graph {
+  const g = new GraphBuilder('esm2');
+  const params = new Map<string, Value>();
+  for (const tensor of storedTensors(checkpoint.config, precision)) {
+    params.set(tensor.name, g.initializer(tensor.name, tensor.dtype, tensor.dims, { kind: 'lazy', read: () => storedBytes(checkpoint, tensor) }));
+  }
+  buildEsmGraph(g, { config: checkpoint.config, precision, outputs, param: (name) => params.get(name)! });
+  return g.build();
+}
+
+/** Converts a Hugging Face ESM-2 checkpoint (folder or .safetensors) into a model folder `outDir`. */
+export async function convertCheckpoint(source: string, outDir: string, options: ConvertOptions): Promise<ModelManifest> {
+  const precision = options.precision ?? 'fp32';
+  const target = resolve(outDir);
+  if (existsSync(join(target, MANIFEST_FILE))) {
+    throw new ApiError('conflict', `${target} already holds a converted model; choose another folder or delete it first.`);
+  }
+  const checkpoint = openCheckpoint(source);
+  const report = options.onProgress ?? (() => undefined);
+  report(0, 'Checking the checkpoint files');
+  const checksum = await checkpoint.checksum((f) => report(0.2 * f, 'Checking the checkpoint files'));
+  if (options.isCancelled?.()) throw new ApiError('refused', 'Cancelled');
+
+  const building = join(dirname(target), `.${basename(target)}.converting-${process.pid}`);
+  rmSync(building, { recursive: true, force: true });
+  mkdirSync(building, { recursive: true });
+  try {
+    const graph = conversionGraph(checkpoint, precision, DEFAULT_OUTPUTS);
+    const weights = writeModel(graph, join(building, DEFAULT_GRAPH_FILE), {
+      dataPath: join(building, WEIGHTS_FILE),
+      externalThreshold: 0,
+      producerVersion: options.appVersion,
+      onTensor: (done, total) => report(0.2 + 0.8 * (done / total), `Writing weights (${done} of ${total} tensors)`),
+      isCancelled: options.isCancelled,
+    });
+    const manifest: ModelManifest = {
+      format: MANIFEST_FORMAT,
+      formatVersion: 1,
+      name: checkpoint.config.sourceName,
+      precision,
+      config: checkpoint.config,
+      source: { path: resolve(source), checksum, ignoredKeys: checkpoint.ignoredKeys, tiedDecoder: checkpoint.tiedDecoder },
+      appVersion: options.appVersion,
+      createdAt: new Date().toISOString(),
+      weights,
+      defaultOutputs: { ...DEFAULT_OUTPUTS },
+    };
+    writeFileSync(join(building, MANIFEST_FILE), JSON.stringify(manifest, null, 2));
+    mkdirSync(dirname(target), { recursive: true });
+    if (existsSync(target)) rmSync(target, { recursive: true });
+    renameSync(building, target);
+    report(1, 'Converted');
+    return manifest;
+  } catch (error) {
+    rmSync(building, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+export function readManifest(modelDir: string): ModelManifest {
+  const file = join(modelDir, MANIFEST_FILE);
+  if (!existsSync(file)) {
+    throw new ApiError('invalid-input', `${modelDir} is not a converted ESM Studio model (no ${MANIFEST_FILE}); convert a checkpoint first.`);
+  }
+  const parsed = ManifestSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
+  if (!parsed.success) throw new ApiError('invalid-input', `${file} is damaged: ${parsed.error.issues[0]?.message ?? 'invalid'}.`);
+  return parsed.data;
+}
+
+/** A stable short name for an output selection. */
+function outputsKey(manifest: ModelManifest, outputs: GraphOutputs): string {
+  const normalised = {
+    layers: [...new Set(outputs.layers)].sort((a, b) => a - b),
+    pool: [...new Set(outputs.pool)].sort(),
+    logits: !!outputs.logits,
+    contacts: !!outputs.contacts,
+    attentionLayers: [...new Set(outputs.attentionLayers ?? [])].sort((a, b) => a - b),
+    app: manifest.appVersion,
+  };
+  return createHash('sha256').update(JSON.stringify(normalised)).digest('hex').slice(0, 16);
+}
+
+/** The path of a graph of this model with exactly these outputs, written on first use. */
+export function graphFile(modelDir: string, manifest: ModelManifest, outputs: GraphOutputs): string {
+  const file = join(modelDir, `graph-${outputsKey(manifest, outputs)}.onnx`);
+  if (existsSync(file)) return file;
+  const g = new GraphBuilder('esm2');
+  const table = new Map(manifest.weights.map((w) => [w.name, w]));
+  const param = (name: string): Value => {
+    const entry = table.get(name);
+    if (!entry) throw new ApiError('invalid-input', `${modelDir}: weight ${name} is missing from the manifest; convert the checkpoint again.`);
+    return g.initializer(name, entry.dtype, entry.dims, { kind: 'external', location: WEIGHTS_FILE, offset: entry.offset, length: entry.length });
+  };
+  buildEsmGraph(g, { config: manifest.config, precision: manifest.precision, outputs, param });
+  writeModel(g.build(), file, { producerVersion: manifest.appVersion });
+  return file;
+}

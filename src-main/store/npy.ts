@@ -1,0 +1,586 @@
+/**
+ * store/npy — NumPy `.npy` and `.npz` files, the format ESM Studio stores embeddings, logits and
+ * contact maps in, so that users can open them with `np.load` directly.
+ *
+ * Written by hand on purpose: no maintained npm package writes .npy, and the format is small
+ * (https://numpy.org/doc/stable/reference/generated/numpy.lib.format.html): a magic string, a
+ * version, a header length, a Python-literal header dict padded to 64 bytes, then the raw
+ * little-endian C-order data. Headers are written byte-for-byte as NumPy writes them.
+ * `.npz` is a zip of `.npy` members; no zip library is a dependency, so a minimal stored (no
+ * compression) zip writer lives here too; the reader also inflates deflated members, which is
+ * what `np.savez_compressed` produces.
+ *
+ * Data is viewed in host byte order; every platform ESM Studio ships on is little-endian.
+ */
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
+import * as zlib from 'node:zlib';
+
+export type NpyDtype = 'float32' | 'float64' | 'int32' | 'int64' | 'uint8' | 'float16' | 'bool';
+
+/** float16 data is the raw IEEE half bits (Uint16Array); bool data is 0/1 bytes (Uint8Array). */
+export interface NpyArray {
+  dtype: NpyDtype;
+  shape: number[];
+  data: Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array | Uint16Array;
+}
+
+type TypedArrayConstructor =
+  | Float32ArrayConstructor
+  | Float64ArrayConstructor
+  | Int32ArrayConstructor
+  | BigInt64ArrayConstructor
+  | Uint8ArrayConstructor
+  | Uint16ArrayConstructor;
+
+interface DtypeInfo {
+  descr: string;
+  itemSize: number;
+  arrayType: TypedArrayConstructor;
+}
+
+const DTYPES: Record<NpyDtype, DtypeInfo> = {
+  float32: { descr: '<f4', itemSize: 4, arrayType: Float32Array },
+  float64: { descr: '<f8', itemSize: 8, arrayType: Float64Array },
+  int32: { descr: '<i4', itemSize: 4, arrayType: Int32Array },
+  int64: { descr: '<i8', itemSize: 8, arrayType: BigInt64Array },
+  uint8: { descr: '|u1', itemSize: 1, arrayType: Uint8Array },
+  float16: { descr: '<f2', itemSize: 2, arrayType: Uint16Array },
+  bool: { descr: '|b1', itemSize: 1, arrayType: Uint8Array },
+};
+
+const MAGIC = Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]); // \x93NUMPY
+const ARRAY_ALIGN = 64;
+// NumPy leaves room for the first axis to grow to 21 digits so headers can be rewritten in place.
+const GROWTH_AXIS_MAX_DIGITS = 21;
+
+// ---------------------------------------------------------------------------------------------
+// .npy encoding
+
+export function encodeNpy(array: NpyArray): Buffer {
+  const info = dtypeInfo(array.dtype);
+  checkData(array, info);
+  const header = npyHeader(info.descr, array.shape);
+  const data = Buffer.from(array.data.buffer, array.data.byteOffset, array.data.byteLength);
+  return Buffer.concat([header, data]);
+}
+
+function dtypeInfo(dtype: string): DtypeInfo {
+  const info = DTYPES[dtype as NpyDtype] as DtypeInfo | undefined;
+  if (!info) throw new Error(`npy: unsupported dtype '${dtype}'`);
+  return info;
+}
+
+function checkData(array: NpyArray, info: DtypeInfo): void {
+  for (const dim of array.shape) {
+    if (!Number.isSafeInteger(dim) || dim < 0) throw new Error(`npy: invalid shape (${array.shape.join(', ')})`);
+  }
+  if (!(array.data instanceof info.arrayType)) {
+    throw new Error(`npy: dtype ${array.dtype} needs a ${info.arrayType.name}, got ${array.data.constructor.name}`);
+  }
+  const expected = elementCount(array.shape);
+  if (array.data.length !== expected) {
+    throw new Error(`npy: shape (${array.shape.join(', ')}) needs ${expected} elements, data has ${array.data.length}`);
+  }
+}
+
+function elementCount(shape: readonly number[]): number {
+  return shape.reduce((product, dim) => product * dim, 1);
+}
+
+/** Python's repr of a tuple of ints: `()`, `(5,)`, `(3, 4)`. */
+function shapeRepr(shape: readonly number[]): string {
+  if (shape.length === 1) return `(${shape[0]},)`;
+  return `(${shape.join(', ')})`;
+}
+
+/** The magic, version, length and padded header dict, exactly as numpy.lib.format writes them. */
+function npyHeader(descr: string, shape: readonly number[]): Buffer {
+  let dict = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${shapeRepr(shape)}, }`;
+  if (shape.length > 0) dict += ' '.repeat(Math.max(0, GROWTH_AXIS_MAX_DIGITS - String(shape[0]).length));
+  // Version 1.0 stores the header length in 2 bytes; 2.0 (4 bytes) only when that overflows.
+  return wrapHeader(dict, 1) ?? (wrapHeader(dict, 2) as Buffer);
+}
+
+function wrapHeader(dict: string, major: 1 | 2): Buffer | undefined {
+  const lengthSize = major === 1 ? 2 : 4;
+  const headerLength = dict.length + 1; // + the final newline
+  // Same formula as NumPy, including its quirk of adding a full 64 bytes when already aligned.
+  const padding = ARRAY_ALIGN - ((MAGIC.length + 2 + lengthSize + headerLength) % ARRAY_ALIGN);
+  const total = headerLength + padding;
+  if (major === 1 && total > 0xffff) return undefined;
+  const prefix = Buffer.alloc(MAGIC.length + 2 + lengthSize);
+  MAGIC.copy(prefix, 0);
+  prefix[MAGIC.length] = major;
+  prefix[MAGIC.length + 1] = 0;
+  if (major === 1) prefix.writeUInt16LE(total, MAGIC.length + 2);
+  else prefix.writeUInt32LE(total, MAGIC.length + 2);
+  return Buffer.concat([prefix, Buffer.from(dict + ' '.repeat(padding) + '\n', 'latin1')]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// .npy decoding
+
+export function decodeNpy(buffer: Buffer, file = '<buffer>'): NpyArray {
+  const fail = (reason: string): never => {
+    throw new Error(`${file}: ${reason}`);
+  };
+  if (buffer.length < MAGIC.length + 4 || !buffer.subarray(0, MAGIC.length).equals(MAGIC)) {
+    fail('not a NumPy .npy file (bad magic)');
+  }
+  const major = buffer[MAGIC.length];
+  if (major !== 1 && major !== 2 && major !== 3) fail(`unsupported .npy format version ${major}`);
+  const lengthSize = major === 1 ? 2 : 4;
+  const headerStart = MAGIC.length + 2 + lengthSize;
+  if (buffer.length < headerStart) fail('truncated .npy header');
+  const headerLength = major === 1 ? buffer.readUInt16LE(MAGIC.length + 2) : buffer.readUInt32LE(MAGIC.length + 2);
+  const dataStart = headerStart + headerLength;
+  if (buffer.length < dataStart) fail('truncated .npy header');
+  // Versions 1 and 2 use latin1 headers; version 3 is the same with UTF-8.
+  const headerText = buffer.toString(major === 3 ? 'utf8' : 'latin1', headerStart, dataStart);
+
+  const header = parseHeader(headerText, fail);
+  const dtype = dtypeFromDescr(header.descr, fail);
+  const info = DTYPES[dtype];
+  const byteLength = elementCount(header.shape) * info.itemSize;
+  const available = buffer.length - dataStart;
+  if (available < byteLength) fail(`truncated .npy data: expected ${byteLength} bytes, found ${available}`);
+  if (available > byteLength) fail(`unexpected ${available - byteLength} bytes after the .npy data`);
+  // Copy into a fresh buffer: the data need not be aligned for a typed-array view in place.
+  const copy = new Uint8Array(byteLength);
+  copy.set(buffer.subarray(dataStart, dataStart + byteLength));
+  const data = new info.arrayType(copy.buffer, 0, byteLength / info.itemSize);
+  return { dtype, shape: header.shape, data };
+}
+
+interface NpyHeader {
+  descr: string;
+  shape: number[];
+}
+
+function dtypeFromDescr(descr: string, fail: (reason: string) => never): NpyDtype {
+  if (descr.startsWith('>')) fail(`big-endian data ('${descr}') is not supported; save it little-endian`);
+  // One-byte types have no byte order; NumPy writes '|' but any marker means the same.
+  const normalized = /^[<|=]/.test(descr) ? descr.slice(1) : descr;
+  for (const [dtype, info] of Object.entries(DTYPES) as [NpyDtype, DtypeInfo][]) {
+    if (info.descr.slice(1) === normalized) return dtype;
+  }
+  return fail(`unsupported dtype '${descr}'`);
+}
+
+/**
+ * Reads the header dict, a Python literal such as
+ * `{'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), }`. Only the forms NumPy writes
+ * are accepted: string values, True/False, and tuples of ints.
+ */
+function parseHeader(text: string, fail: (reason: string) => never): NpyHeader {
+  const fields = new Map<string, string | boolean | number[]>();
+  const parser = new LiteralParser(text, (reason) => fail(`bad .npy header (${reason}): ${text.trim()}`));
+  parser.expect('{');
+  while (!parser.tryConsume('}')) {
+    const key = parser.string();
+    parser.expect(':');
+    fields.set(key, parser.value());
+    if (!parser.tryConsume(',')) {
+      parser.expect('}');
+      break;
+    }
+  }
+  parser.expectEnd();
+
+  const descr = fields.get('descr');
+  const fortranOrder = fields.get('fortran_order');
+  const shape = fields.get('shape');
+  if (typeof descr !== 'string') fail(`header has no string 'descr' (structured dtypes are not supported)`);
+  if (typeof fortranOrder !== 'boolean') fail(`header has no 'fortran_order'`);
+  if (!Array.isArray(shape)) fail(`header has no 'shape' tuple`);
+  if (fortranOrder) fail('fortran_order arrays are not supported; save with np.ascontiguousarray first');
+  return { descr: descr as string, shape: shape as number[] };
+}
+
+/** A tiny tokenizer for the subset of Python literals NumPy headers use. */
+class LiteralParser {
+  private position = 0;
+
+  constructor(
+    private readonly text: string,
+    private readonly fail: (reason: string) => never,
+  ) {}
+
+  expect(token: string): void {
+    if (!this.tryConsume(token)) this.fail(`expected '${token}'`);
+  }
+
+  tryConsume(token: string): boolean {
+    this.skipSpace();
+    if (!this.text.startsWith(token, this.position)) return false;
+    this.position += token.length;
+    return true;
+  }
+
+  expectEnd(): void {
+    this.skipSpace();
+    if (this.position !== this.text.length) this.fail('unexpected text after the dict');
+  }
+
+  string(): string {
+    this.skipSpace();
+    const quote = this.text[this.position];
+    if (quote !== "'" && quote !== '"') return this.fail('expected a quoted string');
+    const end = this.text.indexOf(quote, this.position + 1);
+    if (end < 0) return this.fail('unterminated string');
+    const value = this.text.slice(this.position + 1, end);
+    this.position = end + 1;
+    return value;
+  }
+
+  value(): string | boolean | number[] {
+    if (this.tryConsume('True')) return true;
+    if (this.tryConsume('False')) return false;
+    if (this.tryConsume('(')) return this.intTuple();
+    return this.string();
+  }
+
+  private intTuple(): number[] {
+    const values: number[] = [];
+    while (!this.tryConsume(')')) {
+      values.push(this.int());
+      if (!this.tryConsume(',')) {
+        this.expect(')');
+        break;
+      }
+    }
+    return values;
+  }
+
+  private int(): number {
+    this.skipSpace();
+    // Python 2 era files may write longs as `3L`.
+    const match = /^(\d+)L?/.exec(this.text.slice(this.position));
+    if (!match?.[1]) return this.fail('expected a non-negative integer');
+    this.position += match[0].length;
+    const value = Number(match[1]);
+    if (!Number.isSafeInteger(value)) return this.fail(`dimension ${match[1]} is too large`);
+    return value;
+  }
+
+  private skipSpace(): void {
+    while (this.position < this.text.length && /\s/.test(this.text[this.position] ?? '')) this.position += 1;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Files
+
+/**
+ * Writes `path + '.partial'`, fsyncs it, then renames it over `path`, so a crash or a failed write
+ * never leaves a half-written file under the final name (readers see the old file or the new one).
+ * Two writers to the same path at once are the caller's business.
+ */
+export function writeNpyAtomic(path: string, array: NpyArray): void {
+  const bytes = encodeNpy(array); // encode first: a bad array must not touch the disk at all
+  writeFileAtomic(path, bytes);
+}
+
+/**
+ * A float32 matrix [rows, columns] written row by row at its final position, so that a matrix of
+ * many sequences never has to be held in memory and rows may arrive in any order. Written to
+ * `path + '.partial'` and renamed by `finish()`; `abort()` removes it.
+ */
+export class NpyRowWriter {
+  private readonly partial: string;
+  private readonly fd: number;
+  private readonly dataStart: number;
+  private written = 0;
+
+  constructor(
+    readonly path: string,
+    readonly rows: number,
+    readonly columns: number,
+  ) {
+    this.partial = `${path}.partial`;
+    mkdirSync(dirname(path), { recursive: true });
+    const header = npyHeader(DTYPES.float32.descr, [rows, columns]);
+    this.dataStart = header.length;
+    this.fd = openSync(this.partial, 'w');
+    writeAll(this.fd, header);
+  }
+
+  writeRow(row: number, values: Float32Array): void {
+    if (values.length !== this.columns) throw new Error(`${this.path}: row ${row} has ${values.length} values, expected ${this.columns}.`);
+    if (row < 0 || row >= this.rows) throw new Error(`${this.path}: row ${row} is outside 0..${this.rows - 1}.`);
+    const bytes = Buffer.from(values.buffer, values.byteOffset, values.byteLength);
+    let offset = 0;
+    const position = this.dataStart + row * this.columns * 4;
+    while (offset < bytes.length) offset += writeSync(this.fd, bytes, offset, bytes.length - offset, position + offset);
+    this.written++;
+  }
+
+  /** Syncs and renames into place; every row must have been written once. */
+  finish(): void {
+    try {
+      if (this.written < this.rows) throw new Error(`${this.path}: only ${this.written} of ${this.rows} rows were written.`);
+      fsyncSync(this.fd);
+    } finally {
+      closeSync(this.fd);
+    }
+    renameSync(this.partial, this.path);
+    syncDirectory(dirname(this.path));
+  }
+
+  abort(): void {
+    try {
+      closeSync(this.fd);
+    } catch {
+      // already closed
+    }
+    rmSync(this.partial, { force: true });
+  }
+}
+
+export function readNpy(path: string): NpyArray {
+  return decodeNpy(readFileSync(path), path);
+}
+
+function writeFileAtomic(path: string, bytes: Buffer): void {
+  const partial = `${path}.partial`;
+  mkdirSync(dirname(path), { recursive: true });
+  try {
+    const fd = openSync(partial, 'w');
+    try {
+      writeAll(fd, bytes);
+      fsyncSync(fd); // the data must be on disk before the rename makes it visible
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(partial, path);
+  } catch (error) {
+    rmSync(partial, { force: true });
+    throw error;
+  }
+  syncDirectory(dirname(path));
+}
+
+function writeAll(fd: number, bytes: Buffer): void {
+  let offset = 0;
+  while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset);
+}
+
+/** Makes the rename itself durable. Windows cannot open a folder for fsync, and needs not to. */
+function syncDirectory(dir: string): void {
+  if (process.platform === 'win32') return;
+  try {
+    const fd = openSync(dir, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    // Some file systems refuse fsync on folders; the file itself is already synced.
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// .npz: a zip whose members are `<name>.npy`, as np.savez writes them
+
+const LOCAL_HEADER_SIGNATURE = 0x04034b50;
+const CENTRAL_HEADER_SIGNATURE = 0x02014b50;
+const END_OF_CENTRAL_DIRECTORY_SIGNATURE = 0x06054b50;
+const ZIP_VERSION = 20; // 2.0: the oldest version that every unzip tool reads
+const UTF8_NAME_FLAG = 0x0800;
+const DOS_DATE_1980_01_01 = (1 << 5) | 1; // fixed timestamp keeps the output reproducible
+const ZIP32_LIMIT = 0xffffffff;
+const METHOD_STORED = 0;
+const METHOD_DEFLATE = 8;
+
+export function encodeNpz(entries: Record<string, NpyArray>): Buffer {
+  const names = Object.keys(entries);
+  if (names.length > 0xffff) throw new Error('npz: more than 65535 arrays is not supported');
+  const chunks: Buffer[] = [];
+  const centralHeaders: Buffer[] = [];
+  let offset = 0;
+  for (const name of names) {
+    const data = encodeNpy(entries[name] as NpyArray);
+    const fileName = Buffer.from(`${name}.npy`, 'utf8');
+    const flags = /^[\x20-\x7e]*$/.test(name) ? 0 : UTF8_NAME_FLAG;
+    const crc = crc32(data);
+    if (data.length >= ZIP32_LIMIT || offset >= ZIP32_LIMIT) {
+      throw new Error(`npz: '${name}' does not fit a zip without zip64, which is not supported`);
+    }
+    const local = zipLocalHeader(fileName, flags, crc, data.length);
+    centralHeaders.push(zipCentralHeader(fileName, flags, crc, data.length, offset));
+    chunks.push(local, data);
+    offset += local.length + data.length;
+  }
+  const central = Buffer.concat(centralHeaders);
+  if (offset >= ZIP32_LIMIT) throw new Error('npz: archive larger than 4 GiB is not supported');
+  return Buffer.concat([...chunks, central, zipEndRecord(names.length, central.length, offset)]);
+}
+
+function zipLocalHeader(fileName: Buffer, flags: number, crc: number, size: number): Buffer {
+  const header = Buffer.alloc(30);
+  header.writeUInt32LE(LOCAL_HEADER_SIGNATURE, 0);
+  header.writeUInt16LE(ZIP_VERSION, 4);
+  header.writeUInt16LE(flags, 6);
+  header.writeUInt16LE(METHOD_STORED, 8);
+  header.writeUInt16LE(0, 10); // time 00:00:00
+  header.writeUInt16LE(DOS_DATE_1980_01_01, 12);
+  header.writeUInt32LE(crc, 14);
+  header.writeUInt32LE(size, 18); // compressed size
+  header.writeUInt32LE(size, 22); // uncompressed size
+  header.writeUInt16LE(fileName.length, 26);
+  header.writeUInt16LE(0, 28); // extra field length
+  return Buffer.concat([header, fileName]);
+}
+
+function zipCentralHeader(fileName: Buffer, flags: number, crc: number, size: number, offset: number): Buffer {
+  const header = Buffer.alloc(46);
+  header.writeUInt32LE(CENTRAL_HEADER_SIGNATURE, 0);
+  header.writeUInt16LE(ZIP_VERSION, 4); // version made by
+  header.writeUInt16LE(ZIP_VERSION, 6); // version needed
+  header.writeUInt16LE(flags, 8);
+  header.writeUInt16LE(METHOD_STORED, 10);
+  header.writeUInt16LE(0, 12);
+  header.writeUInt16LE(DOS_DATE_1980_01_01, 14);
+  header.writeUInt32LE(crc, 16);
+  header.writeUInt32LE(size, 20);
+  header.writeUInt32LE(size, 24);
+  header.writeUInt16LE(fileName.length, 28);
+  // extra length, comment length, disk number, internal and external attributes stay 0
+  header.writeUInt32LE(offset, 42);
+  return Buffer.concat([header, fileName]);
+}
+
+function zipEndRecord(entryCount: number, centralSize: number, centralOffset: number): Buffer {
+  const record = Buffer.alloc(22);
+  record.writeUInt32LE(END_OF_CENTRAL_DIRECTORY_SIGNATURE, 0);
+  record.writeUInt16LE(entryCount, 8); // entries on this disk
+  record.writeUInt16LE(entryCount, 10); // entries in total
+  record.writeUInt32LE(centralSize, 12);
+  record.writeUInt32LE(centralOffset, 16);
+  return record;
+}
+
+/** Reads every `.npy` member; keys drop the `.npy` suffix, as np.load does. */
+export function decodeNpz(buffer: Buffer, file = '<buffer>'): Record<string, NpyArray> {
+  const fail = (reason: string): never => {
+    throw new Error(`${file}: ${reason}`);
+  };
+  const end = findEndRecord(buffer) ?? fail('not a zip file (no end of central directory)');
+  const entryCount = buffer.readUInt16LE(end + 10);
+  const centralSize = buffer.readUInt32LE(end + 12);
+  const centralOffset = buffer.readUInt32LE(end + 16);
+  if (entryCount === 0xffff || centralOffset === ZIP32_LIMIT) fail('zip64 archives are not supported');
+  if (centralOffset + centralSize > end) fail('truncated zip central directory');
+
+  const result: Record<string, NpyArray> = {};
+  let position = centralOffset;
+  for (let index = 0; index < entryCount; index += 1) {
+    const entry = readCentralEntry(buffer, position, fail);
+    position = entry.next;
+    if (entry.name.endsWith('/')) continue; // a folder entry holds no array
+    const bytes = readMemberData(buffer, entry, `${file}:${entry.name}`);
+    const key = entry.name.endsWith('.npy') ? entry.name.slice(0, -'.npy'.length) : entry.name;
+    result[key] = decodeNpy(bytes, `${file}:${entry.name}`);
+  }
+  return result;
+}
+
+interface CentralEntry {
+  name: string;
+  method: number;
+  crc: number;
+  compressedSize: number;
+  size: number;
+  localOffset: number;
+  next: number;
+}
+
+function findEndRecord(buffer: Buffer): number | undefined {
+  // The end record is 22 bytes plus a comment of at most 65535 bytes, so search only that tail.
+  const lowest = Math.max(0, buffer.length - 22 - 0xffff);
+  for (let position = buffer.length - 22; position >= lowest; position -= 1) {
+    if (buffer.readUInt32LE(position) === END_OF_CENTRAL_DIRECTORY_SIGNATURE) return position;
+  }
+  return undefined;
+}
+
+function readCentralEntry(buffer: Buffer, position: number, fail: (reason: string) => never): CentralEntry {
+  if (position + 46 > buffer.length || buffer.readUInt32LE(position) !== CENTRAL_HEADER_SIGNATURE) {
+    fail('corrupt zip central directory');
+  }
+  const nameLength = buffer.readUInt16LE(position + 28);
+  const extraLength = buffer.readUInt16LE(position + 30);
+  const commentLength = buffer.readUInt16LE(position + 32);
+  const name = buffer.toString('utf8', position + 46, position + 46 + nameLength);
+  const entry: CentralEntry = {
+    name,
+    method: buffer.readUInt16LE(position + 10),
+    crc: buffer.readUInt32LE(position + 16),
+    compressedSize: buffer.readUInt32LE(position + 20),
+    size: buffer.readUInt32LE(position + 24),
+    localOffset: buffer.readUInt32LE(position + 42),
+    next: position + 46 + nameLength + extraLength + commentLength,
+  };
+  if (entry.compressedSize === ZIP32_LIMIT || entry.size === ZIP32_LIMIT || entry.localOffset === ZIP32_LIMIT) {
+    fail(`'${name}' needs zip64, which is not supported`);
+  }
+  return entry;
+}
+
+function readMemberData(buffer: Buffer, entry: CentralEntry, member: string): Buffer {
+  const fail = (reason: string): never => {
+    throw new Error(`${member}: ${reason}`);
+  };
+  const local = entry.localOffset;
+  if (local + 30 > buffer.length || buffer.readUInt32LE(local) !== LOCAL_HEADER_SIGNATURE) {
+    fail('corrupt zip local header');
+  }
+  // Sizes come from the central directory: local headers may defer them to a data descriptor,
+  // and their extra field (zip64 placeholders from Python's zipfile) may differ in length.
+  const dataStart = local + 30 + buffer.readUInt16LE(local + 26) + buffer.readUInt16LE(local + 28);
+  const dataEnd = dataStart + entry.compressedSize;
+  if (dataEnd > buffer.length) fail('truncated zip member');
+  const stored = buffer.subarray(dataStart, dataEnd);
+  let bytes: Buffer;
+  if (entry.method === METHOD_STORED) bytes = stored;
+  else if (entry.method === METHOD_DEFLATE) bytes = zlib.inflateRawSync(stored);
+  else return fail(`unsupported zip compression method ${entry.method}`);
+  if (bytes.length !== entry.size) fail('zip member size does not match its directory entry');
+  if (crc32(bytes) !== entry.crc) fail('zip member CRC mismatch (corrupt file)');
+  return bytes;
+}
+
+// ---------------------------------------------------------------------------------------------
+// CRC-32 (the zip polynomial). zlib.crc32 exists from Node 20.15; the table is a fallback.
+
+type Crc32 = (data: Uint8Array) => number;
+
+const nativeCrc32 = (zlib as { crc32?: Crc32 }).crc32;
+
+let crcTable: Uint32Array | undefined;
+
+function tableCrc32(data: Uint8Array): number {
+  crcTable ??= makeCrcTable();
+  let crc = 0xffffffff;
+  for (const byte of data) crc = (crcTable[(crc ^ byte) & 0xff] as number) ^ (crc >>> 8);
+  return (crc ^ 0xffffffff) >>> 0;
+}
+
+function makeCrcTable(): Uint32Array {
+  const table = new Uint32Array(256);
+  for (let n = 0; n < 256; n += 1) {
+    let c = n;
+    for (let k = 0; k < 8; k += 1) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    table[n] = c >>> 0;
+  }
+  return table;
+}
+
+function crc32(data: Uint8Array): number {
+  return nativeCrc32 ? nativeCrc32(data) : tableCrc32(data);
+}
+
+/** Exposed for tests: the fallback must agree with zlib. */
+export const _tableCrc32ForTests = tableCrc32;

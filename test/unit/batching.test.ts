@@ -1,0 +1,106 @@
+import { describe, expect, it } from 'vitest';
+import { planBatches, restoreOrder, type Batch } from '../../src-main/engine/batching';
+
+/** mulberry32: a small seeded generator, so random cases are the same on every run. */
+function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function randomLengths(random: () => number, count: number, max: number): number[] {
+  return Array.from({ length: count }, () => 3 + Math.floor(random() * max));
+}
+
+function checkInvariants(lengths: number[], budget: number, batches: Batch[]): void {
+  const seen = batches.flatMap((batch) => batch.indices).sort((a, b) => a - b);
+  expect(seen).toEqual(lengths.map((_, index) => index)); // every index exactly once
+  let previousLength = Infinity;
+  for (const batch of batches) {
+    const batchLengths = batch.indices.map((index) => lengths[index] as number);
+    expect(batch.paddedLength).toBe(Math.max(...batchLengths));
+    if (batch.indices.length > 1) expect(batch.indices.length * batch.paddedLength).toBeLessThanOrEqual(budget);
+    // longest first within and across batches, ties in input order
+    for (const index of batch.indices) {
+      const length = lengths[index] as number;
+      expect(length).toBeLessThanOrEqual(previousLength);
+      previousLength = length;
+    }
+    for (let k = 1; k < batch.indices.length; k += 1) {
+      const [a, b] = [batch.indices[k - 1] as number, batch.indices[k] as number];
+      if (lengths[a] === lengths[b]) expect(a).toBeLessThan(b);
+    }
+  }
+}
+
+describe('planBatches', () => {
+  it('groups longest first under the budget', () => {
+    expect(planBatches([10, 30, 20, 30, 5], 60)).toEqual([
+      { indices: [1, 3], paddedLength: 30 },
+      { indices: [2, 0, 4], paddedLength: 20 },
+    ]);
+  });
+
+  it('puts a sequence longer than the budget alone, and still batches the rest', () => {
+    expect(planBatches([50, 500, 50, 40], 100)).toEqual([
+      { indices: [1], paddedLength: 500 },
+      { indices: [0, 2], paddedLength: 50 },
+      { indices: [3], paddedLength: 40 },
+    ]);
+  });
+
+  it('fills a batch exactly to the budget', () => {
+    expect(planBatches([25, 25, 25, 25, 25], 100)).toEqual([
+      { indices: [0, 1, 2, 3], paddedLength: 25 },
+      { indices: [4], paddedLength: 25 },
+    ]);
+  });
+
+  it('keeps identical sequences as separate entries', () => {
+    expect(planBatches([12, 12, 12], 1000)).toEqual([{ indices: [0, 1, 2], paddedLength: 12 }]);
+  });
+
+  it('returns no batches for no sequences', () => {
+    expect(planBatches([], 100)).toEqual([]);
+  });
+
+  it('rejects a bad budget or length', () => {
+    expect(() => planBatches([3], 0)).toThrow(/budget/);
+    expect(() => planBatches([3], Number.NaN)).toThrow(/budget/);
+    expect(() => planBatches([3, -1], 10)).toThrow(/index 1/);
+    expect(() => planBatches([2.5], 10)).toThrow(/index 0/);
+  });
+
+  it('holds its invariants on random inputs', () => {
+    const random = seededRandom(1234);
+    for (let trial = 0; trial < 200; trial += 1) {
+      const lengths = randomLengths(random, Math.floor(random() * 60), 1024);
+      const budget = 16 + Math.floor(random() * 8192);
+      checkInvariants(lengths, budget, planBatches(lengths, budget));
+    }
+  });
+});
+
+describe('restoreOrder', () => {
+  it('puts per-batch results back in input order', () => {
+    const random = seededRandom(99);
+    for (let trial = 0; trial < 50; trial += 1) {
+      const lengths = randomLengths(random, 1 + Math.floor(random() * 80), 600);
+      const batches = planBatches(lengths, 2048);
+      const results = batches.map((batch) => batch.indices.map((index) => ({ index, length: lengths[index] })));
+      expect(restoreOrder(batches, results)).toEqual(lengths.map((length, index) => ({ index, length })));
+    }
+  });
+
+  it('rejects results that do not match the plan', () => {
+    const batches = planBatches([5, 4, 3], 10);
+    expect(() => restoreOrder(batches, [])).toThrow(/results for 2 batches/);
+    expect(() => restoreOrder(batches, [['a'], ['b', 'c']])).toThrow(/batch 0 has 2 sequences but 1 results/);
+    expect(() => restoreOrder([{ indices: [0, 0], paddedLength: 1 }], [['a', 'b']])).toThrow(/repeated index 0/);
+  });
+});
