@@ -38,13 +38,34 @@ function endProgress(): void {
   lastTenth = -1;
 }
 
+/** Ctrl-C asks the running command to stop cleanly (no half-written files) instead of killing it. */
+function interruptible(): { signal: AbortSignal; done: () => void } {
+  const controller = new AbortController();
+  const onInterrupt = (): void => {
+    process.stderr.write('\nStopping…\n');
+    controller.abort();
+  };
+  process.once('SIGINT', onInterrupt);
+  return { signal: controller.signal, done: () => process.off('SIGINT', onInterrupt) };
+}
+
 export async function convertCommand(source: string, flags: { out: string; fp16?: boolean }): Promise<void> {
   const started = performance.now();
-  const manifest = await convertCheckpoint(source, flags.out, {
-    precision: flags.fp16 ? 'fp16' : 'fp32',
-    appVersion: APP_VERSION,
-    onProgress: progressLine,
-  });
+  const interrupt = interruptible();
+  let manifest;
+  try {
+    manifest = await convertCheckpoint(source, flags.out, {
+      precision: flags.fp16 ? 'fp16' : 'fp32',
+      appVersion: APP_VERSION,
+      onProgress: progressLine,
+      isCancelled: () => interrupt.signal.aborted,
+    });
+  } catch (error) {
+    if (interrupt.signal.aborted) throw new CliExit('Conversion cancelled; nothing was written.', 130);
+    throw error;
+  } finally {
+    interrupt.done();
+  }
   endProgress();
   const c = manifest.config;
   console.log(`Converted ${manifest.name} (${c.numLayers} layers, hidden ${c.hiddenSize}, ${c.numHeads} heads, ${manifest.precision}) into ${resolve(flags.out)} in ${((performance.now() - started) / 1000).toFixed(1)} s.`);
@@ -145,15 +166,18 @@ export async function embedCommand(flags: EmbedFlags): Promise<void> {
   const options = { layers, pool, logits: !!flags.logits, contacts: !!flags.contacts, attentionLayers, batchTokens, long: long as LongMode };
   const files = new EmbeddingFiles(resolve(flags.out), ids, { ...options, hiddenSize: config.hiddenSize, heads: config.numHeads });
   const started = performance.now();
+  const interrupt = interruptible();
   let tokens = 0;
   try {
     await embedder.run(sequences, options, (result) => files.write(result), {
+      signal: interrupt.signal,
       onProgress: (p) => {
         tokens = p.tokensDone;
         progressLine(p.sequencesDone / p.sequencesTotal, `${p.sequencesDone}/${p.sequencesTotal} sequences, ${(p.tokensDone / p.secondsElapsed).toFixed(0)} tokens/s`);
       },
     });
     endProgress();
+    if (interrupt.signal.aborted) throw new CliExit('Embedding cancelled; no result files were kept.', 130);
     const seconds = (performance.now() - started) / 1000;
     const actual = await embedder.actualDevice();
     files.finish({
@@ -171,6 +195,7 @@ export async function embedCommand(flags: EmbedFlags): Promise<void> {
     if (error instanceof RangeError || error instanceof ApiError) throw new CliExit(error.message);
     throw error;
   } finally {
+    interrupt.done();
     await embedder.close();
   }
 }

@@ -108,8 +108,8 @@ export class Embedder {
     this.sessions.clear();
   }
 
-  private session(outputs: GraphOutputs): Promise<OpenedSession> {
-    const file = graphFile(this.modelDir, this.manifest, outputs);
+  private async session(outputs: GraphOutputs): Promise<OpenedSession> {
+    const file = await graphFile(this.modelDir, this.manifest, outputs);
     let opened = this.sessions.get(file);
     if (!opened) {
       opened = openSession(file, { device: this.device, threads: this.threads }).then((result) => {

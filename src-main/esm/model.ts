@@ -7,10 +7,11 @@
  * so a cancelled or failed conversion leaves nothing behind.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { ApiError } from '../api/errors';
+import { isProcessAlive } from '../jobs/process';
 import { byteView, float32ToFloat16, GraphBuilder, writeModel, type Graph, type Value } from '../onnx';
 import { openCheckpoint, type EsmCheckpoint, type EsmConfig } from './checkpoint';
 import { buildEsmGraph, type GraphOutputs } from './graph';
@@ -65,6 +66,20 @@ function conversionGraph(checkpoint: EsmCheckpoint, precision: Precision, output
   return g.build();
 }
 
+const buildingPrefix = (target: string): string => `.${basename(target)}.converting-`;
+
+/** Removes half-built folders of `target` left by conversions whose process was killed. */
+function removeAbandonedBuilds(target: string): void {
+  const parent = dirname(target);
+  if (!existsSync(parent)) return;
+  for (const entry of readdirSync(parent)) {
+    if (!entry.startsWith(buildingPrefix(target))) continue;
+    const pid = Number(entry.slice(buildingPrefix(target).length));
+    if (Number.isInteger(pid) && pid !== process.pid && isProcessAlive(pid)) continue;
+    rmSync(join(parent, entry), { recursive: true, force: true });
+  }
+}
+
 /** Converts a Hugging Face ESM-2 checkpoint (folder or .safetensors) into a model folder `outDir`. */
 export async function convertCheckpoint(source: string, outDir: string, options: ConvertOptions): Promise<ModelManifest> {
   const precision = options.precision ?? 'fp32';
@@ -78,12 +93,13 @@ export async function convertCheckpoint(source: string, outDir: string, options:
   const checksum = await checkpoint.checksum((f) => report(0.2 * f, 'Checking the checkpoint files'));
   if (options.isCancelled?.()) throw new ApiError('refused', 'Cancelled');
 
-  const building = join(dirname(target), `.${basename(target)}.converting-${process.pid}`);
+  removeAbandonedBuilds(target);
+  const building = join(dirname(target), `${buildingPrefix(target)}${process.pid}`);
   rmSync(building, { recursive: true, force: true });
   mkdirSync(building, { recursive: true });
   try {
     const graph = conversionGraph(checkpoint, precision, DEFAULT_OUTPUTS);
-    const weights = writeModel(graph, join(building, DEFAULT_GRAPH_FILE), {
+    const weights = await writeModel(graph, join(building, DEFAULT_GRAPH_FILE), {
       dataPath: join(building, WEIGHTS_FILE),
       externalThreshold: 0,
       producerVersion: options.appVersion,
@@ -138,7 +154,7 @@ function outputsKey(manifest: ModelManifest, outputs: GraphOutputs): string {
 }
 
 /** The path of a graph of this model with exactly these outputs, written on first use. */
-export function graphFile(modelDir: string, manifest: ModelManifest, outputs: GraphOutputs): string {
+export async function graphFile(modelDir: string, manifest: ModelManifest, outputs: GraphOutputs): Promise<string> {
   const file = join(modelDir, `graph-${outputsKey(manifest, outputs)}.onnx`);
   if (existsSync(file)) return file;
   const g = new GraphBuilder('esm2');
@@ -149,6 +165,6 @@ export function graphFile(modelDir: string, manifest: ModelManifest, outputs: Gr
     return g.initializer(name, entry.dtype, entry.dims, { kind: 'external', location: WEIGHTS_FILE, offset: entry.offset, length: entry.length });
   };
   buildEsmGraph(g, { config: manifest.config, precision: manifest.precision, outputs, param });
-  writeModel(g.build(), file, { producerVersion: manifest.appVersion });
+  await writeModel(g.build(), file, { producerVersion: manifest.appVersion });
   return file;
 }

@@ -7,6 +7,7 @@ import { ApiError, notFound } from '../api/errors';
 import type { ApiEvent } from '../api/contract';
 import type { Job } from '../api/schemas';
 import type { Store } from '../store';
+import { isProcessAlive } from './process';
 import { FromCompute, type ComputeChannel, type ComputeLauncher } from './protocol';
 
 export interface NewJob {
@@ -29,15 +30,6 @@ interface Attempt {
   startFraction: number;
   lastProgressAt: number;
   cancelTimer?: NodeJS.Timeout;
-}
-
-export function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 export class JobRunner {

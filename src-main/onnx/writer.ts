@@ -43,6 +43,12 @@ export class WriteCancelled extends Error {
   }
 }
 
+/** writeSync may write less than asked for (large buffers); loop until all is written. */
+function writeAll(fd: number, bytes: Uint8Array, position: number): void {
+  let written = 0;
+  while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written, position + written);
+}
+
 /** Large tensors start at page boundaries so onnxruntime can map them instead of copying. */
 function alignment(length: number): number {
   return length >= 1 << 20 ? 4096 : 64;
@@ -56,7 +62,7 @@ interface Placement {
 }
 
 /** Writes the lazy initializers to `dataPath` (temporary name) and returns where each went. */
-function writeExternalData(initializers: readonly Initializer[], partialPath: string, options: WriteOptions): Placement {
+async function writeExternalData(initializers: readonly Initializer[], partialPath: string, options: WriteOptions): Promise<Placement> {
   const entries = new Map<string, ExternalEntry>();
   const inline = new Map<string, Uint8Array>();
   const threshold = options.externalThreshold ?? 1024;
@@ -64,19 +70,21 @@ function writeExternalData(initializers: readonly Initializer[], partialPath: st
   const fd = openSync(partialPath, 'w');
   try {
     let offset = 0;
-    lazy.forEach((init, index) => {
+    for (const [index, init] of lazy.entries()) {
+      // Let signals and messages (a cancel) through between tensors of a long write.
+      await new Promise((resolve) => setImmediate(resolve));
       if (options.isCancelled?.()) throw new WriteCancelled();
       const bytes = (init.source as { read: () => Uint8Array }).read();
       if (bytes.length < threshold) {
         inline.set(init.name, bytes);
-        return;
+        continue;
       }
       const aligned = Math.ceil(offset / alignment(bytes.length)) * alignment(bytes.length);
-      writeSync(fd, bytes, 0, bytes.length, aligned);
+      writeAll(fd, bytes, aligned);
       entries.set(init.name, { name: init.name, dtype: init.dtype, dims: [...init.dims], offset: aligned, length: bytes.length });
       offset = aligned + bytes.length;
       options.onTensor?.(index + 1, lazy.length);
-    });
+    }
     fsyncSync(fd);
   } finally {
     closeSync(fd);
@@ -172,17 +180,17 @@ export function encodeModel(graph: Graph, placement: Placement, dataFileName: st
  * Writes `graph` to `modelPath` (and its lazy initializers to `options.dataPath`); returns the
  * table of external tensors so that other graphs of the same model can reference them.
  */
-export function writeModel(graph: Graph, modelPath: string, options: WriteOptions = {}): ExternalEntry[] {
+export async function writeModel(graph: Graph, modelPath: string, options: WriteOptions = {}): Promise<ExternalEntry[]> {
   const hasLazy = graph.initializers.some((init) => init.source.kind === 'lazy');
   if (hasLazy && !options.dataPath) throw new Error('writeModel: a dataPath is needed for lazy initializers.');
   const partialModel = `${modelPath}.partial`;
   const partialData = options.dataPath ? `${options.dataPath}.partial` : null;
   try {
-    const placement = partialData ? writeExternalData(graph.initializers, partialData, options) : NOTHING_PLACED;
+    const placement = partialData ? await writeExternalData(graph.initializers, partialData, options) : NOTHING_PLACED;
     const bytes = encodeModel(graph, placement, options.dataPath ? basename(options.dataPath) : '', options);
     const fd = openSync(partialModel, 'w');
     try {
-      writeSync(fd, bytes);
+      writeAll(fd, bytes, 0);
       fsyncSync(fd);
     } finally {
       closeSync(fd);

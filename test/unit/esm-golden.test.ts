@@ -36,7 +36,7 @@ for (const name of ['tiny', 'esm2-8M-random'] as const) {
     });
 
     it('matches every reference array of every sequence, one sequence at a time', async () => {
-      const file = graphFile(modelDir, readManifest(modelDir), everything());
+      const file = await graphFile(modelDir, readManifest(modelDir), everything());
       const worst: Record<string, number> = {};
       const note = (key: string, diff: number): void => void (worst[key] = Math.max(worst[key] ?? 0, diff));
       for (const seq of golden.sequences) {
@@ -60,7 +60,7 @@ for (const name of ['tiny', 'esm2-8M-random'] as const) {
     });
 
     it('matches the masked-input references (token-dropout rescaling)', async () => {
-      const file = graphFile(modelDir, readManifest(modelDir), { layers: [0, layers], pool: ['per-token'], logits: true });
+      const file = await graphFile(modelDir, readManifest(modelDir), { layers: [0, layers], pool: ['per-token'], logits: true });
       let worst = 0;
       for (const seq of golden.sequences) {
         if (!golden.has(seqKey(seq.index, 'masked_tokens'))) continue;
@@ -77,7 +77,7 @@ for (const name of ['tiny', 'esm2-8M-random'] as const) {
     });
 
     it('gives a padded batch the same values as single runs and as the batch reference', async () => {
-      const file = graphFile(modelDir, readManifest(modelDir), { layers: [layers], pool: ['per-token', 'mean'], logits: true, contacts: true });
+      const file = await graphFile(modelDir, readManifest(modelDir), { layers: [layers], pool: ['per-token', 'mean'], logits: true, contacts: true });
       const batch = golden.array('batch.tokens');
       const [B, Tmax] = batch.shape as [number, number];
       const rows = Array.from({ length: B }, (_, b) => Array.from(batch.data.subarray(b * Tmax, (b + 1) * Tmax)));

@@ -25,7 +25,7 @@ function editedCheckpoint(edit: (tensors: ReturnType<typeof readSafetensorsWhole
 async function worstLogitDiff(checkpoint: string, precision: 'fp32' | 'fp16' = 'fp32'): Promise<number> {
   const modelDir = join(scratch(), 'model');
   await convertCheckpoint(checkpoint, modelDir, { appVersion: 'test', precision });
-  const file = graphFile(modelDir, readManifest(modelDir), { layers: [], pool: [], logits: true });
+  const file = await graphFile(modelDir, readManifest(modelDir), { layers: [], pool: [], logits: true });
   let worst = 0;
   for (const seq of golden.sequences.slice(0, 4)) {
     const tokens = Array.from(golden.array(seqKey(seq.index, 'tokens')).data);

@@ -72,7 +72,7 @@ describe('onnx writer + builder', () => {
     const b = seeded(outDim, 2);
     const x = seeded(rows * inDim, 3);
     const dir = scratch();
-    const entries = writeModel(buildDense(inDim, outDim, w, b), join(dir, 'dense.onnx'), { dataPath: join(dir, 'dense.data') });
+    const entries = await writeModel(buildDense(inDim, outDim, w, b), join(dir, 'dense.onnx'), { dataPath: join(dir, 'dense.data') });
     expect(entries.map((e) => e.name)).toEqual(['w_t']); // the bias (160 bytes) stays inline
     expect(entries[0]!.offset % 64).toBe(0);
     expect(readdirSync(dir).sort()).toEqual(['dense.data', 'dense.onnx']);
@@ -86,9 +86,9 @@ describe('onnx writer + builder', () => {
     expect(maxDiff).toBeLessThan(1e-5);
   });
 
-  it('writes what it says: opset, dynamic dims, external data entries, attributes', () => {
+  it('writes what it says: opset, dynamic dims, external data entries, attributes', async () => {
     const dir = scratch();
-    writeModel(buildDense(8, 300, seeded(2400, 4), seeded(300, 5)), join(dir, 'm.onnx'), { dataPath: join(dir, 'm.data'), metadata: { source: 'test' } });
+    await writeModel(buildDense(8, 300, seeded(2400, 4), seeded(300, 5)), join(dir, 'm.onnx'), { dataPath: join(dir, 'm.data'), metadata: { source: 'test' } });
     const model = decodeModel(readFileSync(join(dir, 'm.onnx'))) as {
       opsetImport: { version: number }[];
       metadataProps: { key: string; value: string }[];
@@ -103,15 +103,15 @@ describe('onnx writer + builder', () => {
     expect(model.graph.node[0]!.name.startsWith('block/')).toBe(true);
   });
 
-  it('leaves no file behind when cancelled mid-way', () => {
+  it('leaves no file behind when cancelled mid-way', async () => {
     const dir = scratch();
     let calls = 0;
-    expect(() =>
+    await expect(
       writeModel(buildDense(64, 64, seeded(4096, 6), seeded(64, 7)), join(dir, 'm.onnx'), {
         dataPath: join(dir, 'm.data'),
         isCancelled: () => ++calls > 1,
       }),
-    ).toThrow(WriteCancelled);
+    ).rejects.toThrow(WriteCancelled);
     expect(readdirSync(dir)).toEqual([]);
   });
 
