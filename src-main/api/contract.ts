@@ -6,6 +6,10 @@
 import { z } from 'zod';
 import {
   AppInfo,
+  CatalogModel,
+  CompressionInfo,
+  Embedding,
+  ExportFile,
   Dataset,
   Id,
   ImportOptions,
@@ -65,6 +69,13 @@ export const methods = {
   'datasets.delete': { input: byId, output: ok },
 
   'models.list': { input: none, output: z.array(Model) },
+  /** The ESM-2 family with what is installed. */
+  'models.catalog': { input: none, output: z.array(CatalogModel) },
+  'models.delete': { input: byId, output: ok },
+
+  'embeddings.list': { input: z.object({ projectId: Id, runId: Id.optional() }).strict(), output: z.array(Embedding) },
+  'embeddings.compressions': { input: none, output: z.array(CompressionInfo) },
+  'exports.list': { input: z.object({ projectId: Id }).strict(), output: z.array(ExportFile) },
 
   'jobs.list': { input: z.object({ projectId: Id.optional() }).strict(), output: z.array(Job) },
   'jobs.start': { input: JobRequest, output: Job },
@@ -91,6 +102,7 @@ export const ApiEvent = z.discriminatedUnion('type', [
   z.object({ type: z.literal('projects') }),
   z.object({ type: z.literal('datasets'), projectId: Id }),
   z.object({ type: z.literal('runs'), projectId: Id }),
+  z.object({ type: z.literal('models') }),
 ]);
 export type ApiEvent = z.infer<typeof ApiEvent>;
 

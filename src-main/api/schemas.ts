@@ -143,6 +143,23 @@ export const Job = z.object({
 });
 export type Job = z.infer<typeof Job>;
 
+export const Device = z.enum(['cpu', 'cuda', 'dml', 'webgpu', 'coreml']);
+export const PoolingName = z.enum(['mean', 'bos', 'max', 'per-token']);
+export type PoolingName = z.infer<typeof PoolingName>;
+
+/** How to embed: models, layers (−1 = last), poolings, batch size in tokens, device, long sequences. */
+export const EmbedSettings = z.object({
+  modelIds: z.array(Id).min(1, 'Choose at least one model.'),
+  layers: z.array(z.number().int()).min(1).default([-1]),
+  pool: z.array(PoolingName).min(1, 'Choose at least one pooling.').default(['mean']),
+  batchTokens: z.number().int().min(1).max(1_000_000).default(8192),
+  device: Device.default('cpu'),
+  /** CPU threads; 0 lets onnxruntime decide. */
+  threads: z.number().int().min(0).max(512).default(0),
+  long: z.enum(['window', 'truncate']).default('window'),
+});
+export type EmbedSettings = z.output<typeof EmbedSettings>;
+
 /** The job kinds a client may start, each with its own parameters. */
 export const JobRequest = z.discriminatedUnion('kind', [
   z.object({
@@ -153,6 +170,15 @@ export const JobRequest = z.discriminatedUnion('kind', [
     /** Matrix size of the multiply workload. */
     size: z.number().int().min(16).max(2048).default(192),
   }),
+  z.object({ kind: z.literal('embed.dataset'), projectId: Id, datasetId: Id, ...EmbedSettings.shape }),
+  /** Install a model from a Hugging Face folder or a .safetensors file on this computer. */
+  z.object({ kind: z.literal('model.install'), path: z.string().min(1), precision: z.enum(['fp32', 'fp16']).default('fp32') }),
+  /** Download a model of the ESM-2 family from the Hugging Face hub, then install it. */
+  z.object({ kind: z.literal('model.download'), catalogId: z.string().min(1), precision: z.enum(['fp32', 'fp16']).default('fp32') }),
+  /** Compress per-residue embeddings into one vector per protein (SWAT). */
+  z.object({ kind: z.literal('embeddings.compress'), embeddingId: Id, compression: z.string().min(1) }),
+  /** Write an embedding matrix joined with the dataset's labels to a file in the project's exports folder. */
+  z.object({ kind: z.literal('embeddings.export'), embeddingId: Id, format: z.enum(['npy', 'npz', 'csv', 'parquet']) }),
 ]);
 export type JobRequest = z.input<typeof JobRequest>;
 
@@ -176,8 +202,13 @@ export const Model = z.object({
   id: Id,
   name: z.string(),
   family: z.string(),
+  /** The ESM-2 family member it is (e.g. esm2_t6_8M_UR50D), when known. */
+  catalogId: z.string().nullable(),
   layers: z.number().int(),
   hiddenSize: z.number().int(),
+  precision: z.enum(['fp32', 'fp16']),
+  sizeBytes: z.number(),
+  source: z.string(),
   path: z.string(),
   createdAt: z.string(),
 });
@@ -190,3 +221,45 @@ export const AppInfo = z.object({
   transport: z.enum(['ipc', 'websocket', 'cli']),
 });
 export type AppInfo = z.infer<typeof AppInfo>;
+
+export const CatalogModel = z.object({
+  id: z.string(),
+  repo: z.string(),
+  label: z.string(),
+  parameters: z.number(),
+  layers: z.number().int(),
+  hidden: z.number().int(),
+  sizeBytes: z.number(),
+  minMemoryGB: z.number(),
+  note: z.string().optional(),
+  /** Installed models of this family member. */
+  installed: z.array(Id),
+});
+export type CatalogModel = z.infer<typeof CatalogModel>;
+
+export const Embedding = z.object({
+  id: Id,
+  runId: Id,
+  datasetId: Id.nullable(),
+  modelId: Id.nullable(),
+  modelName: z.string(),
+  layer: z.number().int(),
+  /** mean, bos, max, per-token, or a compression (pca1, pca2, idct_5x44). */
+  pooling: z.string(),
+  rows: z.number().int(),
+  cols: z.number().int(),
+  path: z.string(),
+  createdAt: z.string(),
+});
+export type Embedding = z.infer<typeof Embedding>;
+
+export const ExportFile = z.object({
+  name: z.string(),
+  bytes: z.number(),
+  createdAt: z.string(),
+  /** Path on this computer. */
+  path: z.string(),
+});
+export type ExportFile = z.infer<typeof ExportFile>;
+
+export const CompressionInfo = z.object({ kind: z.string(), label: z.string(), explanation: z.string() });

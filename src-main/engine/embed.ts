@@ -59,16 +59,41 @@ export interface EmbedProgress {
 export interface RunControl {
   signal?: AbortSignal;
   onProgress?: (progress: EmbedProgress) => void;
-  /** Skips these input indices (already computed by an earlier, interrupted run). */
-  skip?: ReadonlySet<number>;
 }
 
-/** One unit of model work: a whole sequence, or one window of a long one. */
+/** A sequence (or one window of a long one) as fed to the model. */
 interface Item {
   /** Residues this item feeds to the model. */
   residues: string;
+  /** Input index of the first sequence with these residues. */
   owner: number;
   window?: Window;
+}
+
+/** One step of work: a batch of whole sequences, or all windows of one long sequence. */
+export type Unit = { kind: 'batch'; items: Item[]; batch: Batch } | { kind: 'windows'; items: Item[] };
+
+interface ResolvedOptions extends EmbedOptions {
+  layers: number[];
+  attentionLayers: number[];
+  long: LongMode;
+  budget: number;
+}
+
+export interface EmbedPlan {
+  sequences: readonly string[];
+  /** Residues → every input index with them. */
+  owners: Map<string, number[]>;
+  units: Unit[];
+  options: ResolvedOptions;
+}
+
+interface WindowOutput {
+  window: Window;
+  hidden: Map<number, Float32Array>;
+  logits?: Float32Array;
+  contacts?: Float32Array;
+  attention: Map<number, Float32Array>;
 }
 
 export function resolveLayers(layers: readonly number[], numLayers: number): number[] {
@@ -122,52 +147,87 @@ export class Embedder {
   }
 
   /**
-   * Computes every sequence and calls `sink` once per input index (duplicates share one
-   * computation). Stops between batches when the signal aborts.
+   * Splits the work into units, in a fixed order that depends only on the sequences and the
+   * options: one unit per token-budget batch of whole sequences, then one per long sequence
+   * (all its windows). A resumed run plans the same units and skips those already done, so its
+   * results are the same bytes as an uninterrupted run's.
    */
-  async run(sequences: readonly string[], options: EmbedOptions, sink: (result: SequenceResult) => void | Promise<void>, control: RunControl = {}): Promise<void> {
+  plan(sequences: readonly string[], options: EmbedOptions): EmbedPlan {
     const config = this.manifest.config;
     const layers = resolveLayers(options.layers, config.numLayers);
-    const attentionLayers = options.attentionLayers ?? [];
-    const long = options.long ?? 'window';
-    const budget = Math.max(options.batchTokens ?? 8192, MAX_RESIDUES + 2);
-    const started = performance.now();
-    let tokensDone = 0;
-    let sequencesDone = control.skip?.size ?? 0;
-
+    const resolved: ResolvedOptions = {
+      ...options,
+      layers,
+      attentionLayers: options.attentionLayers ?? [],
+      long: options.long ?? 'window',
+      budget: Math.max(options.batchTokens ?? 8192, MAX_RESIDUES + 2),
+    };
     // Identical sequences are computed once and handed to every index that has them.
     const owners = new Map<string, number[]>();
-    sequences.forEach((sequence, index) => {
-      if (control.skip?.has(index)) return;
-      owners.set(sequence, [...(owners.get(sequence) ?? []), index]);
-    });
-    const wholeItems: Item[] = [];
-    const windowItems: Item[] = [];
+    sequences.forEach((sequence, index) => owners.set(sequence, [...(owners.get(sequence) ?? []), index]));
+    const whole: Item[] = [];
+    const units: Unit[] = [];
     for (const [sequence, indices] of owners) {
       const owner = indices[0]!;
-      if (sequence.length <= MAX_RESIDUES) wholeItems.push({ residues: sequence, owner });
-      else if (long === 'truncate') wholeItems.push({ residues: sequence.slice(0, MAX_RESIDUES), owner });
-      else for (const window of planWindows(sequence.length, MAX_RESIDUES)) windowItems.push({ residues: sequence.slice(window.start, window.end), owner, window });
+      if (sequence.length <= MAX_RESIDUES) whole.push({ residues: sequence, owner });
+      else if (resolved.long === 'truncate') whole.push({ residues: sequence.slice(0, MAX_RESIDUES), owner });
     }
-
-    const deliver = async (result: SequenceResult): Promise<void> => {
-      for (const index of owners.get(sequences[result.index]!)!) await sink({ ...result, index });
-      sequencesDone += owners.get(sequences[result.index]!)!.length;
-      control.onProgress?.({ sequencesDone, sequencesTotal: sequences.length, tokensDone, secondsElapsed: (performance.now() - started) / 1000 });
-    };
-
-    const wholeOutputs: GraphOutputs = { layers, pool: options.pool, logits: options.logits, contacts: options.contacts, attentionLayers };
-    for (const batch of planBatches(wholeItems.map((item) => item.residues.length + 2), budget)) {
-      if (control.signal?.aborted) return;
-      const items = batch.indices.map((i) => wholeItems[i]!);
-      const outputs = await this.runBatch(wholeOutputs, items, batch);
-      tokensDone += items.reduce((sum, item) => sum + item.residues.length + 2, 0);
-      for (const [row, item] of items.entries()) {
-        const truncated = item.residues.length < sequences[item.owner]!.length;
-        await deliver(this.wholeResult(outputs, row, batch.paddedLength, item, layers, options, truncated));
+    for (const batch of planBatches(whole.map((item) => item.residues.length + 2), resolved.budget)) {
+      units.push({ kind: 'batch', items: batch.indices.map((i) => whole[i]!), batch });
+    }
+    if (resolved.long === 'window') {
+      for (const [sequence, indices] of owners) {
+        if (sequence.length <= MAX_RESIDUES) continue;
+        const windows = planWindows(sequence.length, MAX_RESIDUES).map((window) => ({ residues: sequence.slice(window.start, window.end), owner: indices[0]!, window }));
+        units.push({ kind: 'windows', items: windows });
       }
     }
-    if (windowItems.length > 0) await this.runWindows(windowItems, sequences, { ...options, layers, attentionLayers }, budget, deliver, control, (n) => (tokensDone += n));
+    return { sequences, owners, units, options: resolved };
+  }
+
+  /** Residues each input's results cover: its length, or 1022 when truncated. */
+  static residuesOf(sequence: string, long: LongMode = 'window'): number {
+    return long === 'truncate' ? Math.min(sequence.length, MAX_RESIDUES) : sequence.length;
+  }
+
+  /** Computes one unit; returns one result per input index it covers (duplicates included). */
+  async runUnit(plan: EmbedPlan, unit: Unit): Promise<SequenceResult[]> {
+    const computed =
+      unit.kind === 'batch'
+        ? await this.runWholeBatch(plan, unit.items, unit.batch)
+        : [await this.runWindows(plan, unit.items)];
+    return computed.flatMap((result) => plan.owners.get(plan.sequences[result.index]!)!.map((index) => ({ ...result, index })));
+  }
+
+  /** Tokens a unit feeds to the model (for speed figures). */
+  static unitTokens(unit: Unit): number {
+    return unit.items.reduce((sum, item) => sum + item.residues.length + 2, 0);
+  }
+
+  /** Runs every unit and hands each result to `sink` (a convenience over plan/runUnit). */
+  async run(sequences: readonly string[], options: EmbedOptions, sink: (result: SequenceResult) => void | Promise<void>, control: RunControl = {}): Promise<void> {
+    const plan = this.plan(sequences, options);
+    const started = performance.now();
+    let tokensDone = 0;
+    let sequencesDone = 0;
+    for (const unit of plan.units) {
+      if (control.signal?.aborted) return;
+      const results = await this.runUnit(plan, unit);
+      for (const result of results) await sink(result);
+      tokensDone += Embedder.unitTokens(unit);
+      sequencesDone += results.length;
+      control.onProgress?.({ sequencesDone, sequencesTotal: sequences.length, tokensDone, secondsElapsed: (performance.now() - started) / 1000 });
+    }
+  }
+
+  private async runWholeBatch(plan: EmbedPlan, items: Item[], batch: Batch): Promise<SequenceResult[]> {
+    const { options } = plan;
+    const outputs: GraphOutputs = { layers: options.layers, pool: options.pool, logits: options.logits, contacts: options.contacts, attentionLayers: options.attentionLayers };
+    const out = await this.runBatch(outputs, items, batch);
+    return items.map((item, row) => {
+      const truncated = item.residues.length < plan.sequences[item.owner]!.length;
+      return this.wholeResult(out, row, batch.paddedLength, item, options.layers, options, truncated);
+    });
   }
 
   private async runBatch(outputs: GraphOutputs, items: Item[], batch: Batch): Promise<ort.InferenceSession.ReturnType> {
@@ -209,57 +269,37 @@ export class Embedder {
   }
 
   /**
-   * Long sequences: every window runs with per-token outputs; rows are blended by position
+   * A long sequence: every window runs with per-token outputs; rows are blended by position
    * weights, pooled vectors computed from the blended rows (BOS from the first window).
    */
-  private async runWindows(
-    items: Item[],
-    sequences: readonly string[],
-    options: EmbedOptions & { layers: number[]; attentionLayers: number[] },
-    budget: number,
-    deliver: (result: SequenceResult) => Promise<void>,
-    control: RunControl,
-    countTokens: (n: number) => void,
-  ): Promise<void> {
+  private async runWindows(plan: EmbedPlan, windows: Item[]): Promise<SequenceResult> {
+    const { options } = plan;
     const D = this.manifest.config.hiddenSize;
     const H = this.manifest.config.numHeads;
     const outputs: GraphOutputs = { layers: options.layers, pool: ['per-token'], logits: options.logits, contacts: options.contacts, attentionLayers: options.attentionLayers };
-    const byOwner = new Map<number, Item[]>();
-    for (const item of items) byOwner.set(item.owner, [...(byOwner.get(item.owner) ?? []), item]);
-
-    for (const [owner, windows] of byOwner) {
-      if (control.signal?.aborted) return;
-      const L = sequences[owner]!.length;
-      const perWindow: { window: Window; hidden: Map<number, Float32Array>; logits?: Float32Array; contacts?: Float32Array; attention: Map<number, Float32Array> }[] = [];
-      for (const batch of planBatches(windows.map((w) => w.residues.length + 2), budget)) {
-        const batchItems = batch.indices.map((i) => windows[i]!);
-        const out = await this.runBatch(outputs, batchItems, batch);
-        countTokens(batchItems.length * batch.paddedLength);
-        for (const [row, item] of batchItems.entries()) {
-          const whole = this.wholeResult(out, row, batch.paddedLength, item, options.layers, { ...options, pool: ['per-token'] }, false);
-          const hidden = new Map<number, Float32Array>();
-          const T = batch.paddedLength;
-          const wl = item.residues.length;
-          for (const layer of options.layers) {
-            const data = out[outputName.pooled('per-token', layer)]!.data as Float32Array;
-            hidden.set(layer, data.slice(row * T * D, (row * T + wl + 2) * D));
-          }
-          perWindow.push({ window: item.window!, hidden, logits: whole.logits, contacts: whole.contacts, attention: whole.attention });
+    const owner = windows[0]!.owner;
+    const L = plan.sequences[owner]!.length;
+    const perWindow: WindowOutput[] = [];
+    for (const batch of planBatches(windows.map((w) => w.residues.length + 2), options.budget)) {
+      const batchItems = batch.indices.map((i) => windows[i]!);
+      const out = await this.runBatch(outputs, batchItems, batch);
+      for (const [row, item] of batchItems.entries()) {
+        const whole = this.wholeResult(out, row, batch.paddedLength, item, [], options, false);
+        const hidden = new Map<number, Float32Array>();
+        const T = batch.paddedLength;
+        const wl = item.residues.length;
+        for (const layer of options.layers) {
+          const data = out[outputName.pooled('per-token', layer)]!.data as Float32Array;
+          hidden.set(layer, data.slice(row * T * D, (row * T + wl + 2) * D));
         }
+        perWindow.push({ window: item.window!, hidden, logits: whole.logits, contacts: whole.contacts, attention: whole.attention });
       }
-      perWindow.sort((a, b) => a.window.start - b.window.start);
-      await deliver(this.blendWindows(owner, L, perWindow, options, D, H));
     }
+    perWindow.sort((a, b) => a.window.start - b.window.start);
+    return this.blendWindows(owner, L, perWindow, options, D, H);
   }
 
-  private blendWindows(
-    owner: number,
-    L: number,
-    parts: { window: Window; hidden: Map<number, Float32Array>; logits?: Float32Array; contacts?: Float32Array; attention: Map<number, Float32Array> }[],
-    options: EmbedOptions & { layers: number[]; attentionLayers: number[] },
-    D: number,
-    H: number,
-  ): SequenceResult {
+  private blendWindows(owner: number, L: number, parts: WindowOutput[], options: ResolvedOptions, D: number, H: number): SequenceResult {
     const windows = parts.map((p) => p.window);
     const first = parts[0]!;
     const last = parts[parts.length - 1]!;

@@ -64,6 +64,7 @@ async function runJob(message: Extract<ToCompute, { type: 'start' }>): Promise<v
   try {
     const summary = await entry.run({
       params: params.data as never,
+      input: message.input ?? null,
       resumeFrom: (message.checkpoint ?? null) as never,
       workDir: message.workDir,
       signal: controller.signal,
@@ -77,7 +78,8 @@ async function runJob(message: Extract<ToCompute, { type: 'start' }>): Promise<v
     });
     port.post({ type: 'done', jobId, summary });
   } catch (error) {
-    if (error instanceof CancelledError) port.post({ type: 'cancelled', jobId });
+    // A task stopped by the user's cancel is "cancelled" whatever error its stopping raised.
+    if (error instanceof CancelledError || controller.signal.aborted) port.post({ type: 'cancelled', jobId });
     else port.post({ type: 'failed', jobId, message: error instanceof Error ? error.message : String(error) });
   } finally {
     running.delete(jobId);

@@ -13,8 +13,10 @@ export const ToCompute = z.discriminatedUnion('type', [
     params: z.unknown(),
     /** What the task saved last time it ran, to resume from; null on a first run. */
     checkpoint: z.unknown(),
-    /** The project folder the task may write files into. */
+    /** The project folder (or, for jobs without a project, the models folder) the task writes into. */
     workDir: z.string(),
+    /** Data the main side prepared for the task (e.g. a dataset's sequences). */
+    input: z.unknown(),
   }),
   z.object({ type: z.literal('cancel'), jobId: z.number().int() }),
 ]);

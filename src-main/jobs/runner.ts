@@ -7,14 +7,31 @@ import { ApiError, notFound } from '../api/errors';
 import type { ApiEvent } from '../api/contract';
 import type { Job } from '../api/schemas';
 import type { Store } from '../store';
+import type { JobRecord } from '../store/jobs';
 import { isProcessAlive } from './process';
 import { FromCompute, type ComputeChannel, type ComputeLauncher } from './protocol';
 
 export interface NewJob {
-  projectId: number;
+  /** Null for jobs that belong to no project (installing a model). */
+  projectId: number | null;
   kind: string;
   title: string;
-  params: Record<string, unknown>;
+  /** The task's parameters; a function when they depend on the id of the run being created. */
+  params: Record<string, unknown> | ((runId: number | null) => Record<string, unknown>);
+  /** Whether the job's results form a new run of the project (listed on the Runs page). */
+  createsRun: boolean;
+}
+
+export type ArtifactMessage = Extract<FromCompute, { type: 'artifact' }>;
+
+/** What the main side does for a job kind around the compute process's work. */
+export interface JobHooks {
+  /** Data the task needs besides its parameters (e.g. a dataset's sequences), sent when it starts. */
+  prepare?(job: JobRecord): unknown;
+  /** Records a file the task finished (default: the artifacts table). */
+  onArtifact?(job: JobRecord, artifact: ArtifactMessage): void;
+  /** Records the task's result once it is done (e.g. registers an installed model). */
+  onDone?(job: JobRecord, summary: Record<string, unknown>): void;
 }
 
 /** How long a cancelled task may take to stop before its process is killed. */
@@ -41,6 +58,7 @@ export class JobRunner {
     private readonly store: Store,
     private readonly launch: ComputeLauncher,
     private readonly emit: (event: ApiEvent) => void,
+    private readonly hooks: Record<string, JobHooks> = {},
   ) {}
 
   /** Marks orphaned jobs interrupted and starts on whatever is queued. */
@@ -54,9 +72,17 @@ export class JobRunner {
   }
 
   enqueue(job: NewJob): Job {
-    const runId = this.store.runs.insert({ projectId: job.projectId, kind: job.kind, title: job.title, params: job.params });
-    const id = this.store.jobs.insert({ ...job, runId });
-    this.emit({ type: 'runs', projectId: job.projectId });
+    const id = this.store.db.transaction(() => {
+      const runId =
+        job.createsRun && job.projectId !== null
+          ? this.store.runs.insert({ projectId: job.projectId, kind: job.kind, title: job.title, params: {} })
+          : null;
+      const params = typeof job.params === 'function' ? job.params(runId) : job.params;
+      if (runId !== null) this.store.runs.setParams(runId, params);
+      return this.store.jobs.insert({ projectId: job.projectId, kind: job.kind, title: job.title, params, runId });
+    })();
+    const runId = this.store.jobs.get(id)!.runId;
+    if (runId !== null && job.projectId !== null) this.emit({ type: 'runs', projectId: job.projectId });
     const created = this.publish(id);
     this.pump();
     return created;
@@ -126,7 +152,7 @@ export class JobRunner {
   private begin(id: number): void {
     const record = this.store.jobs.record(id)!;
     const { job } = record;
-    const workDir = job.projectId === null ? this.store.home.root : this.projectFolder(job.projectId);
+    const workDir = job.projectId === null ? this.store.home.models : this.projectFolder(job.projectId);
     this.current = {
       jobId: id,
       runId: job.runId,
@@ -137,7 +163,13 @@ export class JobRunner {
     };
     if (job.runId) this.store.runs.setState(job.runId, 'running');
     this.publish(id);
-    this.compute().send({ type: 'start', jobId: id, kind: job.kind, params: record.params, checkpoint: record.checkpoint, workDir });
+    let input: unknown;
+    try {
+      input = this.hooks[job.kind]?.prepare?.(record) ?? null;
+    } catch (error) {
+      return this.end('failed', error instanceof Error ? error.message : String(error));
+    }
+    this.compute().send({ type: 'start', jobId: id, kind: job.kind, params: record.params, checkpoint: record.checkpoint, workDir, input });
   }
 
   private projectFolder(projectId: number): string {
@@ -175,24 +207,41 @@ export class JobRunner {
         if (attempt.runId) this.store.runs.addMetrics(attempt.runId, message.metrics);
         return;
       case 'artifact':
-        this.store.runs.addArtifact({
-          runId: attempt.runId,
-          projectId: this.store.jobs.get(attempt.jobId)!.projectId!,
-          kind: message.kind,
-          path: message.path,
-          checksum: message.checksum,
-          bytes: message.bytes,
-          meta: message.meta,
-        });
-        return;
+        return this.recordArtifact(attempt, message);
       case 'done':
-        if (attempt.runId) this.store.runs.setSummary(attempt.runId, message.summary);
-        return this.end('done', null, 'Finished');
+        return this.finishDone(attempt, message.summary);
       case 'failed':
         return this.end('failed', message.message);
       case 'cancelled':
         return this.end('cancelled', null, 'Cancelled');
     }
+  }
+
+  private recordArtifact(attempt: Attempt, message: ArtifactMessage): void {
+    const record = this.store.jobs.record(attempt.jobId)!;
+    const hook = this.hooks[record.job.kind]?.onArtifact;
+    if (hook) return hook(record, message);
+    if (record.job.projectId === null) return;
+    this.store.runs.addArtifact({
+      runId: attempt.runId,
+      projectId: record.job.projectId,
+      kind: message.kind,
+      path: message.path,
+      checksum: message.checksum,
+      bytes: message.bytes,
+      meta: message.meta,
+    });
+  }
+
+  private finishDone(attempt: Attempt, summary: Record<string, unknown>): void {
+    const record = this.store.jobs.record(attempt.jobId)!;
+    try {
+      this.hooks[record.job.kind]?.onDone?.(record, summary);
+    } catch (error) {
+      return this.end('failed', error instanceof Error ? error.message : String(error));
+    }
+    if (attempt.runId) this.store.runs.setSummary(attempt.runId, summary);
+    this.end('done', null, 'Finished');
   }
 
   private progress(attempt: Attempt, fraction: number, text: string): void {

@@ -2,9 +2,10 @@
  * services — one service per use case, wired once over the store and the job runner. Every
  * transport (Electron IPC, serve's WebSocket, the CLI) calls the same `dispatch`.
  */
-import { z } from 'zod';
-import { JobRequest, type AppInfo } from '../api/schemas';
+import type { AppInfo } from '../api/schemas';
 import { notFound } from '../api/errors';
+import { COMPRESSION_INFO } from '../embeddings/compress';
+import { ESM2_FAMILY } from '../models/catalog';
 import { JobRunner } from '../jobs/runner';
 import type { ComputeLauncher } from '../jobs/protocol';
 import { openStore, type Store } from '../store';
@@ -12,6 +13,8 @@ import type { OpenOptions } from '../store/db';
 import { DatasetsService } from './datasets';
 import { createDispatch, type Dispatch, type Handlers } from './dispatch';
 import { Events } from './events';
+import { listExports } from './exports';
+import { JobsService } from './jobs';
 import { ProjectsService } from './projects';
 import { APP_VERSION } from './version';
 
@@ -27,16 +30,10 @@ export interface Host {
   events: Events;
   projects: ProjectsService;
   datasets: DatasetsService;
+  jobs: JobsService;
   runner: JobRunner | null;
   dispatch: Dispatch;
   close(): void;
-}
-
-function jobTitle(request: z.output<typeof JobRequest>): string {
-  switch (request.kind) {
-    case 'system.benchmark':
-      return `Benchmark this computer (${request.seconds} s)`;
-  }
 }
 
 export function createHost(options: HostOptions): Host {
@@ -44,12 +41,12 @@ export function createHost(options: HostOptions): Host {
   const events = new Events();
   const projects = new ProjectsService(store, events);
   const datasets = new DatasetsService(store, events);
-  const runner = options.launcher ? new JobRunner(store, options.launcher, (event) => events.emit(event)) : null;
-
   const requireRunner = (): JobRunner => {
     if (!runner) throw new Error('This process runs no jobs.');
     return runner;
   };
+  const jobs = new JobsService(store, events, requireRunner);
+  const runner = options.launcher ? new JobRunner(store, options.launcher, (event) => events.emit(event), jobs.hooks()) : null;
 
   const handlers: Handlers = {
     'app.info': () => ({ name: 'ESM Studio', version: APP_VERSION, home: store.home.root, transport: options.transport }),
@@ -63,12 +60,19 @@ export function createHost(options: HostOptions): Host {
     'datasets.sequences': ({ datasetId, offset, limit }) => datasets.sequences(datasetId, offset, limit),
     'datasets.delete': ({ id }) => datasets.delete(id),
     'models.list': () => store.models.list(),
-    'jobs.list': ({ projectId }) => store.jobs.list(projectId),
-    'jobs.start': (request) => {
-      projects.get(request.projectId);
-      const { kind, projectId, ...params } = request;
-      return requireRunner().enqueue({ projectId, kind, title: jobTitle(request), params });
+    'models.catalog': () => {
+      const installed = store.models.list();
+      return ESM2_FAMILY.map((entry) => ({ ...entry, installed: installed.filter((m) => m.catalogId === entry.id).map((m) => m.id) }));
     },
+    'models.delete': ({ id }) => jobs.deleteModel(id),
+    'embeddings.list': ({ projectId, runId }) => {
+      projects.get(projectId);
+      return store.embeddings.list(projectId, runId);
+    },
+    'embeddings.compressions': () => Object.entries(COMPRESSION_INFO).map(([kind, info]) => ({ kind, ...info })),
+    'exports.list': ({ projectId }) => listExports(store, projects.get(projectId).id),
+    'jobs.list': ({ projectId }) => store.jobs.list(projectId),
+    'jobs.start': (request) => jobs.start(request),
     'jobs.cancel': ({ id }) => requireRunner().cancel(id),
     'jobs.resume': ({ id }) => requireRunner().resume(id),
     'runs.list': ({ projectId }) => {
@@ -87,6 +91,7 @@ export function createHost(options: HostOptions): Host {
     events,
     projects,
     datasets,
+    jobs,
     runner,
     dispatch: createDispatch(handlers),
     close() {

@@ -4,6 +4,7 @@
  */
 import { openDatabase, type Db, type OpenOptions } from './db';
 import { DatasetsRepo } from './datasets';
+import { EmbeddingsRepo } from './embeddings';
 import { JobsRepo } from './jobs';
 import { ModelsRepo } from './models';
 import { homeLayout, type HomeLayout } from './paths';
@@ -18,6 +19,7 @@ export interface Store {
   jobs: JobsRepo;
   runs: RunsRepo;
   models: ModelsRepo;
+  embeddings: EmbeddingsRepo;
   close(): void;
 }
 
@@ -32,6 +34,7 @@ export function openStore(homeRoot: string, options: OpenOptions = {}): Store {
     jobs: new JobsRepo(db),
     runs: new RunsRepo(db),
     models: new ModelsRepo(db),
+    embeddings: new EmbeddingsRepo(db),
     close: () => db.close(),
   };
 }

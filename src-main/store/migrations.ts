@@ -100,4 +100,33 @@ export const migrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    description: 'installed model details; embedding matrices indexed by run, model, layer and pooling',
+    sql: `
+      ALTER TABLE models ADD COLUMN catalog_id TEXT;
+      ALTER TABLE models ADD COLUMN precision TEXT NOT NULL DEFAULT 'fp32';
+      ALTER TABLE models ADD COLUMN size_bytes INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE models ADD COLUMN source TEXT NOT NULL DEFAULT '';
+      CREATE TABLE embeddings (
+        id INTEGER PRIMARY KEY,
+        run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        dataset_id INTEGER REFERENCES datasets(id) ON DELETE SET NULL,
+        model_id INTEGER REFERENCES models(id) ON DELETE SET NULL,
+        model_name TEXT NOT NULL,
+        layer INTEGER NOT NULL,
+        -- mean, bos, max, per-token, or a compression of per-token rows (pca1, pca2, idct_5x44)
+        pooling TEXT NOT NULL,
+        -- relative to the project folder; row i belongs to the dataset's sequence idx i
+        -- (per-token matrices: rows offsets[i]..offsets[i+1] of [total residues, D], offsets in offsets_path)
+        path TEXT NOT NULL,
+        offsets_path TEXT,
+        rows INTEGER NOT NULL,
+        cols INTEGER NOT NULL,
+        checksum TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        UNIQUE (run_id, model_name, layer, pooling)
+      );
+    `,
+  },
 ];

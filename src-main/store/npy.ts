@@ -12,7 +12,7 @@
  *
  * Data is viewed in host byte order; every platform ESM Studio ships on is little-endian.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import * as zlib from 'node:zlib';
 
@@ -283,49 +283,66 @@ export function writeNpyAtomic(path: string, array: NpyArray): void {
 }
 
 /**
- * A float32 matrix [rows, columns] written row by row at its final position, so that a matrix of
- * many sequences never has to be held in memory and rows may arrive in any order. Written to
- * `path + '.partial'` and renamed by `finish()`; `abort()` removes it.
+ * A float32 matrix [rows, columns] written in row ranges at their final position, so that a
+ * matrix of many sequences never has to be held in memory and rows may arrive in any order.
+ * Written to `path + '.partial'` and renamed by `finish()`; `abort()` removes it. With
+ * `resume`, an existing partial file is reopened and kept: rows written before an interruption
+ * stay, and `sync()` makes what was written durable before a checkpoint says so.
  */
 export class NpyRowWriter {
-  private readonly partial: string;
+  readonly partial: string;
   private readonly fd: number;
   private readonly dataStart: number;
-  private written = 0;
 
   constructor(
     readonly path: string,
     readonly rows: number,
     readonly columns: number,
+    options: { resume?: boolean } = {},
   ) {
     this.partial = `${path}.partial`;
     mkdirSync(dirname(path), { recursive: true });
     const header = npyHeader(DTYPES.float32.descr, [rows, columns]);
     this.dataStart = header.length;
-    this.fd = openSync(this.partial, 'w');
-    writeAll(this.fd, header);
+    const reopen = options.resume === true && existsSync(this.partial);
+    this.fd = openSync(this.partial, reopen ? 'r+' : 'w');
+    if (!reopen) writeAll(this.fd, header);
+  }
+
+  /** Writes `values` (a whole number of rows) starting at row `firstRow`. */
+  writeRows(firstRow: number, values: Float32Array): void {
+    const count = values.length / this.columns;
+    if (!Number.isInteger(count)) throw new Error(`${this.path}: ${values.length} values are not whole rows of ${this.columns}.`);
+    if (firstRow < 0 || firstRow + count > this.rows) throw new Error(`${this.path}: rows ${firstRow}..${firstRow + count - 1} are outside 0..${this.rows - 1}.`);
+    const bytes = Buffer.from(values.buffer, values.byteOffset, values.byteLength);
+    const position = this.dataStart + firstRow * this.columns * 4;
+    let offset = 0;
+    while (offset < bytes.length) offset += writeSync(this.fd, bytes, offset, bytes.length - offset, position + offset);
   }
 
   writeRow(row: number, values: Float32Array): void {
     if (values.length !== this.columns) throw new Error(`${this.path}: row ${row} has ${values.length} values, expected ${this.columns}.`);
-    if (row < 0 || row >= this.rows) throw new Error(`${this.path}: row ${row} is outside 0..${this.rows - 1}.`);
-    const bytes = Buffer.from(values.buffer, values.byteOffset, values.byteLength);
-    let offset = 0;
-    const position = this.dataStart + row * this.columns * 4;
-    while (offset < bytes.length) offset += writeSync(this.fd, bytes, offset, bytes.length - offset, position + offset);
-    this.written++;
+    this.writeRows(row, values);
   }
 
-  /** Syncs and renames into place; every row must have been written once. */
+  sync(): void {
+    fsyncSync(this.fd);
+  }
+
+  /** Syncs and renames into place; the caller has written every row. */
   finish(): void {
     try {
-      if (this.written < this.rows) throw new Error(`${this.path}: only ${this.written} of ${this.rows} rows were written.`);
       fsyncSync(this.fd);
     } finally {
       closeSync(this.fd);
     }
     renameSync(this.partial, this.path);
     syncDirectory(dirname(this.path));
+  }
+
+  /** Closes without renaming, keeping the partial file for a later resume. */
+  close(): void {
+    closeSync(this.fd);
   }
 
   abort(): void {
@@ -336,6 +353,67 @@ export class NpyRowWriter {
     }
     rmSync(this.partial, { force: true });
   }
+}
+
+/**
+ * Reads row ranges of a large float32 matrix file without loading it: only the header and the
+ * requested rows are read (per-residue matrices can be larger than memory).
+ */
+export class NpyRowReader {
+  readonly rows: number;
+  readonly columns: number;
+  private readonly fd: number;
+  private readonly dataStart: number;
+
+  constructor(readonly path: string) {
+    this.fd = openSync(path, 'r');
+    const probe = Buffer.alloc(12);
+    readSync(this.fd, probe, 0, 12, 0);
+    const major = probe[MAGIC.length];
+    const lengthSize = major === 1 ? 2 : 4;
+    const headerLength = major === 1 ? probe.readUInt16LE(MAGIC.length + 2) : probe.readUInt32LE(MAGIC.length + 2);
+    this.dataStart = MAGIC.length + 2 + lengthSize + headerLength;
+    const head = Buffer.alloc(this.dataStart);
+    readSync(this.fd, head, 0, this.dataStart, 0);
+    // Decoding the header with an empty data part checks the magic, version and dtype.
+    const header = decodeHeaderOnly(head, path);
+    if (header.dtype !== 'float32' || header.shape.length !== 2) {
+      closeSync(this.fd);
+      throw new Error(`${path}: expected a 2-D float32 matrix, found ${header.dtype} [${header.shape.join(', ')}]`);
+    }
+    [this.rows, this.columns] = header.shape as [number, number];
+  }
+
+  readRows(firstRow: number, count: number): Float32Array {
+    if (firstRow < 0 || firstRow + count > this.rows) throw new Error(`${this.path}: rows ${firstRow}..${firstRow + count - 1} are outside 0..${this.rows - 1}.`);
+    const out = new Float32Array(count * this.columns);
+    const bytes = new Uint8Array(out.buffer);
+    let offset = 0;
+    const position = this.dataStart + firstRow * this.columns * 4;
+    while (offset < bytes.length) {
+      const read = readSync(this.fd, bytes, offset, bytes.length - offset, position + offset);
+      if (read === 0) throw new Error(`${this.path}: the file ends before row ${firstRow + count - 1}.`);
+      offset += read;
+    }
+    return out;
+  }
+
+  close(): void {
+    closeSync(this.fd);
+  }
+}
+
+/** The dtype and shape of a .npy header (the bytes up to the data). */
+function decodeHeaderOnly(head: Buffer, file: string): { dtype: NpyDtype; shape: number[] } {
+  const fail = (reason: string): never => {
+    throw new Error(`${file}: ${reason}`);
+  };
+  if (!head.subarray(0, MAGIC.length).equals(MAGIC)) fail('not a NumPy .npy file (bad magic)');
+  const major = head[MAGIC.length];
+  const lengthSize = major === 1 ? 2 : 4;
+  const headerText = head.toString(major === 3 ? 'utf8' : 'latin1', MAGIC.length + 2 + lengthSize);
+  const header = parseHeader(headerText, fail);
+  return { dtype: dtypeFromDescr(header.descr, fail), shape: header.shape };
 }
 
 export function readNpy(path: string): NpyArray {

@@ -57,6 +57,10 @@ export class RunsRepo {
     return Number(result.lastInsertRowid);
   }
 
+  setParams(id: number, params: unknown): void {
+    this.db.prepare('UPDATE runs SET params = ? WHERE id = ?').run(JSON.stringify(params), id);
+  }
+
   setState(id: number, state: JobState): void {
     this.db.prepare('UPDATE runs SET state = ? WHERE id = ?').run(state, id);
   }

@@ -1,6 +1,9 @@
 /** jobs/tasks — the registry of task bodies the compute process can run, by job kind. */
 import { z } from 'zod';
 import { benchmark } from './benchmark';
+import { embedDataset } from './embed-dataset';
+import { compressEmbeddings, exportEmbeddings } from './embedding-files';
+import { downloadAndInstallModel, installModel } from './models';
 import type { Task } from './types';
 
 interface TaskEntry {
@@ -8,9 +11,41 @@ interface TaskEntry {
   run: Task<never, never>;
 }
 
+const storedMatrix = z.object({ path: z.string(), rows: z.number().int(), cols: z.number().int(), offsetsPath: z.string().nullable() });
+const install = { precision: z.enum(['fp32', 'fp16']), targetDir: z.string(), catalogId: z.string().nullable() };
+
 export const tasks: Record<string, TaskEntry> = {
   'system.benchmark': {
     params: z.object({ seconds: z.number().positive(), size: z.number().int().positive() }),
     run: benchmark as Task<never, never>,
+  },
+  'embed.dataset': {
+    params: z.object({
+      runDir: z.string(),
+      models: z.array(z.object({ id: z.number(), name: z.string(), dir: z.string() })).min(1),
+      layers: z.array(z.number().int()),
+      pool: z.array(z.enum(['mean', 'bos', 'max', 'per-token'])),
+      batchTokens: z.number().int().positive(),
+      device: z.enum(['cpu', 'cuda', 'dml', 'webgpu', 'coreml']),
+      threads: z.number().int().min(0),
+      long: z.enum(['window', 'truncate']),
+    }),
+    run: embedDataset as Task<never, never>,
+  },
+  'model.install': {
+    params: z.object({ source: z.string(), ...install }),
+    run: installModel as Task<never, never>,
+  },
+  'model.download': {
+    params: z.object({ repo: z.string(), downloadDir: z.string(), endpoint: z.string(), ...install }),
+    run: downloadAndInstallModel as Task<never, never>,
+  },
+  'embeddings.compress': {
+    params: z.object({ source: storedMatrix, bos: storedMatrix.nullable(), compression: z.string(), outPath: z.string() }),
+    run: compressEmbeddings as Task<never, never>,
+  },
+  'embeddings.export': {
+    params: z.object({ source: storedMatrix, format: z.enum(['npy', 'npz', 'csv', 'parquet']), outPath: z.string() }),
+    run: exportEmbeddings as Task<never, never>,
   },
 };

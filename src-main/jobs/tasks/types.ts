@@ -3,6 +3,8 @@ import type { Metric } from '../../api/schemas';
 
 export interface TaskContext<Params, Checkpoint> {
   params: Params;
+  /** Data the main side prepared for this run (see JobHooks.prepare); null when none. */
+  input: unknown;
   /** The checkpoint saved by an earlier, interrupted attempt; null on a first run. */
   resumeFrom: Checkpoint | null;
   /** The project folder; tasks write their files below it. */

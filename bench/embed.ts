@@ -1,0 +1,165 @@
+/**
+ * bench/embed — embedding speed (tokens/s) and peak memory (RSS) for the ESM-2 8M, 35M and 150M
+ * shapes, fp32 and fp16, at sequence lengths 100, 300 and 1000: the last layer, mean-pooled, with
+ * the default token budget. Models have random weights (same cost as the real ones) and are
+ * converted with the app's converter; each measurement runs in its own child process
+ * (bench/support/embed-one.ts) after one uncounted warm-up sequence. Every device onnxruntime
+ * lists besides the CPU is tried at one length; a device that cannot start falls back to the
+ * CPU and the table says so. Tokens include <cls> and <eos>. "CPU cores used" is CPU time / wall
+ * time of the timed part: below the machine's core count, other processes took CPU time and
+ * tokens/s reads low.
+ *
+ *   node --import tsx bench/embed.ts           full run (about 15 minutes on 2 cores)
+ *   node --import tsx bench/embed.ts --quick   8M only, lengths 100 and 300
+ */
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { availableDevices, type Device } from '../src-main/engine/session';
+import type { Precision } from '../src-main/esm/weights';
+import { Interrupted, runChild } from './support/child';
+import type { ConvertMeasurement } from './support/convert-one';
+import type { EmbedMeasurement } from './support/embed-one';
+import { ESM2_SHAPES, writeRandomCheckpoint, type CheckpointShape } from './support/random-checkpoint';
+import { figure, markdownTable, megabytes } from './support/table';
+
+type ModelKey = keyof typeof ESM2_SHAPES;
+
+const QUICK = process.argv.includes('--quick');
+const MODELS: ModelKey[] = QUICK ? ['8M'] : ['8M', '35M', '150M'];
+const LENGTHS = QUICK ? [100, 300] : [100, 300, 1000];
+const PRECISIONS: Precision[] = ['fp32', 'fp16'];
+/** Other devices are measured at this length only. */
+const OTHER_DEVICE_LENGTH = 300;
+const TARGET_SECONDS = 3;
+const MIN_SEQUENCES = 4;
+
+interface Row {
+  model: ModelKey;
+  precision: Precision;
+  requested: Device;
+  length: number;
+  result?: EmbedMeasurement;
+  error?: string;
+}
+
+/** Per-token work of a shape, relative between models: layers × hidden². */
+const costOf = (shape: CheckpointShape): number => shape.layers * shape.hidden ** 2;
+
+/** Predicts how many sequences take TARGET_SECONDS, from the latest CPU figure scaled by model cost. */
+class CountEstimator {
+  private rate = 5000;
+  private cost = costOf(ESM2_SHAPES['8M']);
+
+  countFor(length: number, cost: number): number {
+    const tokensPerSecond = (this.rate * this.cost) / cost;
+    return Math.max(MIN_SEQUENCES, Math.ceil((TARGET_SECONDS * tokensPerSecond) / (length + 2)));
+  }
+
+  update(result: EmbedMeasurement, cost: number): void {
+    this.rate = result.tokensPerSecond;
+    this.cost = cost;
+  }
+}
+
+const estimator = new CountEstimator();
+
+/** One measurement; measured again with more sequences when the first run was far too short. */
+function measure(modelDir: string, length: number, device: Device, cost: number): EmbedMeasurement {
+  const count = estimator.countFor(length, cost);
+  let result = runChild<EmbedMeasurement>('embed-one.ts', [modelDir, length, count, device]);
+  if (result.seconds < TARGET_SECONDS / 2) {
+    const more = Math.ceil((count * TARGET_SECONDS * 1.1) / result.seconds);
+    result = runChild<EmbedMeasurement>('embed-one.ts', [modelDir, length, more, device]);
+  }
+  if (device === 'cpu') estimator.update(result, cost);
+  return result;
+}
+
+function measureRow(row: Row, modelDir: string, cost: number): Row {
+  console.error(`… ${row.model} ${row.precision} ${row.requested} length ${row.length}`);
+  try {
+    return { ...row, result: measure(modelDir, row.length, row.requested, cost) };
+  } catch (error) {
+    if (error instanceof Interrupted) throw error;
+    return { ...row, error: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+/** Writes the random checkpoint and converts it to both precisions; returns the model folders. */
+function prepareModel(root: string, model: ModelKey): Record<Precision, string> {
+  const checkpoint = join(root, model, 'checkpoint');
+  const written = writeRandomCheckpoint(checkpoint, ESM2_SHAPES[model]);
+  const dirs = { fp32: join(root, model, 'fp32'), fp16: join(root, model, 'fp16') };
+  const converted = PRECISIONS.map((precision) => {
+    const result = runChild<ConvertMeasurement>('convert-one.ts', [checkpoint, dirs[precision], precision]);
+    const size = statSync(join(dirs[precision], 'weights.data')).size;
+    return `${precision} ${megabytes(size)} in ${result.seconds.toFixed(1)} s (peak RSS ${result.peakRssMB.toFixed(0)} MB)`;
+  });
+  console.log(`${model}: random checkpoint ${megabytes(written)}; converted ${converted.join(', ')}`);
+  rmSync(checkpoint, { recursive: true, force: true });
+  return dirs;
+}
+
+function benchModel(root: string, model: ModelKey): Row[] {
+  const dirs = prepareModel(root, model);
+  const cost = costOf(ESM2_SHAPES[model]);
+  const rows: Row[] = [];
+  for (const precision of PRECISIONS) {
+    for (const length of LENGTHS) rows.push(measureRow({ model, precision, requested: 'cpu', length }, dirs[precision], cost));
+    for (const device of availableDevices().filter((d) => d !== 'cpu')) {
+      rows.push(measureRow({ model, precision, requested: device, length: OTHER_DEVICE_LENGTH }, dirs[precision], cost));
+    }
+  }
+  return rows;
+}
+
+/** The device column, with a footnote number for fallback notes. */
+function deviceCell(row: Row, footnotes: Map<string, number>): string {
+  const result = row.result;
+  if (!result) return row.requested;
+  const notes = result.notes.map((note) => {
+    if (!footnotes.has(note)) footnotes.set(note, footnotes.size + 1);
+    return `[${footnotes.get(note)}]`;
+  });
+  const device = result.device === row.requested ? result.device : `${row.requested} → fell back to ${result.device}`;
+  return [device, ...notes].join(' ');
+}
+
+function printTable(rows: readonly Row[]): void {
+  const footnotes = new Map<string, number>();
+  const cells = rows.map((row) => [
+    row.model,
+    row.precision,
+    deviceCell(row, footnotes),
+    String(row.length),
+    row.result ? String(row.result.sequences) : '—',
+    row.result ? figure(row.result.tokensPerSecond) : 'FAILED',
+    row.result ? row.result.peakRssMB.toFixed(0) : '—',
+    row.result ? row.result.cores.toFixed(1) : '—',
+  ]);
+  console.log(markdownTable(['model', 'precision', 'device', 'length', 'sequences', 'tokens/s', 'peak RSS MB', 'CPU cores used'], cells));
+  for (const [note, number] of footnotes) console.log(`[${number}] ${note}`);
+  for (const row of rows.filter((r) => r.error)) console.log(`FAILED ${row.model} ${row.precision} ${row.requested} ${row.length}: ${row.error}`);
+}
+
+function main(): number {
+  const root = mkdtempSync(join(tmpdir(), 'esm-bench-embed-'));
+  const cleanUp = (): void => rmSync(root, { recursive: true, force: true });
+  process.once('SIGINT', () => {
+    cleanUp();
+    process.exit(130);
+  });
+  try {
+    const rows = MODELS.flatMap((model) => benchModel(root, model));
+    printTable(rows);
+    return rows.some((row) => row.error) ? 1 : 0;
+  } catch (error) {
+    if (error instanceof Interrupted) return 130;
+    throw error;
+  } finally {
+    cleanUp();
+  }
+}
+
+process.exitCode = main();

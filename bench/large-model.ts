@@ -1,0 +1,86 @@
+/**
+ * bench/large-model — the esm2_t33_650M shape end to end, to show that conversion and embedding
+ * stream their weights: writes a random 650M checkpoint (2.6 GB fp32), converts it in a child
+ * process (seconds, peak RSS), embeds 4 sequences of 300 residues in another child (tokens/s,
+ * peak RSS), and checks peak RSS < 2 × the weights file for both. Also checks that the model
+ * keeps its weights in external data (weights.data) with a small model.onnx. Takes several
+ * minutes and about 6 GB of free disk in the temp folder, which is removed at the end.
+ */
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Interrupted, runChild } from './support/child';
+import type { ConvertMeasurement } from './support/convert-one';
+import type { EmbedMeasurement } from './support/embed-one';
+import { ESM2_SHAPES, writeRandomCheckpoint } from './support/random-checkpoint';
+import { figure, megabytes } from './support/table';
+
+const SHAPE = ESM2_SHAPES['650M'];
+const EMBED_SEQUENCES = 4;
+const EMBED_LENGTH = 300;
+/** model.onnx holds only the graph; anything near this means weights went inline. */
+const SMALL_GRAPH_BYTES = 10 * 2 ** 20;
+const MINUTES = 60 * 1000;
+
+const sizeOf = (file: string): number => statSync(file, { throwIfNoEntry: false })?.size ?? -1;
+
+/** Prints and returns the PASS/FAIL of `peak RSS < 2 × weights size`. */
+function checkMemory(step: string, peakRssMB: number, weightsBytes: number): boolean {
+  const limitMB = (2 * weightsBytes) / 2 ** 20;
+  const pass = peakRssMB < limitMB;
+  const ratio = peakRssMB / (weightsBytes / 2 ** 20);
+  console.log(`${pass ? 'PASS' : 'FAIL'} ${step}: peak RSS ${peakRssMB.toFixed(0)} MB < 2 × weights = ${limitMB.toFixed(0)} MB (${ratio.toFixed(2)} × weights)`);
+  return pass;
+}
+
+function writeCheckpoint(dir: string): void {
+  const started = performance.now();
+  const bytes = writeRandomCheckpoint(dir, SHAPE);
+  const seconds = (performance.now() - started) / 1000;
+  console.log(`random ${SHAPE.name} checkpoint (fp32): ${megabytes(bytes)} written in ${seconds.toFixed(1)} s (parent peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB)`);
+}
+
+/** Converts in a child; returns the weights.data size, or -1 when it is missing. */
+function convert(checkpoint: string, modelDir: string): { weightsBytes: number; passed: boolean } {
+  const result = runChild<ConvertMeasurement>('convert-one.ts', [checkpoint, modelDir, 'fp32'], 30 * MINUTES);
+  const weightsBytes = sizeOf(join(modelDir, 'weights.data'));
+  const graphBytes = sizeOf(join(modelDir, 'model.onnx'));
+  console.log(`convert fp32: ${result.seconds.toFixed(1)} s, peak RSS ${result.peakRssMB.toFixed(0)} MB`);
+  const external = weightsBytes > 0 && graphBytes > 0 && graphBytes < SMALL_GRAPH_BYTES;
+  console.log(`${external ? 'PASS' : 'FAIL'} external data: weights.data ${megabytes(weightsBytes)}, model.onnx ${megabytes(graphBytes)}`);
+  return { weightsBytes, passed: external && checkMemory('conversion', result.peakRssMB, weightsBytes) };
+}
+
+function embed(modelDir: string, weightsBytes: number): boolean {
+  const result = runChild<EmbedMeasurement>('embed-one.ts', [modelDir, EMBED_LENGTH, EMBED_SEQUENCES, 'cpu'], 30 * MINUTES);
+  console.log(
+    `embed ${result.sequences} × ${EMBED_LENGTH} residues on ${result.device}: ${figure(result.tokensPerSecond)} tokens/s ` +
+      `(${result.seconds.toFixed(1)} s, ${result.cores.toFixed(1)} CPU cores used), peak RSS ${result.peakRssMB.toFixed(0)} MB`,
+  );
+  return checkMemory('embedding', result.peakRssMB, weightsBytes);
+}
+
+function main(): number {
+  const root = mkdtempSync(join(tmpdir(), 'esm-bench-large-'));
+  const cleanUp = (): void => rmSync(root, { recursive: true, force: true });
+  process.once('SIGINT', () => {
+    cleanUp();
+    process.exit(130);
+  });
+  try {
+    const checkpoint = join(root, 'checkpoint');
+    const modelDir = join(root, 'model-fp32');
+    writeCheckpoint(checkpoint);
+    const converted = convert(checkpoint, modelDir);
+    rmSync(checkpoint, { recursive: true, force: true });
+    const embedded = embed(modelDir, converted.weightsBytes);
+    return converted.passed && embedded ? 0 : 1;
+  } catch (error) {
+    if (error instanceof Interrupted) return 130;
+    throw error;
+  } finally {
+    cleanUp();
+  }
+}
+
+process.exitCode = main();

@@ -1,0 +1,688 @@
+/**
+ * embeddings/compress — SWAT's ways ("Compressing and interpreting per-residue protein
+ * embeddings") of turning one protein's per-residue embedding matrix X [L residues × D dims]
+ * into one fixed-length vector: mean, max, the BOS/<cls> token, per-protein PCA (component 1
+ * or 2) and a truncated 2-D DCT ("iDCT"). Also owns the names these go by ('pca1',
+ * 'idct_5x44'), their one-sentence UI explanations, and the small float64 numerics they need
+ * (a symmetric top-eigenpair solver and cosine tables). Pure: no I/O, no dependencies.
+ */
+
+export type Compression =
+  | { kind: 'mean' }
+  | { kind: 'bos' }
+  | { kind: 'max' }
+  | { kind: 'pca'; component: 1 | 2 }
+  | { kind: 'idct'; n: number; m: number };
+
+export type CompressionKind = Compression['kind'];
+
+export const COMPRESSION_INFO: Record<CompressionKind, { label: string; explanation: string }> = {
+  mean: {
+    label: 'Mean over residues',
+    explanation: "Averages all residues' embeddings into one vector, the standard whole-protein summary that works well for most predictions.",
+  },
+  bos: {
+    label: 'Start token (BOS/CLS)',
+    explanation: 'Uses the vector ESM-2 produces for the special start-of-sequence token, which the model can use as a summary of the whole protein.',
+  },
+  max: {
+    label: 'Max over residues',
+    explanation: 'Keeps, for each embedding feature, its strongest value at any residue, so a signal present at a single site is not averaged away.',
+  },
+  pca: {
+    label: 'Per-protein PCA',
+    explanation:
+      "Scores each embedding feature on the main pattern of variation along this protein's own sequence (component 1, or the next one for component 2).",
+  },
+  idct: {
+    label: 'iDCT (sequence frequencies)',
+    explanation:
+      'Describes how the embedding changes along the sequence with a few low-frequency wave coefficients, keeping the coarse positional information that averaging throws away.',
+  },
+};
+
+// ---------------------------------------------------------------------------------------------
+// Names
+
+/** Canonical only (no leading zeros), so that parse → name → parse round-trips exactly. */
+const IDCT_NAME = /^idct_([1-9][0-9]*)x([1-9][0-9]*)$/;
+
+export function compressionName(c: Compression): string {
+  switch (c.kind) {
+    case 'mean':
+    case 'bos':
+    case 'max':
+      return c.kind;
+    case 'pca':
+      checkComponent(c.component);
+      return `pca${c.component}`;
+    case 'idct':
+      checkCoefficientCount('n', c.n);
+      checkCoefficientCount('m', c.m);
+      return `idct_${c.n}x${c.m}`;
+  }
+}
+
+/** Inverse of compressionName; a RangeError names the accepted forms. */
+export function parseCompression(name: string): Compression {
+  if (name === 'mean' || name === 'bos' || name === 'max') return { kind: name };
+  if (name === 'pca1') return { kind: 'pca', component: 1 };
+  if (name === 'pca2') return { kind: 'pca', component: 2 };
+  const match = IDCT_NAME.exec(name);
+  if (match) {
+    const n = Number(match[1]);
+    const m = Number(match[2]);
+    checkCoefficientCount('n', n);
+    checkCoefficientCount('m', m);
+    return { kind: 'idct', n, m };
+  }
+  throw new RangeError(
+    `Unknown compression ${JSON.stringify(name)}: expected 'mean', 'bos', 'max', 'pca1', 'pca2' or 'idct_<n>x<m>' ` +
+      `with whole numbers n, m ≥ 1 written without leading zeros (e.g. 'idct_5x44')`,
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Entry points
+
+/** Length of the vector `compress` returns for a protein of `residues` × `dims`. */
+export function outputLength(c: Compression, residues: number, dims: number): number {
+  checkShape(residues, dims);
+  switch (c.kind) {
+    case 'mean':
+    case 'bos':
+    case 'max':
+      return dims;
+    case 'pca':
+      checkComponent(c.component);
+      return dims;
+    case 'idct':
+      checkCoefficientCount('n', c.n);
+      checkCoefficientCount('m', c.m);
+      return c.n * c.m;
+  }
+}
+
+/**
+ * One protein's vector. `perResidue` is X [residues × dims], row-major, without the BOS/EOS
+ * tokens; `bosVector` (length dims) is the <cls> token's embedding, needed only for 'bos'.
+ */
+export function compress(c: Compression, perResidue: Float32Array, residues: number, dims: number, bosVector?: Float32Array): Float32Array {
+  checkShape(residues, dims);
+  if (perResidue.length !== residues * dims) {
+    throw new RangeError(`per-residue matrix has ${perResidue.length} values, expected ${residues} residues × ${dims} dims = ${residues * dims}`);
+  }
+  switch (c.kind) {
+    case 'mean':
+      return meanOverResidues(perResidue, residues, dims);
+    case 'max':
+      return maxOverResidues(perResidue, residues, dims);
+    case 'bos':
+      return bosCopy(bosVector, dims);
+    case 'pca': {
+      checkComponent(c.component);
+      const component = principalComponents(perResidue, residues, dims)[c.component - 1];
+      return Float32Array.from(component?.scores ?? new Float64Array(dims));
+    }
+    case 'idct':
+      checkCoefficientCount('n', c.n);
+      checkCoefficientCount('m', c.m);
+      return dct2d(perResidue, residues, dims, c.n, c.m);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// mean / max / bos
+
+function meanOverResidues(x: Float32Array, residues: number, dims: number): Float32Array {
+  const sum = new Float64Array(dims); // float64: a float32 running sum over ~1000 rows loses digits
+  for (let r = 0; r < residues; r += 1) {
+    const row = r * dims;
+    for (let d = 0; d < dims; d += 1) sum[d]! += x[row + d]!;
+  }
+  const out = new Float32Array(dims);
+  for (let d = 0; d < dims; d += 1) out[d] = sum[d]! / residues;
+  return out;
+}
+
+function maxOverResidues(x: Float32Array, residues: number, dims: number): Float32Array {
+  const out = x.slice(0, dims);
+  for (let r = 1; r < residues; r += 1) {
+    const row = r * dims;
+    for (let d = 0; d < dims; d += 1) if (x[row + d]! > out[d]!) out[d] = x[row + d]!;
+  }
+  return out;
+}
+
+function bosCopy(bosVector: Float32Array | undefined, dims: number): Float32Array {
+  if (!bosVector) {
+    throw new Error("The 'bos' compression needs the <cls> token's vector (bosVector): it is not part of the per-residue matrix");
+  }
+  if (bosVector.length !== dims) throw new RangeError(`bosVector has ${bosVector.length} values, expected ${dims}`);
+  return bosVector.slice(); // a copy, so the caller's buffer and ours never alias
+}
+
+// ---------------------------------------------------------------------------------------------
+// iDCT: truncated orthonormal 2-D DCT-II
+
+/**
+ * Rows k < keep of the orthonormal DCT-II matrix of size `length` (scipy's
+ * dct(type=2, norm='ortho')): T[k, j] = s_k cos(π (2j + 1) k / (2N)), s_0 = √(1/N), s_k = √(2/N).
+ */
+export function dctTable(length: number, keep: number): Float64Array {
+  const rows = Math.min(keep, length);
+  const table = new Float64Array(rows * length);
+  for (let k = 0; k < rows; k += 1) {
+    const scale = Math.sqrt((k === 0 ? 1 : 2) / length);
+    for (let j = 0; j < length; j += 1) table[k * length + j] = scale * Math.cos((Math.PI * (2 * j + 1) * k) / (2 * length));
+  }
+  return table;
+}
+
+/**
+ * DCT along residues keeping n coefficients, then along dims keeping m, flattened row-major
+ * [n × m]. A length-N signal has only N coefficients, so when L < n (or D < m) the missing
+ * ones are 0: short proteins still give the same vector length as long ones.
+ * Cost O(L·n·D + n·D·m) with precomputed tables; no FFT needed for a handful of coefficients.
+ */
+function dct2d(x: Float32Array, residues: number, dims: number, n: number, m: number): Float32Array {
+  const alongResidues = dctTable(residues, n);
+  const alongDims = dctTable(dims, m);
+  const keptN = Math.min(n, residues);
+  const keptM = Math.min(m, dims);
+
+  // Y [keptN × D] = T_L · X: accumulate whole rows of X so the inner loop is contiguous.
+  const y = new Float64Array(keptN * dims);
+  for (let k = 0; k < keptN; k += 1) {
+    const yRow = k * dims;
+    for (let j = 0; j < residues; j += 1) {
+      const weight = alongResidues[k * residues + j]!;
+      const xRow = j * dims;
+      for (let d = 0; d < dims; d += 1) y[yRow + d]! += weight * x[xRow + d]!;
+    }
+  }
+
+  // Z [keptN × keptM] = Y · T_Dᵀ, written into the zero-padded [n × m] output.
+  const out = new Float32Array(n * m);
+  for (let k = 0; k < keptN; k += 1) {
+    for (let q = 0; q < keptM; q += 1) out[k * m + q] = dot(y, k * dims, alongDims, q * dims, dims);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Per-protein PCA
+
+export interface PrincipalComponent {
+  /**
+   * Unit vector over positions (length L). Sign convention: its largest-magnitude entry is
+   * positive (first such entry on an exact tie) — the rule scikit-learn ≥ 1.5 applies to
+   * PCA.components_. All zeros when the component has no variance (then it is undefined).
+   */
+  loading: Float64Array;
+  /** Score of each embedding dimension on this component (length D): centered row · loading. */
+  scores: Float64Array;
+  /** Sum of squared scores = eigenvalue of CᵀC (divide by D − 1 for the sample variance). */
+  eigenvalue: number;
+}
+
+/**
+ * The first two principal components of one protein, SWAT-style: the D dimensions are the
+ * samples and the L positions the features. Exported beyond `compress` because the loadings
+ * (which positions drive a component) are what makes the compression interpretable.
+ * Components that do not exist (L = 1, all dims constant, rank 1) come back with zero
+ * loadings and zero scores rather than NaN.
+ */
+export function principalComponents(perResidue: Float32Array, residues: number, dims: number): [PrincipalComponent, PrincipalComponent] {
+  checkShape(residues, dims);
+  if (perResidue.length !== residues * dims) throw new RangeError(`per-residue matrix has ${perResidue.length} values, expected ${residues * dims}`);
+  const centered = scaledCenteredSamples(perResidue, residues, dims);
+  const { values, loadings } = topLoadings(centered, dims, residues);
+  const trace = sumOfSquares(centered, 0, centered.length); // = Σ all eigenvalues
+
+  const components: PrincipalComponent[] = [];
+  for (let c = 0; c < 2; c += 1) {
+    const loading = loadings[c] ?? new Float64Array(residues);
+    // Below this the "component" is rounding noise of a rank-deficient matrix, not a direction.
+    const eigenvalue = values[c] ?? 0;
+    if (!(eigenvalue > ZERO_VARIANCE * trace)) loading.fill(0);
+    const previous = components[0]?.loading;
+    if (previous) removeProjection(loading, previous); // keep u2 ⟂ u1 to working precision
+    fixSign(loading);
+    const scores = multiplyRows(centered, dims, residues, loading);
+    components.push({ loading, scores, eigenvalue: sumOfSquares(scores, 0, dims) });
+  }
+  return [components[0]!, components[1]!];
+}
+
+/** Relative to the total variance: eigenvalues this small are numerically zero. */
+const ZERO_VARIANCE = 1e-13;
+
+/**
+ * C [D × L]: row d is dimension d over positions, min-max scaled to [-1, 1] (a constant
+ * dimension has no range to scale and becomes 0), then each column (position) is centered
+ * across the D samples.
+ */
+function scaledCenteredSamples(x: Float32Array, residues: number, dims: number): Float64Array {
+  const c = new Float64Array(dims * residues);
+  for (let d = 0; d < dims; d += 1) {
+    let min = Infinity;
+    let max = -Infinity;
+    for (let p = 0; p < residues; p += 1) {
+      const v = x[p * dims + d]!;
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
+    const range = max - min;
+    if (!(range > 0)) continue; // leave the row at 0
+    for (let p = 0; p < residues; p += 1) c[d * residues + p] = (2 * (x[p * dims + d]! - min)) / range - 1;
+  }
+  const mean = new Float64Array(residues);
+  for (let d = 0; d < dims; d += 1) for (let p = 0; p < residues; p += 1) mean[p]! += c[d * residues + p]!;
+  for (let p = 0; p < residues; p += 1) mean[p]! /= dims;
+  for (let d = 0; d < dims; d += 1) for (let p = 0; p < residues; p += 1) c[d * residues + p]! -= mean[p]!;
+  return c;
+}
+
+/**
+ * Top-2 eigenvalues of CᵀC and their unit eigenvectors over positions (the loadings), from
+ * whichever cross-product is smaller: CᵀC [L × L] directly, or the Gram matrix CCᵀ [D × D]
+ * whose eigenvectors v map to loadings u = Cᵀv / ‖Cᵀv‖ (same nonzero eigenvalues).
+ */
+function topLoadings(c: Float64Array, rows: number, cols: number): { values: number[]; loadings: Float64Array[] } {
+  if (cols <= rows) {
+    const { values, vectors } = topEigenpairs(crossProductOfColumns(c, rows, cols), cols, 2);
+    return { values, loadings: vectors };
+  }
+  const { values, vectors } = topEigenpairs(crossProductOfRows(c, rows, cols), rows, 2);
+  const loadings = vectors.map((v) => {
+    const u = multiplyTransposed(c, rows, cols, v);
+    const norm = Math.sqrt(sumOfSquares(u, 0, cols));
+    return norm > 0 ? u.map((value) => value / norm) : u;
+  });
+  return { values, loadings };
+}
+
+/** AᵀA [cols × cols] of A [rows × cols], by rank-1 row updates so the inner loop is contiguous. */
+function crossProductOfColumns(a: Float64Array, rows: number, cols: number): Float64Array {
+  const out = new Float64Array(cols * cols);
+  for (let r = 0; r < rows; r += 1) {
+    const row = r * cols;
+    for (let i = 0; i < cols; i += 1) {
+      const v = a[row + i]!;
+      if (v === 0) continue;
+      const target = i * cols;
+      for (let j = i; j < cols; j += 1) out[target + j]! += v * a[row + j]!;
+    }
+  }
+  mirrorUpper(out, cols);
+  return out;
+}
+
+/** AAᵀ [rows × rows] of A [rows × cols]: dot products of rows. */
+function crossProductOfRows(a: Float64Array, rows: number, cols: number): Float64Array {
+  const out = new Float64Array(rows * rows);
+  for (let i = 0; i < rows; i += 1) {
+    for (let j = i; j < rows; j += 1) out[i * rows + j] = dot(a, i * cols, a, j * cols, cols);
+  }
+  mirrorUpper(out, rows);
+  return out;
+}
+
+function mirrorUpper(m: Float64Array, n: number): void {
+  for (let i = 0; i < n; i += 1) for (let j = 0; j < i; j += 1) m[i * n + j] = m[j * n + i]!;
+}
+
+/** A·v for A [rows × cols]. */
+function multiplyRows(a: Float64Array, rows: number, cols: number, v: Float64Array): Float64Array {
+  const out = new Float64Array(rows);
+  for (let r = 0; r < rows; r += 1) out[r] = dot(a, r * cols, v, 0, cols);
+  return out;
+}
+
+/** Aᵀ·v for A [rows × cols]. */
+function multiplyTransposed(a: Float64Array, rows: number, cols: number, v: Float64Array): Float64Array {
+  const out = new Float64Array(cols);
+  for (let r = 0; r < rows; r += 1) {
+    const w = v[r]!;
+    const row = r * cols;
+    for (let c = 0; c < cols; c += 1) out[c]! += w * a[row + c]!;
+  }
+  return out;
+}
+
+/** Flips u so its largest-magnitude entry (first one on an exact tie) is positive. */
+function fixSign(u: Float64Array): void {
+  let best = 0;
+  for (let i = 1; i < u.length; i += 1) if (Math.abs(u[i]!) > Math.abs(u[best]!)) best = i;
+  if ((u[best] ?? 0) < 0) for (let i = 0; i < u.length; i += 1) u[i] = -u[i]!;
+}
+
+/** u ← (u − (u·w)w) / ‖…‖ for unit w; u stays all-zero if it was. */
+function removeProjection(u: Float64Array, w: Float64Array): void {
+  const norm0 = Math.sqrt(sumOfSquares(u, 0, u.length));
+  if (norm0 === 0) return;
+  const along = dot(u, 0, w, 0, u.length);
+  for (let i = 0; i < u.length; i += 1) u[i]! -= along * w[i]!;
+  const norm = Math.sqrt(sumOfSquares(u, 0, u.length));
+  for (let i = 0; i < u.length; i += 1) u[i] = norm > 0 ? u[i]! / norm : 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Symmetric top-eigenpair solver: block Krylov (block Lanczos with full reorthogonalization)
+// and Rayleigh–Ritz.
+//
+// Why not power iteration with deflation: it converges like (λ2/λ1)^k, so it stalls exactly
+// when the top eigenvalues are close, and with λ1 = λ2 it never settles. A Krylov space grown
+// from a block of `count` start vectors converges with the gap to λ(count+1) instead, and
+// Rayleigh–Ritz returns exactly orthonormal vectors that each satisfy ‖Mu − λu‖ ≤ 1e-10·λ1.
+// Note that components with nearly equal eigenvalues are inherently ill-defined: any rotation
+// within their shared 2-D subspace is (almost) as good, and a tiny change of the data can swap
+// or mix them. What is stable is that subspace and the residual; the individual vectors are
+// only as well determined as the gap allows (error ≈ residual / gap).
+
+const RESIDUAL_TOL = 1e-10; // relative to λ1
+const DROP_TOL = 1e-13; // a new Krylov direction this small (relative to ‖M‖_F) adds nothing
+const SEED = 0x5eed5; // fixed start vectors: the same input always gives the same output
+
+/** The `count` largest eigenvalues (descending) of symmetric M [n × n] and unit eigenvectors. */
+export function topEigenpairs(m: Float64Array, n: number, count: number): { values: number[]; vectors: Float64Array[] } {
+  const want = Math.min(count, n);
+  const scale = Math.sqrt(sumOfSquares(m, 0, n * n));
+  const basis: Float64Array[] = [];
+  const images: Float64Array[] = []; // images[i] = M · basis[i]
+  const random = mulberry32(SEED);
+
+  let block: Float64Array[] = [];
+  for (let i = 0; i < want; i += 1) block.push(Float64Array.from({ length: n }, () => random() - 0.5));
+  let startBlock = true;
+  let nextCheck = want;
+  for (;;) {
+    let added = 0;
+    for (const candidate of block) {
+      const reference = startBlock ? Math.sqrt(sumOfSquares(candidate, 0, n)) : scale;
+      if (!appendOrthonormal(basis, candidate, DROP_TOL * reference)) continue;
+      images.push(multiplySymmetric(m, n, basis[basis.length - 1]!));
+      added += 1;
+    }
+    startBlock = false;
+    // Exhausted: the basis spans an invariant subspace (or all of ℝⁿ), so Ritz pairs are exact.
+    const exhausted = added === 0 || basis.length >= n;
+    if (exhausted || basis.length >= nextCheck) {
+      const ritz = ritzPairs(basis, images, want);
+      const tolerance = RESIDUAL_TOL * Math.max(ritz.values[0] ?? 0, 0);
+      if (exhausted || scale === 0 || ritz.residuals.every((r) => r <= tolerance)) return { values: ritz.values, vectors: ritz.vectors };
+      // Checking costs O(k³); spacing checks geometrically keeps the total near one last check.
+      nextCheck = Math.max(basis.length + want, Math.ceil(basis.length * 1.15));
+    }
+    block = images.slice(images.length - added).map((image) => image.slice());
+  }
+}
+
+/** Orthogonalizes v against the basis (two Gram–Schmidt passes) and appends it if it survives. */
+function appendOrthonormal(basis: Float64Array[], v: Float64Array, dropBelow: number): boolean {
+  const n = v.length;
+  for (let pass = 0; pass < 2; pass += 1) {
+    for (const q of basis) {
+      const along = dot(v, 0, q, 0, n);
+      for (let i = 0; i < n; i += 1) v[i]! -= along * q[i]!;
+    }
+  }
+  const norm = Math.sqrt(sumOfSquares(v, 0, n));
+  if (!(norm > dropBelow)) return false;
+  for (let i = 0; i < n; i += 1) v[i]! /= norm;
+  basis.push(v);
+  return true;
+}
+
+function multiplySymmetric(m: Float64Array, n: number, v: Float64Array): Float64Array {
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i += 1) out[i] = dot(m, i * n, v, 0, n);
+  return out;
+}
+
+/** Rayleigh–Ritz on span(basis): the top `want` Ritz pairs and their true residual norms. */
+function ritzPairs(basis: Float64Array[], images: Float64Array[], want: number): { values: number[]; vectors: Float64Array[]; residuals: number[] } {
+  const k = basis.length;
+  const n = basis[0]?.length ?? 0;
+  const h = new Float64Array(k * k);
+  for (let i = 0; i < k; i += 1) {
+    for (let j = i; j < k; j += 1) {
+      // Average both triangles: Qᵀ(MQ) is symmetric only up to rounding.
+      const value = 0.5 * (dot(basis[i]!, 0, images[j]!, 0, n) + dot(basis[j]!, 0, images[i]!, 0, n));
+      h[i * k + j] = value;
+      h[j * k + i] = value;
+    }
+  }
+  const { values, vectors: s } = symmetricEigen(h, k);
+  const result = { values: [] as number[], vectors: [] as Float64Array[], residuals: [] as number[] };
+  for (let r = 0; r < Math.min(want, k); r += 1) {
+    const column = k - 1 - r; // symmetricEigen sorts ascending
+    const theta = values[column]!;
+    const y = new Float64Array(n);
+    const z = new Float64Array(n);
+    for (let i = 0; i < k; i += 1) {
+      const weight = s[i * k + column]!;
+      const q = basis[i]!;
+      const mq = images[i]!;
+      for (let t = 0; t < n; t += 1) {
+        y[t]! += weight * q[t]!;
+        z[t]! += weight * mq[t]!;
+      }
+    }
+    let residual = 0;
+    for (let t = 0; t < n; t += 1) residual += (z[t]! - theta * y[t]!) ** 2;
+    result.values.push(theta);
+    result.vectors.push(y);
+    result.residuals.push(Math.sqrt(residual));
+  }
+  return result;
+}
+
+/**
+ * Full eigendecomposition of a small dense symmetric matrix (the Ritz problem): Householder
+ * tridiagonalization then implicit QL (EISPACK tred2/tql2, as in JAMA). Returns eigenvalues
+ * ascending and eigenvectors as the columns of `vectors` [n × n], row-major.
+ */
+function symmetricEigen(a: Float64Array, n: number): { values: Float64Array; vectors: Float64Array } {
+  const v = a.slice();
+  const d = new Float64Array(n);
+  const e = new Float64Array(n);
+  tridiagonalize(v, d, e, n);
+  diagonalizeTridiagonal(v, d, e, n);
+  return { values: d, vectors: v };
+}
+
+function tridiagonalize(v: Float64Array, d: Float64Array, e: Float64Array, n: number): void {
+  const at = (i: number, j: number) => i * n + j;
+  for (let j = 0; j < n; j += 1) d[j] = v[at(n - 1, j)]!;
+  for (let i = n - 1; i > 0; i -= 1) {
+    let scale = 0;
+    let h = 0;
+    for (let k = 0; k < i; k += 1) scale += Math.abs(d[k]!);
+    if (scale === 0) {
+      e[i] = d[i - 1]!;
+      for (let j = 0; j < i; j += 1) {
+        d[j] = v[at(i - 1, j)]!;
+        v[at(i, j)] = 0;
+        v[at(j, i)] = 0;
+      }
+    } else {
+      for (let k = 0; k < i; k += 1) {
+        d[k]! /= scale;
+        h += d[k]! * d[k]!;
+      }
+      let f = d[i - 1]!;
+      let g = Math.sqrt(h);
+      if (f > 0) g = -g;
+      e[i] = scale * g;
+      h -= f * g;
+      d[i - 1] = f - g;
+      for (let j = 0; j < i; j += 1) e[j] = 0;
+      for (let j = 0; j < i; j += 1) {
+        f = d[j]!;
+        v[at(j, i)] = f;
+        g = e[j]! + v[at(j, j)]! * f;
+        for (let k = j + 1; k <= i - 1; k += 1) {
+          g += v[at(k, j)]! * d[k]!;
+          e[k]! += v[at(k, j)]! * f;
+        }
+        e[j] = g;
+      }
+      f = 0;
+      for (let j = 0; j < i; j += 1) {
+        e[j]! /= h;
+        f += e[j]! * d[j]!;
+      }
+      const hh = f / (h + h);
+      for (let j = 0; j < i; j += 1) e[j]! -= hh * d[j]!;
+      for (let j = 0; j < i; j += 1) {
+        f = d[j]!;
+        g = e[j]!;
+        for (let k = j; k <= i - 1; k += 1) v[at(k, j)]! -= f * e[k]! + g * d[k]!;
+        d[j] = v[at(i - 1, j)]!;
+        v[at(i, j)] = 0;
+      }
+    }
+    d[i] = h;
+  }
+  // Accumulate the Householder transformations into v.
+  for (let i = 0; i < n - 1; i += 1) {
+    v[at(n - 1, i)] = v[at(i, i)]!;
+    v[at(i, i)] = 1;
+    const h = d[i + 1]!;
+    if (h !== 0) {
+      for (let k = 0; k <= i; k += 1) d[k] = v[at(k, i + 1)]! / h;
+      for (let j = 0; j <= i; j += 1) {
+        let g = 0;
+        for (let k = 0; k <= i; k += 1) g += v[at(k, i + 1)]! * v[at(k, j)]!;
+        for (let k = 0; k <= i; k += 1) v[at(k, j)]! -= g * d[k]!;
+      }
+    }
+    for (let k = 0; k <= i; k += 1) v[at(k, i + 1)] = 0;
+  }
+  for (let j = 0; j < n; j += 1) {
+    d[j] = v[at(n - 1, j)]!;
+    v[at(n - 1, j)] = 0;
+  }
+  if (n > 0) v[at(n - 1, n - 1)] = 1;
+  e[0] = 0;
+}
+
+function diagonalizeTridiagonal(v: Float64Array, d: Float64Array, e: Float64Array, n: number): void {
+  const at = (i: number, j: number) => i * n + j;
+  for (let i = 1; i < n; i += 1) e[i - 1] = e[i]!;
+  if (n > 0) e[n - 1] = 0;
+  let f = 0;
+  let tst1 = 0;
+  const eps = 2 ** -52;
+  for (let l = 0; l < n; l += 1) {
+    tst1 = Math.max(tst1, Math.abs(d[l]!) + Math.abs(e[l]!));
+    let m = l;
+    while (m < n && Math.abs(e[m]!) > eps * tst1) m += 1; // e[n-1] = 0 stops it by n-1
+    if (m > l) {
+      do {
+        // Implicit Wilkinson-style shift.
+        let g = d[l]!;
+        let p = (d[l + 1]! - g) / (2 * e[l]!);
+        let r = Math.hypot(p, 1);
+        if (p < 0) r = -r;
+        d[l] = e[l]! / (p + r);
+        d[l + 1] = e[l]! * (p + r);
+        const dl1 = d[l + 1]!;
+        let h = g - d[l]!;
+        for (let i = l + 2; i < n; i += 1) d[i]! -= h;
+        f += h;
+        // Implicit QL sweep, accumulating the rotations into v.
+        p = d[m]!;
+        let c = 1;
+        let c2 = c;
+        let c3 = c;
+        const el1 = e[l + 1]!;
+        let s = 0;
+        let s2 = 0;
+        for (let i = m - 1; i >= l; i -= 1) {
+          c3 = c2;
+          c2 = c;
+          s2 = s;
+          g = c * e[i]!;
+          h = c * p;
+          r = Math.hypot(p, e[i]!);
+          e[i + 1] = s * r;
+          s = e[i]! / r;
+          c = p / r;
+          p = c * d[i]! - s * g;
+          d[i + 1] = h + s * (c * g + s * d[i]!);
+          for (let k = 0; k < n; k += 1) {
+            h = v[at(k, i + 1)]!;
+            v[at(k, i + 1)] = c * v[at(k, i)]! - s * h;
+            v[at(k, i)] = s * v[at(k, i)]! + c * h;
+          }
+        }
+        p = (-s * s2 * c3 * el1 * e[l]!) / dl1;
+        e[l] = s * p;
+        d[l] = c * p;
+      } while (Math.abs(e[l]!) > eps * tst1);
+    }
+    d[l] = d[l]! + f;
+    e[l] = 0;
+  }
+  sortAscending(v, d, n);
+}
+
+/** Selection sort of eigenvalues with their eigenvector columns (n is small). */
+function sortAscending(v: Float64Array, d: Float64Array, n: number): void {
+  for (let i = 0; i < n - 1; i += 1) {
+    let k = i;
+    for (let j = i + 1; j < n; j += 1) if (d[j]! < d[k]!) k = j;
+    if (k === i) continue;
+    const p = d[k]!;
+    d[k] = d[i]!;
+    d[i] = p;
+    for (let row = 0; row < n; row += 1) {
+      const t = v[row * n + i]!;
+      v[row * n + i] = v[row * n + k]!;
+      v[row * n + k] = t;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Small helpers
+
+function dot(a: ArrayLike<number>, aStart: number, b: ArrayLike<number>, bStart: number, length: number): number {
+  let sum = 0;
+  for (let i = 0; i < length; i += 1) sum += a[aStart + i]! * b[bStart + i]!;
+  return sum;
+}
+
+function sumOfSquares(a: ArrayLike<number>, start: number, length: number): number {
+  let sum = 0;
+  for (let i = 0; i < length; i += 1) sum += a[start + i]! * a[start + i]!;
+  return sum;
+}
+
+/** Small deterministic PRNG (mulberry32): reproducible start vectors without Math.random. */
+function mulberry32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function checkShape(residues: number, dims: number): void {
+  if (!Number.isSafeInteger(residues) || residues < 1) throw new RangeError(`residues must be a whole number ≥ 1, got ${residues}`);
+  if (!Number.isSafeInteger(dims) || dims < 1) throw new RangeError(`dims must be a whole number ≥ 1, got ${dims}`);
+}
+
+function checkComponent(component: number): void {
+  if (component !== 1 && component !== 2) throw new RangeError(`PCA component must be 1 or 2, got ${component}`);
+}
+
+function checkCoefficientCount(name: 'n' | 'm', value: number): void {
+  if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`iDCT ${name} must be a whole number ≥ 1, got ${value}`);
+}

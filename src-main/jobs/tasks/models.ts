@@ -1,0 +1,74 @@
+/**
+ * jobs/tasks/models — installing a model in the compute process: converting a checkpoint folder
+ * on this computer, or first downloading one from the Hugging Face hub (resumable: an
+ * interrupted download continues from its partial files).
+ */
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import { convertCheckpoint, WEIGHTS_FILE, type ModelManifest } from '../../esm/model';
+import { downloadModel } from '../../models/download';
+import { APP_VERSION } from '../../services/version';
+import type { Task, TaskContext } from './types';
+
+export interface InstallParams {
+  /** Checkpoint folder or .safetensors file. */
+  source: string;
+  precision: 'fp32' | 'fp16';
+  /** Absolute folder of the installed model (created by the conversion). */
+  targetDir: string;
+  catalogId: string | null;
+}
+
+export interface DownloadParams extends Omit<InstallParams, 'source'> {
+  repo: string;
+  /** Where the downloaded checkpoint is kept (stable, so a retry resumes). */
+  downloadDir: string;
+  endpoint: string;
+}
+
+/** What the main side records for an installed model. */
+export interface InstalledModel {
+  dir: string;
+  name: string;
+  layers: number;
+  hidden: number;
+  precision: 'fp32' | 'fp16';
+  sizeBytes: number;
+  catalogId: string | null;
+  source: string;
+}
+
+function installed(manifest: ModelManifest, params: InstallParams): InstalledModel {
+  return {
+    dir: params.targetDir,
+    name: manifest.name,
+    layers: manifest.config.numLayers,
+    hidden: manifest.config.hiddenSize,
+    precision: manifest.precision,
+    sizeBytes: statSync(join(params.targetDir, WEIGHTS_FILE)).size,
+    catalogId: params.catalogId,
+    source: params.source,
+  };
+}
+
+async function convert(ctx: TaskContext<unknown, unknown>, params: InstallParams, from: number): Promise<InstalledModel> {
+  const manifest = await convertCheckpoint(params.source, params.targetDir, {
+    precision: params.precision,
+    appVersion: APP_VERSION,
+    onProgress: (fraction, message) => ctx.progress(from + (1 - from) * fraction, `Converting: ${message}`),
+    isCancelled: () => ctx.signal.aborted,
+  });
+  return installed(manifest, params);
+}
+
+export const installModel: Task<InstallParams, null> = async (ctx) => ({ ...(await convert(ctx as TaskContext<unknown, unknown>, ctx.params, 0)) });
+
+export const downloadAndInstallModel: Task<DownloadParams, null> = async (ctx) => {
+  const { repo, downloadDir, endpoint } = ctx.params;
+  await downloadModel(repo, downloadDir, {
+    endpoint,
+    signal: ctx.signal,
+    onProgress: (p) => ctx.progress(0.8 * p.fraction, `Downloading ${p.file}: ${(p.bytesDone / 1e6).toFixed(1)} of ${(p.bytesTotal / 1e6).toFixed(1)} MB (${(p.bytesPerSecond / 1e6).toFixed(1)} MB/s)`),
+  });
+  return { ...(await convert(ctx as TaskContext<unknown, unknown>, { ...ctx.params, source: downloadDir }, 0.8)) };
+};

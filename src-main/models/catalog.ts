@@ -1,0 +1,105 @@
+/**
+ * models/catalog — the ESM-2 family (facebook/esm2_*_UR50D on the Hugging Face hub) as plain data:
+ * sizes and shapes for the model picker, and the memory a model needs. Nothing here touches the
+ * network; models/download fetches a chosen entry's `repo`.
+ */
+
+export interface CatalogEntry {
+  /** The checkpoint name, e.g. 'esm2_t6_8M_UR50D'. */
+  id: string;
+  /** The Hugging Face repository, e.g. 'facebook/esm2_t6_8M_UR50D'. */
+  repo: string;
+  /** A short name for people, e.g. 'ESM-2 8M'. */
+  label: string;
+  /** Weight count (EsmForMaskedLM, decoder tied to the embeddings), approximate. */
+  parameters: number;
+  layers: number;
+  hidden: number;
+  heads: number;
+  /** Size of the fp32 safetensors weights in bytes, approximate (4 bytes a parameter). */
+  sizeBytes: number;
+  /** Memory (RAM) the computer should have to embed with this model comfortably. */
+  minMemoryGB: number;
+  note?: string;
+}
+
+const MB = 1_000_000;
+const GB = 1_000_000_000;
+
+export const ESM2_FAMILY: CatalogEntry[] = [
+  {
+    id: 'esm2_t6_8M_UR50D',
+    repo: 'facebook/esm2_t6_8M_UR50D',
+    label: 'ESM-2 8M',
+    parameters: 7_500_000,
+    layers: 6,
+    hidden: 320,
+    heads: 20,
+    sizeBytes: 31 * MB,
+    minMemoryGB: 2,
+    note: 'Smallest and fastest; good for trying things out.',
+  },
+  {
+    id: 'esm2_t12_35M_UR50D',
+    repo: 'facebook/esm2_t12_35M_UR50D',
+    label: 'ESM-2 35M',
+    parameters: 33_500_000,
+    layers: 12,
+    hidden: 480,
+    heads: 20,
+    sizeBytes: 136 * MB,
+    minMemoryGB: 2,
+  },
+  {
+    id: 'esm2_t30_150M_UR50D',
+    repo: 'facebook/esm2_t30_150M_UR50D',
+    label: 'ESM-2 150M',
+    parameters: 148_000_000,
+    layers: 30,
+    hidden: 640,
+    heads: 20,
+    sizeBytes: 595 * MB,
+    minMemoryGB: 4,
+  },
+  {
+    id: 'esm2_t33_650M_UR50D',
+    repo: 'facebook/esm2_t33_650M_UR50D',
+    label: 'ESM-2 650M',
+    parameters: 651_000_000,
+    layers: 33,
+    hidden: 1280,
+    heads: 20,
+    sizeBytes: 2.6 * GB,
+    minMemoryGB: 8,
+    note: 'The usual choice for transfer learning.',
+  },
+  {
+    id: 'esm2_t36_3B_UR50D',
+    repo: 'facebook/esm2_t36_3B_UR50D',
+    label: 'ESM-2 3B',
+    parameters: 2_840_000_000,
+    layers: 36,
+    hidden: 2560,
+    heads: 40,
+    sizeBytes: 11.4 * GB,
+    minMemoryGB: 24,
+  },
+  {
+    id: 'esm2_t48_15B_UR50D',
+    repo: 'facebook/esm2_t48_15B_UR50D',
+    label: 'ESM-2 15B',
+    parameters: 15_100_000_000,
+    layers: 48,
+    hidden: 5120,
+    heads: 40,
+    sizeBytes: 60.5 * GB,
+    minMemoryGB: 64,
+    note: 'Needs at least 64 GB of memory.',
+  },
+];
+
+/** The catalog entry with this id or repo (case-insensitive), or undefined. */
+export function findCatalogEntry(idOrRepo: string): CatalogEntry | undefined {
+  const key = idOrRepo.trim().toLowerCase();
+  return ESM2_FAMILY.find((entry) => entry.id.toLowerCase() === key || entry.repo.toLowerCase() === key);
+}

@@ -1,0 +1,230 @@
+/**
+ * services/jobs — turns a client's job request into a queued job (title, parameters, where its
+ * files go) and, for each job kind, what the main side does around the compute process's work:
+ * the data it sends along, and how it records the files and results that come back.
+ */
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { ApiError, notFound } from '../api/errors';
+import type { Job, JobRequest } from '../api/schemas';
+import { parseCompression } from '../embeddings/compress';
+import type { LabelTable } from '../exports';
+import type { JobHooks, JobRunner } from '../jobs/runner';
+import { modelFolderName } from '../jobs/tasks/embed-dataset';
+import type { StoredMatrix } from '../jobs/tasks/embedding-files';
+import type { InstalledModel } from '../jobs/tasks/models';
+import { ESM2_FAMILY } from '../models/catalog';
+import { hubOptionsFromEnv } from '../models/download';
+import type { Store } from '../store';
+import type { EmbeddingRecord } from '../store/embeddings';
+import type { JobRecord } from '../store/jobs';
+import type { Events } from './events';
+
+type Request = z.output<typeof JobRequest>;
+
+const slug = (text: string): string => text.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 60) || 'model';
+
+function storedMatrix(e: EmbeddingRecord): StoredMatrix {
+  return { path: e.path, rows: e.rows, cols: e.cols, offsetsPath: e.offsetsPath };
+}
+
+export class JobsService {
+  constructor(
+    private readonly store: Store,
+    private readonly events: Events,
+    private readonly runner: () => JobRunner,
+  ) {}
+
+  start(request: Request): Job {
+    switch (request.kind) {
+      case 'system.benchmark': {
+        this.requireProject(request.projectId);
+        const { seconds, size } = request;
+        return this.runner().enqueue({ projectId: request.projectId, kind: request.kind, title: `Benchmark this computer (${seconds} s)`, params: { seconds, size }, createsRun: true });
+      }
+      case 'embed.dataset':
+        return this.startEmbedding(request);
+      case 'model.install':
+        return this.startInstall(request);
+      case 'model.download':
+        return this.startDownload(request);
+      case 'embeddings.compress':
+        return this.startCompression(request);
+      case 'embeddings.export':
+        return this.startExport(request);
+    }
+  }
+
+  /** What the main side does for each job kind (see JobHooks). */
+  hooks(): Record<string, JobHooks> {
+    const installed: JobHooks = { onDone: (job, summary) => this.recordInstalledModel(summary as unknown as InstalledModel) };
+    return {
+      'embed.dataset': {
+        prepare: (job) => ({ sequences: this.datasetRows(Number((job.params as { datasetId: number }).datasetId)).map((r) => r.sequence) }),
+        onArtifact: (job, artifact) => this.recordEmbedding(job, artifact.path, artifact.checksum, artifact.meta ?? {}),
+      },
+      'model.install': installed,
+      'model.download': installed,
+      'embeddings.compress': {
+        onArtifact: (job, artifact) => {
+          const params = job.params as { sourceId: number; compression: string };
+          const source = this.store.embeddings.get(params.sourceId);
+          if (!source) throw notFound(`Embedding ${params.sourceId}`);
+          const meta = artifact.meta as { rows: number; cols: number };
+          this.store.embeddings.upsert({ ...source, pooling: params.compression, path: artifact.path, offsetsPath: null, rows: meta.rows, cols: meta.cols, checksum: artifact.checksum });
+          this.events.emit({ type: 'runs', projectId: job.job.projectId! });
+        },
+      },
+      'embeddings.export': {
+        prepare: (job) => this.exportInput(Number((job.params as { embeddingId: number }).embeddingId)),
+        onDone: (job) => this.events.emit({ type: 'runs', projectId: job.job.projectId! }),
+      },
+    };
+  }
+
+  // ---------- starting ----------
+  private startEmbedding(request: Extract<Request, { kind: 'embed.dataset' }>): Job {
+    this.requireProject(request.projectId);
+    const dataset = this.store.datasets.get(request.datasetId);
+    if (!dataset || dataset.projectId !== request.projectId) throw notFound(`Dataset ${request.datasetId} of this project`);
+    const models = request.modelIds.map((id) => {
+      const model = this.store.models.get(id);
+      if (!model) throw notFound(`Model ${id}`);
+      for (const layer of request.layers) {
+        const resolved = layer < 0 ? model.layers + 1 + layer : layer;
+        if (resolved < 0 || resolved > model.layers) throw new ApiError('invalid-input', `Layer ${layer} does not exist in ${model.name}, which has layers 0 to ${model.layers} (−1 is the last).`);
+      }
+      return { id: model.id, name: model.name, dir: model.path };
+    });
+    const { kind, projectId, datasetId, modelIds, ...settings } = request;
+    void modelIds;
+    const title = `Embeddings of ${dataset.name} with ${models.map((m) => m.name).join(', ')}`;
+    // The run's folder is named after the run, whose id the runner gives.
+    const params = (runId: number | null) => ({ datasetId, models, ...settings, runDir: `runs/${runId}` });
+    return this.runner().enqueue({ projectId, kind, title, params, createsRun: true });
+  }
+
+  private installTarget(name: string, precision: string): string {
+    let dir = join(this.store.home.models, `${slug(name)}-${precision}`);
+    for (let n = 2; existsSync(dir); n++) dir = join(this.store.home.models, `${slug(name)}-${precision}-${n}`);
+    return dir;
+  }
+
+  private startInstall(request: Extract<Request, { kind: 'model.install' }>): Job {
+    if (!existsSync(request.path)) throw new ApiError('invalid-input', `${request.path} does not exist on this computer.`);
+    const name = request.path.split(/[\\/]/).filter(Boolean).pop() ?? 'model';
+    const params = { source: request.path, precision: request.precision, targetDir: this.installTarget(name, request.precision), catalogId: null };
+    return this.runner().enqueue({ projectId: null, kind: request.kind, title: `Install model from ${name}`, params, createsRun: false });
+  }
+
+  private startDownload(request: Extract<Request, { kind: 'model.download' }>): Job {
+    const entry = ESM2_FAMILY.find((e) => e.id === request.catalogId);
+    if (!entry) throw notFound(`Model ${request.catalogId} of the ESM-2 family`);
+    const hub = hubOptionsFromEnv();
+    const params = {
+      repo: entry.repo,
+      endpoint: hub.endpoint,
+      downloadDir: join(this.store.home.models, 'downloads', slug(entry.repo)),
+      precision: request.precision,
+      targetDir: this.installTarget(entry.id, request.precision),
+      catalogId: entry.id,
+    };
+    return this.runner().enqueue({ projectId: null, kind: request.kind, title: `Download and install ${entry.label}`, params, createsRun: false });
+  }
+
+  private startCompression(request: Extract<Request, { kind: 'embeddings.compress' }>): Job {
+    const source = this.embedding(request.embeddingId);
+    if (!source.offsetsPath) throw new ApiError('invalid-input', 'Compressions start from per-residue embeddings: run an embedding with the "per-token" pooling first.');
+    try {
+      parseCompression(request.compression);
+    } catch (error) {
+      throw new ApiError('invalid-input', (error as Error).message);
+    }
+    const bos = this.store.embeddings.find(source.runId, source.modelName, source.layer, 'bos');
+    const outPath = join(`runs/${source.runId}`, modelFolderName(source.modelName), `${request.compression}_layer${source.layer}.npy`);
+    const params = { sourceId: source.id, source: storedMatrix(source), bos: bos ? storedMatrix(bos) : null, compression: request.compression, outPath };
+    const projectId = this.store.embeddings.projectOf(source.id)!;
+    return this.runner().enqueue({ projectId, kind: request.kind, title: `Compress ${source.modelName} layer ${source.layer} (${request.compression})`, params, createsRun: false });
+  }
+
+  private startExport(request: Extract<Request, { kind: 'embeddings.export' }>): Job {
+    const source = this.embedding(request.embeddingId);
+    if (source.offsetsPath && request.format !== 'npz') {
+      throw new ApiError('invalid-input', 'Per-residue embeddings can only be exported as .npz (one array per protein).');
+    }
+    const dataset = source.datasetId ? this.store.datasets.get(source.datasetId) : undefined;
+    const base = slug(`${dataset?.name ?? 'run'}-${source.modelName}-${source.pooling}-layer${source.layer}-run${source.runId}`);
+    const params = { embeddingId: source.id, source: storedMatrix(source), format: request.format, outPath: join('exports', `${base}.${request.format}`) };
+    const projectId = this.store.embeddings.projectOf(source.id)!;
+    return this.runner().enqueue({ projectId, kind: request.kind, title: `Export ${base}.${request.format}`, params, createsRun: false });
+  }
+
+  // ---------- recording ----------
+  private recordEmbedding(job: JobRecord, path: string, checksum: string, meta: Record<string, unknown>): void {
+    const m = meta as { modelId: number; modelName: string; layer: number; pooling: string; rows: number; cols: number; offsetsPath: string | null };
+    this.store.embeddings.upsert({
+      runId: job.job.runId!,
+      datasetId: Number((job.params as { datasetId: number }).datasetId),
+      modelId: m.modelId,
+      modelName: m.modelName,
+      layer: m.layer,
+      pooling: m.pooling,
+      path,
+      offsetsPath: m.offsetsPath,
+      rows: m.rows,
+      cols: m.cols,
+      checksum,
+    });
+  }
+
+  private recordInstalledModel(model: InstalledModel): void {
+    let name = model.catalogId ?? model.name;
+    if (model.precision === 'fp16') name += ' (fp16)';
+    for (let n = 2; this.store.models.nameTaken(name); n++) name = `${model.catalogId ?? model.name} #${n}`;
+    this.store.models.insert({ name, catalogId: model.catalogId, layers: model.layers, hiddenSize: model.hidden, precision: model.precision, sizeBytes: model.sizeBytes, source: model.source, path: model.dir });
+    this.events.emit({ type: 'models' });
+  }
+
+  /** Removes an installed model (refused while a queued or running job uses it). */
+  deleteModel(id: number): { ok: true } {
+    const model = this.store.models.get(id);
+    if (!model) throw notFound(`Model ${id}`);
+    const busy = this.store.jobs
+      .list()
+      .filter((job) => (job.state === 'queued' || job.state === 'running') && job.kind === 'embed.dataset')
+      .some((job) => (this.store.jobs.record(job.id)!.params as { models: { id: number }[] }).models.some((m) => m.id === id));
+    if (busy) throw new ApiError('refused', `${model.name} is used by a queued or running embedding job; cancel it first.`);
+    this.store.models.delete(id);
+    rmSync(model.path, { recursive: true, force: true });
+    this.events.emit({ type: 'models' });
+    return { ok: true };
+  }
+
+  private exportInput(embeddingId: number): { ids: string[]; labels: LabelTable } {
+    const source = this.embedding(embeddingId);
+    const dataset = source.datasetId ? this.store.datasets.get(source.datasetId) : undefined;
+    if (!dataset) throw new ApiError('not-found', 'The dataset of these embeddings was deleted; its IDs and labels are no longer available.');
+    const rows = this.datasetRows(dataset.id);
+    return {
+      ids: rows.map((r) => r.seqId),
+      labels: { columns: dataset.labelColumns.map((c) => ({ name: c.name, type: c.type })), rows: rows.map((r) => r.labels) },
+    };
+  }
+
+  private datasetRows(datasetId: number) {
+    const dataset = this.store.datasets.get(datasetId);
+    if (!dataset) throw notFound(`Dataset ${datasetId}`);
+    return this.store.datasets.sequences(datasetId, 0, dataset.sequenceCount);
+  }
+
+  private embedding(id: number): EmbeddingRecord {
+    const embedding = this.store.embeddings.get(id);
+    if (!embedding) throw notFound(`Embedding ${id}`);
+    return embedding;
+  }
+
+  private requireProject(id: number): void {
+    if (!this.store.projects.get(id)) throw notFound(`Project ${id}`);
+  }
+}

@@ -1,0 +1,122 @@
+/**
+ * Embedding runs as jobs (compute process, real models): installing a model from a folder,
+ * embedding a dataset, and resuming an interrupted run to byte-identical files.
+ */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { Job } from '../../src-main/api/schemas';
+import { nodeComputeLauncher } from '../../src-main/jobs/node-launcher';
+import { createHost, type Host } from '../../src-main/services';
+import { readNpy } from '../../src-main/store/npy';
+import { loadGolden, maxAbsDiff, seqKey } from '../support/golden';
+import { assertBuilt, ROOT } from '../support/serve';
+
+const COMPUTE = join(ROOT, 'out', 'main', 'compute.js');
+const golden = loadGolden('esm2-8M-random');
+
+function openHost(home: string): Host {
+  assertBuilt();
+  return createHost({ home, transport: 'cli', launcher: nodeComputeLauncher(COMPUTE) });
+}
+
+function waitFor(host: Host, id: number, test: (job: Job) => boolean, timeoutMs = 60_000): Promise<Job> {
+  return new Promise((resolve, reject) => {
+    const check = (job: Job | undefined): boolean => {
+      if (job && test(job)) {
+        clearTimeout(timer);
+        unsubscribe();
+        resolve(job);
+        return true;
+      }
+      return false;
+    };
+    const timer = setTimeout(() => reject(new Error(`job ${id}: ${JSON.stringify(host.store.jobs.get(id))}`)), timeoutMs);
+    const unsubscribe = host.events.subscribe((event) => void (event.type === 'job' && event.job.id === id && check(event.job)));
+    check(host.store.jobs.get(id));
+  });
+}
+
+async function call<T>(host: Host, method: string, input: unknown): Promise<T> {
+  const envelope = await host.dispatch(method, input);
+  if (!envelope.ok) throw new Error(envelope.error.message);
+  return envelope.value as T;
+}
+
+/** A dataset of `count` sequences: the golden ones first, then random ones of varied length. */
+function fasta(count: number): string {
+  let s = 5;
+  const letters = 'ACDEFGHIKLMNPQRSTVWY';
+  const lines: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const sequence = i < golden.sequences.length ? golden.sequences[i]!.sequence : Array.from({ length: 30 + ((s = (s * 1103515245 + 12345) >>> 0) % 120) }, () => letters[(s = (s * 1103515245 + 12345) >>> 0) % 20]).join('');
+    lines.push(`>s${i}`, sequence);
+  }
+  return lines.join('\n') + '\n';
+}
+
+async function setUp(home: string, count: number) {
+  const host = openHost(home);
+  const install = await call<Job>(host, 'jobs.start', { kind: 'model.install', path: golden.checkpoint });
+  await waitFor(host, install.id, (j) => j.state === 'done' || j.state === 'failed');
+  const [model] = await call<{ id: number; layers: number }[]>(host, 'models.list', {});
+  const project = await call<{ id: number }>(host, 'projects.create', { name: 'P' });
+  const { dataset } = await call<{ dataset: { id: number } }>(host, 'datasets.import', { projectId: project.id, source: { kind: 'text', fileName: 'set.fasta', text: fasta(count) } });
+  return { host, model: model!, project, dataset };
+}
+
+describe('embedding runs', () => {
+  it('installs a model and embeds a dataset into indexed .npy files equal to the references', async () => {
+    const { host, model, project, dataset } = await setUp(mkdtempSync(join(tmpdir(), 'esm-run-')), 12);
+    expect(model.layers).toBe(6);
+    const job = await call<Job>(host, 'jobs.start', { kind: 'embed.dataset', projectId: project.id, datasetId: dataset.id, modelIds: [model.id], pool: ['mean', 'bos', 'per-token'] });
+    const done = await waitFor(host, job.id, (j) => j.state === 'done' || j.state === 'failed');
+    expect(done.error).toBeNull();
+    const embeddings = await call<{ pooling: string; rows: number; cols: number; path: string }[]>(host, 'embeddings.list', { projectId: project.id });
+    expect(embeddings.map((e) => e.pooling).sort()).toEqual(['bos', 'mean', 'per-token']);
+    const folder = host.store.projects.folderOf(project.id)!;
+    const mean = embeddings.find((e) => e.pooling === 'mean')!;
+    expect([mean.rows, mean.cols]).toEqual([12, 320]);
+    const matrix = readNpy(join(folder, mean.path)).data as Float32Array;
+    for (const seq of golden.sequences) {
+      const ref = golden.array(seqKey(seq.index, 'mean_embedding')).data.subarray(6 * 320, 7 * 320);
+      expect(maxAbsDiff(matrix.subarray(seq.index * 320, (seq.index + 1) * 320), ref)).toBeLessThan(1e-4);
+    }
+    host.close();
+  });
+
+  it('resumes an interrupted run without recomputing finished batches, to byte-identical files', async () => {
+    const clean = await setUp(mkdtempSync(join(tmpdir(), 'esm-run-')), 120);
+    const settings = { kind: 'embed.dataset', modelIds: [clean.model.id], pool: ['mean', 'bos'], batchTokens: 1100 };
+    const reference = await call<Job>(clean.host, 'jobs.start', { ...settings, projectId: clean.project.id, datasetId: clean.dataset.id });
+    await waitFor(clean.host, reference.id, (j) => j.state === 'done');
+    const cleanFolder = clean.host.store.projects.folderOf(clean.project.id)!;
+    const cleanFiles = clean.host.store.embeddings.list(clean.project.id).map((e) => readFileSync(join(cleanFolder, e.path)));
+    clean.host.close();
+
+    const home = mkdtempSync(join(tmpdir(), 'esm-run-'));
+    const first = await setUp(home, 120);
+    const job = await call<Job>(first.host, 'jobs.start', { ...settings, projectId: first.project.id, datasetId: first.dataset.id });
+    await waitFor(first.host, job.id, (j) => j.fraction >= 0.4);
+    first.host.close(); // the app quits mid-run
+
+    const second = openHost(home);
+    const record = second.store.jobs.record(job.id)!;
+    expect(record.job.state).toBe('interrupted');
+    const unitsDoneBefore = (record.checkpoint as { unitsDone: number[] }).unitsDone.length;
+    expect(unitsDoneBefore).toBeGreaterThan(0);
+    const fractions: number[] = [];
+    second.events.subscribe((event) => void (event.type === 'job' && event.job.id === job.id && event.job.state === 'running' && fractions.push(event.job.fraction)));
+    await call<Job>(second, 'jobs.resume', { id: job.id });
+    const finished = await waitFor(second, job.id, (j) => j.state === 'done' || j.state === 'failed');
+    expect(finished.error).toBeNull();
+    // The resumed attempt started where the first stopped: its first progress is past the units already done.
+    expect(fractions.filter((f) => f > 0)[0]).toBeGreaterThan(0.4);
+    const folder = second.store.projects.folderOf(first.project.id)!;
+    const files = second.store.embeddings.list(first.project.id).map((e) => readFileSync(join(folder, e.path)));
+    expect(files.length).toBe(2);
+    files.forEach((bytes, i) => expect(bytes.equals(cleanFiles[i]!)).toBe(true));
+    second.close();
+  });
+});
