@@ -5,14 +5,14 @@
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
-import type { Envelope, Input, MethodName, Output } from '../api/contract';
-import type { Job, SequenceFormat } from '../api/schemas';
+import type { SequenceFormat } from '../api/schemas';
 import { nodeComputeLauncher } from '../jobs/node-launcher';
 import { createHost, type Host } from '../services';
 import { APP_VERSION } from '../services/version';
 import { defaultHome } from '../store';
-import { convertCommand, embedCommand } from './engine-commands';
+import { convertCommand, embedCommand, type EmbedFlags } from './engine-commands';
 import { CliExit } from './exit';
+import { call, followJob, projectEmbed } from './project-embed';
 import { formatReport } from './report';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -24,12 +24,6 @@ function openHost(withRunner = false): Host {
     transport: 'cli',
     launcher: withRunner ? nodeComputeLauncher(join(here, 'compute.js')) : undefined,
   });
-}
-
-async function call<M extends MethodName>(host: Host, method: M, input: Input<M>): Promise<Output<M>> {
-  const envelope = (await host.dispatch(method, input)) as Envelope<Output<M>>;
-  if (!envelope.ok) throw new CliExit(envelope.error.message, 1);
-  return envelope.value;
 }
 
 async function withHost<T>(withRunner: boolean, body: (host: Host) => Promise<T>): Promise<T> {
@@ -93,23 +87,6 @@ async function listDatasets(flags: { project: string }): Promise<void> {
   });
 }
 
-/** Runs a job to its end in this process, printing progress; Ctrl-C cancels it. */
-function followJob(host: Host, job: Job): Promise<Job> {
-  return new Promise((resolveJob) => {
-    const unsubscribe = host.events.subscribe((event) => {
-      if (event.type !== 'job' || event.job.id !== job.id) return;
-      const { state, fraction, message } = event.job;
-      process.stderr.write(`\r${(fraction * 100).toFixed(0).padStart(3)}%  ${state}  ${message}`.padEnd(80));
-      if (state === 'done' || state === 'failed' || state === 'cancelled' || state === 'interrupted') {
-        process.stderr.write('\n');
-        unsubscribe();
-        resolveJob(event.job);
-      }
-    });
-    process.once('SIGINT', () => host.runner?.cancel(job.id));
-  });
-}
-
 async function benchmarkCommand(flags: { project: string; seconds: string }): Promise<void> {
   await withHost(true, async (host) => {
     const project = host.projects.ensure(flags.project);
@@ -119,6 +96,23 @@ async function benchmarkCommand(flags: { project: string; seconds: string }): Pr
     const run = host.store.runs.get(finished.runId!);
     console.log(`Mean speed: ${String(run?.summary.meanGflops)} GFLOP/s`);
   });
+}
+
+async function embedAction(flags: EmbedFlags & { project?: string; dataset?: string }): Promise<void> {
+  if (!flags.project) {
+    if (!flags.fasta || !flags.out) throw new CliExit('Give --fasta and --out, or --project and --dataset.', 2);
+    return embedCommand(flags as EmbedFlags);
+  }
+  if (!flags.dataset) throw new CliExit('--project needs --dataset <name>.', 2);
+  const settings = {
+    layers: flags.layers.split(',').map(Number),
+    pool: flags.pool.split(',') as ('mean' | 'bos' | 'max' | 'per-token')[],
+    batchTokens: Number(flags.batchTokens),
+    device: flags.device as 'cpu',
+    threads: Number(flags.threads ?? 0),
+    long: flags.long as 'window' | 'truncate',
+  };
+  await withHost(true, (host) => projectEmbed(host, { project: flags.project!, dataset: flags.dataset!, model: flags.model, out: flags.out, settings }));
 }
 
 export function buildProgram(): Command {
@@ -162,9 +156,11 @@ export function buildProgram(): Command {
   program
     .command('embed')
     .description('Embed the sequences of a FASTA file with a model and write NumPy files')
-    .requiredOption('--model <dir>', 'a converted model folder, or a Hugging Face checkpoint folder')
-    .requiredOption('--fasta <file>', 'sequences to embed')
-    .requiredOption('--out <dir>', 'folder for the .npy files (see README, "Embedding output files")')
+    .requiredOption('--model <dir|name>', 'a converted model folder or a Hugging Face checkpoint folder; with --project also an installed model\'s name')
+    .option('--fasta <file>', 'sequences to embed (writes files to --out)')
+    .option('--project <name>', 'embed a dataset of this project as a run the app lists (with --dataset)')
+    .option('--dataset <name>', 'the dataset to embed (with --project)')
+    .option('--out <dir>', 'folder for the .npy files (see README, "Embedding output files"); optional with --project')
     .option('--layers <list>', 'layers, comma-separated: 0 = embeddings, -1 = last', '-1')
     .option('--pool <list>', 'mean, bos, max, per-token (comma-separated)', 'mean')
     .option('--logits', 'also write the language-model logits per sequence')
@@ -174,7 +170,7 @@ export function buildProgram(): Command {
     .addOption(new Option('--device <device>', 'where to compute').choices(['cpu', 'cuda', 'dml', 'webgpu', 'coreml']).default('cpu'))
     .addOption(new Option('--long <mode>', 'sequences over 1022 residues: overlapping windows, or truncation').choices(['window', 'truncate']).default('window'))
     .option('--threads <n>', 'CPU threads (default: all cores)')
-    .action(embedCommand);
+    .action((flags: EmbedFlags & { project?: string; dataset?: string }) => embedAction(flags));
   return program;
 }
 

@@ -249,7 +249,7 @@ export function principalComponents(perResidue: Float32Array, residues: number, 
     const previous = components[0]?.loading;
     if (previous) removeProjection(loading, previous); // keep u2 ⟂ u1 to working precision
     fixSign(loading);
-    const scores = multiplyRows(centered, dims, residues, loading);
+    const [scores] = multiplyRows(centered, dims, residues, [loading]) as [Float64Array];
     components.push({ loading, scores, eigenvalue: sumOfSquares(scores, 0, dims) });
   }
   return [components[0]!, components[1]!];
@@ -285,70 +285,54 @@ function scaledCenteredSamples(x: Float32Array, residues: number, dims: number):
 }
 
 /**
- * Top-2 eigenvalues of CᵀC and their unit eigenvectors over positions (the loadings), from
- * whichever cross-product is smaller: CᵀC [L × L] directly, or the Gram matrix CCᵀ [D × D]
- * whose eigenvectors v map to loadings u = Cᵀv / ‖Cᵀv‖ (same nonzero eigenvalues).
+ * Top-2 eigenvalues of CᵀC and their unit eigenvectors over positions (the loadings). The
+ * Krylov vectors live on the smaller side: the covariance CᵀC [L × L] when L ≤ D, else the Gram
+ * matrix CCᵀ [D × D], whose eigenvectors v map to loadings u = Cᵀv / ‖Cᵀv‖ (same nonzero
+ * eigenvalues). Neither matrix is formed: applying it as two passes over C costs 2·L·D per
+ * product, while forming it costs L·D·min(L, D) / 2 — more than the ~10–100 products needed.
  */
 function topLoadings(c: Float64Array, rows: number, cols: number): { values: number[]; loadings: Float64Array[] } {
+  const normBound = sumOfSquares(c, 0, c.length); // trace = Σ eigenvalues ≥ ‖CᵀC‖₂
   if (cols <= rows) {
-    const { values, vectors } = topEigenpairs(crossProductOfColumns(c, rows, cols), cols, 2);
+    const covariance = (us: Float64Array[]) => multiplyTransposed(c, rows, cols, multiplyRows(c, rows, cols, us));
+    const { values, vectors } = topEigenpairsOf(covariance, cols, 2, normBound);
     return { values, loadings: vectors };
   }
-  const { values, vectors } = topEigenpairs(crossProductOfRows(c, rows, cols), rows, 2);
+  const gram = (vs: Float64Array[]) => multiplyRows(c, rows, cols, multiplyTransposed(c, rows, cols, vs));
+  const { values, vectors } = topEigenpairsOf(gram, rows, 2, normBound);
   const loadings = vectors.map((v) => {
-    const u = multiplyTransposed(c, rows, cols, v);
+    const [u] = multiplyTransposed(c, rows, cols, [v]) as [Float64Array];
     const norm = Math.sqrt(sumOfSquares(u, 0, cols));
     return norm > 0 ? u.map((value) => value / norm) : u;
   });
   return { values, loadings };
 }
 
-/** AᵀA [cols × cols] of A [rows × cols], by rank-1 row updates so the inner loop is contiguous. */
-function crossProductOfColumns(a: Float64Array, rows: number, cols: number): Float64Array {
-  const out = new Float64Array(cols * cols);
+/**
+ * A·v for each v of a block, A [rows × cols]. One pass over A serves the whole block: for a
+ * protein A is megabytes, so streaming it from memory, not arithmetic, is what costs.
+ */
+function multiplyRows(a: Float64Array, rows: number, cols: number, vs: Float64Array[]): Float64Array[] {
+  const outs = vs.map(() => new Float64Array(rows));
+  for (let r = 0; r < rows; r += 1) {
+    for (let b = 0; b < vs.length; b += 1) outs[b]![r] = dot(a, r * cols, vs[b]!, 0, cols);
+  }
+  return outs;
+}
+
+/** Aᵀ·v for each v of a block, A [rows × cols], in one pass over A. */
+function multiplyTransposed(a: Float64Array, rows: number, cols: number, vs: Float64Array[]): Float64Array[] {
+  const outs = vs.map(() => new Float64Array(cols));
   for (let r = 0; r < rows; r += 1) {
     const row = r * cols;
-    for (let i = 0; i < cols; i += 1) {
-      const v = a[row + i]!;
-      if (v === 0) continue;
-      const target = i * cols;
-      for (let j = i; j < cols; j += 1) out[target + j]! += v * a[row + j]!;
+    for (let b = 0; b < vs.length; b += 1) {
+      const w = vs[b]![r]!;
+      if (w === 0) continue;
+      const out = outs[b]!;
+      for (let c = 0; c < cols; c += 1) out[c]! += w * a[row + c]!;
     }
   }
-  mirrorUpper(out, cols);
-  return out;
-}
-
-/** AAᵀ [rows × rows] of A [rows × cols]: dot products of rows. */
-function crossProductOfRows(a: Float64Array, rows: number, cols: number): Float64Array {
-  const out = new Float64Array(rows * rows);
-  for (let i = 0; i < rows; i += 1) {
-    for (let j = i; j < rows; j += 1) out[i * rows + j] = dot(a, i * cols, a, j * cols, cols);
-  }
-  mirrorUpper(out, rows);
-  return out;
-}
-
-function mirrorUpper(m: Float64Array, n: number): void {
-  for (let i = 0; i < n; i += 1) for (let j = 0; j < i; j += 1) m[i * n + j] = m[j * n + i]!;
-}
-
-/** A·v for A [rows × cols]. */
-function multiplyRows(a: Float64Array, rows: number, cols: number, v: Float64Array): Float64Array {
-  const out = new Float64Array(rows);
-  for (let r = 0; r < rows; r += 1) out[r] = dot(a, r * cols, v, 0, cols);
-  return out;
-}
-
-/** Aᵀ·v for A [rows × cols]. */
-function multiplyTransposed(a: Float64Array, rows: number, cols: number, v: Float64Array): Float64Array {
-  const out = new Float64Array(cols);
-  for (let r = 0; r < rows; r += 1) {
-    const w = v[r]!;
-    const row = r * cols;
-    for (let c = 0; c < cols; c += 1) out[c]! += w * a[row + c]!;
-  }
-  return out;
+  return outs;
 }
 
 /** Flips u so its largest-magnitude entry (first one on an exact tie) is positive. */
@@ -381,41 +365,56 @@ function removeProjection(u: Float64Array, w: Float64Array): void {
 // or mix them. What is stable is that subspace and the residual; the individual vectors are
 // only as well determined as the gap allows (error ≈ residual / gap).
 
-const RESIDUAL_TOL = 1e-10; // relative to λ1
-const DROP_TOL = 1e-13; // a new Krylov direction this small (relative to ‖M‖_F) adds nothing
+const RESIDUAL_TOL = 1e-10; // relative to the largest |eigenvalue| (λ1 for a covariance)
+const DROP_TOL = 1e-13; // a new Krylov direction this small (relative to ‖M‖) adds nothing
+const BLOCK_SIZE = Number(process.env.BS ?? 4);
+const CHECK_GROWTH = Number(process.env.CG ?? 1.15);
 const SEED = 0x5eed5; // fixed start vectors: the same input always gives the same output
 
-/** The `count` largest eigenvalues (descending) of symmetric M [n × n] and unit eigenvectors. */
+/** The `count` largest eigenvalues (descending) of dense symmetric M [n × n] and unit eigenvectors. */
 export function topEigenpairs(m: Float64Array, n: number, count: number): { values: number[]; vectors: Float64Array[] } {
+  if (m.length !== n * n) throw new RangeError(`matrix has ${m.length} values, expected ${n} × ${n}`);
+  return topEigenpairsOf((vs) => multiplyRows(m, n, n, vs), n, count, Math.sqrt(sumOfSquares(m, 0, n * n)));
+}
+
+/**
+ * Same, for a symmetric operator given as `apply(block) = M·v for each v`; `normBound` ≥ ‖M‖₂
+ * (e.g. the Frobenius norm) sets the scale below which a new Krylov direction counts as zero.
+ */
+function topEigenpairsOf(
+  apply: (block: Float64Array[]) => Float64Array[],
+  n: number,
+  count: number,
+  normBound: number,
+): { values: number[]; vectors: Float64Array[] } {
   const want = Math.min(count, n);
-  const scale = Math.sqrt(sumOfSquares(m, 0, n * n));
   const basis: Float64Array[] = [];
   const images: Float64Array[] = []; // images[i] = M · basis[i]
   const random = mulberry32(SEED);
 
   let block: Float64Array[] = [];
-  for (let i = 0; i < want; i += 1) block.push(Float64Array.from({ length: n }, () => random() - 0.5));
+  for (let i = 0; i < Math.min(Math.max(want, BLOCK_SIZE), n); i += 1) block.push(Float64Array.from({ length: n }, () => random() - 0.5));
   let startBlock = true;
   let nextCheck = want;
   for (;;) {
-    let added = 0;
+    const added: Float64Array[] = [];
     for (const candidate of block) {
-      const reference = startBlock ? Math.sqrt(sumOfSquares(candidate, 0, n)) : scale;
-      if (!appendOrthonormal(basis, candidate, DROP_TOL * reference)) continue;
-      images.push(multiplySymmetric(m, n, basis[basis.length - 1]!));
-      added += 1;
+      const reference = startBlock ? Math.sqrt(sumOfSquares(candidate, 0, n)) : normBound;
+      if (appendOrthonormal(basis, candidate, DROP_TOL * reference)) added.push(candidate);
     }
     startBlock = false;
+    const newImages = added.length > 0 ? apply(added) : [];
+    images.push(...newImages);
     // Exhausted: the basis spans an invariant subspace (or all of ℝⁿ), so Ritz pairs are exact.
-    const exhausted = added === 0 || basis.length >= n;
+    const exhausted = added.length === 0 || basis.length >= n;
     if (exhausted || basis.length >= nextCheck) {
       const ritz = ritzPairs(basis, images, want);
-      const tolerance = RESIDUAL_TOL * Math.max(ritz.values[0] ?? 0, 0);
-      if (exhausted || scale === 0 || ritz.residuals.every((r) => r <= tolerance)) return { values: ritz.values, vectors: ritz.vectors };
-      // Checking costs O(k³); spacing checks geometrically keeps the total near one last check.
-      nextCheck = Math.max(basis.length + want, Math.ceil(basis.length * 1.15));
+      const tolerance = RESIDUAL_TOL * ritz.spectralRadius;
+      if (exhausted || ritz.residuals.every((r) => r <= tolerance)) return { values: ritz.values, vectors: ritz.vectors };
+      // A check costs O(k³); spacing checks geometrically keeps their total near one last check.
+      nextCheck = Math.max(basis.length + 1, Math.ceil(basis.length * CHECK_GROWTH));
     }
-    block = images.slice(images.length - added).map((image) => image.slice());
+    block = newImages.map((image) => image.slice());
   }
 }
 
@@ -435,14 +434,12 @@ function appendOrthonormal(basis: Float64Array[], v: Float64Array, dropBelow: nu
   return true;
 }
 
-function multiplySymmetric(m: Float64Array, n: number, v: Float64Array): Float64Array {
-  const out = new Float64Array(n);
-  for (let i = 0; i < n; i += 1) out[i] = dot(m, i * n, v, 0, n);
-  return out;
-}
-
 /** Rayleigh–Ritz on span(basis): the top `want` Ritz pairs and their true residual norms. */
-function ritzPairs(basis: Float64Array[], images: Float64Array[], want: number): { values: number[]; vectors: Float64Array[]; residuals: number[] } {
+function ritzPairs(
+  basis: Float64Array[],
+  images: Float64Array[],
+  want: number,
+): { values: number[]; vectors: Float64Array[]; residuals: number[]; spectralRadius: number } {
   const k = basis.length;
   const n = basis[0]?.length ?? 0;
   const h = new Float64Array(k * k);
@@ -455,7 +452,8 @@ function ritzPairs(basis: Float64Array[], images: Float64Array[], want: number):
     }
   }
   const { values, vectors: s } = symmetricEigen(h, k);
-  const result = { values: [] as number[], vectors: [] as Float64Array[], residuals: [] as number[] };
+  const spectralRadius = Math.max(Math.abs(values[0] ?? 0), Math.abs(values[k - 1] ?? 0));
+  const result = { values: [] as number[], vectors: [] as Float64Array[], residuals: [] as number[], spectralRadius };
   for (let r = 0; r < Math.min(want, k); r += 1) {
     const column = k - 1 - r; // symmetricEigen sorts ascending
     const theta = values[column]!;
@@ -615,8 +613,8 @@ function diagonalizeTridiagonal(v: Float64Array, d: Float64Array, e: Float64Arra
           d[i + 1] = h + s * (c * g + s * d[i]!);
           for (let k = 0; k < n; k += 1) {
             h = v[at(k, i + 1)]!;
-            v[at(k, i + 1)] = c * v[at(k, i)]! - s * h;
-            v[at(k, i)] = s * v[at(k, i)]! + c * h;
+            v[at(k, i + 1)] = s * v[at(k, i)]! + c * h;
+            v[at(k, i)] = c * v[at(k, i)]! - s * h;
           }
         }
         p = (-s * s2 * c3 * el1 * e[l]!) / dl1;

@@ -7,8 +7,9 @@ import { writeAtomically, type FileSink } from './atomic';
 import { checkExport, checkUniqueNames, DEFAULT_COLUMN_PREFIX, labelColumnValues, type MatrixExport } from './types';
 
 const LINE_END = '\n';
-/** Rows are gathered into chunks of about this many characters before each write. */
-const CHUNK_CHARS = 1 << 20;
+/** The file is written in chunks of this many bytes. */
+const CHUNK_BYTES = 1 << 20;
+const COMMA = 0x2c;
 const FLOAT32_MAX_DIGITS = 9; // 9 significant digits always identify a float32
 
 export function writeCsv(path: string, data: MatrixExport): void {
@@ -18,12 +19,10 @@ export function writeCsv(path: string, data: MatrixExport): void {
   checkUniqueNames(path, header);
   const labelCells = labelColumns.map((column) => labelColumnValues(path, data.labels!, column).map(labelCell));
   writeAtomically(path, (sink) => {
-    const chunks = new ChunkedText(sink);
-    chunks.add(header.map(csvField).join(',') + LINE_END);
-    for (let row = 0; row < data.rows; row += 1) {
-      chunks.add(csvRow(data, row, labelCells) + LINE_END);
-    }
-    chunks.flush();
+    const out = new ChunkedBytes(sink);
+    out.text(header.map(csvField).join(',') + LINE_END);
+    for (let row = 0; row < data.rows; row += 1) writeRow(out, data, row, labelCells);
+    out.flush();
   });
 }
 
@@ -33,12 +32,15 @@ function csvHeader(data: MatrixExport, labelNames: string[]): string[] {
   return ['id', ...labelNames, ...dims];
 }
 
-function csvRow(data: MatrixExport, row: number, labelCells: string[][]): string {
-  let line = csvField(data.ids[row] as string);
-  for (const cells of labelCells) line += ',' + (cells[row] as string);
+function writeRow(out: ChunkedBytes, data: MatrixExport, row: number, labelCells: string[][]): void {
+  out.text(csvField(data.ids[row] as string));
+  for (const cells of labelCells) out.text(',' + (cells[row] as string));
   const start = row * data.cols;
-  for (let col = 0; col < data.cols; col += 1) line += ',' + formatFloat32(data.matrix[start + col] as number);
-  return line;
+  for (let col = 0; col < data.cols; col += 1) {
+    out.comma();
+    out.ascii(formatFloat32(data.matrix[start + col] as number));
+  }
+  out.text(LINE_END);
 }
 
 function labelCell(value: number | string | null): string {
@@ -145,23 +147,38 @@ function shortestBySearch(magnitude: number): string {
   return String(Number(magnitude.toPrecision(FLOAT32_MAX_DIGITS)));
 }
 
-/** Collects text and writes it as UTF-8 in large chunks: one write per row would be slow. */
-class ChunkedText {
-  private parts: string[] = [];
+/**
+ * Encodes the CSV straight into a reused 1 MiB buffer that is written out whenever it fills:
+ * building rows as strings first costs more in garbage collection than the formatting itself.
+ */
+class ChunkedBytes {
+  private readonly buffer = Buffer.allocUnsafe(CHUNK_BYTES);
   private length = 0;
 
   constructor(private readonly sink: FileSink) {}
 
-  add(text: string): void {
-    this.parts.push(text);
-    this.length += text.length;
-    if (this.length >= CHUNK_CHARS) this.flush();
+  /** Any text, as UTF-8. */
+  text(value: string): void {
+    const bytes = Buffer.byteLength(value, 'utf8');
+    if (bytes > CHUNK_BYTES - this.length) this.flush();
+    if (bytes > CHUNK_BYTES) this.sink.write(Buffer.from(value, 'utf8'));
+    else this.length += this.buffer.write(value, this.length, 'utf8');
+  }
+
+  /** Text known to be ASCII and short (a formatted number). */
+  ascii(value: string): void {
+    if (value.length > CHUNK_BYTES - this.length) this.flush();
+    this.length += this.buffer.write(value, this.length, 'latin1');
+  }
+
+  comma(): void {
+    if (this.length === CHUNK_BYTES) this.flush();
+    this.buffer[this.length++] = COMMA;
   }
 
   flush(): void {
-    if (this.parts.length === 0) return;
-    this.sink.write(Buffer.from(this.parts.join(''), 'utf8'));
-    this.parts = [];
+    if (this.length === 0) return;
+    this.sink.write(this.buffer.subarray(0, this.length));
     this.length = 0;
   }
 }

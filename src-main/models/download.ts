@@ -207,7 +207,7 @@ class Hub {
         const transferred = await this.transfer(file, commit, partPath, have, onBytes);
         if (transferred === 'restart') {
           if (attempt < 2) continue;
-          throw new ApiError('refused', `The hub at ${this.endpoint} sent ${file.name} from the wrong position twice. Try again later.`);
+          throw new ApiError('refused', `The hub at ${this.endpoint} kept sending ${file.name} from the wrong position. Try again later.`);
         }
         hash = transferred;
       }
@@ -289,6 +289,11 @@ class Hub {
       onBytes(done, total);
       const writer = createWriteStream(partPath, { flags: append ? 'a' : 'w' });
       const closed = new Promise<void>((resolve) => writer.once('close', () => resolve()));
+      // pipeline also destroys the writer with a network error; only fs errors carry a syscall.
+      let diskError: NodeJS.ErrnoException | null = null;
+      writer.once('error', (error: NodeJS.ErrnoException) => {
+        if (typeof error.syscall === 'string') diskError = error;
+      });
       try {
         await pipeline(Readable.fromWeb(response.body as unknown as NodeReadableStream<Uint8Array>), counter, writer);
       } catch (error) {
@@ -296,7 +301,11 @@ class Hub {
         // when the caller (or the next attempt) looks at it.
         writer.destroy();
         await closed;
-        throw this.failure(error, watchdog.fired, file.name, partPath);
+        if (diskError !== null && !this.signal?.aborted) {
+          const { code, message } = diskError as NodeJS.ErrnoException;
+          throw new ApiError('refused', `Cannot write ${partPath} (${code ?? message}). Check the free disk space and the folder's permissions.`);
+        }
+        throw this.failure(error, watchdog.fired, file.name);
       }
       return hash;
     } finally {
@@ -323,7 +332,7 @@ class Hub {
       return { response, watchdog, close };
     } catch (error) {
       close();
-      throw this.failure(error, watchdog.fired, null, null);
+      throw this.failure(error, watchdog.fired, null);
     }
   }
 
@@ -343,7 +352,7 @@ class Hub {
       try {
         text = await response.text();
       } catch (error) {
-        throw this.failure(error, request.watchdog.fired, null, null);
+        throw this.failure(error, request.watchdog.fired, null);
       }
       try {
         return { value: JSON.parse(text) as unknown, next: nextLink(response.headers.get('link'), url) };
@@ -442,13 +451,9 @@ class Hub {
   }
 
   /** What a thrown network, timeout or disk error means for the user. */
-  private failure(error: unknown, timedOut: boolean, file: string | null, partPath: string | null): Error {
+  private failure(error: unknown, timedOut: boolean, file: string | null): Error {
     if (this.signal?.aborted) return new CancelledError();
     if (error instanceof ApiError) return error;
-    const disk = error as NodeJS.ErrnoException;
-    if (partPath !== null && typeof disk?.syscall === 'string' && typeof disk.code === 'string') {
-      return new ApiError('refused', `Cannot write ${partPath} (${disk.code}: ${disk.message}). Check the free disk space and the folder's permissions.`);
-    }
     const reason = timedOut ? `no answer for ${Math.round(this.timeoutMs / 1000)} s` : describeNetworkError(error);
     if (file !== null) {
       return new ApiError(

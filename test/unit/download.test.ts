@@ -323,6 +323,13 @@ describe('downloadModel', () => {
     }
   });
 
+  it('reports a part file that cannot be written', async () => {
+    const target = freshDir();
+    mkdirSync(join(target, `${WEIGHTS}.part`));
+    const error = await failure(downloadModel(REPO, target, { endpoint: hub.url }));
+    expect(error.message).toMatch(/^Cannot write .*model\.safetensors\.part \(EISDIR\)/);
+  });
+
   it('creates the target folder', async () => {
     const target = join(freshDir(), 'models', 'tiny');
     mkdirSync(join(target, '..'), { recursive: true });

@@ -112,7 +112,10 @@ async function embedWithModel(ctx: Context, modelIndex: number, sequences: strin
       await computeUnits(ctx, modelIndex, embedder, plan, files, offsets, resumeUnits);
     } catch (error) {
       // A cancelled run is discarded; an interrupted or failed one keeps its rows for a resume.
-      for (const file of files) (ctx.signal.aborted ? file.writer?.abort() : file.writer?.close());
+      for (const file of files) {
+        if (ctx.signal.aborted) file.writer?.abort();
+        else file.writer?.close();
+      }
       throw error;
     }
     for (const file of files) file.writer!.finish();

@@ -6,7 +6,8 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { convertCheckpoint, WEIGHTS_FILE, type ModelManifest } from '../../esm/model';
-import { downloadModel } from '../../models/download';
+import { ApiError } from '../../api/errors';
+import { downloadModel, hubOptionsFromEnv } from '../../models/download';
 import { APP_VERSION } from '../../services/version';
 import type { Task, TaskContext } from './types';
 
@@ -63,12 +64,26 @@ async function convert(ctx: TaskContext<unknown, unknown>, params: InstallParams
 
 export const installModel: Task<InstallParams, null> = async (ctx) => ({ ...(await convert(ctx as TaskContext<unknown, unknown>, ctx.params, 0)) });
 
+const DOWNLOAD_ATTEMPTS = 3;
+
 export const downloadAndInstallModel: Task<DownloadParams, null> = async (ctx) => {
   const { repo, downloadDir, endpoint } = ctx.params;
-  await downloadModel(repo, downloadDir, {
-    endpoint,
-    signal: ctx.signal,
-    onProgress: (p) => ctx.progress(0.8 * p.fraction, `Downloading ${p.file}: ${(p.bytesDone / 1e6).toFixed(1)} of ${(p.bytesTotal / 1e6).toFixed(1)} MB (${(p.bytesPerSecond / 1e6).toFixed(1)} MB/s)`),
-  });
+  // The token (for gated models) is read here, from the environment, never stored with the job.
+  const hub = { ...hubOptionsFromEnv(), endpoint };
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await downloadModel(repo, downloadDir, {
+        ...hub,
+        signal: ctx.signal,
+        onProgress: (p) => ctx.progress(0.8 * p.fraction, `Downloading ${p.file}: ${(p.bytesDone / 1e6).toFixed(1)} of ${(p.bytesTotal / 1e6).toFixed(1)} MB (${(p.bytesPerSecond / 1e6).toFixed(1)} MB/s)`),
+      });
+      break;
+    } catch (error) {
+      // A dropped connection leaves partial files; trying again continues from them.
+      if (ctx.signal.aborted || attempt >= DOWNLOAD_ATTEMPTS || !(error instanceof ApiError) || error.code !== 'refused') throw error;
+      ctx.progress(0, `Connection lost; trying again (${attempt + 1} of ${DOWNLOAD_ATTEMPTS})`);
+      await new Promise((resolve) => setTimeout(resolve, 2000 * attempt));
+    }
+  }
   return { ...(await convert(ctx as TaskContext<unknown, unknown>, { ...ctx.params, source: downloadDir }, 0.8)) };
 };

@@ -1,0 +1,85 @@
+/** `esm-studio embed --project --dataset`: a stored run, and kill -9 then the same command resumes it to identical files. */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { loadGolden } from '../support/golden';
+import { assertBuilt, ROOT } from '../support/serve';
+
+const BIN = join(ROOT, 'bin', 'esm-studio.js');
+const checkpoint = loadGolden('esm2-8M-random').checkpoint;
+
+function fasta(count: number): string {
+  let s = 9;
+  const letters = 'ACDEFGHIKLMNPQRSTVWY';
+  const next = (): number => (s = (s * 1103515245 + 12345) >>> 0);
+  return Array.from({ length: count }, (_, i) => `>p${i}\n${Array.from({ length: 40 + (next() % 160) }, () => letters[next() % 20]).join('')}\n`).join('');
+}
+
+function cli(home: string, ...args: string[]) {
+  const result = spawnSync(process.execPath, [BIN, ...args], { env: { ...process.env, ESM_STUDIO_HOME: home }, encoding: 'utf8' });
+  return { code: result.status, out: result.stdout, err: result.stderr };
+}
+
+const EMBED = ['embed', '--project', 'P', '--dataset', 'set', '--model', checkpoint, '--pool', 'mean,bos', '--batch-tokens', '2000'];
+
+function prepare(): string {
+  assertBuilt();
+  const home = mkdtempSync(join(tmpdir(), 'esm-cli-embed-'));
+  const file = join(home, 'set.fasta');
+  writeFileSync(file, fasta(200));
+  expect(cli(home, 'import', '--project', 'P', '--fasta', file).code).toBe(0);
+  return home;
+}
+
+function matrices(home: string): Buffer[] {
+  const db = new Database(join(home, 'esm-studio.sqlite'), { readonly: true });
+  const folder = (db.prepare('SELECT folder FROM projects').get() as { folder: string }).folder;
+  const paths = db.prepare('SELECT path FROM embeddings ORDER BY pooling').all() as { path: string }[];
+  db.close();
+  return paths.map((p) => readFileSync(join(folder, p.path)));
+}
+
+function fractionDone(home: string): number {
+  try {
+    const db = new Database(join(home, 'esm-studio.sqlite'), { readonly: true });
+    const row = db.prepare("SELECT fraction FROM jobs WHERE kind = 'embed.dataset'").get() as { fraction: number } | undefined;
+    db.close();
+    return row?.fraction ?? 0;
+  } catch {
+    return 0;
+  }
+}
+
+describe('esm-studio embed --project', () => {
+  it('resumes after kill -9 and ends with the same bytes as an uninterrupted run', async () => {
+    const clean = prepare();
+    const reference = cli(clean, ...EMBED, '--out', join(clean, 'out'));
+    expect(reference.code, reference.err).toBe(0);
+    expect(reference.out).toMatch(/mean_layer6 \[200, 320\]/);
+    expect(readFileSync(join(clean, 'out', 'ids.txt'), 'utf8').split('\n')[0]).toBe('p0');
+    const expected = matrices(clean);
+    expect(expected.length).toBe(2);
+
+    const home = prepare();
+    const child = spawn(process.execPath, [BIN, ...EMBED], { env: { ...process.env, ESM_STUDIO_HOME: home }, stdio: 'ignore' });
+    const started = Date.now();
+    while (fractionDone(home) < 0.3 && Date.now() - started < 60_000) await new Promise((r) => setTimeout(r, 100));
+    expect(fractionDone(home)).toBeGreaterThanOrEqual(0.3);
+    expect(fractionDone(home)).toBeLessThan(1);
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+
+    const resumed = cli(home, ...EMBED);
+    expect(resumed.code, resumed.err).toBe(0);
+    expect(resumed.err).toMatch(/Resuming run \d+/);
+    const got = matrices(home);
+    got.forEach((bytes, i) => expect(bytes.equals(expected[i]!), `matrix ${i}`).toBe(true));
+    const db = new Database(join(home, 'esm-studio.sqlite'), { readonly: true });
+    expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+    expect(db.prepare("SELECT COUNT(*) AS n FROM runs WHERE kind = 'embed.dataset'").get()).toEqual({ n: 1 });
+    db.close();
+  });
+});
