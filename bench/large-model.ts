@@ -37,7 +37,7 @@ function writeCheckpoint(dir: string): void {
   const started = performance.now();
   const bytes = writeRandomCheckpoint(dir, SHAPE);
   const seconds = (performance.now() - started) / 1000;
-  console.log(`random ${SHAPE.name} checkpoint (fp32): ${megabytes(bytes)} written in ${seconds.toFixed(1)} s (parent peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB)`);
+  console.log(`checkpoint ${SHAPE.name} (fp32, random weights): ${megabytes(bytes)} written in ${seconds.toFixed(1)} s (parent peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB)`);
 }
 
 /** Converts in a child; returns the weights.data size, or -1 when it is missing. */

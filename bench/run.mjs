@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // npm run bench — prints speed figures; later issues add their own scripts to SUITES.
 // Each suite is a script in bench/ that prints its own lines of figures; `npm run bench -- embed`
-// runs only the suites whose file name starts with "embed".
+// runs only the suites whose file name starts with "embed", and arguments starting with "--" are
+// passed on to the suites (`npm run bench -- embed --quick`).
 //   import.mjs      dataset import speed through the built CLI
 //   embed.ts        embedding tokens/s and peak RSS, ESM-2 8M/35M/150M shapes, fp32 and fp16
 //                   (about 15 minutes on 2 cores)
@@ -12,11 +13,12 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 
 const SUITES = ['import.mjs', 'embed.ts', 'large-model.ts'];
-const only = process.argv.slice(2);
+const flags = process.argv.slice(2).filter((arg) => arg.startsWith('--'));
+const only = process.argv.slice(2).filter((arg) => !arg.startsWith('--'));
 for (const suite of SUITES.filter((s) => only.length === 0 || only.some((o) => s.startsWith(o)))) {
   console.log(`## ${suite}`);
   const file = join(import.meta.dirname, suite);
-  const args = suite.endsWith('.ts') ? ['--import', 'tsx', file] : [file];
+  const args = [...(suite.endsWith('.ts') ? ['--import', 'tsx', file] : [file]), ...flags];
   const result = spawnSync(process.execPath, args, { stdio: 'inherit' });
   if (result.status !== 0) process.exit(result.status ?? 1);
 }

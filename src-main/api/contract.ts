@@ -76,6 +76,8 @@ export const methods = {
   'embeddings.list': { input: z.object({ projectId: Id, runId: Id.optional() }).strict(), output: z.array(Embedding) },
   'embeddings.compressions': { input: none, output: z.array(CompressionInfo) },
   'exports.list': { input: z.object({ projectId: Id }).strict(), output: z.array(ExportFile) },
+  /** Shows an export in the file manager (desktop app); serve mode offers a download link instead. */
+  'exports.reveal': { input: z.object({ projectId: Id, name: z.string().min(1) }).strict(), output: ok },
 
   'jobs.list': { input: z.object({ projectId: Id.optional() }).strict(), output: z.array(Job) },
   'jobs.start': { input: JobRequest, output: Job },

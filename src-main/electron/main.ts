@@ -90,6 +90,7 @@ async function start(): Promise<void> {
     transport: 'ipc',
     nativeBinding: electronNativeBinding(),
     launcher: utilityComputeLauncher(join(here, 'compute.js')),
+    reveal: (path) => shell.showItemInFolder(path),
   });
   serveIpc(host);
   createWindow();

@@ -121,8 +121,8 @@ export function compress(c: Compression, perResidue: Float32Array, residues: num
       return bosCopy(bosVector, dims);
     case 'pca': {
       checkComponent(c.component);
-      const component = principalComponents(perResidue, residues, dims)[c.component - 1];
-      return Float32Array.from(component?.scores ?? new Float64Array(dims));
+      const [first, second] = principalComponents(perResidue, residues, dims);
+      return Float32Array.from((c.component === 1 ? first : second).scores);
     }
     case 'idct':
       checkCoefficientCount('n', c.n);
@@ -243,13 +243,12 @@ export function principalComponents(perResidue: Float32Array, residues: number, 
   const components: PrincipalComponent[] = [];
   for (let c = 0; c < 2; c += 1) {
     const loading = loadings[c] ?? new Float64Array(residues);
-    // Below this the "component" is rounding noise of a rank-deficient matrix, not a direction.
-    const eigenvalue = values[c] ?? 0;
-    if (!(eigenvalue > ZERO_VARIANCE * trace)) loading.fill(0);
+    // Below the threshold the "component" is rounding noise of a rank-deficient matrix, not a direction.
+    if (!((values[c] ?? 0) > ZERO_VARIANCE * trace)) loading.fill(0);
     const previous = components[0]?.loading;
     if (previous) removeProjection(loading, previous); // keep u2 ⟂ u1 to working precision
     fixSign(loading);
-    const [scores] = multiplyRows(centered, dims, residues, [loading]) as [Float64Array];
+    const scores = multiplyRows(centered, dims, residues, [loading])[0]!;
     components.push({ loading, scores, eigenvalue: sumOfSquares(scores, 0, dims) });
   }
   return [components[0]!, components[1]!];
@@ -301,7 +300,7 @@ function topLoadings(c: Float64Array, rows: number, cols: number): { values: num
   const gram = (vs: Float64Array[]) => multiplyRows(c, rows, cols, multiplyTransposed(c, rows, cols, vs));
   const { values, vectors } = topEigenpairsOf(gram, rows, 2, normBound);
   const loadings = vectors.map((v) => {
-    const [u] = multiplyTransposed(c, rows, cols, [v]) as [Float64Array];
+    const u = multiplyTransposed(c, rows, cols, [v])[0]!;
     const norm = Math.sqrt(sumOfSquares(u, 0, cols));
     return norm > 0 ? u.map((value) => value / norm) : u;
   });
@@ -367,8 +366,7 @@ function removeProjection(u: Float64Array, w: Float64Array): void {
 
 const RESIDUAL_TOL = 1e-10; // relative to the largest |eigenvalue| (λ1 for a covariance)
 const DROP_TOL = 1e-13; // a new Krylov direction this small (relative to ‖M‖) adds nothing
-const BLOCK_SIZE = Number(process.env.BS ?? 4);
-const CHECK_GROWTH = Number(process.env.CG ?? 1.15);
+const CHECK_GROWTH = 1.05; // check when the basis has grown 5%: checks stay a small share of the cost
 const SEED = 0x5eed5; // fixed start vectors: the same input always gives the same output
 
 /** The `count` largest eigenvalues (descending) of dense symmetric M [n × n] and unit eigenvectors. */
@@ -393,7 +391,7 @@ function topEigenpairsOf(
   const random = mulberry32(SEED);
 
   let block: Float64Array[] = [];
-  for (let i = 0; i < Math.min(Math.max(want, BLOCK_SIZE), n); i += 1) block.push(Float64Array.from({ length: n }, () => random() - 0.5));
+  for (let i = 0; i < want; i += 1) block.push(Float64Array.from({ length: n }, () => random() - 0.5));
   let startBlock = true;
   let nextCheck = want;
   for (;;) {
@@ -411,7 +409,7 @@ function topEigenpairsOf(
       const ritz = ritzPairs(basis, images, want);
       const tolerance = RESIDUAL_TOL * ritz.spectralRadius;
       if (exhausted || ritz.residuals.every((r) => r <= tolerance)) return { values: ritz.values, vectors: ritz.vectors };
-      // A check costs O(k³); spacing checks geometrically keeps their total near one last check.
+      // A check costs O(k³); spacing checks geometrically bounds their total.
       nextCheck = Math.max(basis.length + 1, Math.ceil(basis.length * CHECK_GROWTH));
     }
     block = newImages.map((image) => image.slice());

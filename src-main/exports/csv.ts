@@ -33,7 +33,8 @@ function csvHeader(data: MatrixExport, labelNames: string[]): string[] {
 }
 
 function writeRow(out: ChunkedBytes, data: MatrixExport, row: number, labelCells: string[][]): void {
-  out.text(csvField(data.ids[row] as string));
+  const id = data.ids[row] as string;
+  out.text(id === '' ? '""' : csvField(id)); // quoted, so that a row of one empty id is no blank line
   for (const cells of labelCells) out.text(',' + (cells[row] as string));
   const start = row * data.cols;
   for (let col = 0; col < data.cols; col += 1) {

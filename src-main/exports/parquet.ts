@@ -33,7 +33,7 @@ export async function writeParquet(path: string, data: MatrixExport): Promise<vo
     for (let start = 0; start < data.rows; start += rowsPerGroup) {
       const end = Math.min(data.rows, start + rowsPerGroup);
       await writer.write({ columnData: rowGroupColumns(data, labelColumns, labelData, start, end), rowGroupSize: end - start });
-      await yieldToEventLoop(); // a large export must not freeze the app's main process
+      await yieldToEventLoop(); // let the process answer (progress, cancellation) during a large export
     }
     await writer.finish();
   });

@@ -5,10 +5,13 @@
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createReadStream, statSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { basename } from 'node:path';
 import sirv from 'sirv';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Host } from '../services';
+import { exportFilePath } from '../services/exports';
 
 export interface ServeOptions {
   host: Host;
@@ -77,6 +80,27 @@ function attachApi(wss: WebSocketServer, host: Host): void {
   });
 }
 
+/** GET /exports/<projectId>/<file>: a project's export file, as a download. */
+function serveExport(host: Host, request: IncomingMessage, response: ServerResponse): boolean {
+  const match = /^\/exports\/(\d+)\/([^/]+)$/.exec(new URL(request.url ?? '/', 'http://127.0.0.1').pathname);
+  if (!match) return false;
+  let path: string;
+  try {
+    path = exportFilePath(host.store, Number(match[1]), decodeURIComponent(match[2]!));
+  } catch {
+    response.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' });
+    response.end('No such export.');
+    return true;
+  }
+  response.writeHead(200, {
+    'Content-Type': 'application/octet-stream',
+    'Content-Length': statSync(path).size,
+    'Content-Disposition': `attachment; filename="${basename(path).replace(/"/g, '')}"`,
+  });
+  createReadStream(path).pipe(response);
+  return true;
+}
+
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
   const token = options.token ?? randomBytes(24).toString('base64url');
   const files = sirv(options.rendererDir, { dev: false, etag: true, single: false });
@@ -95,6 +119,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     if (sameToken(query, token)) {
       response.setHeader('Set-Cookie', `${COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`);
     }
+    if (serveExport(options.host, request, response)) return;
     files(request, response, () => {
       response.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' });
       response.end('Not found');

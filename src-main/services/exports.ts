@@ -1,6 +1,7 @@
 /** services/exports — the files a project's exports folder holds, newest first. */
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { notFound } from '../api/errors';
 import type { ExportFile } from '../api/schemas';
 import type { Store } from '../store';
 
@@ -14,4 +15,13 @@ export function listExports(store: Store, projectId: number): ExportFile[] {
       return { name, bytes: stat.size, createdAt: stat.mtime.toISOString(), path: join(dir, name) };
     })
     .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+}
+
+/** The path of one export file, checked to be a plain file name inside the project's exports folder. */
+export function exportFilePath(store: Store, projectId: number, name: string): string {
+  const folder = store.projects.folderOf(projectId);
+  if (!folder || basename(name) !== name || name.startsWith('.')) throw notFound(`Export ${name}`);
+  const path = join(folder, 'exports', name);
+  if (!existsSync(path)) throw notFound(`Export ${name}`);
+  return path;
 }

@@ -3,7 +3,7 @@
  * transport (Electron IPC, serve's WebSocket, the CLI) calls the same `dispatch`.
  */
 import type { AppInfo } from '../api/schemas';
-import { notFound } from '../api/errors';
+import { ApiError, notFound } from '../api/errors';
 import { COMPRESSION_INFO } from '../embeddings/compress';
 import { ESM2_FAMILY } from '../models/catalog';
 import { JobRunner } from '../jobs/runner';
@@ -13,7 +13,7 @@ import type { OpenOptions } from '../store/db';
 import { DatasetsService } from './datasets';
 import { createDispatch, type Dispatch, type Handlers } from './dispatch';
 import { Events } from './events';
-import { listExports } from './exports';
+import { exportFilePath, listExports } from './exports';
 import { JobsService } from './jobs';
 import { ProjectsService } from './projects';
 import { APP_VERSION } from './version';
@@ -23,6 +23,8 @@ export interface HostOptions extends OpenOptions {
   transport: AppInfo['transport'];
   /** Starts compute processes; without one (e.g. a CLI command that runs no job) jobs stay queued. */
   launcher?: ComputeLauncher;
+  /** Shows a file in the system's file manager (only the desktop app can). */
+  reveal?: (path: string) => void;
 }
 
 export interface Host {
@@ -71,6 +73,12 @@ export function createHost(options: HostOptions): Host {
     },
     'embeddings.compressions': () => Object.entries(COMPRESSION_INFO).map(([kind, info]) => ({ kind, ...info })),
     'exports.list': ({ projectId }) => listExports(store, projects.get(projectId).id),
+    'exports.reveal': ({ projectId, name }) => {
+      const path = exportFilePath(store, projectId, name);
+      if (!options.reveal) throw new ApiError('refused', `The file is at ${path}.`);
+      options.reveal(path);
+      return { ok: true as const };
+    },
     'jobs.list': ({ projectId }) => store.jobs.list(projectId),
     'jobs.start': (request) => jobs.start(request),
     'jobs.cancel': ({ id }) => requireRunner().cancel(id),

@@ -540,8 +540,8 @@ function zipEndRecord(entryCount: number, centralSize: number, centralOffset: nu
   return record;
 }
 
-/** Reads every `.npy` member; keys drop the `.npy` suffix, as np.load does. */
-export function decodeNpz(buffer: Buffer, file = '<buffer>'): Record<string, NpyArray> {
+/** Reads every `.npy` member (or only those named in `only`); keys drop the `.npy` suffix, as np.load does. */
+export function decodeNpz(buffer: Buffer, file = '<buffer>', only?: readonly string[]): Record<string, NpyArray> {
   const fail = (reason: string): never => {
     throw new Error(`${file}: ${reason}`);
   };
@@ -560,6 +560,7 @@ export function decodeNpz(buffer: Buffer, file = '<buffer>'): Record<string, Npy
     if (entry.name.endsWith('/')) continue; // a folder entry holds no array
     const bytes = readMemberData(buffer, entry, `${file}:${entry.name}`);
     const key = entry.name.endsWith('.npy') ? entry.name.slice(0, -'.npy'.length) : entry.name;
+    if (only && !only.includes(key)) continue;
     result[key] = decodeNpy(bytes, `${file}:${entry.name}`);
   }
   return result;

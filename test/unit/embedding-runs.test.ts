@@ -9,11 +9,19 @@ import { describe, expect, it } from 'vitest';
 import type { Job } from '../../src-main/api/schemas';
 import { nodeComputeLauncher } from '../../src-main/jobs/node-launcher';
 import { createHost, type Host } from '../../src-main/services';
-import { readNpy } from '../../src-main/store/npy';
+import { decodeNpz, readNpy } from '../../src-main/store/npy';
+import { compress, parseCompression } from '../../src-main/embeddings/compress';
+import { parse } from 'csv-parse/sync';
+import { parquetReadObjects } from 'hyparquet';
 import { loadGolden, maxAbsDiff, seqKey } from '../support/golden';
 import { assertBuilt, ROOT } from '../support/serve';
 
 const COMPUTE = join(ROOT, 'out', 'main', 'compute.js');
+
+function arrayBufferOf(path: string): ArrayBuffer {
+  const bytes = readFileSync(path);
+  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+}
 const golden = loadGolden('esm2-8M-random');
 
 function openHost(home: string): Host {
@@ -83,6 +91,41 @@ describe('embedding runs', () => {
       const ref = golden.array(seqKey(seq.index, 'mean_embedding')).data.subarray(6 * 320, 7 * 320);
       expect(maxAbsDiff(matrix.subarray(seq.index * 320, (seq.index + 1) * 320), ref)).toBeLessThan(1e-4);
     }
+
+    // Per-residue rows: sequence i is rows offsets[i]..offsets[i+1] and equals the golden hidden states.
+    const perToken = embeddings.find((e) => e.pooling === 'per-token')!;
+    const offsets = Array.from(readNpy(join(folder, perToken.path.replace('per_token_layer6.npy', 'per_token_offsets.npy'))).data as BigInt64Array, Number);
+    const rows = readNpy(join(folder, perToken.path)).data as Float32Array;
+    const first = golden.sequences[0]!;
+    const states = golden.array(seqKey(0, 'hidden_states')).data.subarray(6 * (first.length + 2) * 320, 7 * (first.length + 2) * 320);
+    expect(offsets[1]).toBe(first.length);
+    expect(maxAbsDiff(rows.subarray(0, first.length * 320), states.subarray(320, (first.length + 1) * 320))).toBeLessThan(1e-4);
+
+    // A compression job gives what compress() gives on the stored rows.
+    const ids = await call<{ id: number; pooling: string }[]>(host, 'embeddings.list', { projectId: project.id });
+    const perTokenId = ids.find((e) => e.pooling === 'per-token')!.id;
+    const compressJob = await call<Job>(host, 'jobs.start', { kind: 'embeddings.compress', embeddingId: perTokenId, compression: 'idct_3x8' });
+    expect((await waitFor(host, compressJob.id, (j) => j.state === 'done' || j.state === 'failed')).error).toBeNull();
+    const compressed = host.store.embeddings.list(project.id).find((e) => e.pooling === 'idct_3x8')!;
+    expect([compressed.rows, compressed.cols]).toEqual([12, 24]);
+    const expected = compress(parseCompression('idct_3x8'), rows.subarray(0, first.length * 320), first.length, 320);
+    expect(maxAbsDiff((readNpy(join(folder, compressed.path)).data as Float32Array).subarray(0, 24), expected)).toBeLessThan(1e-6);
+
+    // Exports read back equal the stored matrix.
+    const meanId = ids.find((e) => e.pooling === 'mean')!.id;
+    for (const format of ['npy', 'npz', 'csv', 'parquet'] as const) {
+      const exportJob = await call<Job>(host, 'jobs.start', { kind: 'embeddings.export', embeddingId: meanId, format });
+      expect((await waitFor(host, exportJob.id, (j) => j.state === 'done' || j.state === 'failed')).error).toBeNull();
+    }
+    const files = await call<{ name: string; path: string }[]>(host, 'exports.list', { projectId: project.id });
+    const byFormat = (ext: string): string => files.find((f) => f.name.endsWith(`.${ext}`))!.path;
+    expect(Buffer.from((readNpy(byFormat('npy')).data as Float32Array).buffer).equals(Buffer.from(matrix.buffer))).toBe(true);
+    expect(Buffer.from((decodeNpz(readFileSync(byFormat('npz')), 'export.npz', ['embeddings']).embeddings!.data as Float32Array).buffer).equals(Buffer.from(matrix.buffer))).toBe(true);
+    const csv = parse(readFileSync(byFormat('csv'), 'utf8'), { columns: true }) as Record<string, string>[];
+    expect(csv.map((r) => r.id)).toEqual(Array.from({ length: 12 }, (_, i) => `s${i}`));
+    expect(Float32Array.from(csv.flatMap((r) => Array.from({ length: 320 }, (_, c) => Number(r[`e${c}`]))))).toEqual(matrix);
+    const parquetRows = (await parquetReadObjects({ file: arrayBufferOf(byFormat('parquet')) })) as { id: string; embedding: number[] }[];
+    expect(Float32Array.from(parquetRows.flatMap((r) => r.embedding))).toEqual(matrix);
     host.close();
   });
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import * as zlib from 'node:zlib';
 import { parse } from 'csv-parse/sync';
 import { parquetMetadata, parquetReadObjects } from 'hyparquet';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   encodeUnicodeNpy,
   formatFloat32,
@@ -18,6 +18,22 @@ import {
   type MatrixExport,
 } from '../../src-main/exports';
 import { decodeNpy, readNpy, type NpyArray } from '../../src-main/store/npy';
+
+// Lets a test make fs.writeSync fail after some calls, as a full disk would.
+const failure = vi.hoisted(() => ({ writesBeforeFailure: Infinity }));
+vi.mock('node:fs', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('node:fs')>();
+  const writeSync = (...args: Parameters<typeof actual.writeSync>): number => {
+    if (failure.writesBeforeFailure <= 0) throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+    failure.writesBeforeFailure -= 1;
+    return (actual.writeSync as (...a: unknown[]) => number)(...args);
+  };
+  return { ...actual, default: { ...actual, writeSync }, writeSync };
+});
+
+afterEach(() => {
+  failure.writesBeforeFailure = Infinity;
+});
 
 const tempDir = () => mkdtempSync(join(tmpdir(), 'esm-exports-'));
 
@@ -228,7 +244,7 @@ describe('writeCsv', () => {
     expect(lines).toContain('\n"crlf\r\nbreak",0.1,"",0,');
     expect(lines).toContain('\nünïcødé 🧬 蛋白质,2,kinase,,');
     expect(lines).toContain('\n spaced ,3,x,4,');
-    expect(lines).toContain('\n,4,y,5,');
+    expect(lines).toContain('\n"",4,y,5,');
   });
 
   it('writes a dataset without labels, with a column prefix, and one without rows', () => {
@@ -242,6 +258,9 @@ describe('writeCsv', () => {
 
     writeCsv(join(dir, 'empty-labels.csv'), dataset(2, 2, { columns: [], rows: [{}, {}] }));
     expect(readCsv(join(dir, 'empty-labels.csv'))[0]).toEqual(['id', 'e0', 'e1']);
+
+    writeCsv(join(dir, 'ids-only.csv'), { ids: ['', 'a'], matrix: new Float32Array(0), rows: 2, cols: 0 });
+    expect(readCsv(join(dir, 'ids-only.csv'))).toEqual([['id'], [''], ['a']]);
 
     writeCsv(join(dir, 'no-rows.csv'), dataset(0, 3, { columns: [{ name: 'y', type: 'number' }], rows: [] }));
     expect(readFileSync(join(dir, 'no-rows.csv'), 'utf8')).toBe('id,y,e0,e1,e2\n');
@@ -471,5 +490,29 @@ describe('encodeUnicodeNpy', () => {
     expect(decodeUnicodeNpy(encodeUnicodeNpy(['🧬🧬', 'é']))).toEqual(['🧬🧬', 'é']);
     expect(encodeUnicodeNpy(['🧬🧬']).toString('latin1')).toContain("'<U2'");
     expect(encodeUnicodeNpy(['', '']).toString('latin1')).toContain("'<U1'");
+  });
+});
+
+describe('a write that fails half-way', () => {
+  it('leaves the old file in place and no partial file, for every format', async () => {
+    const dir = tempDir();
+    const data = dataset(2100, 512, undefined); // several megabytes: several writes for every format
+    // [file, writes that succeed before the disk is full, writer]; .npy is written in one call.
+    const writers: [string, number, (path: string) => unknown][] = [
+      ['out.csv', 2, (path) => writeCsv(path, data)],
+      ['out.parquet', 2, (path) => writeParquet(path, data)],
+      ['out.npy', 0, (path) => writeNpyExport(path, data)],
+      ['out.npz', 2, (path) => writeNpzExport(path, data)],
+      ['residues.npz', 2, (path) => writePerResidueNpz(path, [{ id: 'a', residues: 2100, dims: 512, matrix: data.matrix }])],
+    ];
+    for (const [name, writes, write] of writers) {
+      const path = join(dir, name);
+      writeFileSync(path, 'old');
+      failure.writesBeforeFailure = writes;
+      await expect(Promise.resolve().then(() => write(path)), name).rejects.toThrow(`${path}: ENOSPC`);
+      failure.writesBeforeFailure = Infinity;
+      expect(readFileSync(path, 'utf8')).toBe('old');
+      expect(leftovers(dir)).toEqual([]);
+    }
   });
 });

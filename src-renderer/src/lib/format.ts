@@ -61,6 +61,9 @@ export function formatValue(value: unknown): string {
   if (typeof value === 'number') return formatNumber(value);
   if (typeof value === 'boolean') return value ? 'yes' : 'no';
   if (typeof value === 'string') return value;
+  if (Array.isArray(value) && value.every((item) => ['string', 'number'].includes(typeof item))) {
+    return value.length === 0 ? '—' : value.map((item) => formatValue(item)).join(', ');
+  }
   try {
     return JSON.stringify(value);
   } catch {
@@ -97,9 +100,37 @@ export function humanize(key: string): string {
 
 const KIND_NAMES: Record<string, string> = {
   'system.benchmark': 'Benchmark',
+  'embed.dataset': 'Embedding run',
+  'model.install': 'Model install',
+  'model.download': 'Model download',
+  'embeddings.compress': 'Compression',
+  'embeddings.export': 'Export',
 };
 
 /** A job or run kind as a word a biologist can read. */
 export function kindName(kind: string): string {
   return KIND_NAMES[kind] ?? humanize(kind.split('.').pop() ?? kind);
+}
+
+/** 31_000_000 → "31 MB", 2_600_000_000 → "2.6 GB" (decimal units, as disk sizes are usually shown). */
+export function formatBytes(bytes: number): string {
+  if (!Number.isFinite(bytes) || bytes < 0) return '—';
+  const units = ['bytes', 'KB', 'MB', 'GB', 'TB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  if (unit === 0) return `${Math.round(value)} ${value === 1 ? 'byte' : 'bytes'}`;
+  const digits = value < 10 ? 1 : 0;
+  return `${value.toLocaleString(undefined, { maximumFractionDigits: digits })} ${units[unit]}`;
+}
+
+/** A model's weight count: 7_500_000 → "8 M", 148_000_000 → "150 M", 2_840_000_000 → "3 B". */
+export function formatParameters(count: number): string {
+  if (!Number.isFinite(count) || count <= 0) return '—';
+  const [value, unit] = count >= 1e9 ? [count / 1e9, 'B'] : count >= 1e6 ? [count / 1e6, 'M'] : [count / 1e3, 'k'];
+  const shown = value < 10 ? Math.round(value) : Number(value.toPrecision(2));
+  return `${shown.toLocaleString()} ${unit}`;
 }

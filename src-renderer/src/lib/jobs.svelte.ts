@@ -3,6 +3,7 @@ import { api } from './transport';
 import type { Job, JobState } from './types';
 
 export const ACTIVE_STATES: readonly JobState[] = ['queued', 'running'];
+const FINAL_STATES: readonly JobState[] = ['done', 'cancelled'];
 export const RESUMABLE_STATES: readonly JobState[] = ['interrupted', 'failed'];
 
 const newestFirst = (a: Job, b: Job): number => b.id - a.id;
@@ -24,6 +25,8 @@ class JobsStore {
   /** Replaces the job with the same id, or adds it. */
   upsert(job: Job): void {
     const index = this.list.findIndex((j) => j.id === job.id);
+    // A job that is done or cancelled never starts again: a late answer to jobs.start does not undo its end.
+    if (index >= 0 && FINAL_STATES.includes(this.list[index]!.state) && ACTIVE_STATES.includes(job.state)) return;
     if (index >= 0) this.list[index] = job;
     else this.list = [job, ...this.list].sort(newestFirst);
   }

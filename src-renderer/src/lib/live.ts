@@ -6,7 +6,10 @@ import { projects } from './projects.svelte';
 import { datasets } from './datasets.svelte';
 import { runs } from './runs.svelte';
 import { jobs } from './jobs.svelte';
+import { models, MODEL_JOB_KINDS } from './models.svelte';
+import { embeddings, exportFiles } from './embeddings.svelte';
 import type { ApiEvent } from '../../../src-main/api/contract';
+import type { Job } from './types';
 
 /**
  * A background refresh after an event. "Not found" is expected when the thing was just deleted
@@ -19,24 +22,45 @@ function refresh(work: () => Promise<void>): void {
   });
 }
 
-function reloadProjectLists(projectId: number | null): void {
-  if (projectId !== null && datasets.projectId === projectId) refresh(() => datasets.load(projectId));
-  if (projectId !== null && runs.projectId === projectId) {
+/** Runs, the shown run's matrices and the exports of a project, where they are shown. */
+function reloadRunLists(projectId: number): void {
+  if (runs.projectId === projectId) {
     refresh(() => runs.load(projectId));
     if (runs.selectedId !== null) refresh(() => runs.loadMetrics());
+  }
+  if (embeddings.projectId === projectId) refresh(() => embeddings.reload(projectId));
+  if (exportFiles.projectId === projectId) refresh(() => exportFiles.load(projectId));
+}
+
+function reloadProjectLists(projectId: number | null): void {
+  if (projectId !== null && datasets.projectId === projectId) refresh(() => datasets.load(projectId));
+  if (projectId !== null) reloadRunLists(projectId);
+}
+
+/** A job that just finished may have added a model or an export file. */
+function onJobFinished(job: Job): void {
+  if (job.state !== 'done') return;
+  if (MODEL_JOB_KINDS.includes(job.kind) && models.loaded) refresh(() => models.load());
+  if (job.kind === 'embeddings.export' && job.projectId !== null && exportFiles.projectId === job.projectId) {
+    const projectId = job.projectId;
+    refresh(() => exportFiles.load(projectId));
   }
 }
 
 function onEvent(event: ApiEvent): void {
   switch (event.type) {
-    case 'job':
+    case 'job': {
+      const before = jobs.list.find((job) => job.id === event.job.id);
       jobs.upsert(event.job);
+      if (before?.state !== event.job.state) onJobFinished(event.job);
       void runs.onJob(event.job)?.catch(() => undefined);
       break;
+    }
     case 'projects':
       // Also sent after reconnecting to a restarted back end: refresh everything shown.
       refresh(() => projects.load());
       refresh(() => jobs.load());
+      if (models.loaded) refresh(() => models.load());
       reloadProjectLists(projects.currentId);
       break;
     case 'datasets':
@@ -46,10 +70,10 @@ function onEvent(event: ApiEvent): void {
       break;
     case 'runs':
       refresh(() => projects.load());
-      if (runs.projectId === event.projectId) {
-        refresh(() => runs.load(event.projectId));
-        if (runs.selectedId !== null) refresh(() => runs.loadMetrics());
-      }
+      reloadRunLists(event.projectId);
+      break;
+    case 'models':
+      if (models.loaded) refresh(() => models.load());
       break;
   }
 }

@@ -1,6 +1,9 @@
 // lib/types — the API data types the renderer uses, re-exported from the back end's contract (types only).
 export type {
+  CatalogModel,
   Dataset,
+  Embedding,
+  ExportFile,
   ImportOptions,
   ImportReport,
   ImportSource,
@@ -9,7 +12,13 @@ export type {
   LabelColumn,
   Metric,
   Model,
+  PoolingName,
   Project,
   Run,
   SequenceRow,
 } from '../../../src-main/api/schemas';
+
+import type { Output } from '../../../src-main/api/contract';
+
+/** One way of compressing per-residue embeddings, with its one-line explanation. */
+export type CompressionInfo = Output<'embeddings.compressions'>[number];
