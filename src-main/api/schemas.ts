@@ -234,6 +234,9 @@ export const CatalogModel = z.object({
   note: z.string().optional(),
   /** Installed models of this family member. */
   installed: z.array(Id),
+  /** Whether this computer has the memory the model needs, and how much it has. */
+  fitsThisComputer: z.boolean(),
+  computerMemoryGB: z.number(),
 });
 export type CatalogModel = z.infer<typeof CatalogModel>;
 

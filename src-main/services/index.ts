@@ -2,6 +2,7 @@
  * services — one service per use case, wired once over the store and the job runner. Every
  * transport (Electron IPC, serve's WebSocket, the CLI) calls the same `dispatch`.
  */
+import { totalmem } from 'node:os';
 import type { AppInfo } from '../api/schemas';
 import { ApiError, notFound } from '../api/errors';
 import { COMPRESSION_INFO } from '../embeddings/compress';
@@ -64,7 +65,13 @@ export function createHost(options: HostOptions): Host {
     'models.list': () => store.models.list(),
     'models.catalog': () => {
       const installed = store.models.list();
-      return ESM2_FAMILY.map((entry) => ({ ...entry, installed: installed.filter((m) => m.catalogId === entry.id).map((m) => m.id) }));
+      const memoryGB = Math.round(totalmem() / 1e9);
+      return ESM2_FAMILY.map((entry) => ({
+        ...entry,
+        installed: installed.filter((m) => m.catalogId === entry.id).map((m) => m.id),
+        fitsThisComputer: memoryGB >= entry.minMemoryGB,
+        computerMemoryGB: memoryGB,
+      }));
     },
     'models.delete': ({ id }) => jobs.deleteModel(id),
     'embeddings.list': ({ projectId, runId }) => {

@@ -23,7 +23,7 @@ import type { Events } from './events';
 
 type Request = z.output<typeof JobRequest>;
 
-const slug = (text: string): string => text.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 60) || 'model';
+const slug = (text: string, max = 60): string => text.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, max) || 'model';
 
 function storedMatrix(e: EmbeddingRecord): StoredMatrix {
   return { path: e.path, rows: e.rows, cols: e.cols, offsetsPath: e.offsetsPath };
@@ -141,6 +141,9 @@ export class JobsService {
     } catch (error) {
       throw new ApiError('invalid-input', (error as Error).message);
     }
+    if (this.store.embeddings.find(source.runId, source.modelName, source.layer, request.compression)) {
+      throw new ApiError('conflict', `This run already has ${request.compression} embeddings of ${source.modelName} layer ${source.layer}.`);
+    }
     const bos = this.store.embeddings.find(source.runId, source.modelName, source.layer, 'bos');
     const outPath = join(`runs/${source.runId}`, modelFolderName(source.modelName), `${request.compression}_layer${source.layer}.npy`);
     const params = { sourceId: source.id, source: storedMatrix(source), bos: bos ? storedMatrix(bos) : null, compression: request.compression, outPath };
@@ -154,7 +157,8 @@ export class JobsService {
       throw new ApiError('invalid-input', 'Per-residue embeddings can only be exported as .npz (one array per protein).');
     }
     const dataset = source.datasetId ? this.store.datasets.get(source.datasetId) : undefined;
-    const base = slug(`${dataset?.name ?? 'run'}-${source.modelName}-${source.pooling}-layer${source.layer}-run${source.runId}`);
+    // The run number comes first so that it survives shortening: exports of different runs never collide.
+    const base = slug(`run${source.runId}-${dataset?.name ?? 'dataset'}-${source.modelName}-${source.pooling}-layer${source.layer}`, 150);
     const params = { embeddingId: source.id, source: storedMatrix(source), format: request.format, outPath: join('exports', `${base}.${request.format}`) };
     const projectId = this.store.embeddings.projectOf(source.id)!;
     return this.runner().enqueue({ projectId, kind: request.kind, title: `Export ${base}.${request.format}`, params, createsRun: false });
