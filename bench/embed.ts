@@ -4,13 +4,13 @@
  * the default token budget. Models have random weights (same cost as the real ones) and are
  * converted with the app's converter; each measurement runs in its own child process
  * (bench/support/embed-one.ts) after one uncounted warm-up sequence, over at least 4 sequences,
- * ~3 s of work and one full batch of the default token budget. Every device onnxruntime
+ * ~3 s of work and two full batches of the default token budget. Every device onnxruntime
  * lists besides the CPU is tried at one length; a device that cannot start falls back to the
  * CPU and the table says so. Tokens include <cls> and <eos>. "CPU cores used" is CPU time / wall
  * time of the timed part: below the machine's core count, other processes took CPU time and
  * tokens/s reads low.
  *
- *   node --import tsx bench/embed.ts           full run (about 10 minutes on 2 cores)
+ *   node --import tsx bench/embed.ts           full run (10 to 15 minutes on 2 cores)
  *   node --import tsx bench/embed.ts --quick   8M only, lengths 100 and 300
  */
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -36,6 +36,8 @@ const TARGET_SECONDS = 3;
 const MIN_SEQUENCES = 4;
 /** engine/embed's default token budget (padded tokens per batch). */
 const DEFAULT_BATCH_TOKENS = 8192;
+/** Peak RSS settles from the second full batch on (see CountEstimator). */
+const FULL_BATCHES = 2;
 /** A run that got less than this fraction of the best CPU use so far is measured again. */
 const CONTENDED_FRACTION = 0.75;
 
@@ -53,8 +55,9 @@ const costOf = (shape: CheckpointShape): number => shape.layers * shape.hidden *
 
 /**
  * How many sequences to embed: enough for TARGET_SECONDS (predicted from the latest CPU figure
- * scaled by model cost), at least MIN_SEQUENCES, and at least one full batch of the default token
- * budget, so peak RSS is what a long run reaches rather than depending on how many were timed.
+ * scaled by model cost), at least MIN_SEQUENCES, and at least FULL_BATCHES full batches of the
+ * default token budget, so peak RSS is what a long run reaches: onnxruntime's memory grows on the
+ * second batch (its memory pattern is allocated beside the first run's arena blocks), then stays.
  */
 class CountEstimator {
   private rate = 5000;
@@ -62,8 +65,8 @@ class CountEstimator {
 
   countFor(length: number, cost: number): number {
     const tokensPerSecond = (this.rate * this.cost) / cost;
-    const fullBatch = Math.floor(DEFAULT_BATCH_TOKENS / (length + 2));
-    return Math.max(MIN_SEQUENCES, fullBatch, Math.ceil((TARGET_SECONDS * tokensPerSecond) / (length + 2)));
+    const fullBatches = FULL_BATCHES * Math.floor(DEFAULT_BATCH_TOKENS / (length + 2));
+    return Math.max(MIN_SEQUENCES, fullBatches, Math.ceil((TARGET_SECONDS * tokensPerSecond) / (length + 2)));
   }
 
   update(result: EmbedMeasurement, cost: number): void {

@@ -5,7 +5,7 @@
 // passed on to the suites (`npm run bench -- embed --quick`).
 //   import.mjs      dataset import speed through the built CLI
 //   embed.ts        embedding tokens/s and peak RSS, ESM-2 8M/35M/150M shapes, fp32 and fp16
-//                   (about 15 minutes on 2 cores)
+//                   (10 to 15 minutes on 2 cores)
 //   large-model.ts  the 650M shape: streaming conversion and embedding, peak RSS < 2 × weights;
 //                   takes several minutes and needs ~8 GB of free disk in the temp folder
 // TypeScript suites run through tsx.

@@ -10,6 +10,8 @@ import {
   CompressionInfo,
   Embedding,
   ExportFile,
+  Fit,
+  LearnOptions,
   Dataset,
   Id,
   ImportOptions,
@@ -83,6 +85,14 @@ export const methods = {
   'jobs.start': { input: JobRequest, output: Job },
   'jobs.cancel': { input: byId, output: Job },
   'jobs.resume': { input: byId, output: Job },
+
+  /** The results of a scan run: one row per (embedding, learner). */
+  'fits.list': { input: z.object({ runId: Id }).strict(), output: z.array(Fit) },
+  /** Learners and validation schemes with a one-sentence explanation each; `datasetId` says which scheme is the default. */
+  'learn.options': {
+    input: z.object({ datasetId: Id.optional() }).strict(),
+    output: LearnOptions.extend({ defaultScheme: z.string(), positionsKnown: z.boolean() }),
+  },
 
   'runs.list': { input: z.object({ projectId: Id }).strict(), output: z.array(Run) },
   'runs.metrics': { input: z.object({ runId: Id }).strict(), output: z.array(Metric) },

@@ -160,6 +160,16 @@ export const EmbedSettings = z.object({
 });
 export type EmbedSettings = z.output<typeof EmbedSettings>;
 
+/** How rows are split into outer cross-validation folds. */
+export const SplitSpec = z.object({
+  scheme: z.enum(['random', 'stratified', 'contiguous', 'modulo', 'column']),
+  k: z.number().int().min(2).max(50).default(5),
+  seed: z.number().int().default(42),
+  /** For scheme "column": the label column that holds fold names (or train/test). */
+  column: z.string().optional(),
+});
+export type SplitSpec = z.infer<typeof SplitSpec>;
+
 /** The job kinds a client may start, each with its own parameters. */
 export const JobRequest = z.discriminatedUnion('kind', [
   z.object({
@@ -179,6 +189,20 @@ export const JobRequest = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('embeddings.compress'), embeddingId: Id, compression: z.string().min(1) }),
   /** Write an embedding matrix joined with the dataset's labels to a file in the project's exports folder. */
   z.object({ kind: z.literal('embeddings.export'), embeddingId: Id, format: z.enum(['npy', 'npz', 'csv', 'parquet']) }),
+  /** Cross-validate learners on embedding matrices against a label column (a SWAT-style scan). */
+  z.object({
+    kind: z.literal('learn.scan'),
+    projectId: Id,
+    datasetId: Id,
+    target: z.string().min(1),
+    /** Regression for numeric targets, classification for categories; chosen from the column when absent. */
+    task: z.enum(['regression', 'classification']).optional(),
+    embeddingIds: z.array(Id).min(1, 'Choose at least one embedding.'),
+    learners: z.array(z.string()).min(1, 'Choose at least one learner.'),
+    split: SplitSpec.default({ scheme: 'random', k: 5, seed: 42 }),
+    scaling: z.enum(['standard', 'minmax', 'none']).default('standard'),
+    classWeight: z.enum(['balanced']).nullable().default(null),
+  }),
 ]);
 export type JobRequest = z.input<typeof JobRequest>;
 
@@ -266,3 +290,25 @@ export const ExportFile = z.object({
 export type ExportFile = z.infer<typeof ExportFile>;
 
 export const CompressionInfo = z.object({ kind: z.string(), label: z.string(), explanation: z.string() });
+
+export const Fit = z.object({
+  id: Id,
+  runId: Id,
+  embeddingId: Id.nullable(),
+  modelName: z.string(),
+  modelParameters: z.number(),
+  layer: z.number().int(),
+  pooling: z.string(),
+  learner: z.string(),
+  task: z.enum(['regression', 'classification']),
+  target: z.string(),
+  summary: z.record(z.string(), z.object({ mean: z.number(), sd: z.number(), n: z.number() })),
+  perFold: z.array(z.record(z.string(), z.number().nullable())),
+  predictionsPath: z.string(),
+});
+export type Fit = z.infer<typeof Fit>;
+
+export const LearnOptions = z.object({
+  learners: z.array(z.object({ id: z.string(), label: z.string(), task: z.enum(['regression', 'classification']), explanation: z.string() })),
+  splits: z.array(z.object({ scheme: z.string(), label: z.string(), explanation: z.string() })),
+});

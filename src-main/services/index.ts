@@ -16,6 +16,7 @@ import { createDispatch, type Dispatch, type Handlers } from './dispatch';
 import { Events } from './events';
 import { exportFilePath, listExports } from './exports';
 import { JobsService } from './jobs';
+import { learnOptions } from './learn';
 import { ProjectsService } from './projects';
 import { APP_VERSION } from './version';
 
@@ -90,6 +91,11 @@ export function createHost(options: HostOptions): Host {
     'jobs.start': (request) => jobs.start(request),
     'jobs.cancel': ({ id }) => requireRunner().cancel(id),
     'jobs.resume': ({ id }) => requireRunner().resume(id),
+    'fits.list': ({ runId }) => {
+      if (!store.runs.get(runId)) throw notFound(`Run ${runId}`);
+      return store.fits.list(runId);
+    },
+    'learn.options': ({ datasetId }) => learnOptions(store, datasetId),
     'runs.list': ({ projectId }) => {
       projects.get(projectId);
       return store.runs.list(projectId);

@@ -7,13 +7,16 @@ import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { ApiError, notFound } from '../api/errors';
-import type { Job, JobRequest } from '../api/schemas';
+import type { Fit, Job, JobRequest } from '../api/schemas';
 import { parseCompression } from '../embeddings/compress';
 import type { LabelTable } from '../exports';
 import type { JobHooks, JobRunner } from '../jobs/runner';
 import { modelFolderName } from '../jobs/tasks/embed-dataset';
 import type { StoredMatrix } from '../jobs/tasks/embedding-files';
 import type { InstalledModel } from '../jobs/tasks/models';
+import type { ScanInput, ScanItem } from '../jobs/tasks/learn-scan';
+import { LEARNERS } from '../learn/learners';
+import { datasetPositions, needsPositions } from './learn';
 import { ESM2_FAMILY } from '../models/catalog';
 import { hubOptionsFromEnv } from '../models/download';
 import type { Store } from '../store';
@@ -53,6 +56,8 @@ export class JobsService {
         return this.startCompression(request);
       case 'embeddings.export':
         return this.startExport(request);
+      case 'learn.scan':
+        return this.startScan(request);
     }
   }
 
@@ -80,6 +85,72 @@ export class JobsService {
         prepare: (job) => this.exportInput(Number((job.params as { embeddingId: number }).embeddingId)),
         onDone: (job) => this.events.emit({ type: 'runs', projectId: job.job.projectId! }),
       },
+      'learn.scan': {
+        prepare: (job) => this.scanInput(job.params as { datasetId: number; target: string; split: { scheme: string; column?: string } }),
+        onArtifact: (job, artifact) => {
+          const meta = artifact.meta as unknown as ScanItem & { learner: string; task: 'regression' | 'classification'; target: string; modelsPath: string; metrics: Pick<Fit, 'summary' | 'perFold'> };
+          this.store.fits.upsert({
+            runId: job.job.runId!,
+            embeddingId: meta.embeddingId,
+            modelName: meta.modelName,
+            modelParameters: meta.modelParameters,
+            layer: meta.layer,
+            pooling: meta.pooling,
+            learner: meta.learner,
+            task: meta.task,
+            target: meta.target,
+            summary: meta.metrics.summary,
+            perFold: meta.metrics.perFold,
+            predictionsPath: artifact.path,
+            modelsPath: meta.modelsPath,
+          });
+          this.events.emit({ type: 'runs', projectId: job.job.projectId! });
+        },
+      },
+    };
+  }
+
+  private startScan(request: Extract<Request, { kind: 'learn.scan' }>): Job {
+    this.requireProject(request.projectId);
+    const dataset = this.store.datasets.get(request.datasetId);
+    if (!dataset || dataset.projectId !== request.projectId) throw notFound(`Dataset ${request.datasetId} of this project`);
+    const column = dataset.labelColumns.find((c) => c.name === request.target);
+    if (!column) throw new ApiError('invalid-input', `Dataset "${dataset.name}" has no label column "${request.target}"; its columns are ${dataset.labelColumns.map((c) => c.name).join(', ') || 'none'}.`);
+    const task = request.task ?? (column.type === 'number' ? 'regression' : 'classification');
+    for (const learner of request.learners) {
+      const known = LEARNERS.find((l) => l.id === learner);
+      if (!known) throw new ApiError('invalid-input', `Unknown learner "${learner}"; choose from ${LEARNERS.map((l) => l.id).join(', ')}.`);
+      if (known.task !== task) throw new ApiError('invalid-input', `${known.label} is a ${known.task} learner, but "${request.target}" needs ${task}.`);
+    }
+    if (request.split.scheme === 'column' && !dataset.labelColumns.some((c) => c.name === request.split.column)) {
+      throw new ApiError('invalid-input', `Choose the label column that holds the folds (dataset "${dataset.name}" has no column "${request.split.column ?? ''}").`);
+    }
+    const items = request.embeddingIds.map((id) => {
+      const e = this.embedding(id);
+      if (e.datasetId !== dataset.id) throw new ApiError('invalid-input', `Embedding ${id} was computed for another dataset.`);
+      if (e.offsetsPath) throw new ApiError('invalid-input', `${e.modelName} layer ${e.layer} per-residue embeddings need a compression first (one vector per protein).`);
+      const model = e.modelId ? this.store.models.get(e.modelId) : undefined;
+      const modelParameters = model ? Math.round(model.sizeBytes / (model.precision === 'fp16' ? 2 : 4)) : 0;
+      return { embeddingId: e.id, modelName: e.modelName, modelParameters, layer: e.layer, pooling: e.pooling, path: e.path };
+    });
+    const { kind, projectId, datasetId, embeddingIds, ...settings } = request;
+    void embeddingIds;
+    const title = `Scan: ${request.target} of ${dataset.name} (${items.length} embeddings × ${request.learners.length} learners)`;
+    const params = (runId: number | null) => ({ ...settings, task, datasetId, items, runDir: `runs/${runId}` });
+    return this.runner().enqueue({ projectId, kind, title, params, createsRun: true });
+  }
+
+  private scanInput(params: { datasetId: number; target: string; split: { scheme: string; column?: string } }): ScanInput {
+    const rows = this.datasetRows(params.datasetId);
+    const positions = needsPositions(params.split.scheme) ? datasetPositions(rows) : null;
+    if (needsPositions(params.split.scheme) && !positions) {
+      throw new ApiError('invalid-input', 'Position-grouped folds need a mutation column (e.g. "mutant" with values like A23V) in the dataset.');
+    }
+    return {
+      ids: rows.map((r) => r.seqId),
+      target: rows.map((r) => r.labels[params.target] ?? null),
+      positions,
+      splitValues: params.split.column ? rows.map((r) => r.labels[params.split.column!] ?? null) : null,
     };
   }
 

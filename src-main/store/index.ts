@@ -5,6 +5,7 @@
 import { openDatabase, type Db, type OpenOptions } from './db';
 import { DatasetsRepo } from './datasets';
 import { EmbeddingsRepo } from './embeddings';
+import { FitsRepo } from './fits';
 import { JobsRepo } from './jobs';
 import { ModelsRepo } from './models';
 import { homeLayout, type HomeLayout } from './paths';
@@ -20,6 +21,7 @@ export interface Store {
   runs: RunsRepo;
   models: ModelsRepo;
   embeddings: EmbeddingsRepo;
+  fits: FitsRepo;
   close(): void;
 }
 
@@ -35,6 +37,7 @@ export function openStore(homeRoot: string, options: OpenOptions = {}): Store {
     runs: new RunsRepo(db),
     models: new ModelsRepo(db),
     embeddings: new EmbeddingsRepo(db),
+    fits: new FitsRepo(db),
     close: () => db.close(),
   };
 }

@@ -129,4 +129,29 @@ export const migrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    description: 'cross-validated fits of learners on embedding matrices (scan results)',
+    sql: `
+      CREATE TABLE fits (
+        id INTEGER PRIMARY KEY,
+        run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        embedding_id INTEGER REFERENCES embeddings(id) ON DELETE SET NULL,
+        model_name TEXT NOT NULL,
+        model_parameters INTEGER NOT NULL,
+        layer INTEGER NOT NULL,
+        pooling TEXT NOT NULL,
+        learner TEXT NOT NULL,
+        task TEXT NOT NULL,
+        target TEXT NOT NULL,
+        -- { perFold: [...], summary: { metric: { mean, sd, n } } }
+        metrics TEXT NOT NULL,
+        -- relative to the project folder: predictions.csv (id, fold, y, yhat) and the fold models (JSON)
+        predictions_path TEXT NOT NULL,
+        models_path TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        UNIQUE (run_id, embedding_id, learner)
+      );
+    `,
+  },
 ];

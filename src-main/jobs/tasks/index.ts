@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { benchmark } from './benchmark';
 import { embedDataset } from './embed-dataset';
 import { compressEmbeddings, exportEmbeddings } from './embedding-files';
+import { learnScan } from './learn-scan';
 import { downloadAndInstallModel, installModel } from './models';
 import type { Task } from './types';
 
@@ -43,6 +44,19 @@ export const tasks: Record<string, TaskEntry> = {
   'embeddings.compress': {
     params: z.object({ source: storedMatrix, bos: storedMatrix.nullable(), compression: z.string(), outPath: z.string() }),
     run: compressEmbeddings as Task<never, never>,
+  },
+  'learn.scan': {
+    params: z.object({
+      runDir: z.string(),
+      target: z.string(),
+      task: z.enum(['regression', 'classification']),
+      learners: z.array(z.string()).min(1),
+      split: z.object({ scheme: z.enum(['random', 'stratified', 'contiguous', 'modulo', 'column']), k: z.number().int(), seed: z.number().int(), column: z.string().optional() }),
+      scaling: z.enum(['standard', 'minmax', 'none']),
+      classWeight: z.enum(['balanced']).nullable(),
+      items: z.array(z.object({ embeddingId: z.number(), modelName: z.string(), modelParameters: z.number(), layer: z.number(), pooling: z.string(), path: z.string() })).min(1),
+    }),
+    run: learnScan as Task<never, never>,
   },
   'embeddings.export': {
     params: z.object({ source: storedMatrix, format: z.enum(['npy', 'npz', 'csv', 'parquet']), outPath: z.string() }),

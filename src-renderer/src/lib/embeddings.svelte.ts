@@ -73,5 +73,27 @@ class ExportsStore {
   }
 }
 
+/** Every embedding matrix of the open project (all runs), for choosing what a scan fits on. */
+class ProjectEmbeddingsStore {
+  projectId = $state<number | null>(null);
+  list = $state.raw<Embedding[]>([]);
+  loaded = $state(false);
+  #request = 0;
+
+  async load(projectId: number): Promise<void> {
+    if (projectId !== this.projectId) {
+      this.projectId = projectId;
+      this.list = [];
+      this.loaded = false;
+    }
+    const request = ++this.#request;
+    const list = await api.call('embeddings.list', { projectId });
+    if (request !== this.#request || projectId !== this.projectId) return;
+    this.list = list;
+    this.loaded = true;
+  }
+}
+
 export const embeddings = new EmbeddingsStore();
+export const projectEmbeddings = new ProjectEmbeddingsStore();
 export const exportFiles = new ExportsStore();

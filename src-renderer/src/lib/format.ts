@@ -105,6 +105,7 @@ const KIND_NAMES: Record<string, string> = {
   'model.download': 'Model download',
   'embeddings.compress': 'Compression',
   'embeddings.export': 'Export',
+  'learn.scan': 'Model scan',
 };
 
 /** A job or run kind as a word a biologist can read. */

@@ -5,9 +5,10 @@ import { toasts } from './toasts.svelte';
 import { projects } from './projects.svelte';
 import { datasets } from './datasets.svelte';
 import { runs } from './runs.svelte';
-import { jobs } from './jobs.svelte';
+import { jobs, ACTIVE_STATES } from './jobs.svelte';
 import { models, MODEL_JOB_KINDS } from './models.svelte';
-import { embeddings, exportFiles } from './embeddings.svelte';
+import { embeddings, exportFiles, projectEmbeddings } from './embeddings.svelte';
+import { fits, learnOptions } from './fits.svelte';
 import type { ApiEvent } from '../../../src-main/api/contract';
 import type { Job } from './types';
 
@@ -22,13 +23,16 @@ function refresh(work: () => Promise<void>): void {
   });
 }
 
-/** Runs, the shown run's matrices and the exports of a project, where they are shown. */
+/** Runs, the shown run's matrices and fits, and the exports of a project, where they are shown. */
 function reloadRunLists(projectId: number): void {
   if (runs.projectId === projectId) {
     refresh(() => runs.load(projectId));
     if (runs.selectedId !== null) refresh(() => runs.loadMetrics());
+    // A scan adds its fits one by one, each announced by a 'runs' event.
+    if (fits.runId !== null) refresh(() => fits.reload());
   }
   if (embeddings.projectId === projectId) refresh(() => embeddings.reload(projectId));
+  if (projectEmbeddings.projectId === projectId) refresh(() => projectEmbeddings.load(projectId));
   if (exportFiles.projectId === projectId) refresh(() => exportFiles.load(projectId));
 }
 
@@ -39,6 +43,8 @@ function reloadProjectLists(projectId: number | null): void {
 
 /** A job that just finished may have added a model or an export file. */
 function onJobFinished(job: Job): void {
+  // The shown scan's last fits (or why it stopped) arrive with the end of its job.
+  if (job.runId !== null && job.runId === fits.runId && !ACTIVE_STATES.includes(job.state)) refresh(() => fits.reload());
   if (job.state !== 'done') return;
   if (MODEL_JOB_KINDS.includes(job.kind) && models.loaded) refresh(() => models.load());
   if (job.kind === 'embeddings.export' && job.projectId !== null && exportFiles.projectId === job.projectId) {
@@ -60,6 +66,7 @@ function onEvent(event: ApiEvent): void {
       // Also sent after reconnecting to a restarted back end: refresh everything shown.
       refresh(() => projects.load());
       refresh(() => jobs.load());
+      learnOptions.invalidate();
       if (models.loaded) refresh(() => models.load());
       reloadProjectLists(projects.currentId);
       break;

@@ -4,6 +4,7 @@ export type {
   Dataset,
   Embedding,
   ExportFile,
+  Fit,
   ImportOptions,
   ImportReport,
   ImportSource,
@@ -16,9 +17,16 @@ export type {
   Project,
   Run,
   SequenceRow,
+  SplitSpec,
 } from '../../../src-main/api/schemas';
 
 import type { Output } from '../../../src-main/api/contract';
 
 /** One way of compressing per-residue embeddings, with its one-line explanation. */
 export type CompressionInfo = Output<'embeddings.compressions'>[number];
+
+/** What the scan form offers: learners and validation schemes (each with a one-sentence explanation). */
+export type LearnOptions = Output<'learn.options'>;
+export type LearnerInfo = LearnOptions['learners'][number];
+export type SplitInfo = LearnOptions['splits'][number];
+export type Task = 'regression' | 'classification';

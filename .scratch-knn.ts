@@ -1,0 +1,18 @@
+import { readFileSync } from 'node:fs';
+import { decodeNpz } from './src-main/store/npy';
+import { KNeighborsRegressor } from './src-main/learn/knn';
+import { fitScaler } from './src-main/learn/scale';
+import { takeRows } from './src-main/learn/matrix';
+const z = decodeNpz(readFileSync('test/fixtures/learn/sparse_2000x320.npz'));
+const X = { data: Float64Array.from(z.X!.data as Float32Array), rows: 2000, cols: 320 };
+const y = z.y!.data as Float64Array;
+const folds = Array.from(z.folds!.data as BigInt64Array, Number);
+const k = 0;
+const train = folds.flatMap((f, i) => (f !== k ? [i] : [])); const test = folds.flatMap((f, i) => (f === k ? [i] : []));
+const sc = fitScaler(takeRows(X, train), 'standard');
+let t = performance.now();
+const m = new KNeighborsRegressor({ chooseK: true }).fit(sc.transform(takeRows(X, train)), Float64Array.from(train, (r) => y[r]!));
+console.log('fit ms', performance.now() - t, m.k, Array.from(m.cvR2!));
+t = performance.now();
+const pred = m.predict(sc.transform(takeRows(X, test)));
+console.log('predict ms', performance.now() - t, Array.from(pred.slice(0, 5)));

@@ -1,0 +1,670 @@
+/**
+ * learn/linear — sparse linear regression with a cross-validated penalty: LassoCV and
+ * ElasticNetCV, mirroring scikit-learn 1.2's `LassoCV` / `ElasticNetCV`
+ * (sklearn/linear_model/_coordinate_descent.py) and its coordinate descent solver
+ * (sklearn/linear_model/_cd_fast.pyx: enet_coordinate_descent and enet_coordinate_descent_gram).
+ *
+ * The model minimises (1/(2n))·‖y − Xw − b‖² + α·ρ·‖w‖₁ + ½·α·(1 − ρ)·‖w‖² (ρ = l1Ratio; ρ = 1 is
+ * the lasso). What is reproduced from scikit-learn, step for step:
+ *  - the intercept by centering X and y on the rows of each fit (fitIntercept);
+ *  - the alpha grid: α_max = max|Xᵀy| / (n·ρ) on the centred data given to fit(), then nAlphas
+ *    values log-spaced from α_max down to eps·α_max, the same grid for every inner fold;
+ *  - inner cross-validation with KFold(cv) — contiguous blocks, not shuffled;
+ *  - per fold, the whole path with warm starts (each α starts from the previous solution);
+ *  - cyclic coordinate descent with soft-thresholding, where the duality gap is computed only
+ *    when the largest coefficient change of a sweep is below tol relative to the largest
+ *    coefficient, and the solver stops once that gap is below tol·‖y_centred‖²;
+ *  - the mean squared error of each α averaged over folds (unweighted), the first minimum wins
+ *    (across l1 ratios, strictly smaller only), then a refit on all rows at that α from zero.
+ * Like scikit-learn's precompute='auto', a fold with more rows than features is solved on its
+ * Gram matrix XᵀX (the "gram" variant); otherwise on X itself. Both are the same algorithm in
+ * exact arithmetic. Unlike scikit-learn, the Gram matrices of the inner folds are assembled from
+ * per-block Gram matrices (each block computed once), and the final refit reuses them; this
+ * changes nothing but rounding.
+ *
+ * Pure numerics: no I/O.
+ */
+import {
+  axpy,
+  checkXy,
+  columnMeans,
+  dot,
+  featureMajor,
+  gramUpper,
+  kFoldBounds,
+  mirrorUpper,
+  type FittedRegressor,
+  type Matrix,
+  type Regressor,
+} from './matrix';
+
+export type { FittedRegressor, Regressor } from './matrix';
+
+export interface ElasticNetCVOptions {
+  /** ρ in the penalty; 1 is the lasso. A list is searched like scikit-learn (best (ρ, α) pair). Default 0.5. */
+  l1Ratio?: number | readonly number[];
+  /** Length of the automatic α grid. Default 100. */
+  nAlphas?: number;
+  /** α_min / α_max of the automatic grid. Default 1e-3. */
+  eps?: number;
+  /** An explicit α grid instead of the automatic one (sorted descending, as scikit-learn does). */
+  alphas?: readonly number[];
+  /** Inner folds (KFold, contiguous). Default 5. */
+  cv?: number;
+  /** Duality-gap tolerance, relative to ‖y_centred‖². Default 1e-4. */
+  tol?: number;
+  /** Coordinate descent sweeps per α. Default 1000. */
+  maxIter?: number;
+  /** Fit an intercept by centering. Default true. */
+  fitIntercept?: boolean;
+  /** Solve on the Gram matrix: 'auto' (default) when a fold has more rows than features. */
+  precompute?: 'auto' | boolean;
+}
+
+export type LassoCVOptions = Omit<ElasticNetCVOptions, 'l1Ratio'>;
+
+/** What one coordinate descent solve reports, in scikit-learn's units (the objective times n). */
+export interface CdResult {
+  /** The duality gap at the returned coefficients. */
+  gap: number;
+  /** The gap it had to reach: tol·‖y‖² (y centred when fitting an intercept). */
+  tol: number;
+  /** Sweeps over the coordinates. */
+  nIter: number;
+  converged: boolean;
+}
+
+/**
+ * One elastic-net problem as coordinate descent sees it (already centred when fitting an
+ * intercept): either the Gram form (Q = XᵀX, q = Xᵀy, and ‖y‖²) or the data itself, feature-major.
+ */
+export type CdProblem =
+  | { kind: 'gram'; n: number; p: number; Q: Float64Array; q: Float64Array; yNorm2: number }
+  | { kind: 'data'; n: number; p: number; Xt: Float64Array; y: Float64Array; colNorm2: Float64Array };
+
+/** A fitted elastic net (the CV estimators return this after their refit). */
+export interface FittedLinear extends FittedRegressor {
+  readonly coef: Float64Array;
+  readonly intercept: number;
+  readonly alpha: number;
+  readonly l1Ratio: number;
+  /** scikit-learn's dual_gap_: the final duality gap divided by n. */
+  readonly dualGap: number;
+  /** The gap the solver had to reach, in the same units: tol·‖y_centred‖² / n. */
+  readonly gapTolerance: number;
+  readonly nIter: number;
+  readonly converged: boolean;
+  /** CV estimators: the α grid of each l1 ratio (descending) and its fold-averaged test MSE. */
+  readonly path?: { l1Ratio: number; alphas: Float64Array; mse: Float64Array }[];
+}
+
+const DEFAULTS = { nAlphas: 100, eps: 1e-3, cv: 5, tol: 1e-4, maxIter: 1000, fitIntercept: true, precompute: 'auto' as const };
+
+/** numpy's finfo(float64).resolution: scikit-learn's floor for a degenerate α grid. */
+const FLOAT_RESOLUTION = 1e-15;
+
+/** Gram matrices of all inner blocks are kept while they fit in this many bytes. */
+const GRAM_MEMORY_BUDGET = 768 * 2 ** 20;
+
+// ---------------------------------------------------------------------------------------------
+// Estimators
+
+/** Elastic net with α (and optionally ρ) chosen by inner cross-validation; scikit-learn's ElasticNetCV. */
+export class ElasticNetCV implements Regressor {
+  readonly name: string = 'ElasticNetCV';
+  protected readonly options: Required<Omit<ElasticNetCVOptions, 'alphas' | 'l1Ratio'>> & { alphas?: readonly number[]; l1Ratios: number[] };
+
+  constructor(options: ElasticNetCVOptions = {}) {
+    const l1 = options.l1Ratio ?? 0.5;
+    const l1Ratios = typeof l1 === 'number' ? [l1] : [...l1];
+    const merged = { ...DEFAULTS, ...stripUndefined(options), l1Ratios };
+    validateOptions(merged);
+    this.options = merged;
+  }
+
+  fit(X: Matrix, y: Float64Array, onProgress?: (fraction: number) => void): FittedLinear {
+    checkXy(X, y, this.name);
+    return fitCV(this.name, X, y, this.options, onProgress);
+  }
+}
+
+/** The lasso with α chosen by inner cross-validation; scikit-learn's LassoCV (ElasticNetCV with ρ = 1). */
+export class LassoCV extends ElasticNetCV {
+  override readonly name: string = 'LassoCV';
+
+  constructor(options: LassoCVOptions = {}) {
+    super({ ...options, l1Ratio: 1 });
+  }
+}
+
+/** One elastic net at a fixed α (scikit-learn's ElasticNet / Lasso with ρ = 1). */
+export function fitElasticNet(
+  X: Matrix,
+  y: Float64Array,
+  options: { alpha: number; l1Ratio?: number; tol?: number; maxIter?: number; fitIntercept?: boolean; precompute?: 'auto' | boolean },
+): FittedLinear {
+  checkXy(X, y, 'ElasticNet');
+  const l1Ratio = options.l1Ratio ?? 0.5;
+  const { tol, maxIter, fitIntercept, precompute } = { ...DEFAULTS, ...stripUndefined(options) };
+  if (!(options.alpha >= 0)) throw new RangeError(`alpha must be ≥ 0, got ${options.alpha}.`);
+  const data = prepare(X, y, fitIntercept);
+  const useGram = precompute === 'auto' ? X.rows > X.cols : precompute;
+  const problem = useGram ? gramProblem(data, fullMoments(data)) : dataProblem(data);
+  const w = new Float64Array(X.cols);
+  const result = solve(problem, w, options.alpha, l1Ratio, maxIter, tol);
+  return fitted('ElasticNet', data, w, options.alpha, l1Ratio, result, { alpha: options.alpha, l1Ratio });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cross-validation along the path
+
+type CVOptions = ElasticNetCV['options'];
+
+function fitCV(name: string, X: Matrix, y: Float64Array, options: CVOptions, onProgress?: (fraction: number) => void): FittedLinear {
+  const { cv, tol, maxIter, l1Ratios } = options;
+  const data = prepare(X, y, options.fitIntercept);
+  const blocks = kFoldBounds(data.n, cv);
+  const folds = new FoldProblems(data, blocks, options.precompute);
+  const fullXy = fullCorrelation(data);
+  const steps = l1Ratios.length * cv + 1;
+  let done = 0;
+
+  const path = l1Ratios.map((l1Ratio) => {
+    const alphas = options.alphas ? Float64Array.from(options.alphas).sort().reverse() : alphaGrid(fullXy, data.n, l1Ratio, options.eps, options.nAlphas);
+    const mse = new Float64Array(alphas.length);
+    for (let k = 0; k < cv; k++) {
+      const foldMse = foldPathMse(data, folds, k, alphas, l1Ratio, maxIter, tol);
+      for (let a = 0; a < alphas.length; a++) mse[a]! += foldMse[a]! / cv;
+      onProgress?.(++done / steps);
+    }
+    return { l1Ratio, alphas, mse };
+  });
+
+  const best = bestOnPath(path);
+  // scikit-learn refits from zero at the chosen α (no warm start), on all rows.
+  const w = new Float64Array(data.p);
+  const result = solve(folds.full(), w, best.alpha, best.l1Ratio, maxIter, tol);
+  onProgress?.(1);
+  const chosen: Record<string, number> = l1Ratios.length === 1 && l1Ratios[0] === 1 && name === 'LassoCV' ? { alpha: best.alpha } : { alpha: best.alpha, l1Ratio: best.l1Ratio };
+  return fitted(name, data, w, best.alpha, best.l1Ratio, result, chosen, path, options);
+}
+
+/** The first α with the smallest mean MSE; a later l1 ratio wins only when strictly better (np.argmin + `<`). */
+function bestOnPath(path: { l1Ratio: number; alphas: Float64Array; mse: Float64Array }[]): { alpha: number; l1Ratio: number } {
+  let best = { alpha: Number.NaN, l1Ratio: Number.NaN, mse: Number.POSITIVE_INFINITY };
+  for (const { l1Ratio, alphas, mse } of path) {
+    let index = 0;
+    for (let a = 1; a < mse.length; a++) if (mse[a]! < mse[index]!) index = a;
+    if (mse[index]! < best.mse || Number.isNaN(best.alpha)) best = { alpha: alphas[index]!, l1Ratio, mse: mse[index]! };
+  }
+  return best;
+}
+
+/** Test MSE of every α of the path fitted on all blocks but k, with warm starts along the path. */
+function foldPathMse(data: Prepared, folds: FoldProblems, k: number, alphas: Float64Array, l1Ratio: number, maxIter: number, tol: number): Float64Array {
+  const { problem, xMean, yMean } = folds.fold(k);
+  const [start, end] = folds.blocks[k]!;
+  const m = end - start;
+  const w = new Float64Array(data.p);
+  const mse = new Float64Array(alphas.length);
+  const prediction = new Float64Array(m);
+  alphas.forEach((alpha, a) => {
+    solve(problem, w, alpha, l1Ratio, maxIter, tol);
+    // Predict the held-out block: ȳ_train + (x − x̄_train)·w, in the shifted coordinates of `data`.
+    prediction.fill(yMean - dot(xMean, 0, w, 0, data.p));
+    for (let j = 0; j < data.p; j++) if (w[j] !== 0) axpy(m, w[j]!, data.Xt, j * data.n + start, prediction, 0);
+    let sum = 0;
+    for (let r = 0; r < m; r++) sum += (data.y[start + r]! - prediction[r]!) ** 2;
+    mse[a] = sum / m;
+  });
+  return mse;
+}
+
+/**
+ * scikit-learn's _alpha_grid: α_max = max|Xᵀy| / (n·ρ) (the smallest α whose solution is all
+ * zeros), then np.logspace(log10(eps·α_max), log10(α_max), nAlphas) reversed.
+ */
+export function alphaGrid(xy: Float64Array, n: number, l1Ratio: number, eps: number, nAlphas: number): Float64Array {
+  if (l1Ratio === 0) throw new RangeError('An automatic alpha grid needs l1Ratio > 0; give `alphas` explicitly for l1Ratio = 0.');
+  let maxAbs = 0;
+  for (const v of xy) maxAbs = Math.max(maxAbs, Math.abs(v));
+  const alphaMax = maxAbs / (n * l1Ratio);
+  if (alphaMax <= FLOAT_RESOLUTION) return new Float64Array(nAlphas).fill(FLOAT_RESOLUTION);
+  const start = Math.log10(alphaMax * eps);
+  const stop = Math.log10(alphaMax);
+  const grid = new Float64Array(nAlphas);
+  if (nAlphas === 1) {
+    grid[0] = 10 ** start; // np.logspace with num=1 gives the start
+    return grid;
+  }
+  const step = (stop - start) / (nAlphas - 1);
+  // np.linspace: start + i·step, the last point exactly `stop`; descending order as scikit-learn.
+  for (let i = 0; i < nAlphas; i++) grid[nAlphas - 1 - i] = 10 ** (i === nAlphas - 1 ? stop : start + i * step);
+  return grid;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The data, its blocks, and the problem of each fold
+
+/** X and y as the solvers use them: X feature-major, both shifted by their means when fitting an intercept. */
+interface Prepared {
+  n: number;
+  p: number;
+  Xt: Float64Array;
+  y: Float64Array;
+  /** What was subtracted (zeros without an intercept). */
+  xShift: Float64Array;
+  yShift: number;
+  fitIntercept: boolean;
+}
+
+function prepare(X: Matrix, y: Float64Array, fitIntercept: boolean): Prepared {
+  const xShift = fitIntercept ? columnMeans(X) : new Float64Array(X.cols);
+  let yShift = 0;
+  if (fitIntercept) for (const v of y) yShift += v / y.length;
+  // Shifting by the overall mean first keeps the later per-fold centering free of cancellation.
+  return { n: X.rows, p: X.cols, Xt: featureMajor(X, xShift), y: y.map((v) => v - yShift), xShift, yShift, fitIntercept };
+}
+
+/** Sums over a set of rows, from which any union of blocks gives its centred Gram problem. */
+interface Moments {
+  n: number;
+  /** Σ xxᵀ, upper triangle (p × p). */
+  gram: Float64Array;
+  sumX: Float64Array;
+  /** Σ x·y */
+  xy: Float64Array;
+  sumY: number;
+  yy: number;
+}
+
+function blockMoments(data: Prepared, start: number, end: number): Moments {
+  const { p, n, Xt, y } = data;
+  const gram = new Float64Array(p * p);
+  gramUpper(Xt, p, n, start, end, gram);
+  const sumX = new Float64Array(p);
+  const xy = new Float64Array(p);
+  for (let j = 0; j < p; j++) {
+    let s = 0;
+    for (let r = start; r < end; r++) s += Xt[j * n + r]!;
+    sumX[j] = s;
+    xy[j] = dot(Xt, j * n + start, y, start, end - start);
+  }
+  let sumY = 0;
+  let yy = 0;
+  for (let r = start; r < end; r++) {
+    sumY += y[r]!;
+    yy += y[r]! * y[r]!;
+  }
+  return { n: end - start, gram, sumX, xy, sumY, yy };
+}
+
+function addMoments(target: Moments, source: Moments): void {
+  target.n += source.n;
+  for (let i = 0; i < target.gram.length; i++) target.gram[i]! += source.gram[i]!;
+  for (let j = 0; j < target.sumX.length; j++) {
+    target.sumX[j]! += source.sumX[j]!;
+    target.xy[j]! += source.xy[j]!;
+  }
+  target.sumY += source.sumY;
+  target.yy += source.yy;
+}
+
+function emptyMoments(p: number): Moments {
+  return { n: 0, gram: new Float64Array(p * p), sumX: new Float64Array(p), xy: new Float64Array(p), sumY: 0, yy: 0 };
+}
+
+function fullMoments(data: Prepared): Moments {
+  return blockMoments(data, 0, data.n);
+}
+
+/** Rows [0, n) minus block `skip`, as ranges. */
+function trainRanges(blocks: [number, number][], skip: number): [number, number][] {
+  return blocks.filter((_, b) => b !== skip);
+}
+
+/** Means of the training rows (in the shifted coordinates of `data`; zeros without an intercept). */
+interface Centering {
+  xMean: Float64Array;
+  yMean: number;
+}
+
+function centeringOf(data: Prepared, moments: Moments): Centering {
+  const xMean = new Float64Array(data.p);
+  if (!data.fitIntercept) return { xMean, yMean: 0 };
+  for (let j = 0; j < data.p; j++) xMean[j] = moments.sumX[j]! / moments.n;
+  return { xMean, yMean: moments.sumY / moments.n };
+}
+
+/**
+ * The centred Gram problem of the rows summed in `moments`:
+ * Q = Σxxᵀ − n·x̄x̄ᵀ, q = Σxy − n·x̄ȳ, ‖y‖² = Σy² − n·ȳ². The diagonal is recomputed directly from
+ * the rows (`ranges`), so a feature constant on those rows gets exactly Q_jj = 0 and is skipped,
+ * as scikit-learn skips a zero column.
+ */
+function gramProblem(data: Prepared, moments: Moments, ranges: [number, number][] = [[0, data.n]]): CdProblem & { kind: 'gram' } {
+  const { p } = data;
+  const { xMean, yMean } = centeringOf(data, moments);
+  const n = moments.n;
+  const Q = moments.gram.slice();
+  for (let i = 0; i < p; i++) for (let j = i; j < p; j++) Q[i * p + j]! -= n * xMean[i]! * xMean[j]!;
+  mirrorUpper(Q, p);
+  for (let j = 0; j < p; j++) {
+    let s = 0;
+    for (const [start, end] of ranges) for (let r = start; r < end; r++) s += (data.Xt[j * data.n + r]! - xMean[j]!) ** 2;
+    Q[j * p + j] = s;
+  }
+  const q = new Float64Array(p);
+  for (let j = 0; j < p; j++) q[j] = moments.xy[j]! - n * xMean[j]! * yMean;
+  return { kind: 'gram', n, p, Q, q, yNorm2: moments.yy - n * yMean * yMean };
+}
+
+/** The rows in `ranges`, centred on their own means, feature-major. */
+function dataProblem(data: Prepared, ranges: [number, number][] = [[0, data.n]]): CdProblem & { kind: 'data' } {
+  const { p } = data;
+  const n = ranges.reduce((s, [a, b]) => s + b - a, 0);
+  const Xt = new Float64Array(p * n);
+  const y = new Float64Array(n);
+  let yMean = 0;
+  for (const [start, end] of ranges) for (let r = start; r < end; r++) yMean += data.y[r]!;
+  yMean = data.fitIntercept ? yMean / n : 0;
+  let o = 0;
+  for (const [start, end] of ranges) for (let r = start; r < end; r++) y[o++] = data.y[r]! - yMean;
+  const colNorm2 = new Float64Array(p);
+  for (let j = 0; j < p; j++) {
+    let o2 = j * n;
+    let mean = 0;
+    if (data.fitIntercept) {
+      for (const [start, end] of ranges) for (let r = start; r < end; r++) mean += data.Xt[j * data.n + r]!;
+      mean /= n;
+    }
+    let norm = 0;
+    for (const [start, end] of ranges) {
+      for (let r = start; r < end; r++) {
+        const v = data.Xt[j * data.n + r]! - mean;
+        Xt[o2++] = v;
+        norm += v * v;
+      }
+    }
+    colNorm2[j] = norm;
+  }
+  return { kind: 'data', n, p, Xt, y, colNorm2 };
+}
+
+/** Xᵀy on all rows (centred), for the α grid. */
+function fullCorrelation(data: Prepared): Float64Array {
+  const xy = new Float64Array(data.p);
+  for (let j = 0; j < data.p; j++) xy[j] = dot(data.Xt, j * data.n, data.y, 0, data.n);
+  return xy;
+}
+
+/**
+ * The problem of each inner fold and of the final refit. Gram problems are assembled from
+ * per-block moments computed once (one pass of n·p²/2 multiply-adds in all), instead of one
+ * Gram matrix per fold (cv − 1 passes); when those would not fit in memory, each fold's Gram
+ * matrix is computed from its rows.
+ */
+class FoldProblems {
+  private readonly blockMoments: (Moments | undefined)[];
+  private readonly gramFold: boolean[];
+
+  constructor(
+    private readonly data: Prepared,
+    readonly blocks: [number, number][],
+    precompute: 'auto' | boolean,
+  ) {
+    this.gramFold = blocks.map(([start, end]) => (precompute === 'auto' ? data.n - (end - start) > data.p : precompute));
+    const keep = this.gramFold.some(Boolean) && (blocks.length + 2) * data.p * data.p * 8 <= GRAM_MEMORY_BUDGET;
+    this.blockMoments = blocks.map(([start, end]) => (keep ? blockMoments(data, start, end) : undefined));
+  }
+
+  fold(k: number): { problem: CdProblem } & Centering {
+    const ranges = trainRanges(this.blocks, k);
+    if (!this.gramFold[k]) {
+      const problem = dataProblem(this.data, ranges);
+      return { problem, ...centeringOf(this.data, this.momentsOf(ranges, false)) };
+    }
+    const moments = this.momentsOf(ranges, true, k);
+    return { problem: gramProblem(this.data, moments, ranges), ...centeringOf(this.data, moments) };
+  }
+
+  /** All rows: the Gram form when the folds used it (its moments are at hand), else the data form. */
+  full(): CdProblem {
+    const all: [number, number][] = [[0, this.data.n]];
+    if (this.blockMoments.every((m) => m !== undefined)) return gramProblem(this.data, this.momentsOf(all, true), all);
+    if (this.gramFold.some(Boolean)) return gramProblem(this.data, fullMoments(this.data), all);
+    return dataProblem(this.data, all);
+  }
+
+  /** Sums over the rows in `ranges` (whole blocks); the Gram part only when `withGram`. */
+  private momentsOf(ranges: [number, number][], withGram: boolean, skip?: number): Moments {
+    const kept = this.blockMoments.filter((_, b) => b !== skip);
+    if (withGram && kept.every((m) => m !== undefined)) {
+      const total = emptyMoments(this.data.p);
+      for (const m of kept) addMoments(total, m as Moments);
+      return total;
+    }
+    if (withGram) {
+      const total = emptyMoments(this.data.p);
+      for (const [start, end] of ranges) addMoments(total, blockMoments(this.data, start, end));
+      return total;
+    }
+    return sumsOnly(this.data, ranges);
+  }
+}
+
+/** Moments without the Gram matrix (for centering only). */
+function sumsOnly(data: Prepared, ranges: [number, number][]): Moments {
+  const m: Moments = { n: 0, gram: new Float64Array(0), sumX: new Float64Array(data.p), xy: new Float64Array(data.p), sumY: 0, yy: 0 };
+  for (const [start, end] of ranges) {
+    m.n += end - start;
+    for (let j = 0; j < data.p; j++) for (let r = start; r < end; r++) m.sumX[j]! += data.Xt[j * data.n + r]!;
+    for (let r = start; r < end; r++) m.sumY += data.y[r]!;
+  }
+  return m;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Coordinate descent (sklearn/linear_model/_cd_fast.pyx)
+
+/**
+ * Minimises the elastic net at one α from the coefficients in `w` (updated in place), with
+ * scikit-learn's scaling: l1 = α·ρ·n and l2 = α·(1 − ρ)·n on the un-normalised objective
+ * ½‖y − Xw‖² + l1‖w‖₁ + ½·l2‖w‖².
+ */
+export function solve(problem: CdProblem, w: Float64Array, alpha: number, l1Ratio: number, maxIter: number, tol: number): CdResult {
+  const l1 = alpha * l1Ratio * problem.n;
+  const l2 = alpha * (1 - l1Ratio) * problem.n;
+  return problem.kind === 'gram' ? cdGram(problem, w, l1, l2, maxIter, tol) : cdData(problem, w, l1, l2, maxIter, tol);
+}
+
+/** sign(z)·max(|z| − t, 0). */
+function softThreshold(z: number, t: number): number {
+  return z > t ? z - t : z < -t ? z + t : 0;
+}
+
+/**
+ * enet_coordinate_descent_gram: H = Qw is kept up to date, so a coordinate update costs O(p)
+ * only when its coefficient changes. `tmp` adds back the coordinate's own contribution, which is
+ * scikit-learn's "H −= w_ii·Q[ii]" folded into one update.
+ */
+function cdGram(problem: CdProblem & { kind: 'gram' }, w: Float64Array, l1: number, l2: number, maxIter: number, tol: number): CdResult {
+  const { p, Q, q, yNorm2 } = problem;
+  const H = new Float64Array(p);
+  for (let j = 0; j < p; j++) if (w[j] !== 0) axpy(p, w[j]!, Q, j * p, H, 0);
+  const gapTol = tol * yNorm2;
+  let gap = gapTol + 1;
+  for (let iter = 0; iter < maxIter; iter++) {
+    let wMax = 0;
+    let dwMax = 0;
+    for (let ii = 0; ii < p; ii++) {
+      const qii = Q[ii * p + ii]!;
+      if (qii === 0) continue;
+      const wOld = w[ii]!;
+      const wNew = softThreshold(q[ii]! - H[ii]! + wOld * qii, l1) / (qii + l2);
+      if (wNew !== wOld) {
+        axpy(p, wNew - wOld, Q, ii * p, H, 0);
+        w[ii] = wNew;
+      }
+      dwMax = Math.max(dwMax, Math.abs(wNew - wOld));
+      wMax = Math.max(wMax, Math.abs(wNew));
+    }
+    if (wMax === 0 || dwMax / wMax < tol || iter === maxIter - 1) {
+      gap = gramGap(problem, w, H, l1, l2);
+      if (gap < gapTol) return { gap, tol: gapTol, nIter: iter + 1, converged: true };
+    }
+  }
+  return { gap, tol: gapTol, nIter: maxIter, converged: false };
+}
+
+/**
+ * The duality gap of the Gram form (scikit-learn's formula): with R the residual,
+ * ‖R‖² = ‖y‖² + wᵀQw − 2qᵀw, the dual point scaled so that ‖Xᵀθ − l2·w‖∞ ≤ l1.
+ */
+function gramGap(problem: CdProblem & { kind: 'gram' }, w: Float64Array, H: Float64Array, l1: number, l2: number): number {
+  const { p, q, yNorm2 } = problem;
+  let qDotW = 0;
+  let wH = 0;
+  let wNorm2 = 0;
+  let l1Norm = 0;
+  let dualNorm = 0;
+  for (let j = 0; j < p; j++) {
+    const wj = w[j]!;
+    qDotW += wj * q[j]!;
+    wH += wj * H[j]!;
+    wNorm2 += wj * wj;
+    l1Norm += Math.abs(wj);
+    dualNorm = Math.max(dualNorm, Math.abs(q[j]! - H[j]! - l2 * wj));
+  }
+  const rNorm2 = yNorm2 + wH - 2 * qDotW;
+  return gapFormula(rNorm2, dualNorm, l1, l2, l1Norm, wNorm2, yNorm2 - qDotW);
+}
+
+/** Shared tail of both gap computations; rDotY = Rᵀy. */
+function gapFormula(rNorm2: number, dualNorm: number, l1: number, l2: number, l1Norm: number, wNorm2: number, rDotY: number): number {
+  const scale = dualNorm > l1 ? l1 / dualNorm : 1;
+  const gap = dualNorm > l1 ? 0.5 * (rNorm2 + rNorm2 * scale * scale) : rNorm2;
+  return gap + l1 * l1Norm - scale * rDotY + 0.5 * l2 * (1 + scale * scale) * wNorm2;
+}
+
+/** enet_coordinate_descent: the residual R = y − Xw is kept up to date in place. */
+function cdData(problem: CdProblem & { kind: 'data' }, w: Float64Array, l1: number, l2: number, maxIter: number, tol: number): CdResult {
+  const { n, p, Xt, y, colNorm2 } = problem;
+  const R = y.slice();
+  for (let j = 0; j < p; j++) if (w[j] !== 0) axpy(n, -w[j]!, Xt, j * n, R, 0);
+  const gapTol = tol * dot(y, 0, y, 0, n);
+  let gap = gapTol + 1;
+  for (let iter = 0; iter < maxIter; iter++) {
+    let wMax = 0;
+    let dwMax = 0;
+    for (let ii = 0; ii < p; ii++) {
+      const norm = colNorm2[ii]!;
+      if (norm === 0) continue;
+      const wOld = w[ii]!;
+      const wNew = softThreshold(dot(Xt, ii * n, R, 0, n) + wOld * norm, l1) / (norm + l2);
+      if (wNew !== wOld) {
+        axpy(n, wOld - wNew, Xt, ii * n, R, 0);
+        w[ii] = wNew;
+      }
+      dwMax = Math.max(dwMax, Math.abs(wNew - wOld));
+      wMax = Math.max(wMax, Math.abs(wNew));
+    }
+    if (wMax === 0 || dwMax / wMax < tol || iter === maxIter - 1) {
+      gap = dataGap(problem, w, R, l1, l2);
+      if (gap < gapTol) return { gap, tol: gapTol, nIter: iter + 1, converged: true };
+    }
+  }
+  return { gap, tol: gapTol, nIter: maxIter, converged: false };
+}
+
+function dataGap(problem: CdProblem & { kind: 'data' }, w: Float64Array, R: Float64Array, l1: number, l2: number): number {
+  const { n, p, Xt, y } = problem;
+  let dualNorm = 0;
+  let wNorm2 = 0;
+  let l1Norm = 0;
+  for (let j = 0; j < p; j++) {
+    dualNorm = Math.max(dualNorm, Math.abs(dot(Xt, j * n, R, 0, n) - l2 * w[j]!));
+    wNorm2 += w[j]! * w[j]!;
+    l1Norm += Math.abs(w[j]!);
+  }
+  return gapFormula(dot(R, 0, R, 0, n), dualNorm, l1, l2, l1Norm, wNorm2, dot(R, 0, y, 0, n));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The fitted model
+
+function fitted(
+  type: string,
+  data: Prepared,
+  w: Float64Array,
+  alpha: number,
+  l1Ratio: number,
+  result: CdResult,
+  chosen: Record<string, number>,
+  path?: { l1Ratio: number; alphas: Float64Array; mse: Float64Array }[],
+  options?: CVOptions,
+): FittedLinear {
+  const coef = w;
+  // The data were shifted by their means: b = ȳ − x̄·w in the original coordinates.
+  const intercept = data.fitIntercept ? data.yShift - dot(data.xShift, 0, coef, 0, data.p) : 0;
+  const support = Int32Array.from(coef.keys()).filter((j) => coef[j] !== 0);
+  return {
+    coef,
+    intercept,
+    alpha,
+    l1Ratio,
+    dualGap: result.gap / data.n,
+    gapTolerance: result.tol / data.n,
+    nIter: result.nIter,
+    converged: result.converged,
+    path,
+    chosen,
+    predict(X: Matrix): Float64Array {
+      if (X.cols !== coef.length) throw new RangeError(`${type} was fitted on ${coef.length} features but got ${X.cols}.`);
+      const out = new Float64Array(X.rows).fill(intercept);
+      for (let r = 0; r < X.rows; r++) {
+        let s = 0;
+        for (const j of support) s += X.data[r * X.cols + j]! * coef[j]!;
+        out[r]! += s;
+      }
+      return out;
+    },
+    nonZero: () => support.length,
+    toJSON: () => ({
+      type,
+      alpha,
+      l1Ratio,
+      intercept,
+      coef: Array.from(coef),
+      nonZero: support.length,
+      dualGap: result.gap / data.n,
+      nIter: result.nIter,
+      converged: result.converged,
+      ...(options && { nAlphas: options.alphas?.length ?? options.nAlphas, eps: options.eps, cv: options.cv, tol: options.tol, maxIter: options.maxIter, l1Ratios: options.l1Ratios }),
+    }),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Options
+
+function stripUndefined<T extends object>(options: T): Partial<T> {
+  return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function validateOptions(o: CVOptions): void {
+  const positiveInt = (v: number, what: string): void => {
+    if (!Number.isInteger(v) || v < 1) throw new RangeError(`${what} must be a positive integer, got ${v}.`);
+  };
+  positiveInt(o.nAlphas, 'nAlphas');
+  positiveInt(o.maxIter, 'maxIter');
+  positiveInt(o.cv, 'cv');
+  if (!(o.eps > 0)) throw new RangeError(`eps must be > 0, got ${o.eps}.`);
+  if (!(o.tol >= 0)) throw new RangeError(`tol must be ≥ 0, got ${o.tol}.`);
+  if (o.l1Ratios.length === 0) throw new RangeError('l1Ratio needs at least one value.');
+  for (const r of o.l1Ratios) if (!(r >= 0 && r <= 1)) throw new RangeError(`l1Ratio must be in [0, 1], got ${r}.`);
+  if (o.alphas !== undefined) {
+    if (o.alphas.length === 0) throw new RangeError('alphas needs at least one value.');
+    for (const a of o.alphas) if (!(a >= 0)) throw new RangeError(`alphas must be ≥ 0, got ${a}.`);
+  }
+}

@@ -1,0 +1,37 @@
+/** services/learn — what the scan form offers: learners, validation schemes, and the default scheme for a dataset. */
+import type { SequenceRow } from '../api/schemas';
+import { describeScheme } from '../learn/cv';
+import { LEARNERS } from '../learn/learners';
+import type { Store } from '../store';
+import { MUTATION_COLUMNS, mutationPositions } from '../variants/positions';
+
+const SCHEMES = [
+  { scheme: 'random', label: 'Random folds' },
+  { scheme: 'stratified', label: 'Stratified folds (classes)' },
+  { scheme: 'contiguous', label: 'Contiguous position blocks' },
+  { scheme: 'modulo', label: 'Positions modulo k' },
+  { scheme: 'column', label: 'Folds from a column' },
+] as const;
+
+export const needsPositions = (scheme: string): boolean => scheme === 'contiguous' || scheme === 'modulo';
+
+/** The mutated positions of every row, from a mutation column; null when the dataset has none. */
+export function datasetPositions(rows: readonly SequenceRow[]): number[][] | null {
+  if (rows.length === 0) return null;
+  const column = MUTATION_COLUMNS.find((name) => rows.every((r) => typeof r.labels[name] === 'string' && mutationPositions(r.labels[name] as string)));
+  return column ? rows.map((r) => mutationPositions(r.labels[column] as string)!) : null;
+}
+
+export function learnOptions(store: Store, datasetId?: number) {
+  let positionsKnown = false;
+  if (datasetId !== undefined) {
+    const dataset = store.datasets.get(datasetId);
+    positionsKnown = !!dataset && datasetPositions(store.datasets.sequences(datasetId, 0, dataset.sequenceCount)) !== null;
+  }
+  return {
+    learners: LEARNERS.map(({ id, label, task, explanation }) => ({ id, label, task, explanation })),
+    splits: SCHEMES.map((s) => ({ ...s, explanation: describeScheme(s.scheme) })),
+    defaultScheme: positionsKnown ? 'contiguous' : 'random',
+    positionsKnown,
+  };
+}

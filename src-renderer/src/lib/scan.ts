@@ -1,0 +1,202 @@
+// lib/scan — the metrics of a scan's fits, how they are named and sorted, the CSV of a scan, and the points of its plot.
+import type { Fit, Task } from './types';
+
+export interface MetricInfo {
+  /** Key in a fit's summary. */
+  key: string;
+  /** Short column header. */
+  label: string;
+  /** One sentence for a tooltip. */
+  explanation: string;
+  /** Whether a larger value is better (false for errors). */
+  higherIsBetter: boolean;
+  /** Shown as a whole number (a count), not a score. */
+  count?: boolean;
+}
+
+export const REGRESSION_METRICS: readonly MetricInfo[] = [
+  { key: 'r2', label: 'R²', explanation: 'Share of the variation in the label that the predictions explain; 1 is perfect, 0 is no better than the average.', higherIsBetter: true },
+  { key: 'spearman', label: 'Spearman ρ', explanation: 'How well the predictions rank the proteins in the right order; 1 is a perfect ranking.', higherIsBetter: true },
+  { key: 'pearson', label: 'Pearson r', explanation: 'How closely predictions and labels fall on a straight line; 1 is perfect.', higherIsBetter: true },
+  { key: 'rmse', label: 'RMSE', explanation: 'Typical size of a prediction error, in the units of the label (large errors weigh more); lower is better.', higherIsBetter: false },
+  { key: 'mae', label: 'MAE', explanation: 'Average size of a prediction error, in the units of the label; lower is better.', higherIsBetter: false },
+  { key: 'nonZero', label: 'Non-zero coef.', explanation: 'How many embedding features the model actually uses (sparse models such as Lasso drop the rest).', higherIsBetter: false, count: true },
+];
+
+export const CLASSIFICATION_METRICS: readonly MetricInfo[] = [
+  { key: 'accuracy', label: 'Accuracy', explanation: 'Share of proteins put in the right class.', higherIsBetter: true },
+  { key: 'balancedAccuracy', label: 'Balanced acc.', explanation: 'Accuracy averaged over the classes, so a rare class counts as much as a common one.', higherIsBetter: true },
+  { key: 'macroF1', label: 'Macro F1', explanation: 'Balance of precision and recall, averaged over the classes; 1 is perfect.', higherIsBetter: true },
+  { key: 'mcc', label: 'MCC', explanation: 'Matthews correlation between predicted and true classes; 1 is perfect, 0 is chance.', higherIsBetter: true },
+  { key: 'auroc', label: 'AUROC', explanation: 'How well the predicted probabilities separate the classes; 1 is perfect, 0.5 is chance.', higherIsBetter: true },
+  { key: 'auprc', label: 'AUPRC', explanation: 'Average precision of the predicted probabilities; good for rare classes.', higherIsBetter: true },
+];
+
+export function metricsFor(task: Task): readonly MetricInfo[] {
+  return task === 'regression' ? REGRESSION_METRICS : CLASSIFICATION_METRICS;
+}
+
+/** The metric a scan is judged by first: R² for regression, balanced accuracy for classification. */
+export function mainMetric(task: Task): string {
+  return task === 'regression' ? 'r2' : 'balancedAccuracy';
+}
+
+/** "mean", "bos", "idct_5x44", "pca1" → a name a biologist can read. */
+export function poolingName(pooling: string): string {
+  if (pooling === 'mean') return 'Mean';
+  if (pooling === 'bos') return 'Start token (BOS)';
+  if (pooling === 'max') return 'Max';
+  if (pooling === 'per-token') return 'Per residue';
+  const pca = /^pca(\d)$/.exec(pooling);
+  if (pca) return `PCA component ${pca[1]}`;
+  const idct = /^idct_(\d+)x(\d+)$/.exec(pooling);
+  if (idct) return `iDCT ${idct[1]} × ${idct[2]}`;
+  return pooling;
+}
+
+/** Whether a pooling is a compression of per-residue embeddings (iDCT, PCA). */
+export function isCompression(pooling: string): boolean {
+  return /^(pca\d|idct_\d+x\d+)$/.test(pooling);
+}
+
+/** Layer 0 → "0 (token embeddings)", −1 → "last (−1)". */
+export function layerName(layer: number): string {
+  if (layer === -1) return 'last (−1)';
+  if (layer < 0) return `${layer}`.replace('-', '−');
+  return String(layer);
+}
+
+/** The mean of a metric of a fit, or null when the fit lacks it or it is not a number. */
+export function metricMean(fit: Fit, key: string): number | null {
+  const value = fit.summary[key]?.mean;
+  return typeof value === 'number' && Number.isFinite(value) ? value : null;
+}
+
+export function metricSd(fit: Fit, key: string): number | null {
+  const value = fit.summary[key]?.sd;
+  return typeof value === 'number' && Number.isFinite(value) ? value : null;
+}
+
+/** Fixed decimals for scores, whole numbers for counts. */
+export function formatMetric(value: number | null, metric: MetricInfo | undefined): string {
+  if (value === null) return '—';
+  if (metric?.count) return Math.round(value).toLocaleString();
+  return value.toFixed(3);
+}
+
+/** Sort keys of the results table: the fit's descriptive columns or a metric key. */
+export type SortKey = 'model' | 'parameters' | 'layer' | 'pooling' | 'learner' | (string & {});
+
+/** Compares two fits by `key`; missing metric values always go last. */
+export function compareFits(a: Fit, b: Fit, key: SortKey, ascending: boolean, learnerLabel: (id: string) => string): number {
+  const direction = ascending ? 1 : -1;
+  switch (key) {
+    case 'model':
+      return direction * a.modelName.localeCompare(b.modelName) || a.modelParameters - b.modelParameters;
+    case 'parameters':
+      return direction * (a.modelParameters - b.modelParameters) || a.modelName.localeCompare(b.modelName);
+    case 'layer':
+      return direction * (a.layer - b.layer);
+    case 'pooling':
+      return direction * poolingName(a.pooling).localeCompare(poolingName(b.pooling));
+    case 'learner':
+      return direction * learnerLabel(a.learner).localeCompare(learnerLabel(b.learner));
+    default: {
+      const x = metricMean(a, key);
+      const y = metricMean(b, key);
+      if (x === null && y === null) return 0;
+      if (x === null) return 1;
+      if (y === null) return -1;
+      return direction * (x - y);
+    }
+  }
+}
+
+/** One CSV field: quoted when it holds a comma, quote or line break. */
+function csvField(value: string | number | null): string {
+  if (value === null) return '';
+  const text = typeof value === 'number' ? (Number.isFinite(value) ? String(value) : '') : value;
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+/** The fits of a scan as a CSV table: one row per fit, mean, sd and number of folds of every metric. */
+export function fitsCsv(fits: readonly Fit[], learnerLabel: (id: string) => string): string {
+  const known = [...REGRESSION_METRICS, ...CLASSIFICATION_METRICS].map((m) => m.key);
+  const present = new Set(fits.flatMap((fit) => Object.keys(fit.summary)));
+  const keys = [...known.filter((k) => present.has(k)), ...[...present].filter((k) => !known.includes(k)).sort()];
+  const header = ['model', 'parameters', 'layer', 'pooling', 'learner', 'learner_name', 'task', 'target'];
+  for (const key of keys) header.push(`${key}_mean`, `${key}_sd`, `${key}_folds`);
+  const lines = [header.map(csvField).join(',')];
+  for (const fit of fits) {
+    const cells: (string | number | null)[] = [
+      fit.modelName,
+      fit.modelParameters,
+      fit.layer,
+      fit.pooling,
+      fit.learner,
+      learnerLabel(fit.learner),
+      fit.task,
+      fit.target,
+    ];
+    for (const key of keys) {
+      const s = fit.summary[key];
+      cells.push(s?.mean ?? null, s?.sd ?? null, s?.n ?? null);
+    }
+    lines.push(cells.map(csvField).join(','));
+  }
+  return `${lines.join('\r\n')}\r\n`;
+}
+
+/** Which fits a plot point may come from: "best" picks the best one, otherwise only this layer / learner. */
+export interface PlotChoice {
+  metric: MetricInfo;
+  layer: 'best' | number;
+  learner: 'best' | string;
+}
+
+export interface PlotPoint {
+  mean: number;
+  sd: number | null;
+  fit: Fit;
+}
+
+export interface PlotData {
+  /** Model sizes (parameters), ascending; each an x position. */
+  sizes: number[];
+  /** Model names at each size (for the axis and the legend). */
+  names: string[];
+  /** One line per pooling / compression: the point at each size, or null. */
+  lines: { pooling: string; points: (PlotPoint | null)[] }[];
+  /** Fits left out because their model size is unknown. */
+  unknownSize: number;
+}
+
+/** For every pooling and model size, the best fit allowed by `choice` (best learner and/or best layer). */
+export function plotData(fits: readonly Fit[], choice: PlotChoice): PlotData {
+  const known = fits.filter((fit) => fit.modelParameters > 0);
+  const sizes = [...new Set(known.map((fit) => fit.modelParameters))].sort((a, b) => a - b);
+  const names = sizes.map((size) => [...new Set(known.filter((f) => f.modelParameters === size).map((f) => f.modelName))].join(' / '));
+  const poolings = [...new Set(known.map((fit) => fit.pooling))].sort((a, b) => poolingOrder(a) - poolingOrder(b) || a.localeCompare(b));
+  const better = (x: number, y: number): boolean => (choice.metric.higherIsBetter ? x > y : x < y);
+  const lines = poolings.map((pooling) => ({
+    pooling,
+    points: sizes.map((size): PlotPoint | null => {
+      let best: PlotPoint | null = null;
+      for (const fit of known) {
+        if (fit.pooling !== pooling || fit.modelParameters !== size) continue;
+        if (choice.layer !== 'best' && fit.layer !== choice.layer) continue;
+        if (choice.learner !== 'best' && fit.learner !== choice.learner) continue;
+        const mean = metricMean(fit, choice.metric.key);
+        if (mean === null) continue;
+        if (!best || better(mean, best.mean)) best = { mean, sd: metricSd(fit, choice.metric.key), fit };
+      }
+      return best;
+    }),
+  }));
+  return { sizes, names, lines: lines.filter((line) => line.points.some((p) => p !== null)), unknownSize: fits.length - known.length };
+}
+
+/** The usual poolings first, then compressions. */
+function poolingOrder(pooling: string): number {
+  return ['mean', 'bos', 'max'].indexOf(pooling) >= 0 ? ['mean', 'bos', 'max'].indexOf(pooling) : 3;
+}

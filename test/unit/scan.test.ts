@@ -1,0 +1,71 @@
+/** A scan job: 2 models × 2 layers × 3 compressions × 2 learners, cross-validated on the same folds. */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { describe, expect, it } from 'vitest';
+import type { Fit, Job } from '../../src-main/api/schemas';
+import { nodeComputeLauncher } from '../../src-main/jobs/node-launcher';
+import { createHost, type Host } from '../../src-main/services';
+import { setUpScanProject } from '../support/scan-setup';
+import { assertBuilt, ROOT } from '../support/serve';
+
+function hostAndHelpers() {
+  assertBuilt();
+  const host: Host = createHost({ home: mkdtempSync(join(tmpdir(), 'esm-scan-')), transport: 'cli', launcher: nodeComputeLauncher(join(ROOT, 'out', 'main', 'compute.js')) });
+  const call = async <T>(method: string, input: unknown): Promise<T> => {
+    const envelope = await host.dispatch(method, input);
+    if (!envelope.ok) throw new Error(envelope.error.message);
+    return envelope.value as T;
+  };
+  const waitFor = (id: number): Promise<Job> =>
+    new Promise((resolve) => {
+      const finished = (job?: Job): boolean => !!job && ['done', 'failed', 'cancelled'].includes(job.state);
+      const now = host.store.jobs.get(id);
+      if (finished(now)) return resolve(now!);
+      const unsubscribe = host.events.subscribe((event) => {
+        if (event.type === 'job' && event.job.id === id && finished(event.job)) {
+          unsubscribe();
+          resolve(event.job);
+        }
+      });
+    });
+  return { host, call, waitFor };
+}
+
+describe('learn.scan', () => {
+  it('fits every embedding × learner on the same folds and records the results', async () => {
+    const { host, call, waitFor } = hostAndHelpers();
+    const { project, dataset, matrices } = await setUpScanProject(call, waitFor);
+    expect(matrices.length).toBe(12);
+    const job = await call<Job>('jobs.start', {
+      kind: 'learn.scan', projectId: project.id, datasetId: dataset.id, target: 'hydrophobic',
+      embeddingIds: matrices.map((m) => m.id), learners: ['ridgecv', 'knn'], split: { scheme: 'random', k: 5, seed: 42 },
+    });
+    const done = await waitFor(job.id);
+    expect(done.error).toBeNull();
+    const fits = await call<Fit[]>('fits.list', { runId: done.runId });
+    expect(fits.length).toBe(24);
+    expect(new Set(fits.map((f) => f.pooling))).toEqual(new Set(['mean', 'bos', 'idct_3x8']));
+    expect(fits.every((f) => f.perFold.length === 5 && Number.isFinite(f.summary.r2!.mean))).toBe(true);
+    // The label is the hydrophobic share: a ridge model on mean embeddings of the first layer recovers it.
+    const ridgeMean = fits.filter((f) => f.learner === 'ridgecv' && f.pooling === 'mean' && f.layer === 1);
+    expect(Math.max(...ridgeMean.map((f) => f.summary.r2!.mean))).toBeGreaterThan(0.5);
+    // Every fit used the same folds: the fold column of all prediction files is identical.
+    const folder = host.store.projects.folderOf(project.id)!;
+    const foldsOf = (f: Fit): string => (parse(readFileSync(join(folder, f.predictionsPath), 'utf8'), { columns: true }) as { fold: string }[]).map((r) => r.fold).join(',');
+    expect(new Set(fits.map(foldsOf)).size).toBe(1);
+    host.close();
+  });
+
+  it('refuses a learner of the wrong task and a scheme that needs positions', async () => {
+    const { host, call } = hostAndHelpers();
+    const project = await call<{ id: number }>('projects.create', { name: 'P' });
+    const { dataset } = await call<{ dataset: { id: number } }>('datasets.import', { projectId: project.id, source: { kind: 'text', fileName: 'x.csv', text: 'id,sequence,y\na,MKV,1\nb,MKL,2\n' } });
+    await expect(call('jobs.start', { kind: 'learn.scan', projectId: project.id, datasetId: dataset.id, target: 'y', embeddingIds: [1], learners: ['logreg'] })).rejects.toThrow(/classification learner, but "y" needs regression/);
+    await expect(call('jobs.start', { kind: 'learn.scan', projectId: project.id, datasetId: dataset.id, target: 'nope', embeddingIds: [1], learners: ['ridgecv'] })).rejects.toThrow(/has no label column "nope"/);
+    const options = await call<{ defaultScheme: string; positionsKnown: boolean }>('learn.options', { datasetId: dataset.id });
+    expect(options).toMatchObject({ defaultScheme: 'random', positionsKnown: false });
+    host.close();
+  });
+});
