@@ -12,6 +12,7 @@ import { APP_VERSION } from '../services/version';
 import { defaultHome } from '../store';
 import { convertCommand, embedCommand, type EmbedFlags } from './engine-commands';
 import { CliExit } from './exit';
+import { fitCommand, type FitFlags } from './fit';
 import { call, followJob, projectEmbed } from './project-embed';
 import { formatReport } from './report';
 
@@ -171,6 +172,26 @@ export function buildProgram(): Command {
     .addOption(new Option('--long <mode>', 'sequences over 1022 residues: overlapping windows, or truncation').choices(['window', 'truncate']).default('window'))
     .option('--threads <n>', 'CPU threads (default: all cores)')
     .action((flags: EmbedFlags & { project?: string; dataset?: string }) => embedAction(flags));
+  program
+    .command('fit')
+    .description('Cross-validate a learner on embeddings against a label column (predictions.csv, metrics.json, models.json)')
+    .option('--embeddings <file.npy>', 'embedding matrix [sequences, features]')
+    .option('--ids <ids.txt>', 'one id per line, matching the rows of --embeddings')
+    .option('--labels <csv>', 'a CSV/TSV with an id column and label columns')
+    .option('--id-col <column>', 'the id column of --labels', 'id')
+    .requiredOption('--target <column>', 'the label to predict')
+    .addOption(new Option('--learner <name>', 'learner').choices(['lassocv', 'ridgecv', 'elasticnetcv', 'knn', 'logreg', 'prototype', 'rf']).makeOptionMandatory())
+    .option('--cv <k>', 'number of outer folds', '5')
+    .option('--split <scheme>', 'random, stratified, contiguous, modulo, or column:<name>', 'random')
+    .addOption(new Option('--scale <scaling>', 'feature scaling, fitted on training rows only').choices(['standard', 'minmax', 'none']).default('standard'))
+    .option('--seed <n>', 'random seed for the folds', '42')
+    .requiredOption('--out <dir>', 'folder for predictions.csv, metrics.json and models.json')
+    .option('--project <name>', 'use a run of this project instead of files (with --run)')
+    .option('--run <id>', 'the run whose embeddings to use')
+    .option('--model <name>', 'with --run: the model (when the run used several)')
+    .option('--layer <k>', 'with --run: the layer (default: the last one computed)')
+    .option('--pool <pooling>', 'with --run: the pooling or compression', 'mean')
+    .action((flags: FitFlags) => fitCommand(flags, () => openHost(false)));
   return program;
 }
 

@@ -1,0 +1,155 @@
+/**
+ * cli/fit — `esm-studio fit`: cross-validates one learner on an embedding matrix against a label
+ * column and writes predictions.csv (id, fold, y, yhat), metrics.json (per fold and mean ± sd)
+ * and models.json (the fold models). Inputs are files, or a project run's embeddings.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { csvField, formatFloat32 } from '../exports';
+import { evaluateClassification, evaluateRegression, type Evaluation } from '../learn/evaluate';
+import { classifierFor, LEARNERS, regressorFor } from '../learn/learners';
+import { takeRows, type Matrix } from '../learn/matrix';
+import type { Scaling } from '../learn/scale';
+import { buildFolds, type SplitSpec } from '../learn/splits';
+import { readNpy } from '../store/npy';
+import type { Host } from '../services';
+import { MUTATION_COLUMNS, mutationPositions } from '../variants/positions';
+import { CliExit } from './exit';
+
+export interface FitFlags {
+  embeddings?: string;
+  ids?: string;
+  labels?: string;
+  idCol: string;
+  target: string;
+  learner: string;
+  cv: string;
+  split: string;
+  scale: Scaling;
+  seed: string;
+  out: string;
+  project?: string;
+  run?: string;
+  model?: string;
+  layer?: string;
+  pool: string;
+}
+
+interface FitInput {
+  ids: string[];
+  X: Matrix;
+  /** Label columns of each row. */
+  rows: Record<string, string | number | null>[];
+}
+
+function readLabelFile(file: string, idCol: string): Map<string, Record<string, string>> {
+  if (!existsSync(file)) throw new CliExit(`Cannot read ${file}.`);
+  const delimiter = file.endsWith('.tsv') ? '\t' : ',';
+  const records = parse(readFileSync(file, 'utf8'), { columns: true, delimiter, skip_empty_lines: true, bom: true }) as Record<string, string>[];
+  if (records.length > 0 && !(idCol in records[0]!)) throw new CliExit(`${file}: there is no column "${idCol}" (columns: ${Object.keys(records[0]!).join(', ')}).`);
+  return new Map(records.map((r) => [r[idCol]!, r]));
+}
+
+function fromFiles(flags: FitFlags): FitInput {
+  if (!flags.embeddings || !flags.ids || !flags.labels) throw new CliExit('Give --embeddings, --ids and --labels, or --project and --run.', 2);
+  const array = readNpy(resolve(flags.embeddings));
+  if (array.shape.length !== 2) throw new CliExit(`${flags.embeddings}: expected a 2-D matrix [sequences, features], found shape [${array.shape.join(', ')}].`);
+  const [n, d] = array.shape as [number, number];
+  const ids = readFileSync(resolve(flags.ids), 'utf8').split(/\r?\n/).filter((line) => line.length > 0);
+  if (ids.length !== n) throw new CliExit(`${flags.ids} has ${ids.length} ids but ${flags.embeddings} has ${n} rows.`);
+  const labels = readLabelFile(resolve(flags.labels), flags.idCol);
+  const missing = ids.filter((id) => !labels.has(id));
+  if (missing.length === ids.length) throw new CliExit(`None of the ids in ${flags.ids} appear in column "${flags.idCol}" of ${flags.labels}.`);
+  const X: Matrix = { data: Float64Array.from(array.data as Float32Array), rows: n, cols: d };
+  return { ids, X, rows: ids.map((id) => labels.get(id) ?? {}) };
+}
+
+function fromProject(host: Host, flags: FitFlags): FitInput {
+  const project = host.store.projects.findByName(flags.project!);
+  if (!project) throw new CliExit(`No project named "${flags.project}".`);
+  const runId = Number(flags.run);
+  const candidates = host.store.embeddings.list(project.id, runId).filter((e) => e.pooling === flags.pool && !e.offsetsPath && (!flags.model || e.modelName === flags.model));
+  const layers = [...new Set(candidates.map((e) => e.layer))];
+  const layer = flags.layer === undefined ? Math.max(...layers) : Number(flags.layer) < 0 ? Math.max(...layers) + 1 + Number(flags.layer) : Number(flags.layer);
+  const chosen = candidates.filter((e) => e.layer === layer);
+  if (chosen.length !== 1) {
+    throw new CliExit(`Run ${runId} of "${project.name}" has ${chosen.length} "${flags.pool}" matrices of layer ${layer}${flags.model ? ` for ${flags.model}` : ''}; choose with --model, --layer and --pool.`);
+  }
+  const e = chosen[0]!;
+  const dataset = host.store.datasets.get(e.datasetId!)!;
+  const rows = host.store.datasets.sequences(dataset.id, 0, dataset.sequenceCount);
+  const array = readNpy(join(host.store.projects.folderOf(project.id)!, e.path));
+  return { ids: rows.map((r) => r.seqId), X: { data: Float64Array.from(array.data as Float32Array), rows: e.rows, cols: e.cols }, rows: rows.map((r) => r.labels) };
+}
+
+function splitSpec(flags: FitFlags): SplitSpec {
+  const k = Number(flags.cv);
+  const seed = Number(flags.seed);
+  if (flags.split.startsWith('column:')) return { scheme: 'column', k, seed, column: flags.split.slice('column:'.length) };
+  if (!['random', 'stratified', 'contiguous', 'modulo'].includes(flags.split)) throw new CliExit(`Unknown --split "${flags.split}".`, 2);
+  return { scheme: flags.split as SplitSpec['scheme'], k, seed };
+}
+
+function positionsOf(rows: FitInput['rows']): number[][] | null {
+  const column = MUTATION_COLUMNS.find((name) => rows.every((r) => typeof r[name] === 'string' && mutationPositions(r[name] as string)));
+  return column ? rows.map((r) => mutationPositions(r[column] as string)!) : null;
+}
+
+function writeResults(out: string, ids: string[], participating: number[], evaluation: Evaluation, y: (number | string)[], yhat: (number | string)[], meta: Record<string, unknown>): void {
+  mkdirSync(out, { recursive: true });
+  const show = (v: number | string): string => (typeof v === 'number' ? formatFloat32(v) : csvField(v));
+  const lines = ['id,fold,y,yhat', ...participating.map((row, i) => `${csvField(ids[row]!)},${evaluation.fold[i]},${show(y[i]!)},${show(yhat[i]!)}`)];
+  writeFileSync(join(out, 'predictions.csv'), `${lines.join('\n')}\n`);
+  writeFileSync(join(out, 'metrics.json'), JSON.stringify({ ...meta, perFold: evaluation.perFold, mean: evaluation.summary }, null, 2));
+  writeFileSync(join(out, 'models.json'), JSON.stringify({ ...meta, folds: evaluation.models }, null, 2));
+}
+
+export function fitCommand(flags: FitFlags, openHost: () => Host): void {
+  const learner = LEARNERS.find((l) => l.id === flags.learner);
+  if (!learner) throw new CliExit(`Unknown --learner "${flags.learner}"; choose from ${LEARNERS.map((l) => l.id).join(', ')}.`, 2);
+  let input: FitInput;
+  if (flags.project) {
+    const host = openHost();
+    try {
+      input = fromProject(host, flags);
+    } finally {
+      host.close();
+    }
+  } else input = fromFiles(flags);
+  const participating = input.rows.flatMap((r, i) => (r[flags.target] === undefined || r[flags.target] === null || r[flags.target] === '' ? [] : [i]));
+  if (participating.length === 0) throw new CliExit(`No row has a value in column "${flags.target}".`);
+  const X = takeRows(input.X, participating);
+  const spec = splitSpec(flags);
+  const positions = positionsOf(input.rows);
+  const started = performance.now();
+  let evaluation: Evaluation;
+  let y: (number | string)[];
+  let yhat: (number | string)[];
+  try {
+    if (learner.task === 'regression') {
+      const values = Float64Array.from(participating, (i) => Number(input.rows[i]![flags.target]));
+      const bad = participating.find((_, j) => !Number.isFinite(values[j]!));
+      if (bad !== undefined) throw new CliExit(`Row ${bad + 1} (${input.ids[bad]}): "${String(input.rows[bad]![flags.target])}" in column "${flags.target}" is not a number.`);
+      const folds = buildFolds(spec, { rows: participating, labels: null, classes: [], positions, splitValues: spec.column ? input.rows.map((r) => r[spec.column!] ?? null) : null });
+      evaluation = evaluateRegression(regressorFor(learner.id), values, { X, folds, scaling: flags.scale });
+      y = Array.from(values);
+      yhat = Array.from(evaluation.yhat);
+    } else {
+      const names = participating.map((i) => String(input.rows[i]![flags.target]));
+      const classes = [...new Set(names)].sort();
+      const labels = Int32Array.from(names, (n) => classes.indexOf(n));
+      const folds = buildFolds(spec, { rows: participating, labels, classes, positions, splitValues: spec.column ? input.rows.map((r) => r[spec.column!] ?? null) : null });
+      evaluation = evaluateClassification(classifierFor(learner.id), labels, classes, { X, folds, scaling: flags.scale });
+      y = names;
+      yhat = Array.from(evaluation.yhat, (c) => classes[c] ?? '');
+    }
+  } catch (error) {
+    if (error instanceof CliExit) throw error;
+    throw new CliExit((error as Error).message);
+  }
+  const seconds = (performance.now() - started) / 1000;
+  writeResults(resolve(flags.out), input.ids, participating, evaluation, y, yhat, { learner: learner.id, task: learner.task, target: flags.target, split: spec, scaling: flags.scale, rows: participating.length, seconds });
+  const headline = learner.task === 'regression' ? ['r2', 'spearman'] : ['accuracy', 'balancedAccuracy'];
+  console.log(headline.map((m) => `${m} ${evaluation.summary[m]?.mean.toFixed(3)} ± ${evaluation.summary[m]?.sd.toFixed(3)}`).join(', ') + ` (${participating.length} rows, ${evaluation.perFold.length} folds, ${seconds.toFixed(1)} s) → ${resolve(flags.out)}`);
+}

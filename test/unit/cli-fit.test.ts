@@ -1,0 +1,61 @@
+/** `esm-studio fit` on files and on a project run: outputs as documented, real signal recovered. */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { describe, expect, it } from 'vitest';
+import { loadGolden } from '../support/golden';
+import { labelledCsv } from '../support/scan-setup';
+import { assertBuilt, ROOT } from '../support/serve';
+
+function cli(home: string, ...args: string[]) {
+  assertBuilt();
+  const result = spawnSync(process.execPath, [join(ROOT, 'bin', 'esm-studio.js'), ...args], { env: { ...process.env, ESM_STUDIO_HOME: home }, encoding: 'utf8' });
+  return { code: result.status, out: result.stdout, err: result.stderr };
+}
+
+describe('esm-studio fit', () => {
+  it('cross-validates on files and writes predictions, metrics and models', () => {
+    const home = mkdtempSync(join(tmpdir(), 'esm-fit-'));
+    const csv = labelledCsv(60);
+    writeFileSync(join(home, 'labels.csv'), csv);
+    const rows = parse(csv, { columns: true }) as { id: string; sequence: string }[];
+    writeFileSync(join(home, 'set.fasta'), rows.map((r) => `>${r.id}\n${r.sequence}\n`).join(''));
+    const checkpoint = loadGolden('esm2-8M-random').checkpoint;
+    expect(cli(home, 'embed', '--model', checkpoint, '--fasta', join(home, 'set.fasta'), '--layers', '1', '--out', join(home, 'emb')).code).toBe(0);
+
+    const fit = cli(home, 'fit', '--embeddings', join(home, 'emb', 'mean_layer1.npy'), '--ids', join(home, 'emb', 'ids.txt'), '--labels', join(home, 'labels.csv'),
+      '--id-col', 'id', '--target', 'hydrophobic', '--learner', 'ridgecv', '--cv', '5', '--split', 'random', '--seed', '42', '--out', join(home, 'fit'));
+    expect(fit.code, fit.err).toBe(0);
+    const predictions = parse(readFileSync(join(home, 'fit', 'predictions.csv'), 'utf8'), { columns: true }) as { id: string; fold: string; y: string; yhat: string }[];
+    expect(predictions.length).toBe(60);
+    expect(new Set(predictions.map((p) => p.fold))).toEqual(new Set(['0', '1', '2', '3', '4']));
+    const metrics = JSON.parse(readFileSync(join(home, 'fit', 'metrics.json'), 'utf8')) as { perFold: { r2: number }[]; mean: { r2: { mean: number } } };
+    expect(metrics.perFold.length).toBe(5);
+    expect(metrics.mean.r2.mean).toBeGreaterThan(0.5);
+    const models = JSON.parse(readFileSync(join(home, 'fit', 'models.json'), 'utf8')) as { folds: unknown[] };
+    expect(models.folds.length).toBe(5);
+
+    const classes = cli(home, 'fit', '--embeddings', join(home, 'emb', 'mean_layer1.npy'), '--ids', join(home, 'emb', 'ids.txt'), '--labels', join(home, 'labels.csv'),
+      '--target', 'group', '--learner', 'logreg', '--split', 'stratified', '--out', join(home, 'fit2'));
+    expect(classes.code, classes.err).toBe(0);
+    expect(classes.out).toMatch(/balancedAccuracy/);
+
+    const wrong = cli(home, 'fit', '--embeddings', join(home, 'emb', 'mean_layer1.npy'), '--ids', join(home, 'emb', 'ids.txt'), '--labels', join(home, 'labels.csv'), '--target', 'group', '--learner', 'ridgecv', '--out', join(home, 'fit3'));
+    expect(wrong.code).toBe(1);
+    expect(wrong.err).toContain('Row 1 (p0): "polar" in column "group" is not a number');
+  });
+
+  it('uses a project run instead of files', () => {
+    const home = mkdtempSync(join(tmpdir(), 'esm-fit-'));
+    writeFileSync(join(home, 'set.csv'), labelledCsv(40));
+    expect(cli(home, 'import', '--project', 'P', '--csv', join(home, 'set.csv')).code).toBe(0);
+    const embed = cli(home, 'embed', '--project', 'P', '--dataset', 'set', '--model', loadGolden('tiny').checkpoint, '--layers', '1');
+    expect(embed.code, embed.err).toBe(0);
+    const run = /Run (\d+)/.exec(embed.out)![1]!;
+    const fit = cli(home, 'fit', '--project', 'P', '--run', run, '--target', 'hydrophobic', '--learner', 'knn', '--cv', '4', '--out', join(home, 'fit'));
+    expect(fit.code, fit.err).toBe(0);
+    expect(JSON.parse(readFileSync(join(home, 'fit', 'metrics.json'), 'utf8')).perFold.length).toBe(4);
+  });
+});
