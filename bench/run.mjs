@@ -8,11 +8,13 @@
 //                   (10 to 15 minutes on 2 cores)
 //   large-model.ts  the 650M shape: streaming conversion and embedding, peak RSS < 2 × weights;
 //                   takes several minutes and needs ~8 GB of free disk in the temp folder
+//   learn.ts        LassoCV on 10,000 × 1,280 (5 outer folds × 100 alphas × inner 5-fold), ours vs
+//                   scikit-learn's when /usr/bin/python3 has it (a few minutes; --quick: 2,000 × 320)
 // TypeScript suites run through tsx.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 
-const SUITES = ['import.mjs', 'embed.ts', 'large-model.ts'];
+const SUITES = ['import.mjs', 'embed.ts', 'large-model.ts', 'learn.ts'];
 const flags = process.argv.slice(2).filter((arg) => arg.startsWith('--'));
 const only = process.argv.slice(2).filter((arg) => !arg.startsWith('--'));
 for (const suite of SUITES.filter((s) => only.length === 0 || only.some((o) => s.startsWith(o)))) {

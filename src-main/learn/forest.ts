@@ -55,11 +55,12 @@ export class RandomForest implements Classifier {
     const rows = options.classWeight === 'balanced' ? balancedResample(y, classes.length, rng) : Int32Array.from(y.keys());
     const trainingSet = toArrays(X, rows);
     const labels = Array.from(rows, (r) => y[r]!);
+    const maxFeatures = libraryMaxFeatures(this.options.maxFeatures, X.cols);
     const forests: RandomForestClassifier[] = [];
     for (let built = 0; built < this.options.nEstimators; built += BATCH) {
       const forest = new RandomForestClassifier({
         nEstimators: Math.min(BATCH, this.options.nEstimators - built),
-        maxFeatures: libraryMaxFeatures(this.options.maxFeatures, X.cols),
+        maxFeatures,
         replacement: false,
         useSampleBagging: true,
         noOOB: true,
@@ -115,7 +116,9 @@ export class FittedForest implements FittedClassifier {
       fittedClasses: Array.from(this.fittedClasses),
       features: this.features,
       options: { ...this.options, maxDepth: Number.isFinite(this.options.maxDepth) ? this.options.maxDepth : null },
-      forests: this.forests.map((forest) => forest.toJSON()),
+      // The library's toJSON hands back its live tree nodes and ml-matrix objects; a JSON copy is
+      // plain data that survives structured cloning (IPC) as well as JSON.stringify.
+      forests: this.forests.map((forest) => JSON.parse(JSON.stringify(forest.toJSON())) as unknown),
     };
   }
 }
@@ -138,11 +141,17 @@ export function forestFromJSON(json: Record<string, unknown>): FittedForest {
  * is a larger integer — so a count of 1 would mean "all"; 1.5 / d floors to exactly one column.
  */
 export function libraryMaxFeatures(option: RandomForestOptions['maxFeatures'], d: number): number {
-  if (option === 'all') return 1;
-  const count = option === 'sqrt' ? Math.max(1, Math.floor(Math.sqrt(d))) : option! < 1 ? Math.max(1, Math.floor(option! * d)) : Math.min(d, Math.floor(option!));
-  if (!(count >= 1)) throw new RangeError(`maxFeatures must be 'sqrt', 'all' or a positive number, got ${String(option)}.`);
+  const count = featureCount(option ?? 'sqrt', d);
   if (count >= d) return 1;
   return count === 1 ? 1.5 / d : count;
+}
+
+/** Columns per tree, as sklearn reads max_features ('sqrt' → ⌊√d⌋, a fraction → ⌊f·d⌋, at least 1). */
+function featureCount(option: 'sqrt' | 'all' | number, d: number): number {
+  if (option === 'all') return d;
+  if (option === 'sqrt') return Math.max(1, Math.floor(Math.sqrt(d)));
+  if (!(option > 0) || !Number.isFinite(option)) throw new RangeError(`maxFeatures must be 'sqrt', 'all' or a positive number, got ${option}.`);
+  return option < 1 ? Math.max(1, Math.floor(option * d)) : Math.min(d, Math.floor(option));
 }
 
 /** The given rows of X as the library's arrays of rows (repeats allowed). */

@@ -13,7 +13,7 @@
  *
  * Pure numerics: no I/O.
  */
-import { checkXy, crossProduct, kFoldBounds, type FittedRegressor, type Matrix, type Regressor } from './matrix';
+import { checkXy, createArena, kFoldBounds, type FittedRegressor, type Matrix, type Regressor } from './matrix';
 
 export interface KNeighborsOptions {
   /** k when it is not chosen by CV. Default 5. */
@@ -101,10 +101,18 @@ function nearest(train: Matrix, query: Matrix, k: number): { index: Int32Array; 
   const index = new Int32Array(query.rows * k);
   const bestD = new Float64Array(k);
   const bestI = new Int32Array(k);
+  // The cross products x_q·x_t dominate: copy both sides where the SIMD kernel reaches them.
+  const blockRows = Math.min(QUERY_BLOCK, query.rows);
+  const arena = createArena(train.rows * p + blockRows * (p + train.rows) + 64);
+  const trainData = arena.alloc(train.rows * p);
+  trainData.set(train.data);
+  const block = arena.alloc(blockRows * p);
+  const cross = arena.alloc(blockRows * train.rows);
   for (let q0 = 0; q0 < query.rows; q0 += QUERY_BLOCK) {
     const q1 = Math.min(query.rows, q0 + QUERY_BLOCK);
-    const block = query.data.subarray(q0 * p, q1 * p);
-    const cross = crossProduct(block, q1 - q0, train.data, train.rows, p);
+    block.set(query.data.subarray(q0 * p, q1 * p));
+    cross.fill(0);
+    arena.kernels.crossProduct(block, q1 - q0, trainData, train.rows, p, cross);
     for (let q = q0; q < q1; q++) {
       const qNorm = dotSelf(query.data, q * p, p);
       let count = 0;

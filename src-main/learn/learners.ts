@@ -27,7 +27,8 @@ const REGRESSORS: Record<string, () => Regressor> = {
 const CLASSIFIERS: Record<string, () => Classifier> = {
   logreg: () => new LogisticRegressionCV(),
   prototype: () => new NearestPrototype(),
-  rf: () => new RandomForest(),
+  // 50 trees: the library's split search is slow on embedding-sized data (see forest.ts).
+  rf: () => new RandomForest({ nEstimators: 50 }),
 };
 
 export const LEARNERS: LearnerInfo[] = [
@@ -37,7 +38,7 @@ export const LEARNERS: LearnerInfo[] = [
   { id: 'knn', label: 'Nearest neighbours', task: 'regression', explanation: 'Predicts the average of the most similar proteins in the training set.' },
   { id: 'logreg', label: 'Logistic regression', task: 'classification', explanation: 'A linear classifier with a regularisation strength chosen by cross-validation.' },
   { id: 'prototype', label: 'Nearest prototype (few-shot)', task: 'classification', explanation: 'Assigns each protein to the class whose average embedding is closest; works with very few examples.' },
-  { id: 'rf', label: 'Random forest', task: 'classification', explanation: 'Many decision trees voting together; a non-linear baseline.' },
+  { id: 'rf', label: 'Random forest', task: 'classification', explanation: 'Many decision trees voting together; a non-linear baseline (slow on large datasets).' },
 ];
 
 export function regressorFor(id: string): Regressor {

@@ -20,20 +20,22 @@
  * Gram matrix XᵀX (the "gram" variant); otherwise on X itself. Both are the same algorithm in
  * exact arithmetic. Unlike scikit-learn, the Gram matrices of the inner folds are assembled from
  * per-block Gram matrices (each block computed once), and the final refit reuses them; this
- * changes nothing but rounding.
+ * changes nothing but rounding. The inner loops (Gram products, axpy, dot) run as WebAssembly
+ * SIMD on arrays kept in one Arena per fit (learn/matrix).
  *
  * Pure numerics: no I/O.
  */
 import {
-  axpy,
   checkXy,
   columnMeans,
+  createArena,
   dot,
   featureMajor,
-  gramUpper,
   kFoldBounds,
   mirrorUpper,
+  type Arena,
   type FittedRegressor,
+  type Kernels,
   type Matrix,
   type Regressor,
 } from './matrix';
@@ -77,10 +79,12 @@ export interface CdResult {
 /**
  * One elastic-net problem as coordinate descent sees it (already centred when fitting an
  * intercept): either the Gram form (Q = XᵀX, q = Xᵀy, and ‖y‖²) or the data itself, feature-major.
+ * H (= Qw) and R (= y − Xw) are the solver's scratch, allocated with the problem so that the
+ * kernels can reach them.
  */
 export type CdProblem =
-  | { kind: 'gram'; n: number; p: number; Q: Float64Array; q: Float64Array; yNorm2: number }
-  | { kind: 'data'; n: number; p: number; Xt: Float64Array; y: Float64Array; colNorm2: Float64Array };
+  | { kind: 'gram'; n: number; p: number; Q: Float64Array; q: Float64Array; yNorm2: number; H: Float64Array; kernels: Kernels }
+  | { kind: 'data'; n: number; p: number; Xt: Float64Array; y: Float64Array; colNorm2: Float64Array; R: Float64Array; kernels: Kernels };
 
 /** A fitted elastic net (the CV estimators return this after their refit). */
 export interface FittedLinear extends FittedRegressor {
@@ -147,8 +151,9 @@ export function fitElasticNet(
   const l1Ratio = options.l1Ratio ?? 0.5;
   const { tol, maxIter, fitIntercept, precompute } = { ...DEFAULTS, ...stripUndefined(options) };
   if (!(options.alpha >= 0)) throw new RangeError(`alpha must be ≥ 0, got ${options.alpha}.`);
-  const data = prepare(X, y, fitIntercept);
   const useGram = precompute === 'auto' ? X.rows > X.cols : precompute;
+  const { rows: n, cols: p } = X;
+  const data = prepare(X, y, fitIntercept, createArena(n * p + n + (useGram ? 2 * p * p + 4 * p : n + p)));
   const problem = useGram ? gramProblem(data, fullMoments(data)) : dataProblem(data);
   const w = new Float64Array(X.cols);
   const result = solve(problem, w, options.alpha, l1Ratio, maxIter, tol);
@@ -162,9 +167,10 @@ type CVOptions = ElasticNetCV['options'];
 
 function fitCV(name: string, X: Matrix, y: Float64Array, options: CVOptions, onProgress?: (fraction: number) => void): FittedLinear {
   const { cv, tol, maxIter, l1Ratios } = options;
-  const data = prepare(X, y, options.fitIntercept);
-  const blocks = kFoldBounds(data.n, cv);
-  const folds = new FoldProblems(data, blocks, options.precompute);
+  const blocks = kFoldBounds(X.rows, cv);
+  const plan = planFolds(X.rows, X.cols, blocks, options.precompute);
+  const data = prepare(X, y, options.fitIntercept, createArena(plan.arenaSize));
+  const folds = new FoldProblems(data, blocks, plan);
   const fullXy = fullCorrelation(data);
   const steps = l1Ratios.length * cv + 1;
   let done = 0;
@@ -173,7 +179,9 @@ function fitCV(name: string, X: Matrix, y: Float64Array, options: CVOptions, onP
     const alphas = options.alphas ? Float64Array.from(options.alphas).sort().reverse() : alphaGrid(fullXy, data.n, l1Ratio, options.eps, options.nAlphas);
     const mse = new Float64Array(alphas.length);
     for (let k = 0; k < cv; k++) {
+      const mark = data.arena.mark(); // the fold's problem is scratch: reuse its space for the next
       const foldMse = foldPathMse(data, folds, k, alphas, l1Ratio, maxIter, tol);
+      data.arena.release(mark);
       for (let a = 0; a < alphas.length; a++) mse[a]! += foldMse[a]! / cv;
       onProgress?.(++done / steps);
     }
@@ -207,7 +215,8 @@ function foldPathMse(data: Prepared, folds: FoldProblems, k: number, alphas: Flo
   const m = end - start;
   const w = new Float64Array(data.p);
   const mse = new Float64Array(alphas.length);
-  const prediction = new Float64Array(m);
+  const prediction = data.arena.alloc(m);
+  const { axpy } = data.arena.kernels;
   alphas.forEach((alpha, a) => {
     solve(problem, w, alpha, l1Ratio, maxIter, tol);
     // Predict the held-out block: ȳ_train + (x − x̄_train)·w, in the shifted coordinates of `data`.
@@ -256,14 +265,39 @@ interface Prepared {
   xShift: Float64Array;
   yShift: number;
   fitIntercept: boolean;
+  /** Where Xt, y and every problem's arrays live. */
+  arena: Arena;
 }
 
-function prepare(X: Matrix, y: Float64Array, fitIntercept: boolean): Prepared {
-  const xShift = fitIntercept ? columnMeans(X) : new Float64Array(X.cols);
+function prepare(X: Matrix, y: Float64Array, fitIntercept: boolean, arena: Arena): Prepared {
+  const { rows: n, cols: p } = X;
+  const xShift = fitIntercept ? columnMeans(X) : new Float64Array(p);
   let yShift = 0;
-  if (fitIntercept) for (const v of y) yShift += v / y.length;
+  if (fitIntercept) for (const v of y) yShift += v / n;
   // Shifting by the overall mean first keeps the later per-fold centering free of cancellation.
-  return { n: X.rows, p: X.cols, Xt: featureMajor(X, xShift), y: y.map((v) => v - yShift), xShift, yShift, fitIntercept };
+  const Xt = featureMajor(X, xShift, arena.alloc(n * p));
+  const yc = arena.alloc(n);
+  for (let r = 0; r < n; r++) yc[r] = y[r]! - yShift;
+  return { n, p, Xt, y: yc, xShift, yShift, fitIntercept, arena };
+}
+
+/** Which folds are solved on a Gram matrix, whether the per-block Gram matrices are kept, and the arena that holds it all. */
+interface FoldPlan {
+  gramFold: boolean[];
+  keepBlocks: boolean;
+  arenaSize: number;
+}
+
+function planFolds(n: number, p: number, blocks: [number, number][], precompute: 'auto' | boolean): FoldPlan {
+  const gramFold = blocks.map(([start, end]) => (precompute === 'auto' ? n - (end - start) > p : precompute));
+  const anyGram = gramFold.some(Boolean);
+  const keepBlocks = anyGram && (blocks.length + 2) * p * p * 8 <= GRAM_MEMORY_BUDGET;
+  const largestTest = Math.max(...blocks.map(([start, end]) => end - start));
+  // Float64 counts: X and y; the kept block Gram matrices; then one fold at a time (its Gram
+  // problem, or its copy of the training rows, and the test predictions).
+  const gramFoldSize = anyGram ? p * p + 4 * p + (keepBlocks ? 0 : p * p) : 0;
+  const dataFoldSize = gramFold.every(Boolean) ? 0 : p * n + 2 * n + p;
+  return { gramFold, keepBlocks, arenaSize: n * p + n + (keepBlocks ? blocks.length * p * p : 0) + Math.max(gramFoldSize, dataFoldSize) + largestTest + 64 };
 }
 
 /** Sums over a set of rows, from which any union of blocks gives its centred Gram problem. */
@@ -278,17 +312,17 @@ interface Moments {
   yy: number;
 }
 
-function blockMoments(data: Prepared, start: number, end: number): Moments {
+/** The sums of rows [start, end); the Gram part goes into `gram` (from the arena, so the SIMD kernel can fill it). */
+function blockMoments(data: Prepared, start: number, end: number, gram = data.arena.alloc(data.p * data.p)): Moments {
   const { p, n, Xt, y } = data;
-  const gram = new Float64Array(p * p);
-  gramUpper(Xt, p, n, start, end, gram);
+  data.arena.kernels.gramUpper(Xt, p, n, start, end, gram);
   const sumX = new Float64Array(p);
   const xy = new Float64Array(p);
   for (let j = 0; j < p; j++) {
     let s = 0;
     for (let r = start; r < end; r++) s += Xt[j * n + r]!;
     sumX[j] = s;
-    xy[j] = dot(Xt, j * n + start, y, start, end - start);
+    xy[j] = data.arena.kernels.dot(Xt, j * n + start, y, start, end - start);
   }
   let sumY = 0;
   let yy = 0;
@@ -310,17 +344,12 @@ function addMoments(target: Moments, source: Moments): void {
   target.yy += source.yy;
 }
 
-function emptyMoments(p: number): Moments {
-  return { n: 0, gram: new Float64Array(p * p), sumX: new Float64Array(p), xy: new Float64Array(p), sumY: 0, yy: 0 };
+function emptyMoments(gram: Float64Array, p: number): Moments {
+  return { n: 0, gram, sumX: new Float64Array(p), xy: new Float64Array(p), sumY: 0, yy: 0 };
 }
 
 function fullMoments(data: Prepared): Moments {
   return blockMoments(data, 0, data.n);
-}
-
-/** Rows [0, n) minus block `skip`, as ranges. */
-function trainRanges(blocks: [number, number][], skip: number): [number, number][] {
-  return blocks.filter((_, b) => b !== skip);
 }
 
 /** Means of the training rows (in the shifted coordinates of `data`; zeros without an intercept). */
@@ -346,7 +375,7 @@ function gramProblem(data: Prepared, moments: Moments, ranges: [number, number][
   const { p } = data;
   const { xMean, yMean } = centeringOf(data, moments);
   const n = moments.n;
-  const Q = moments.gram.slice();
+  const Q = moments.gram; // the fold's own sum, centred in place
   for (let i = 0; i < p; i++) for (let j = i; j < p; j++) Q[i * p + j]! -= n * xMean[i]! * xMean[j]!;
   mirrorUpper(Q, p);
   for (let j = 0; j < p; j++) {
@@ -356,45 +385,43 @@ function gramProblem(data: Prepared, moments: Moments, ranges: [number, number][
   }
   const q = new Float64Array(p);
   for (let j = 0; j < p; j++) q[j] = moments.xy[j]! - n * xMean[j]! * yMean;
-  return { kind: 'gram', n, p, Q, q, yNorm2: moments.yy - n * yMean * yMean };
+  return { kind: 'gram', n, p, Q, q, yNorm2: moments.yy - n * yMean * yMean, H: data.arena.alloc(p), kernels: data.arena.kernels };
 }
 
-/** The rows in `ranges`, centred on their own means, feature-major. */
+/**
+ * The rows in `ranges`, centred on their own means, feature-major. All rows are `data` itself:
+ * already centred on their mean by prepare(), as scikit-learn centres once before fitting.
+ */
 function dataProblem(data: Prepared, ranges: [number, number][] = [[0, data.n]]): CdProblem & { kind: 'data' } {
-  const { p } = data;
+  const { p, arena } = data;
   const n = ranges.reduce((s, [a, b]) => s + b - a, 0);
-  const Xt = new Float64Array(p * n);
-  const y = new Float64Array(n);
-  let yMean = 0;
-  for (const [start, end] of ranges) for (let r = start; r < end; r++) yMean += data.y[r]!;
-  yMean = data.fitIntercept ? yMean / n : 0;
-  let o = 0;
-  for (const [start, end] of ranges) for (let r = start; r < end; r++) y[o++] = data.y[r]! - yMean;
-  const colNorm2 = new Float64Array(p);
-  for (let j = 0; j < p; j++) {
-    let o2 = j * n;
-    let mean = 0;
-    if (data.fitIntercept) {
-      for (const [start, end] of ranges) for (let r = start; r < end; r++) mean += data.Xt[j * data.n + r]!;
-      mean /= n;
-    }
-    let norm = 0;
-    for (const [start, end] of ranges) {
-      for (let r = start; r < end; r++) {
-        const v = data.Xt[j * data.n + r]! - mean;
-        Xt[o2++] = v;
-        norm += v * v;
-      }
-    }
-    colNorm2[j] = norm;
+  const whole = n === data.n;
+  const Xt = whole ? data.Xt : arena.alloc(p * n);
+  const y = whole ? data.y : arena.alloc(n);
+  if (!whole) {
+    let yMean = 0;
+    if (data.fitIntercept) for (const [start, end] of ranges) for (let r = start; r < end; r++) yMean += data.y[r]! / n;
+    let o = 0;
+    for (const [start, end] of ranges) for (let r = start; r < end; r++) y[o++] = data.y[r]! - yMean;
+    for (let j = 0; j < p; j++) copyCentredFeature(data, j, ranges, n, Xt);
   }
-  return { kind: 'data', n, p, Xt, y, colNorm2 };
+  const colNorm2 = Float64Array.from({ length: p }, (_, j) => arena.kernels.dot(Xt, j * n, Xt, j * n, n));
+  return { kind: 'data', n, p, Xt, y, colNorm2, R: arena.alloc(n), kernels: arena.kernels };
+}
+
+/** Feature j of the rows in `ranges`, minus its mean on those rows, into row j of Xt (n per row). */
+function copyCentredFeature(data: Prepared, j: number, ranges: [number, number][], n: number, Xt: Float64Array): void {
+  const source = j * data.n;
+  let mean = 0;
+  if (data.fitIntercept) for (const [start, end] of ranges) for (let r = start; r < end; r++) mean += data.Xt[source + r]! / n;
+  let o = j * n;
+  for (const [start, end] of ranges) for (let r = start; r < end; r++) Xt[o++] = data.Xt[source + r]! - mean;
 }
 
 /** Xᵀy on all rows (centred), for the α grid. */
 function fullCorrelation(data: Prepared): Float64Array {
   const xy = new Float64Array(data.p);
-  for (let j = 0; j < data.p; j++) xy[j] = dot(data.Xt, j * data.n, data.y, 0, data.n);
+  for (let j = 0; j < data.p; j++) xy[j] = data.arena.kernels.dot(data.Xt, j * data.n, data.y, 0, data.n);
   return xy;
 }
 
@@ -402,54 +429,45 @@ function fullCorrelation(data: Prepared): Float64Array {
  * The problem of each inner fold and of the final refit. Gram problems are assembled from
  * per-block moments computed once (one pass of n·p²/2 multiply-adds in all), instead of one
  * Gram matrix per fold (cv − 1 passes); when those would not fit in memory, each fold's Gram
- * matrix is computed from its rows.
+ * matrix is computed from its rows. A fold's arrays come from the arena: callers release them.
  */
 class FoldProblems {
-  private readonly blockMoments: (Moments | undefined)[];
-  private readonly gramFold: boolean[];
+  private readonly blockMoments: Moments[] | undefined;
 
   constructor(
     private readonly data: Prepared,
     readonly blocks: [number, number][],
-    precompute: 'auto' | boolean,
+    private readonly plan: FoldPlan,
   ) {
-    this.gramFold = blocks.map(([start, end]) => (precompute === 'auto' ? data.n - (end - start) > data.p : precompute));
-    const keep = this.gramFold.some(Boolean) && (blocks.length + 2) * data.p * data.p * 8 <= GRAM_MEMORY_BUDGET;
-    this.blockMoments = blocks.map(([start, end]) => (keep ? blockMoments(data, start, end) : undefined));
+    this.blockMoments = plan.keepBlocks ? blocks.map(([start, end]) => blockMoments(data, start, end)) : undefined;
   }
 
   fold(k: number): { problem: CdProblem } & Centering {
-    const ranges = trainRanges(this.blocks, k);
-    if (!this.gramFold[k]) {
-      const problem = dataProblem(this.data, ranges);
-      return { problem, ...centeringOf(this.data, this.momentsOf(ranges, false)) };
-    }
-    const moments = this.momentsOf(ranges, true, k);
+    const ranges = this.blocks.filter((_, b) => b !== k);
+    if (!this.plan.gramFold[k]) return { problem: dataProblem(this.data, ranges), ...centeringOf(this.data, sumsOnly(this.data, ranges)) };
+    const moments = this.gramMoments(ranges, k);
     return { problem: gramProblem(this.data, moments, ranges), ...centeringOf(this.data, moments) };
   }
 
-  /** All rows: the Gram form when the folds used it (its moments are at hand), else the data form. */
+  /** All rows: the Gram form when the folds used it, else the data form (as scikit-learn's refit). */
   full(): CdProblem {
     const all: [number, number][] = [[0, this.data.n]];
-    if (this.blockMoments.every((m) => m !== undefined)) return gramProblem(this.data, this.momentsOf(all, true), all);
-    if (this.gramFold.some(Boolean)) return gramProblem(this.data, fullMoments(this.data), all);
-    return dataProblem(this.data, all);
+    return this.plan.gramFold.some(Boolean) ? gramProblem(this.data, this.gramMoments(all), all) : dataProblem(this.data, all);
   }
 
-  /** Sums over the rows in `ranges` (whole blocks); the Gram part only when `withGram`. */
-  private momentsOf(ranges: [number, number][], withGram: boolean, skip?: number): Moments {
-    const kept = this.blockMoments.filter((_, b) => b !== skip);
-    if (withGram && kept.every((m) => m !== undefined)) {
-      const total = emptyMoments(this.data.p);
-      for (const m of kept) addMoments(total, m as Moments);
+  /** The moments of the rows in `ranges` (whole blocks, all but `skip`), Gram part in fresh arena space. */
+  private gramMoments(ranges: [number, number][], skip?: number): Moments {
+    const total = emptyMoments(this.data.arena.alloc(this.data.p * this.data.p), this.data.p);
+    if (this.blockMoments) {
+      this.blockMoments.forEach((m, b) => b !== skip && addMoments(total, m));
       return total;
     }
-    if (withGram) {
-      const total = emptyMoments(this.data.p);
-      for (const [start, end] of ranges) addMoments(total, blockMoments(this.data, start, end));
-      return total;
+    const scratch = this.data.arena.alloc(this.data.p * this.data.p);
+    for (const [start, end] of ranges) {
+      scratch.fill(0);
+      addMoments(total, blockMoments(this.data, start, end, scratch));
     }
-    return sumsOnly(this.data, ranges);
+    return total;
   }
 }
 
@@ -489,8 +507,9 @@ function softThreshold(z: number, t: number): number {
  * scikit-learn's "H −= w_ii·Q[ii]" folded into one update.
  */
 function cdGram(problem: CdProblem & { kind: 'gram' }, w: Float64Array, l1: number, l2: number, maxIter: number, tol: number): CdResult {
-  const { p, Q, q, yNorm2 } = problem;
-  const H = new Float64Array(p);
+  const { p, Q, q, yNorm2, H } = problem;
+  const { axpy } = problem.kernels;
+  H.fill(0);
   for (let j = 0; j < p; j++) if (w[j] !== 0) axpy(p, w[j]!, Q, j * p, H, 0);
   const gapTol = tol * yNorm2;
   let gap = gapTol + 1;
@@ -549,8 +568,9 @@ function gapFormula(rNorm2: number, dualNorm: number, l1: number, l2: number, l1
 
 /** enet_coordinate_descent: the residual R = y − Xw is kept up to date in place. */
 function cdData(problem: CdProblem & { kind: 'data' }, w: Float64Array, l1: number, l2: number, maxIter: number, tol: number): CdResult {
-  const { n, p, Xt, y, colNorm2 } = problem;
-  const R = y.slice();
+  const { n, p, Xt, y, colNorm2, R } = problem;
+  const { axpy, dot } = problem.kernels;
+  R.set(y);
   for (let j = 0; j < p; j++) if (w[j] !== 0) axpy(n, -w[j]!, Xt, j * n, R, 0);
   const gapTol = tol * dot(y, 0, y, 0, n);
   let gap = gapTol + 1;
@@ -579,6 +599,7 @@ function cdData(problem: CdProblem & { kind: 'data' }, w: Float64Array, l1: numb
 
 function dataGap(problem: CdProblem & { kind: 'data' }, w: Float64Array, R: Float64Array, l1: number, l2: number): number {
   const { n, p, Xt, y } = problem;
+  const { dot } = problem.kernels;
   let dualNorm = 0;
   let wNorm2 = 0;
   let l1Norm = 0;

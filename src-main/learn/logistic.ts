@@ -100,6 +100,7 @@ export class LogisticRegressionCV implements Classifier {
 
   constructor(options: LogisticRegressionCVOptions = {}) {
     this.options = { Cs: 10, folds: 5, scoring: 'accuracy', seed: 0, tol: 1e-6, maxIter: 1000, ...options };
+    if (!Number.isInteger(this.options.folds) || this.options.folds < 2) throw new RangeError(`Inner folds must be a whole number ≥ 2, got ${this.options.folds}.`);
   }
 
   fit(X: Matrix, y: Int32Array, classes: readonly string[], options: FitOptions = {}): FittedLogistic {
@@ -116,7 +117,7 @@ export class LogisticRegressionCV implements Classifier {
       const cvInfo: CvInfo = { Cs: Array.from(Cs), scoring: this.options.scoring, folds: folds?.length ?? 0, scores: cv };
       return new FittedLogistic(classes, present, model, chosen, outOfFold && expandColumns(outOfFold, present, classes.length), cvInfo);
     };
-    if (K === 0) return done({ K, d: X.cols, theta: new Float64Array(0) }, {}, null, null);
+    if (K === 0) return done({ K, d: X.cols, theta: new Float64Array(0), converged: true }, {}, null, null);
     if (folds === null) {
       const C = Cs.length === 1 ? Cs[0]! : DEFAULT_C;
       return done(fitFixedC(problem, C, null), { C }, null, null);
@@ -198,6 +199,7 @@ export class FittedLogistic implements FittedClassifier {
       features: this.model.d,
       coef: rowsOf(this.coef),
       intercept: Array.from(this.intercept),
+      converged: this.model.converged,
       cv: this.cv,
     };
   }
@@ -209,7 +211,7 @@ export function logisticFromJSON(json: Record<string, unknown>): FittedLogistic 
   const intercept = json.intercept as number[];
   const d = json.features as number;
   const theta = Float64Array.from([...coef.flat(), ...intercept]);
-  const model: LinearModel = { K: intercept.length, d, theta };
+  const model: LinearModel = { K: intercept.length, d, theta, converged: json.converged !== false };
   return new FittedLogistic(
     json.classes as string[],
     Int32Array.from(json.fittedClasses as number[]),
@@ -231,6 +233,8 @@ interface LinearModel {
   K: number;
   d: number;
   theta: Float64Array;
+  /** False when L-BFGS hit maxIter first (sklearn's ConvergenceWarning). */
+  converged: boolean;
 }
 
 interface Problem {
@@ -253,7 +257,7 @@ function fitFixedC(problem: Problem, C: number, init: Float64Array | null): Line
     gtol: problem.solver.tol * maxAbs(zeroGradient),
     maxIter: problem.solver.maxIter,
   });
-  return { K, d: X.cols, theta: result.x };
+  return { K, d: X.cols, theta: result.x, converged: result.converged };
 }
 
 type ObjectiveFn = (theta: Float64Array, gradient: Float64Array) => number;
@@ -317,9 +321,8 @@ function probabilities(model: LinearModel, X: Matrix): Matrix {
   for (let i = 0; i < X.rows; i++) {
     linearScores(theta, K, d, X.data, i * d, z);
     if (K === 1) {
-      const p = sigmoid(z[0]!);
-      out.data[i * 2] = 1 - p;
-      out.data[i * 2 + 1] = p;
+      out.data[i * 2] = sigmoid(-z[0]!); // not 1 − p, which rounds to 0 once p is within 1e-17 of 1
+      out.data[i * 2 + 1] = sigmoid(z[0]!);
       continue;
     }
     const lse = logSumExp(z);

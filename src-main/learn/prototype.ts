@@ -19,7 +19,18 @@
  * - A class absent from the training rows has no centroid and gets probability 0.
  */
 import { stratifiedKFold, type Fold } from './cv';
-import { argmaxRows, balancedSampleWeights, checkClassifierInputs, classCounts, expandColumns, presentClasses, rowsOf, type Classifier, type FitOptions, type FittedClassifier } from './logistic';
+import {
+  argmaxRows,
+  balancedSampleWeights,
+  checkClassifierInputs,
+  classCounts,
+  expandColumns,
+  presentClasses,
+  rowsOf,
+  type Classifier,
+  type FitOptions,
+  type FittedClassifier,
+} from './logistic';
 import { matrix, takeRows, type Matrix } from './matrix';
 
 export type PrototypeDistance = 'euclidean' | 'cosine';
@@ -50,7 +61,11 @@ export class NearestPrototype implements Classifier {
     const { distance } = this.options;
     const weights = options.classWeight === 'balanced' ? balancedSampleWeights(target, present.length) : new Float64Array(y.length).fill(1);
     const folds = this.innerFolds(target, present.length);
-    const temperature = folds === null ? FALLBACK_TEMPERATURE : chooseTemperature(outOfFoldDistances(X, target, present.length, folds, distance, options.onProgress), target, weights);
+    let temperature = FALLBACK_TEMPERATURE;
+    if (folds !== null) {
+      const D = outOfFoldDistances(X, target, present.length, folds, distance, options.onProgress);
+      temperature = chooseTemperature(D, target, weights);
+    }
     options.onProgress?.(1);
     return new FittedPrototype(classes, present, centroids(X, target, present.length, distance), distance, temperature);
   }
@@ -102,7 +117,8 @@ export class FittedPrototype implements FittedClassifier {
 export function prototypeFromJSON(json: Record<string, unknown>): FittedPrototype {
   const rows = json.centroids as number[][];
   const centroidMatrix: Matrix = { data: Float64Array.from(rows.flat()), rows: rows.length, cols: rows[0]?.length ?? 0 };
-  return new FittedPrototype(json.classes as string[], Int32Array.from(json.fittedClasses as number[]), centroidMatrix, json.distance as PrototypeDistance, json.temperature as number);
+  const fittedClasses = Int32Array.from(json.fittedClasses as number[]);
+  return new FittedPrototype(json.classes as string[], fittedClasses, centroidMatrix, json.distance as PrototypeDistance, json.temperature as number);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -156,7 +172,11 @@ function softmaxOfNegative(D: Matrix, temperature: number): Matrix {
     const row = D.data.subarray(i * D.cols, (i + 1) * D.cols);
     const min = Math.min(...row);
     let sum = 0;
-    for (let c = 0; c < D.cols; c++) sum += out.data[i * D.cols + c] = Math.exp(-(row[c]! - min) / temperature);
+    for (let c = 0; c < D.cols; c++) {
+      const e = Math.exp(-(row[c]! - min) / temperature);
+      out.data[i * D.cols + c] = e;
+      sum += e;
+    }
     for (let c = 0; c < D.cols; c++) out.data[i * D.cols + c]! /= sum;
   }
   return out;

@@ -22,10 +22,9 @@
 import {
   checkXy,
   columnMeans,
-  crossProduct,
+  createArena,
   dot,
   featureMajor,
-  gramUpper,
   mirrorUpper,
   symmetricEigen,
   type FittedRegressor,
@@ -102,16 +101,21 @@ interface Spectrum {
 /** n > p: eigendecomposition of XᵀX (p × p), loadings Z = XV; H = Σ z_k z_kᵀ / (λ_k + α). */
 function covarianceSpectrum(X: Matrix, xMean: Float64Array): Spectrum {
   const { rows: n, cols: p } = X;
-  const Xt = featureMajor(X, xMean);
-  const gram = new Float64Array(p * p);
-  gramUpper(Xt, p, n, 0, n, gram);
+  // Peak: the centred rows, their transpose (released once XᵀX is formed), the eigenvectors, Z.
+  const arena = createArena(2 * n * p + 2 * p * p + 64);
+  const centred = centredRows(X, xMean, arena.alloc(n * p));
+  const gram = arena.alloc(p * p);
+  const mark = arena.mark();
+  arena.kernels.gramUpper(featureMajor(X, xMean, arena.alloc(n * p)), p, n, 0, n, gram);
+  arena.release(mark);
   mirrorUpper(gram, p);
-  const { values, vectors } = symmetricEigen(gram, p);
+  const { values, vectors: eigenvectors } = symmetricEigen(gram, p);
+  const vectors = arena.alloc(p * p);
+  vectors.set(eigenvectors);
   const lambda = values.map((v) => Math.max(v, 0));
-  // Z = Xc·V: rows of Xc (x − x̄) against the eigenvectors (rows of `vectors`).
-  const centred = new Float64Array(n * p);
-  for (let i = 0; i < n; i++) for (let j = 0; j < p; j++) centred[i * p + j] = X.data[i * p + j]! - xMean[j]!;
-  const load = crossProduct(centred, n, vectors, p, p);
+  // Z = Xc·V: rows of Xc against the eigenvectors (rows of `vectors`).
+  const load = arena.alloc(n * p);
+  arena.kernels.crossProduct(centred, n, vectors, p, p, load);
   return {
     n,
     r: p,
@@ -133,10 +137,10 @@ function covarianceSpectrum(X: Matrix, xMean: Float64Array): Spectrum {
 /** n ≤ p: eigendecomposition of XXᵀ (n × n) with eigenvectors U; H = Σ u_k u_kᵀ·λ_k/(λ_k + α). */
 function gramSpectrum(X: Matrix, xMean: Float64Array): Spectrum {
   const { rows: n, cols: p } = X;
-  const centred = new Float64Array(n * p);
-  for (let i = 0; i < n; i++) for (let j = 0; j < p; j++) centred[i * p + j] = X.data[i * p + j]! - xMean[j]!;
-  const gram = new Float64Array(n * n);
-  gramUpper(centred, n, p, 0, p, gram);
+  const arena = createArena(n * p + n * n + 64);
+  const centred = centredRows(X, xMean, arena.alloc(n * p));
+  const gram = arena.alloc(n * n);
+  arena.kernels.gramUpper(centred, n, p, 0, p, gram);
   mirrorUpper(gram, n);
   const { values, vectors } = symmetricEigen(gram, n);
   const lambda = values.map((v) => Math.max(v, 0));
@@ -161,6 +165,13 @@ function gramSpectrum(X: Matrix, xMean: Float64Array): Spectrum {
       return coef;
     },
   };
+}
+
+/** X − x̄, row-major, into `out`. */
+function centredRows(X: Matrix, xMean: Float64Array, out: Float64Array): Float64Array {
+  const { rows: n, cols: p } = X;
+  for (let i = 0; i < n; i++) for (let j = 0; j < p; j++) out[i * p + j] = X.data[i * p + j]! - xMean[j]!;
+  return out;
 }
 
 /** load_kᵀ·y for every component k of an n × r loading matrix. */

@@ -44,7 +44,7 @@ class LearnOptionsStore {
     return this.byDataset[datasetId === null ? '' : String(datasetId)] ?? null;
   }
 
-  /** Fetches the options for a dataset once (the default scheme depends on its columns). */
+  /** Fetches the options for a dataset once (the default scheme depends on its rows, which never change). */
   load(datasetId: number | null): Promise<LearnOptions> {
     const key = datasetId === null ? '' : String(datasetId);
     let loading = this.#loading.get(key);
@@ -62,12 +62,6 @@ class LearnOptionsStore {
       this.#loading.set(key, loading);
     }
     return loading;
-  }
-
-  /** Forgets a dataset's options (its rows may have changed). */
-  invalidate(): void {
-    this.#loading.clear();
-    this.byDataset = {};
   }
 }
 

@@ -8,7 +8,7 @@ import { runs } from './runs.svelte';
 import { jobs, ACTIVE_STATES } from './jobs.svelte';
 import { models, MODEL_JOB_KINDS } from './models.svelte';
 import { embeddings, exportFiles, projectEmbeddings } from './embeddings.svelte';
-import { fits, learnOptions } from './fits.svelte';
+import { fits } from './fits.svelte';
 import type { ApiEvent } from '../../../src-main/api/contract';
 import type { Job } from './types';
 
@@ -66,7 +66,6 @@ function onEvent(event: ApiEvent): void {
       // Also sent after reconnecting to a restarted back end: refresh everything shown.
       refresh(() => projects.load());
       refresh(() => jobs.load());
-      learnOptions.invalidate();
       if (models.loaded) refresh(() => models.load());
       reloadProjectLists(projects.currentId);
       break;
