@@ -6,7 +6,7 @@ import svelte from 'eslint-plugin-svelte';
 import ts from 'typescript-eslint';
 
 export default ts.config(
-  { ignores: ['out/', 'dist/', 'node_modules/', 'test-results/', '.electron-native/'] },
+  { ignores: ['out/', 'dist/', 'node_modules/', 'test-results/', '.electron-native/', '.scratch*'] },
   js.configs.recommended,
   ...ts.configs.recommended,
   ...svelte.configs.recommended,
