@@ -2,7 +2,8 @@
  * bench/learn — LassoCV speed on a protein-embedding-sized problem: 10,000 rows × 1,280 features
  * (ESM-2 650M's width), 5 outer folds, each a LassoCV with scikit-learn's defaults (100 alphas,
  * eps 1e-3, inner KFold(5), tol 1e-4, max_iter 1000) on standard-scaled training rows, scored by
- * test R². Ours (src-main/learn/linear.ts, one thread) is timed in this process. Then, when
+ * test R². Ours (src-main/learn/linear.ts, one thread, WebAssembly SIMD kernels) is timed in this
+ * process, after a measurement of the Gram-matrix kernel (plain JS vs SIMD). Then, when
  * `/usr/bin/python3 -c 'import sklearn'` works (override with $BENCH_PYTHON), the same problem is
  * written as .npy files and scikit-learn's LassoCV is timed on it in a Python subprocess on the
  * same machine, twice: n_jobs=1 with its BLAS held to one thread (like for like), and with the
@@ -22,7 +23,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { kFold } from '../src-main/learn/cv';
 import { LassoCV, type FittedLinear } from '../src-main/learn/linear';
-import { featureMajor, gramUpper, matrix, takeRows, type Matrix } from '../src-main/learn/matrix';
+import { createArena, featureMajor, jsKernels, matrix, takeRows, type Kernels, type Matrix } from '../src-main/learn/matrix';
 import { fitScaler } from '../src-main/learn/scale';
 import { createRng } from '../src-main/learn/stats';
 import { encodeNpy } from '../src-main/store/npy';
@@ -112,14 +113,19 @@ function runOurs(problem: Problem): FoldResult[] {
   return results;
 }
 
-/** Multiply-adds per second of the Gram kernel on one outer training set (the dominant cost). */
-function gramRate(problem: Problem): number {
+/** Multiply-adds per second of the Gram product XᵀX of one outer training set (the dominant cost), JS and SIMD kernels. */
+function gramRates(problem: Problem): { js: number; simd: number | undefined } {
   const n = Math.round((ROWS * (OUTER_FOLDS - 1)) / OUTER_FOLDS);
-  const Xt = featureMajor(takeRows(problem.X, Array.from({ length: n }, (_, r) => r)));
-  const out = new Float64Array(FEATURES * FEATURES);
-  const started = performance.now();
-  gramUpper(Xt, FEATURES, n, 0, n, out);
-  return ((n * FEATURES * (FEATURES + 1)) / 2 / (performance.now() - started)) * 1000;
+  const arena = createArena(n * FEATURES + FEATURES * FEATURES + 64);
+  const Xt = featureMajor(takeRows(problem.X, Array.from({ length: n }, (_, r) => r)), undefined, arena.alloc(n * FEATURES));
+  const out = arena.alloc(FEATURES * FEATURES);
+  const rate = (kernels: Kernels): number => {
+    out.fill(0);
+    const started = performance.now();
+    kernels.gramUpper(Xt, FEATURES, n, 0, n, out);
+    return ((n * FEATURES * (FEATURES + 1)) / 2 / (performance.now() - started)) * 1000;
+  };
+  return { js: rate(jsKernels), simd: arena.simd ? rate(arena.kernels) : undefined };
 }
 
 const SKLEARN_SCRIPT = String.raw`
@@ -173,7 +179,9 @@ function runSklearn(folder: string, nJobs: string, blasThreads: number | undefin
 function main(): void {
   console.log(`LassoCV, ${ROWS} × ${FEATURES}, ${OUTER_FOLDS} outer folds × 100 alphas × inner KFold(5); ${cpus().length} CPU cores (${cpus()[0]?.model ?? 'unknown'})`);
   const problem = makeProblem();
-  console.log(`Gram kernel: ${(gramRate(problem) / 1e9).toFixed(2)} G multiply-adds/s (one thread)`);
+  const rates = gramRates(problem);
+  const simdRate = rates.simd === undefined ? 'WebAssembly SIMD unavailable' : `${(rates.simd / 1e9).toFixed(2)} with WebAssembly SIMD (used)`;
+  console.log(`XᵀX kernel, G multiply-adds/s on one thread: ${(rates.js / 1e9).toFixed(2)} in plain JS, ${simdRate}`);
   const ours = runOurs(problem);
   const rows: string[][] = [summaryRow('ESM Studio (TypeScript, 1 thread)', ours, ours)];
 

@@ -203,6 +203,8 @@ export const JobRequest = z.discriminatedUnion('kind', [
     scaling: z.enum(['standard', 'minmax', 'none']).default('standard'),
     classWeight: z.enum(['balanced']).nullable().default(null),
   }),
+  /** Apply a fit of a scan to another dataset: predictions with the fold models' spread as uncertainty (CSV in exports/). */
+  z.object({ kind: z.literal('learn.predict'), fitId: Id, datasetId: Id, device: Device.default('cpu') }),
 ]);
 export type JobRequest = z.input<typeof JobRequest>;
 

@@ -13,7 +13,7 @@
  *
  * Pure numerics: no I/O.
  */
-import { checkXy, createArena, kFoldBounds, type FittedRegressor, type Matrix, type Regressor } from './matrix';
+import { checkXy, createArena, kFoldBounds, type Arena, type FittedRegressor, type Matrix, type Regressor } from './matrix';
 
 export interface KNeighborsOptions {
   /** k when it is not chosen by CV. Default 5. */
@@ -73,7 +73,7 @@ function candidateScores(X: Matrix, y: Float64Array, candidates: readonly number
     const train = subset(X, trainRows);
     const test = { data: X.data.subarray(start * X.cols, end * X.cols), rows: end - start, cols: X.cols };
     // One neighbour search up to the largest k serves every candidate.
-    const neighbours = nearest(train, test, Math.min(maxK, train.rows));
+    const neighbours = nearest(searchIndex(train), test, Math.min(maxK, train.rows));
     const yTest = y.subarray(start, end);
     candidates.forEach((k, c) => {
       if (k > train.rows) {
@@ -94,30 +94,45 @@ function subset(X: Matrix, rows: Int32Array): Matrix {
   return { data, rows: rows.length, cols: X.cols };
 }
 
-/** Indices (into `train`) of the k nearest training rows of every query row, nearest first. */
-function nearest(train: Matrix, query: Matrix, k: number): { index: Int32Array; k: number } {
-  const p = train.cols;
-  const trainNorm = rowNorms(train);
+/**
+ * Training rows ready for neighbour searches: copied once into an arena, with room for one block
+ * of query rows and their cross products, so the dominant x_q·x_t products run as SIMD kernels.
+ */
+interface SearchIndex {
+  rows: number;
+  cols: number;
+  arena: Arena;
+  data: Float64Array;
+  norms: Float64Array;
+  block: Float64Array;
+  cross: Float64Array;
+}
+
+function searchIndex(train: Matrix): SearchIndex {
+  const { rows, cols } = train;
+  const arena = createArena(rows * cols + QUERY_BLOCK * (cols + rows) + 64);
+  const data = arena.alloc(rows * cols);
+  data.set(train.data);
+  const norms = Float64Array.from({ length: rows }, (_, r) => dotSelf(data, r * cols, cols));
+  return { rows, cols, arena, data, norms, block: arena.alloc(QUERY_BLOCK * cols), cross: arena.alloc(QUERY_BLOCK * rows) };
+}
+
+/** Indices (into the training rows) of the k nearest training rows of every query row, nearest first. */
+function nearest(train: SearchIndex, query: Matrix, k: number): { index: Int32Array; k: number } {
+  const { cols: p, rows: n, block, cross } = train;
   const index = new Int32Array(query.rows * k);
   const bestD = new Float64Array(k);
   const bestI = new Int32Array(k);
-  // The cross products x_q·x_t dominate: copy both sides where the SIMD kernel reaches them.
-  const blockRows = Math.min(QUERY_BLOCK, query.rows);
-  const arena = createArena(train.rows * p + blockRows * (p + train.rows) + 64);
-  const trainData = arena.alloc(train.rows * p);
-  trainData.set(train.data);
-  const block = arena.alloc(blockRows * p);
-  const cross = arena.alloc(blockRows * train.rows);
   for (let q0 = 0; q0 < query.rows; q0 += QUERY_BLOCK) {
     const q1 = Math.min(query.rows, q0 + QUERY_BLOCK);
     block.set(query.data.subarray(q0 * p, q1 * p));
     cross.fill(0);
-    arena.kernels.crossProduct(block, q1 - q0, trainData, train.rows, p, cross);
+    train.arena.kernels.crossProduct(block, q1 - q0, train.data, n, p, cross);
     for (let q = q0; q < q1; q++) {
       const qNorm = dotSelf(query.data, q * p, p);
       let count = 0;
-      for (let t = 0; t < train.rows; t++) {
-        const d = Math.max(qNorm - 2 * cross[(q - q0) * train.rows + t]! + trainNorm[t]!, 0);
+      for (let t = 0; t < n; t++) {
+        const d = Math.max(qNorm - 2 * cross[(q - q0) * n + t]! + train.norms[t]!, 0);
         // Insertion into the sorted top-k; strict < keeps the lower row first among equal distances.
         if (count === k && !(d < bestD[k - 1]!)) continue;
         let pos = count < k ? count++ : k - 1;
@@ -133,10 +148,6 @@ function nearest(train: Matrix, query: Matrix, k: number): { index: Int32Array; 
     }
   }
   return { index, k };
-}
-
-function rowNorms(m: Matrix): Float64Array {
-  return Float64Array.from({ length: m.rows }, (_, r) => dotSelf(m.data, r * m.cols, m.cols));
 }
 
 function dotSelf(a: Float64Array, offset: number, n: number): number {
@@ -170,8 +181,8 @@ function r2(y: Float64Array, predicted: Float64Array): number {
 }
 
 function fittedKnn(X: Matrix, y: Float64Array, k: number, cvR2?: Float64Array): FittedRegressor & { k: number; cvR2?: Float64Array } {
-  // The training rows are the model: keep private copies so later edits by the caller do not leak in.
-  const train: Matrix = { data: X.data.slice(), rows: X.rows, cols: X.cols };
+  // The training rows are the model: a private copy (in the search index), so later edits by the caller do not leak in.
+  const train = searchIndex(X);
   const targets = y.slice();
   return {
     k,

@@ -82,7 +82,7 @@ export interface CdResult {
  * H (= Qw) and R (= y − Xw) are the solver's scratch, allocated with the problem so that the
  * kernels can reach them.
  */
-export type CdProblem =
+type CdProblem =
   | { kind: 'gram'; n: number; p: number; Q: Float64Array; q: Float64Array; yNorm2: number; H: Float64Array; kernels: Kernels }
   | { kind: 'data'; n: number; p: number; Xt: Float64Array; y: Float64Array; colNorm2: Float64Array; R: Float64Array; kernels: Kernels };
 
@@ -116,6 +116,8 @@ const GRAM_MEMORY_BUDGET = 768 * 2 ** 20;
 /** Elastic net with α (and optionally ρ) chosen by inner cross-validation; scikit-learn's ElasticNetCV. */
 export class ElasticNetCV implements Regressor {
   readonly name: string = 'ElasticNetCV';
+  /** Whether `chosen` reports the l1 ratio besides α (not for the lasso, where it is fixed at 1). */
+  protected readonly reportsL1Ratio: boolean = true;
   protected readonly options: Required<Omit<ElasticNetCVOptions, 'alphas' | 'l1Ratio'>> & { alphas?: readonly number[]; l1Ratios: number[] };
 
   constructor(options: ElasticNetCVOptions = {}) {
@@ -128,13 +130,14 @@ export class ElasticNetCV implements Regressor {
 
   fit(X: Matrix, y: Float64Array, onProgress?: (fraction: number) => void): FittedLinear {
     checkXy(X, y, this.name);
-    return fitCV(this.name, X, y, this.options, onProgress);
+    return fitCV(this.name, X, y, this.options, this.reportsL1Ratio, onProgress);
   }
 }
 
 /** The lasso with α chosen by inner cross-validation; scikit-learn's LassoCV (ElasticNetCV with ρ = 1). */
 export class LassoCV extends ElasticNetCV {
   override readonly name: string = 'LassoCV';
+  protected override readonly reportsL1Ratio: boolean = false;
 
   constructor(options: LassoCVOptions = {}) {
     super({ ...options, l1Ratio: 1 });
@@ -165,7 +168,7 @@ export function fitElasticNet(
 
 type CVOptions = ElasticNetCV['options'];
 
-function fitCV(name: string, X: Matrix, y: Float64Array, options: CVOptions, onProgress?: (fraction: number) => void): FittedLinear {
+function fitCV(name: string, X: Matrix, y: Float64Array, options: CVOptions, reportsL1Ratio: boolean, onProgress?: (fraction: number) => void): FittedLinear {
   const { cv, tol, maxIter, l1Ratios } = options;
   const blocks = kFoldBounds(X.rows, cv);
   const plan = planFolds(X.rows, X.cols, blocks, options.precompute);
@@ -193,7 +196,7 @@ function fitCV(name: string, X: Matrix, y: Float64Array, options: CVOptions, onP
   const w = new Float64Array(data.p);
   const result = solve(folds.full(), w, best.alpha, best.l1Ratio, maxIter, tol);
   onProgress?.(1);
-  const chosen: Record<string, number> = l1Ratios.length === 1 && l1Ratios[0] === 1 && name === 'LassoCV' ? { alpha: best.alpha } : { alpha: best.alpha, l1Ratio: best.l1Ratio };
+  const chosen: Record<string, number> = reportsL1Ratio ? { alpha: best.alpha, l1Ratio: best.l1Ratio } : { alpha: best.alpha };
   return fitted(name, data, w, best.alpha, best.l1Ratio, result, chosen, path, options);
 }
 
@@ -399,8 +402,9 @@ function dataProblem(data: Prepared, ranges: [number, number][] = [[0, data.n]])
   const Xt = whole ? data.Xt : arena.alloc(p * n);
   const y = whole ? data.y : arena.alloc(n);
   if (!whole) {
-    let yMean = 0;
-    if (data.fitIntercept) for (const [start, end] of ranges) for (let r = start; r < end; r++) yMean += data.y[r]! / n;
+    let ySum = 0;
+    for (const [start, end] of ranges) for (let r = start; r < end; r++) ySum += data.y[r]!;
+    const yMean = data.fitIntercept ? ySum / n : 0; // summed as sumsOnly() does, so the prediction's centering matches
     let o = 0;
     for (const [start, end] of ranges) for (let r = start; r < end; r++) y[o++] = data.y[r]! - yMean;
     for (let j = 0; j < p; j++) copyCentredFeature(data, j, ranges, n, Xt);
@@ -412,8 +416,9 @@ function dataProblem(data: Prepared, ranges: [number, number][] = [[0, data.n]])
 /** Feature j of the rows in `ranges`, minus its mean on those rows, into row j of Xt (n per row). */
 function copyCentredFeature(data: Prepared, j: number, ranges: [number, number][], n: number, Xt: Float64Array): void {
   const source = j * data.n;
-  let mean = 0;
-  if (data.fitIntercept) for (const [start, end] of ranges) for (let r = start; r < end; r++) mean += data.Xt[source + r]! / n;
+  let sum = 0;
+  for (const [start, end] of ranges) for (let r = start; r < end; r++) sum += data.Xt[source + r]!;
+  const mean = data.fitIntercept ? sum / n : 0;
   let o = j * n;
   for (const [start, end] of ranges) for (let r = start; r < end; r++) Xt[o++] = data.Xt[source + r]! - mean;
 }
@@ -490,7 +495,7 @@ function sumsOnly(data: Prepared, ranges: [number, number][]): Moments {
  * scikit-learn's scaling: l1 = α·ρ·n and l2 = α·(1 − ρ)·n on the un-normalised objective
  * ½‖y − Xw‖² + l1‖w‖₁ + ½·l2‖w‖².
  */
-export function solve(problem: CdProblem, w: Float64Array, alpha: number, l1Ratio: number, maxIter: number, tol: number): CdResult {
+function solve(problem: CdProblem, w: Float64Array, alpha: number, l1Ratio: number, maxIter: number, tol: number): CdResult {
   const l1 = alpha * l1Ratio * problem.n;
   const l2 = alpha * (1 - l1Ratio) * problem.n;
   return problem.kind === 'gram' ? cdGram(problem, w, l1, l2, maxIter, tol) : cdData(problem, w, l1, l2, maxIter, tol);

@@ -15,6 +15,7 @@ import { modelFolderName } from '../jobs/tasks/embed-dataset';
 import type { StoredMatrix } from '../jobs/tasks/embedding-files';
 import type { InstalledModel } from '../jobs/tasks/models';
 import type { ScanInput, ScanItem } from '../jobs/tasks/learn-scan';
+import type { PredictInput } from '../jobs/tasks/learn-predict';
 import { LEARNERS } from '../learn/learners';
 import { datasetPositions, needsPositions } from './learn';
 import { ESM2_FAMILY } from '../models/catalog';
@@ -58,6 +59,8 @@ export class JobsService {
         return this.startExport(request);
       case 'learn.scan':
         return this.startScan(request);
+      case 'learn.predict':
+        return this.startPredict(request);
     }
   }
 
@@ -83,6 +86,10 @@ export class JobsService {
       },
       'embeddings.export': {
         prepare: (job) => this.exportInput(Number((job.params as { embeddingId: number }).embeddingId)),
+        onDone: (job) => this.events.emit({ type: 'runs', projectId: job.job.projectId! }),
+      },
+      'learn.predict': {
+        prepare: (job) => this.predictInput(job.params as never),
         onDone: (job) => this.events.emit({ type: 'runs', projectId: job.job.projectId! }),
       },
       'learn.scan': {
@@ -138,6 +145,45 @@ export class JobsService {
     const title = `Scan: ${request.target} of ${dataset.name} (${items.length} embeddings × ${request.learners.length} learners)`;
     const params = (runId: number | null) => ({ ...settings, task, datasetId, items, runDir: `runs/${runId}` });
     return this.runner().enqueue({ projectId, kind, title, params, createsRun: true });
+  }
+
+  private startPredict(request: Extract<Request, { kind: 'learn.predict' }>): Job {
+    const fit = this.store.fits.get(request.fitId);
+    if (!fit) throw notFound(`Fit ${request.fitId}`);
+    const run = this.store.runs.get(fit.runId)!;
+    const scan = run.params as { datasetId: number; target: string; task: 'regression' | 'classification'; split: unknown; scaling: string; classWeight: string | null };
+    const embedding = fit.embeddingId ? this.store.embeddings.get(fit.embeddingId) : undefined;
+    const model = embedding?.modelId ? this.store.models.get(embedding.modelId) : undefined;
+    if (!embedding || !model) throw new ApiError('not-found', 'The embeddings or the model this fit was trained on were deleted; it can no longer predict.');
+    const dataset = this.store.datasets.get(request.datasetId);
+    if (!dataset || dataset.projectId !== run.projectId) throw notFound(`Dataset ${request.datasetId} of this project`);
+    const name = slug(`run${run.id}-${fit.learner}-${fit.modelName}-layer${fit.layer}-${fit.pooling}-predicts-${dataset.name}`, 150);
+    const params = {
+      modelDir: model.path,
+      layer: fit.layer,
+      pooling: fit.pooling,
+      learner: fit.learner,
+      task: fit.task,
+      split: scan.split,
+      scaling: scan.scaling,
+      classWeight: scan.classWeight,
+      trainingPath: embedding.path,
+      device: request.device,
+      outPath: join('exports', `${name}.csv`),
+      trainingDatasetId: scan.datasetId,
+      target: scan.target,
+      datasetId: dataset.id,
+    };
+    return this.runner().enqueue({ projectId: run.projectId, kind: request.kind, title: `Predict ${scan.target} of ${dataset.name} (${fit.learner}, ${fit.modelName} layer ${fit.layer} ${fit.pooling})`, params, createsRun: false });
+  }
+
+  private predictInput(params: { trainingDatasetId: number; target: string; split: { scheme: string; column?: string }; datasetId: number }): PredictInput {
+    const rows = this.datasetRows(params.datasetId);
+    return {
+      training: this.scanInput({ datasetId: params.trainingDatasetId, target: params.target, split: params.split }),
+      ids: rows.map((r) => r.seqId),
+      sequences: rows.map((r) => r.sequence),
+    };
   }
 
   private scanInput(params: { datasetId: number; target: string; split: { scheme: string; column?: string } }): ScanInput {

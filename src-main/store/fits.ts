@@ -48,9 +48,17 @@ export class FitsRepo {
       );
   }
 
+  get(id: number): (Fit & { modelsPath: string }) | undefined {
+    const row = this.db.prepare('SELECT * FROM fits WHERE id = ?').get(id) as FitRow | undefined;
+    return row && { ...this.toFit(row), modelsPath: row.models_path };
+  }
+
   list(runId: number): Fit[] {
     const rows = this.db.prepare('SELECT * FROM fits WHERE run_id = ? ORDER BY model_parameters, model_name, layer, pooling, learner').all(runId) as FitRow[];
-    return rows.map((r) => {
+    return rows.map((r) => this.toFit(r));
+  }
+
+  private toFit(r: FitRow): Fit {
       const metrics = JSON.parse(r.metrics) as Pick<Fit, 'summary' | 'perFold'>;
       return {
         id: r.id,
@@ -67,6 +75,5 @@ export class FitsRepo {
         perFold: metrics.perFold,
         predictionsPath: r.predictions_path,
       };
-    });
   }
 }

@@ -17,7 +17,9 @@ permutation): StandardScaler fitted on the training rows, then
   LassoCV(cv=5, n_alphas=100, eps=1e-3, tol=1e-4, max_iter=1000)   # cv=5 is KFold(5), unshuffled
   RidgeCV(alphas=[0.1, 1, 10, 100, 1000])                          # leave-one-out GCV
   ElasticNetCV(l1_ratio=[0.2, 0.7], same settings as the lasso)     # a list of l1 ratios
-fitted on the scaled training rows and scored (R²) on the scaled test rows.
+fitted on the scaled training rows and scored (R²) on the scaled test rows. A "wide" case repeats
+LassoCV and RidgeCV on the first 200 training rows of fold 0 (n < p: scikit-learn then solves the
+lasso on X rather than its Gram matrix, and RidgeCV eigendecomposes XXᵀ instead of XᵀX).
 
 Run with Debian's Python (python3-sklearn):  /usr/bin/python3 test/reference/make_sklearn_reference.py
 """
@@ -100,6 +102,32 @@ def fit_fold(X, y, folds, k):
     }
 
 
+WIDE_ROWS = 200
+
+
+def fit_wide(X, y, folds):
+    train, test = np.where(folds != 0)[0][:WIDE_ROWS], np.where(folds == 0)[0]
+    scaler = StandardScaler().fit(X[train])
+    x_train, x_test = scaler.transform(X[train]), scaler.transform(X[test])
+    lasso = LassoCV(**LASSO).fit(x_train, y[train])
+    ridge = RidgeCV(alphas=RIDGE_ALPHAS).fit(x_train, y[train])
+    return {
+        "rows": WIDE_ROWS,
+        "lasso": {
+            "r2": r2_score(y[test], lasso.predict(x_test)),
+            "alpha": float(lasso.alpha_),
+            "n_nonzero": int(np.count_nonzero(lasso.coef_)),
+            "coef": lasso.coef_.tolist(),
+        },
+        "ridge": {
+            "r2": r2_score(y[test], ridge.predict(x_test)),
+            "alpha": float(ridge.alpha_),
+            "best_score": float(ridge.best_score_),
+            "coef": ridge.coef_.tolist(),
+        },
+    }
+
+
 def main():
     X, y, folds, support = make_problem()
     os.makedirs(OUT, exist_ok=True)
@@ -118,6 +146,7 @@ def main():
         "ridge_alphas": RIDGE_ALPHAS,
         "enet_l1_ratios": ENET_L1_RATIOS,
         "folds": [fit_fold(X64, y, folds, k) for k in range(N_FOLDS)],
+        "wide": fit_wide(X64, y, folds),
     }
     with open(os.path.join(OUT, "sklearn_reference.json"), "w") as f:
         json.dump(reference, f, indent=1)
@@ -127,6 +156,9 @@ def main():
         print(f"fold {fold['fold']}: lasso R2 {l['r2']:.4f} alpha {l['alpha']:.4g} nnz {l['n_nonzero']}"
               f" | ridge R2 {r['r2']:.4f} alpha {r['alpha']:g}"
               f" | enet R2 {fold['enet']['r2']:.4f} l1_ratio {fold['enet']['l1_ratio']:g}")
+    wide = reference["wide"]
+    print(f"wide ({WIDE_ROWS} rows of fold 0): lasso R2 {wide['lasso']['r2']:.4f} alpha {wide['lasso']['alpha']:.4g}"
+          f" nnz {wide['lasso']['n_nonzero']} | ridge R2 {wide['ridge']['r2']:.4f} alpha {wide['ridge']['alpha']:g}")
 
 
 if __name__ == "__main__":

@@ -7,11 +7,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Matrix as MlMatrix, solve as mlSolve } from 'ml-matrix';
+import { EigenvalueDecomposition, Matrix as MlMatrix, solve as mlSolve } from 'ml-matrix';
 import { describe, expect, it } from 'vitest';
 import { KNeighborsRegressor } from '../../src-main/learn/knn';
 import { alphaGrid, ElasticNetCV, fitElasticNet, LassoCV, type FittedLinear } from '../../src-main/learn/linear';
-import { matrix, takeRows, type Matrix } from '../../src-main/learn/matrix';
+import { createArena, jsKernels, matrix, simdAvailable, symmetricEigen, takeRows, type Matrix } from '../../src-main/learn/matrix';
 import { RidgeCV } from '../../src-main/learn/ridge';
 import { fitScaler } from '../../src-main/learn/scale';
 import { decodeNpz } from '../../src-main/store/npy';
@@ -26,6 +26,7 @@ interface ReferenceFold {
 }
 interface Reference {
   sklearn_version: string;
+  wide: { rows: number; lasso: { r2: number; alpha: number; n_nonzero: number; coef: number[] }; ridge: { r2: number; alpha: number; best_score: number; coef: number[] } };
   lasso_params: { cv: number; n_alphas: number; eps: number; tol: number; max_iter: number };
   ridge_alphas: number[];
   enet_l1_ratios: number[];
@@ -39,9 +40,9 @@ const X = matrix(rows, cols, arrays.X!.data as Float32Array);
 const y = arrays.y!.data as Float64Array;
 const foldOf = Array.from(arrays.folds!.data as BigInt64Array, Number);
 
-/** Outer fold k exactly as the reference script builds it. */
-function outerFold(k: number): { xTrain: Matrix; yTrain: Float64Array; xTest: Matrix; yTest: Float64Array } {
-  const train = foldOf.flatMap((f, i) => (f !== k ? [i] : []));
+/** Outer fold k exactly as the reference script builds it (only the first `trainRows` training rows if given). */
+function outerFold(k: number, trainRows?: number): { xTrain: Matrix; yTrain: Float64Array; xTest: Matrix; yTest: Float64Array } {
+  const train = foldOf.flatMap((f, i) => (f !== k ? [i] : [])).slice(0, trainRows);
   const test = foldOf.flatMap((f, i) => (f === k ? [i] : []));
   const scaler = fitScaler(takeRows(X, train), 'standard');
   return {
@@ -152,6 +153,16 @@ describe(`LassoCV against scikit-learn ${reference.sklearn_version}`, () => {
     expect(Math.abs(r2(yTest, direct.predict(xTest)) - reference.folds[0]!.lasso.r2)).toBeLessThan(0.002);
     direct.coef.forEach((c, j) => expect(Math.abs(c - gram.coef[j]!)).toBeLessThan(1e-6));
   });
+
+  it(`fewer rows than features (${reference.wide.rows} × ${cols}, solved on X as scikit-learn does) agrees too`, () => {
+    const ref = reference.wide.lasso;
+    const { xTrain, yTrain, xTest, yTest } = outerFold(0, reference.wide.rows);
+    const model = new LassoCV(lassoOptions).fit(xTrain, yTrain);
+    expect(Math.abs(r2(yTest, model.predict(xTest)) - ref.r2)).toBeLessThan(0.002);
+    expect(model.alpha / ref.alpha).toBeCloseTo(1, 9);
+    expect(Math.abs(model.nonZero() - ref.n_nonzero)).toBeLessThanOrEqual(2);
+    model.coef.forEach((c, j) => expect(Math.abs(c - ref.coef[j]!)).toBeLessThan(1e-3));
+  });
 });
 
 describe('ElasticNetCV', () => {
@@ -254,6 +265,16 @@ describe(`RidgeCV against scikit-learn ${reference.sklearn_version}`, () => {
     expect(model.intercept).toBeCloseTo(ref.intercept, 8);
   });
 
+  it(`fewer rows than features (${reference.wide.rows} × ${cols}: XXᵀ is decomposed, as scikit-learn's 'eigen' mode) agrees too`, () => {
+    const ref = reference.wide.ridge;
+    const { xTrain, yTrain, xTest, yTest } = outerFold(0, reference.wide.rows);
+    const model = new RidgeCV({ alphas: reference.ridge_alphas }).fit(xTrain, yTrain);
+    expect(Math.abs(r2(yTest, model.predict(xTest)) - ref.r2)).toBeLessThan(0.002);
+    expect(model.alpha).toBe(ref.alpha);
+    expect(-Math.min(...model.looMse) / ref.best_score).toBeCloseTo(1, 9);
+    model.coef.forEach((c, j) => expect(c).toBeCloseTo(ref.coef[j]!, 8));
+  });
+
   /** Leave-one-out by brute force: n refits of (XᵀX + αI)w = Xᵀy on centred data. */
   function bruteLoo(m: Matrix, v: Float64Array, alpha: number): { mse: number; coef: number[] } {
     const fit = (rowsIn: number[]): { coef: number[]; b: number } => {
@@ -287,6 +308,80 @@ describe(`RidgeCV against scikit-learn ${reference.sklearn_version}`, () => {
     alphas.forEach((alpha, a) => expect(model.looMse[a]! / bruteLoo(m, v, alpha).mse).toBeCloseTo(1, 8));
     const best = bruteLoo(m, v, model.alpha);
     model.coef.forEach((c, j) => expect(c).toBeCloseTo(best.coef[j]!, 8));
+  });
+});
+
+describe('numerical kernels', () => {
+  let seed = 11;
+  const random = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * 2 - 1;
+
+  it('WebAssembly SIMD is available here, and an arena too large for it falls back to plain arrays', () => {
+    expect(simdAvailable()).toBe(true);
+    expect(createArena(1000).simd).toBe(true);
+    const huge = createArena(2 ** 29); // 4 GiB of float64: beyond 32-bit pointers
+    expect(huge.simd).toBe(false);
+    expect(huge.kernels).toBe(jsKernels);
+  });
+
+  it('the SIMD kernels equal the JS kernels, at odd lengths and offsets too', () => {
+    const arena = createArena(200_000);
+    const { kernels } = arena;
+    const fill = (values: Float64Array): Float64Array => values.map(random);
+    for (const n of [0, 1, 2, 3, 4, 5, 7, 8, 9, 31, 1001]) {
+      const a = fill(arena.alloc(n + 3));
+      const b = fill(arena.alloc(n + 5));
+      expect(kernels.dot(a, 1, b, 3, n)).toBeCloseTo(jsKernels.dot(a, 1, b, 3, n), 12);
+      const [y1, y2] = [fill(arena.alloc(n + 2)), new Float64Array(n + 2)];
+      y2.set(y1);
+      kernels.axpy(n, 0.37, a, 2, y1, 1);
+      jsKernels.axpy(n, 0.37, a, 2, y2, 1);
+      expect(Array.from(y1)).toEqual(Array.from(y2)); // same operations in the same order: bit-identical
+      const [x1, x2] = [fill(arena.alloc(n + 1)), new Float64Array(n + 1)];
+      x2.set(x1);
+      y2.set(y1);
+      kernels.rot(n, 0.6, 0.8, x1, 1, y1, 2);
+      jsKernels.rot(n, 0.6, 0.8, x2, 1, y2, 2);
+      expect(Array.from(x1)).toEqual(Array.from(x2));
+      expect(Array.from(y1)).toEqual(Array.from(y2));
+    }
+    for (const [count, stride, k0, k1] of [[1, 3, 0, 3], [5, 7, 1, 6], [9, 1030, 3, 1029], [4, 4, 0, 4]] as const) {
+      const a = fill(arena.alloc(count * stride));
+      const [g1, g2] = [arena.alloc(count * count), new Float64Array(count * count)];
+      kernels.gramUpper(a, count, stride, k0, k1, g1);
+      jsKernels.gramUpper(a, count, stride, k0, k1, g2);
+      for (let i = 0; i < count; i++) for (let j = i; j < count; j++) expect(g1[i * count + j]).toBeCloseTo(g2[i * count + j]!, 11);
+    }
+    const [a, b] = [fill(arena.alloc(9 * 517)), fill(arena.alloc(6 * 517))];
+    const [c1, c2] = [arena.alloc(54), new Float64Array(54)];
+    kernels.crossProduct(a, 9, b, 6, 517, c1);
+    jsKernels.crossProduct(a, 9, b, 6, 517, c2);
+    c1.forEach((v, i) => expect(v).toBeCloseTo(c2[i]!, 11));
+  });
+
+  it.each([1, 2, 7, 60])('symmetricEigen (n = %i) agrees with ml-matrix and reconstructs the matrix', (n) => {
+    // A Gram matrix with a repeated zero eigenvalue (rank n − 2) and, for n = 7, a zero row.
+    const factor = Float64Array.from({ length: n * Math.max(1, n - 2) }, random);
+    const r = Math.max(1, n - 2);
+    const g = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) for (let k = 0; k < r; k++) g[i * n + j]! += factor[i * r + k]! * factor[j * r + k]!;
+    if (n === 7) for (let j = 0; j < n; j++) g[3 * n + j] = g[j * n + 3] = 0;
+    const { values, vectors } = symmetricEigen(g, n);
+    const reference = new EigenvalueDecomposition(new MlMatrix(Array.from({ length: n }, (_, i) => Array.from(g.subarray(i * n, (i + 1) * n)))), { assumeSymmetric: true });
+    reference.realEigenvalues.forEach((v, k) => expect(values[k]).toBeCloseTo(v, 10));
+    for (let k = 1; k < n; k++) expect(values[k]!).toBeGreaterThanOrEqual(values[k - 1]!);
+    // G = Σ λ_k v_k v_kᵀ and the vectors are orthonormal.
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < n; j++) {
+        let rebuilt = 0;
+        let inner = 0;
+        for (let k = 0; k < n; k++) {
+          rebuilt += values[k]! * vectors[k * n + i]! * vectors[k * n + j]!;
+          inner += vectors[i * n + k]! * vectors[j * n + k]!;
+        }
+        expect(rebuilt).toBeCloseTo(g[i * n + j]!, 10);
+        expect(inner).toBeCloseTo(i === j ? 1 : 0, 12);
+      }
+    }
   });
 });
 

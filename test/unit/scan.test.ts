@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import type { Fit, Job } from '../../src-main/api/schemas';
 import { nodeComputeLauncher } from '../../src-main/jobs/node-launcher';
 import { createHost, type Host } from '../../src-main/services';
-import { setUpScanProject } from '../support/scan-setup';
+import { pearson } from '../../src-main/learn/stats';
+import { labelledCsv, setUpScanProject } from '../support/scan-setup';
 import { assertBuilt, ROOT } from '../support/serve';
 
 function hostAndHelpers() {
@@ -55,6 +56,18 @@ describe('learn.scan', () => {
     const folder = host.store.projects.folderOf(project.id)!;
     const foldsOf = (f: Fit): string => (parse(readFileSync(join(folder, f.predictionsPath), 'utf8'), { columns: true }) as { fold: string }[]).map((r) => r.fold).join(',');
     expect(new Set(fits.map(foldsOf)).size).toBe(1);
+
+    // Predicting new proteins with a fit: mean of the fold models, their spread as uncertainty.
+    const { dataset: fresh } = await call<{ dataset: { id: number } }>('datasets.import', { projectId: project.id, source: { kind: 'text', fileName: 'new.csv', text: labelledCsv(25, 99) } });
+    const best = ridgeMean.sort((a, b) => b.summary.r2!.mean - a.summary.r2!.mean)[0]!;
+    const predict = await call<Job>('jobs.start', { kind: 'learn.predict', fitId: best.id, datasetId: fresh.id });
+    expect((await waitFor(predict.id)).error).toBeNull();
+    const exported = (await call<{ name: string; path: string }[]>('exports.list', { projectId: project.id })).find((f) => f.name.includes('predicts-new'))!;
+    const predicted = parse(readFileSync(exported.path, 'utf8'), { columns: true }) as { id: string; prediction: string; uncertainty_sd: string }[];
+    const truth = parse(labelledCsv(25, 99), { columns: true }) as { id: string; hydrophobic: string }[];
+    expect(predicted.map((p) => p.id)).toEqual(truth.map((t) => t.id));
+    expect(predicted.every((p) => Number(p.uncertainty_sd) >= 0)).toBe(true);
+    expect(pearson(predicted.map((p) => Number(p.prediction)), truth.map((t) => Number(t.hydrophobic)))).toBeGreaterThan(0.7);
     host.close();
   });
 

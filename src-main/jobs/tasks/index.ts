@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { benchmark } from './benchmark';
 import { embedDataset } from './embed-dataset';
 import { compressEmbeddings, exportEmbeddings } from './embedding-files';
+import { learnPredict } from './learn-predict';
 import { learnScan } from './learn-scan';
 import { downloadAndInstallModel, installModel } from './models';
 import type { Task } from './types';
@@ -57,6 +58,22 @@ export const tasks: Record<string, TaskEntry> = {
       items: z.array(z.object({ embeddingId: z.number(), modelName: z.string(), modelParameters: z.number(), layer: z.number(), pooling: z.string(), path: z.string() })).min(1),
     }),
     run: learnScan as Task<never, never>,
+  },
+  'learn.predict': {
+    params: z.object({
+      modelDir: z.string(),
+      layer: z.number().int(),
+      pooling: z.string(),
+      learner: z.string(),
+      task: z.enum(['regression', 'classification']),
+      split: z.object({ scheme: z.enum(['random', 'stratified', 'contiguous', 'modulo', 'column']), k: z.number().int(), seed: z.number().int(), column: z.string().optional() }),
+      scaling: z.enum(['standard', 'minmax', 'none']),
+      classWeight: z.enum(['balanced']).nullable(),
+      trainingPath: z.string(),
+      device: z.enum(['cpu', 'cuda', 'dml', 'webgpu', 'coreml']),
+      outPath: z.string(),
+    }),
+    run: learnPredict as Task<never, never>,
   },
   'embeddings.export': {
     params: z.object({ source: storedMatrix, format: z.enum(['npy', 'npz', 'csv', 'parquet']), outPath: z.string() }),
