@@ -183,7 +183,7 @@ function main(): void {
   const simdRate = rates.simd === undefined ? 'WebAssembly SIMD unavailable' : `${(rates.simd / 1e9).toFixed(2)} with WebAssembly SIMD (used)`;
   console.log(`XᵀX kernel, G multiply-adds/s on one thread: ${(rates.js / 1e9).toFixed(2)} in plain JS, ${simdRate}`);
   const ours = runOurs(problem);
-  const rows: string[][] = [summaryRow('ESM Studio (TypeScript, 1 thread)', ours, ours)];
+  const rows: string[][] = [summaryRow('ESM Studio (TypeScript + WebAssembly SIMD, 1 thread)', ours, ours)];
 
   const version = sklearnAvailable();
   if (version === undefined) {

@@ -5,8 +5,9 @@
  * eigendecomposition, and scikit-learn's KFold block boundaries.
  *
  * The inner loops exist twice: plain JS, and WebAssembly SIMD (f64x2) emitted by a small
- * assembler at the end of this file, which is ~2–4× faster in V8 (see bench/learn.ts). The SIMD
- * kernels work on arrays inside an Arena (one WebAssembly memory per fit).
+ * assembler in this file (no build step, no binary blob), ~2–5× faster in V8 (see
+ * bench/learn.ts). The SIMD kernels work on arrays inside an Arena (one WebAssembly memory per
+ * fit); anything else, or a runtime without WebAssembly SIMD, gets the JS loops.
  *
  * Float64Array throughout: the solvers mirror scikit-learn's float64 code paths, and their
  * stopping rules (duality gap < tol·‖y‖²) assume double precision. Pure numerics: no I/O.

@@ -106,6 +106,7 @@ const KIND_NAMES: Record<string, string> = {
   'embeddings.compress': 'Compression',
   'embeddings.export': 'Export',
   'learn.scan': 'Model scan',
+  'learn.predict': 'Prediction',
 };
 
 /** A job or run kind as a word a biologist can read. */

@@ -41,13 +41,16 @@ function reloadProjectLists(projectId: number | null): void {
   if (projectId !== null) reloadRunLists(projectId);
 }
 
+/** Job kinds that write a file to the project's exports folder. */
+const EXPORT_JOB_KINDS: readonly string[] = ['embeddings.export', 'learn.predict'];
+
 /** A job that just finished may have added a model or an export file. */
 function onJobFinished(job: Job): void {
   // The shown scan's last fits (or why it stopped) arrive with the end of its job.
   if (job.runId !== null && job.runId === fits.runId && !ACTIVE_STATES.includes(job.state)) refresh(() => fits.reload());
   if (job.state !== 'done') return;
   if (MODEL_JOB_KINDS.includes(job.kind) && models.loaded) refresh(() => models.load());
-  if (job.kind === 'embeddings.export' && job.projectId !== null && exportFiles.projectId === job.projectId) {
+  if (EXPORT_JOB_KINDS.includes(job.kind) && job.projectId !== null && exportFiles.projectId === job.projectId) {
     const projectId = job.projectId;
     refresh(() => exportFiles.load(projectId));
   }

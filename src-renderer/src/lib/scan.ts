@@ -200,3 +200,24 @@ export function plotData(fits: readonly Fit[], choice: PlotChoice): PlotData {
 function poolingOrder(pooling: string): number {
   return ['mean', 'bos', 'max'].indexOf(pooling) >= 0 ? ['mean', 'bos', 'max'].indexOf(pooling) : 3;
 }
+
+/** As the back end names files: anything but letters, digits, ".", "_" and "-" becomes "-". */
+function slug(text: string, max: number): string {
+  return (
+    text
+      .replace(/[^A-Za-z0-9._-]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, max) || 'model'
+  );
+}
+
+/** The name of the CSV a learn.predict job writes to the exports folder (see services/jobs startPredict). */
+export function predictionFileName(fit: Fit, datasetName: string): string {
+  return `${slug(`run${fit.runId}-${fit.learner}-${fit.modelName}-layer${fit.layer}-${fit.pooling}-predicts-${datasetName}`, 150)}.csv`;
+}
+
+/** "predict-2025-03-12-140322": a dataset name for pasted or uploaded sequences, from the local time. */
+export function predictDatasetName(now = new Date()): string {
+  const two = (n: number): string => String(n).padStart(2, '0');
+  return `predict-${now.getFullYear()}-${two(now.getMonth() + 1)}-${two(now.getDate())}-${two(now.getHours())}${two(now.getMinutes())}${two(now.getSeconds())}`;
+}
