@@ -2,12 +2,13 @@
  * exports/numpy — exports for NumPy: the matrix as `.npy`, the matrix with ids and labels as
  * `.npz`, and per-residue matrices as `.npz`. Everything opens with np.load without
  * allow_pickle: ids are a fixed-width unicode array ('<U{longest}'), which store/npy does not
- * encode, so that encoding lives here (encodeUnicodeNpy).
+ * encode, so that encoding lives here (encodeUnicodeNpy). The archives are streamed to the file
+ * by store/zip's writer.
  */
 import { encodeNpy, writeNpyAtomic, type NpyArray } from '../store/npy';
+import { writeStoredZip, type ZipMember } from '../store/zip';
 import { writeAtomically } from './atomic';
 import { checkExport, checkShape, labelColumnValues, type LabelColumn, type MatrixExport, type PerResidueMatrix } from './types';
-import { writeStoredZip, type ZipMember } from './zip';
 
 export const EMBEDDINGS_MEMBER = 'embeddings';
 export const IDS_MEMBER = 'ids';

@@ -6,15 +6,29 @@
  * (https://numpy.org/doc/stable/reference/generated/numpy.lib.format.html): a magic string, a
  * version, a header length, a Python-literal header dict padded to 64 bytes, then the raw
  * little-endian C-order data. Headers are written byte-for-byte as NumPy writes them.
- * `.npz` is a zip of `.npy` members; no zip library is a dependency, so a minimal stored (no
- * compression) zip writer lives here too; the reader also inflates deflated members, which is
- * what `np.savez_compressed` produces.
+ * `.npz` is a zip of `.npy` members; no zip library is a dependency. encodeNpz writes them with
+ * store/zip (the one zip writer); the reader lives here and also inflates deflated members,
+ * which is what `np.savez_compressed` produces.
  *
  * Data is viewed in host byte order; every platform ESM Studio ships on is little-endian.
  */
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import * as zlib from 'node:zlib';
+import {
+  CENTRAL_HEADER_SIGNATURE,
+  END_OF_CENTRAL_DIRECTORY_SIGNATURE,
+  LOCAL_HEADER_SIGNATURE,
+  METHOD_DEFLATE,
+  METHOD_STORED,
+  ZIP32_LIMIT,
+  crc32,
+  writeStoredZip,
+  type ZipMember,
+} from './zip';
+
+/** Re-exported so the CRC tests keep one import; the CRC itself lives in store/zip. */
+export { _tableCrc32ForTests } from './zip';
 
 export type NpyDtype = 'float32' | 'float64' | 'int32' | 'int64' | 'uint8' | 'float16' | 'bool';
 
@@ -462,82 +476,16 @@ function syncDirectory(dir: string): void {
 // ---------------------------------------------------------------------------------------------
 // .npz: a zip whose members are `<name>.npy`, as np.savez writes them
 
-const LOCAL_HEADER_SIGNATURE = 0x04034b50;
-const CENTRAL_HEADER_SIGNATURE = 0x02014b50;
-const END_OF_CENTRAL_DIRECTORY_SIGNATURE = 0x06054b50;
-const ZIP_VERSION = 20; // 2.0: the oldest version that every unzip tool reads
-const UTF8_NAME_FLAG = 0x0800;
-const DOS_DATE_1980_01_01 = (1 << 5) | 1; // fixed timestamp keeps the output reproducible
-const ZIP32_LIMIT = 0xffffffff;
-const METHOD_STORED = 0;
-const METHOD_DEFLATE = 8;
-
+/** The arrays as `<name>.npy` members of a stored zip, collected in memory. */
 export function encodeNpz(entries: Record<string, NpyArray>): Buffer {
-  const names = Object.keys(entries);
-  if (names.length > 0xffff) throw new Error('npz: more than 65535 arrays is not supported');
-  const chunks: Buffer[] = [];
-  const centralHeaders: Buffer[] = [];
-  let offset = 0;
-  for (const name of names) {
-    const data = encodeNpy(entries[name] as NpyArray);
-    const fileName = Buffer.from(`${name}.npy`, 'utf8');
-    const flags = /^[\x20-\x7e]*$/.test(name) ? 0 : UTF8_NAME_FLAG;
-    const crc = crc32(data);
-    if (data.length >= ZIP32_LIMIT || offset >= ZIP32_LIMIT) {
-      throw new Error(`npz: '${name}' does not fit a zip without zip64, which is not supported`);
-    }
-    const local = zipLocalHeader(fileName, flags, crc, data.length);
-    centralHeaders.push(zipCentralHeader(fileName, flags, crc, data.length, offset));
-    chunks.push(local, data);
-    offset += local.length + data.length;
-  }
-  const central = Buffer.concat(centralHeaders);
-  if (offset >= ZIP32_LIMIT) throw new Error('npz: archive larger than 4 GiB is not supported');
-  return Buffer.concat([...chunks, central, zipEndRecord(names.length, central.length, offset)]);
+  const chunks: Uint8Array[] = [];
+  writeStoredZip('npz', { write: (bytes) => chunks.push(bytes) }, npzMembers(entries));
+  return Buffer.concat(chunks);
 }
 
-function zipLocalHeader(fileName: Buffer, flags: number, crc: number, size: number): Buffer {
-  const header = Buffer.alloc(30);
-  header.writeUInt32LE(LOCAL_HEADER_SIGNATURE, 0);
-  header.writeUInt16LE(ZIP_VERSION, 4);
-  header.writeUInt16LE(flags, 6);
-  header.writeUInt16LE(METHOD_STORED, 8);
-  header.writeUInt16LE(0, 10); // time 00:00:00
-  header.writeUInt16LE(DOS_DATE_1980_01_01, 12);
-  header.writeUInt32LE(crc, 14);
-  header.writeUInt32LE(size, 18); // compressed size
-  header.writeUInt32LE(size, 22); // uncompressed size
-  header.writeUInt16LE(fileName.length, 26);
-  header.writeUInt16LE(0, 28); // extra field length
-  return Buffer.concat([header, fileName]);
-}
-
-function zipCentralHeader(fileName: Buffer, flags: number, crc: number, size: number, offset: number): Buffer {
-  const header = Buffer.alloc(46);
-  header.writeUInt32LE(CENTRAL_HEADER_SIGNATURE, 0);
-  header.writeUInt16LE(ZIP_VERSION, 4); // version made by
-  header.writeUInt16LE(ZIP_VERSION, 6); // version needed
-  header.writeUInt16LE(flags, 8);
-  header.writeUInt16LE(METHOD_STORED, 10);
-  header.writeUInt16LE(0, 12);
-  header.writeUInt16LE(DOS_DATE_1980_01_01, 14);
-  header.writeUInt32LE(crc, 16);
-  header.writeUInt32LE(size, 20);
-  header.writeUInt32LE(size, 24);
-  header.writeUInt16LE(fileName.length, 28);
-  // extra length, comment length, disk number, internal and external attributes stay 0
-  header.writeUInt32LE(offset, 42);
-  return Buffer.concat([header, fileName]);
-}
-
-function zipEndRecord(entryCount: number, centralSize: number, centralOffset: number): Buffer {
-  const record = Buffer.alloc(22);
-  record.writeUInt32LE(END_OF_CENTRAL_DIRECTORY_SIGNATURE, 0);
-  record.writeUInt16LE(entryCount, 8); // entries on this disk
-  record.writeUInt16LE(entryCount, 10); // entries in total
-  record.writeUInt32LE(centralSize, 12);
-  record.writeUInt32LE(centralOffset, 16);
-  return record;
+/** Encodes lazily, so a bad array fails before the later ones are encoded. */
+function* npzMembers(entries: Record<string, NpyArray>): Generator<ZipMember> {
+  for (const [name, array] of Object.entries(entries)) yield { name: `${name}.npy`, bytes: encodeNpy(array) };
 }
 
 /** Reads every `.npy` member (or only those named in `only`); keys drop the `.npy` suffix, as np.load does. */
@@ -630,36 +578,3 @@ function readMemberData(buffer: Buffer, entry: CentralEntry, member: string): Bu
   if (crc32(bytes) !== entry.crc) fail('zip member CRC mismatch (corrupt file)');
   return bytes;
 }
-
-// ---------------------------------------------------------------------------------------------
-// CRC-32 (the zip polynomial). zlib.crc32 exists from Node 20.15; the table is a fallback.
-
-type Crc32 = (data: Uint8Array) => number;
-
-const nativeCrc32 = (zlib as { crc32?: Crc32 }).crc32;
-
-let crcTable: Uint32Array | undefined;
-
-function tableCrc32(data: Uint8Array): number {
-  crcTable ??= makeCrcTable();
-  let crc = 0xffffffff;
-  for (const byte of data) crc = (crcTable[(crc ^ byte) & 0xff] as number) ^ (crc >>> 8);
-  return (crc ^ 0xffffffff) >>> 0;
-}
-
-function makeCrcTable(): Uint32Array {
-  const table = new Uint32Array(256);
-  for (let n = 0; n < 256; n += 1) {
-    let c = n;
-    for (let k = 0; k < 8; k += 1) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    table[n] = c >>> 0;
-  }
-  return table;
-}
-
-function crc32(data: Uint8Array): number {
-  return nativeCrc32 ? nativeCrc32(data) : tableCrc32(data);
-}
-
-/** Exposed for tests: the fallback must agree with zlib. */
-export const _tableCrc32ForTests = tableCrc32;
