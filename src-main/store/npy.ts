@@ -14,6 +14,7 @@
  */
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { syncDirectory, writeAll, writeBytesAtomically } from './atomic';
 import * as zlib from 'node:zlib';
 import {
   CENTRAL_HEADER_SIGNATURE,
@@ -293,7 +294,7 @@ class LiteralParser {
  */
 export function writeNpyAtomic(path: string, array: NpyArray): void {
   const bytes = encodeNpy(array); // encode first: a bad array must not touch the disk at all
-  writeFileAtomic(path, bytes);
+  writeBytesAtomically(path, bytes);
 }
 
 /**
@@ -432,45 +433,6 @@ function decodeHeaderOnly(head: Buffer, file: string): { dtype: NpyDtype; shape:
 
 export function readNpy(path: string): NpyArray {
   return decodeNpy(readFileSync(path), path);
-}
-
-function writeFileAtomic(path: string, bytes: Buffer): void {
-  const partial = `${path}.partial`;
-  mkdirSync(dirname(path), { recursive: true });
-  try {
-    const fd = openSync(partial, 'w');
-    try {
-      writeAll(fd, bytes);
-      fsyncSync(fd); // the data must be on disk before the rename makes it visible
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(partial, path);
-  } catch (error) {
-    rmSync(partial, { force: true });
-    throw error;
-  }
-  syncDirectory(dirname(path));
-}
-
-function writeAll(fd: number, bytes: Buffer): void {
-  let offset = 0;
-  while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset);
-}
-
-/** Makes the rename itself durable. Windows cannot open a folder for fsync, and needs not to. */
-function syncDirectory(dir: string): void {
-  if (process.platform === 'win32') return;
-  try {
-    const fd = openSync(dir, 'r');
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    // Some file systems refuse fsync on folders; the file itself is already synced.
-  }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 /**
- * exports/atomic — writing an export file so that readers only ever see a complete one: the
+ * store/atomic — writing a file so that readers only ever see a complete one: the
  * bytes go to `<path>.partial`, are fsynced, then renamed over `<path>`. A failure on the way
  * removes the partial file and rethrows, naming the file.
  */
@@ -85,13 +85,13 @@ function named(path: string, error: unknown): Error {
   return new Error(`${path}: ${message}`, { cause: error });
 }
 
-function writeAll(fd: number, bytes: Uint8Array): void {
+export function writeAll(fd: number, bytes: Uint8Array): void {
   let offset = 0;
   while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset);
 }
 
 /** Makes the rename durable. Windows cannot open a folder for fsync, and needs not to. */
-function syncDirectory(dir: string): void {
+export function syncDirectory(dir: string): void {
   if (process.platform === 'win32') return;
   try {
     const fd = openSync(dir, 'r');
