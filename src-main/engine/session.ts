@@ -70,7 +70,7 @@ export async function openSession(modelPath: string, options: SessionOptions = {
 /** onnxruntime's first error line, without its source-file prefix (which means nothing to a user). */
 function readableReason(error: unknown): string {
   const line = (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
-  return line.replace(/^\S*onnxruntime_src\S*\s*/, '').replace(/^[^:]*lambda\(\)>\s*/, '').trim() || 'unknown error';
+  return line.replace(/^\S*onnxruntime_src\S*\s*/, '').replace(/^.*?lambda\(\)>\s*/, '').trim() || 'unknown error';
 }
 
 async function fallBack(modelPath: string, options: SessionOptions, reason: string): Promise<OpenedSession> {
