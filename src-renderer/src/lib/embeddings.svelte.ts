@@ -53,32 +53,20 @@ class EmbeddingsStore {
   }
 }
 
-class ExportsStore {
+/**
+ * A list belonging to the open project, reloaded per project; a late answer for an
+ * earlier request or another project is dropped.
+ */
+class ProjectListStore<T> {
   projectId = $state<number | null>(null);
-  list = $state.raw<ExportFile[]>([]);
+  list = $state.raw<T[]>([]);
   loaded = $state(false);
   #request = 0;
+  readonly #fetch: (projectId: number) => Promise<T[]>;
 
-  async load(projectId: number): Promise<void> {
-    if (projectId !== this.projectId) {
-      this.projectId = projectId;
-      this.list = [];
-      this.loaded = false;
-    }
-    const request = ++this.#request;
-    const list = await api.call('exports.list', { projectId });
-    if (request !== this.#request || projectId !== this.projectId) return;
-    this.list = list;
-    this.loaded = true;
+  constructor(fetch: (projectId: number) => Promise<T[]>) {
+    this.#fetch = fetch;
   }
-}
-
-/** Every embedding matrix of the open project (all runs), for choosing what a scan fits on. */
-class ProjectEmbeddingsStore {
-  projectId = $state<number | null>(null);
-  list = $state.raw<Embedding[]>([]);
-  loaded = $state(false);
-  #request = 0;
 
   async load(projectId: number): Promise<void> {
     if (projectId !== this.projectId) {
@@ -87,7 +75,7 @@ class ProjectEmbeddingsStore {
       this.loaded = false;
     }
     const request = ++this.#request;
-    const list = await api.call('embeddings.list', { projectId });
+    const list = await this.#fetch(projectId);
     if (request !== this.#request || projectId !== this.projectId) return;
     this.list = list;
     this.loaded = true;
@@ -95,5 +83,7 @@ class ProjectEmbeddingsStore {
 }
 
 export const embeddings = new EmbeddingsStore();
-export const projectEmbeddings = new ProjectEmbeddingsStore();
-export const exportFiles = new ExportsStore();
+/** Every embedding matrix of the open project (all runs), for choosing what a scan fits on. */
+export const projectEmbeddings = new ProjectListStore<Embedding>((projectId) => api.call('embeddings.list', { projectId }));
+/** The files saved in the open project's exports folder. */
+export const exportFiles = new ProjectListStore<ExportFile>((projectId) => api.call('exports.list', { projectId }));
