@@ -4,8 +4,9 @@
  * into one fixed-length vector: mean, max, the BOS/<cls> token, per-protein PCA (component 1
  * or 2) and a truncated 2-D DCT ("iDCT"). Also owns the names these go by ('pca1',
  * 'idct_5x44'), their one-sentence UI explanations, and the small float64 numerics they need
- * (a symmetric top-eigenpair solver and cosine tables). Pure: no I/O, no dependencies.
+ * (a top-eigenpair solver built on learn/matrix's symmetricEigen, and cosine tables). Pure: no I/O.
  */
+import { symmetricEigen } from '../learn/matrix';
 
 export type Compression =
   | { kind: 'mean' }
@@ -458,7 +459,7 @@ function ritzPairs(
     const y = new Float64Array(n);
     const z = new Float64Array(n);
     for (let i = 0; i < k; i += 1) {
-      const weight = s[i * k + column]!;
+      const weight = s[column * k + i]!; // row `column` of s is that eigenvector
       const q = basis[i]!;
       const mq = images[i]!;
       for (let t = 0; t < n; t += 1) {
@@ -473,174 +474,6 @@ function ritzPairs(
     result.residuals.push(Math.sqrt(residual));
   }
   return result;
-}
-
-/**
- * Full eigendecomposition of a small dense symmetric matrix (the Ritz problem): Householder
- * tridiagonalization then implicit QL (EISPACK tred2/tql2, as in JAMA). Returns eigenvalues
- * ascending and eigenvectors as the columns of `vectors` [n × n], row-major.
- */
-function symmetricEigen(a: Float64Array, n: number): { values: Float64Array; vectors: Float64Array } {
-  const v = a.slice();
-  const d = new Float64Array(n);
-  const e = new Float64Array(n);
-  tridiagonalize(v, d, e, n);
-  diagonalizeTridiagonal(v, d, e, n);
-  return { values: d, vectors: v };
-}
-
-function tridiagonalize(v: Float64Array, d: Float64Array, e: Float64Array, n: number): void {
-  const at = (i: number, j: number) => i * n + j;
-  for (let j = 0; j < n; j += 1) d[j] = v[at(n - 1, j)]!;
-  for (let i = n - 1; i > 0; i -= 1) {
-    let scale = 0;
-    let h = 0;
-    for (let k = 0; k < i; k += 1) scale += Math.abs(d[k]!);
-    if (scale === 0) {
-      e[i] = d[i - 1]!;
-      for (let j = 0; j < i; j += 1) {
-        d[j] = v[at(i - 1, j)]!;
-        v[at(i, j)] = 0;
-        v[at(j, i)] = 0;
-      }
-    } else {
-      for (let k = 0; k < i; k += 1) {
-        d[k]! /= scale;
-        h += d[k]! * d[k]!;
-      }
-      let f = d[i - 1]!;
-      let g = Math.sqrt(h);
-      if (f > 0) g = -g;
-      e[i] = scale * g;
-      h -= f * g;
-      d[i - 1] = f - g;
-      for (let j = 0; j < i; j += 1) e[j] = 0;
-      for (let j = 0; j < i; j += 1) {
-        f = d[j]!;
-        v[at(j, i)] = f;
-        g = e[j]! + v[at(j, j)]! * f;
-        for (let k = j + 1; k <= i - 1; k += 1) {
-          g += v[at(k, j)]! * d[k]!;
-          e[k]! += v[at(k, j)]! * f;
-        }
-        e[j] = g;
-      }
-      f = 0;
-      for (let j = 0; j < i; j += 1) {
-        e[j]! /= h;
-        f += e[j]! * d[j]!;
-      }
-      const hh = f / (h + h);
-      for (let j = 0; j < i; j += 1) e[j]! -= hh * d[j]!;
-      for (let j = 0; j < i; j += 1) {
-        f = d[j]!;
-        g = e[j]!;
-        for (let k = j; k <= i - 1; k += 1) v[at(k, j)]! -= f * e[k]! + g * d[k]!;
-        d[j] = v[at(i - 1, j)]!;
-        v[at(i, j)] = 0;
-      }
-    }
-    d[i] = h;
-  }
-  // Accumulate the Householder transformations into v.
-  for (let i = 0; i < n - 1; i += 1) {
-    v[at(n - 1, i)] = v[at(i, i)]!;
-    v[at(i, i)] = 1;
-    const h = d[i + 1]!;
-    if (h !== 0) {
-      for (let k = 0; k <= i; k += 1) d[k] = v[at(k, i + 1)]! / h;
-      for (let j = 0; j <= i; j += 1) {
-        let g = 0;
-        for (let k = 0; k <= i; k += 1) g += v[at(k, i + 1)]! * v[at(k, j)]!;
-        for (let k = 0; k <= i; k += 1) v[at(k, j)]! -= g * d[k]!;
-      }
-    }
-    for (let k = 0; k <= i; k += 1) v[at(k, i + 1)] = 0;
-  }
-  for (let j = 0; j < n; j += 1) {
-    d[j] = v[at(n - 1, j)]!;
-    v[at(n - 1, j)] = 0;
-  }
-  if (n > 0) v[at(n - 1, n - 1)] = 1;
-  e[0] = 0;
-}
-
-function diagonalizeTridiagonal(v: Float64Array, d: Float64Array, e: Float64Array, n: number): void {
-  const at = (i: number, j: number) => i * n + j;
-  for (let i = 1; i < n; i += 1) e[i - 1] = e[i]!;
-  if (n > 0) e[n - 1] = 0;
-  let f = 0;
-  let tst1 = 0;
-  const eps = 2 ** -52;
-  for (let l = 0; l < n; l += 1) {
-    tst1 = Math.max(tst1, Math.abs(d[l]!) + Math.abs(e[l]!));
-    let m = l;
-    while (m < n && Math.abs(e[m]!) > eps * tst1) m += 1; // e[n-1] = 0 stops it by n-1
-    if (m > l) {
-      do {
-        // Implicit Wilkinson-style shift.
-        let g = d[l]!;
-        let p = (d[l + 1]! - g) / (2 * e[l]!);
-        let r = Math.hypot(p, 1);
-        if (p < 0) r = -r;
-        d[l] = e[l]! / (p + r);
-        d[l + 1] = e[l]! * (p + r);
-        const dl1 = d[l + 1]!;
-        let h = g - d[l]!;
-        for (let i = l + 2; i < n; i += 1) d[i]! -= h;
-        f += h;
-        // Implicit QL sweep, accumulating the rotations into v.
-        p = d[m]!;
-        let c = 1;
-        let c2 = c;
-        let c3 = c;
-        const el1 = e[l + 1]!;
-        let s = 0;
-        let s2 = 0;
-        for (let i = m - 1; i >= l; i -= 1) {
-          c3 = c2;
-          c2 = c;
-          s2 = s;
-          g = c * e[i]!;
-          h = c * p;
-          r = Math.hypot(p, e[i]!);
-          e[i + 1] = s * r;
-          s = e[i]! / r;
-          c = p / r;
-          p = c * d[i]! - s * g;
-          d[i + 1] = h + s * (c * g + s * d[i]!);
-          for (let k = 0; k < n; k += 1) {
-            h = v[at(k, i + 1)]!;
-            v[at(k, i + 1)] = s * v[at(k, i)]! + c * h;
-            v[at(k, i)] = c * v[at(k, i)]! - s * h;
-          }
-        }
-        p = (-s * s2 * c3 * el1 * e[l]!) / dl1;
-        e[l] = s * p;
-        d[l] = c * p;
-      } while (Math.abs(e[l]!) > eps * tst1);
-    }
-    d[l] = d[l]! + f;
-    e[l] = 0;
-  }
-  sortAscending(v, d, n);
-}
-
-/** Selection sort of eigenvalues with their eigenvector columns (n is small). */
-function sortAscending(v: Float64Array, d: Float64Array, n: number): void {
-  for (let i = 0; i < n - 1; i += 1) {
-    let k = i;
-    for (let j = i + 1; j < n; j += 1) if (d[j]! < d[k]!) k = j;
-    if (k === i) continue;
-    const p = d[k]!;
-    d[k] = d[i]!;
-    d[i] = p;
-    for (let row = 0; row < n; row += 1) {
-      const t = v[row * n + i]!;
-      v[row * n + i] = v[row * n + k]!;
-      v[row * n + k] = t;
-    }
-  }
 }
 
 // ---------------------------------------------------------------------------------------------
