@@ -25,6 +25,18 @@ import {
   ProjectName,
   Run,
   SequenceRow,
+  FitPredictions,
+  ReportFile,
+  RunMetricsInfo,
+  SaturationMap,
+  ScoreMethodInfo,
+  VariantScores,
+  MapColumn,
+  MapPoints,
+  Projection,
+  AttentionTrack,
+  StructureAnalysis,
+  StructureContacts,
 } from './schemas';
 
 const none = z.object({}).strict();
@@ -96,6 +108,79 @@ export const methods = {
 
   'runs.list': { input: z.object({ projectId: Id }).strict(), output: z.array(Run) },
   'runs.metrics': { input: z.object({ runId: Id }).strict(), output: z.array(Metric) },
+  /** The runs of a project that recorded metric series (training curves), newest first. */
+  'runs.withMetrics': { input: z.object({ projectId: Id }).strict(), output: z.array(RunMetricsInfo) },
+  /** A fit's out-of-fold predictions, read from the file its scan wrote. */
+  'fits.predictions': { input: z.object({ fitId: Id }).strict(), output: FitPredictions },
+
+  /** Writes a self-contained HTML report of a run into the project's exports folder. */
+  'reports.create': { input: z.object({ runId: Id }).strict(), output: ReportFile },
+  'reports.list': { input: z.object({ projectId: Id }).strict(), output: z.array(ReportFile) },
+  /** Prints a report to PDF beside it (desktop app); in a browser, open the report and print it instead. */
+  'reports.pdf': { input: z.object({ projectId: Id, name: z.string().min(1) }).strict(), output: ReportFile },
+
+  /** Zero-shot scoring methods with a one-sentence explanation each. */
+  'variants.methods': { input: none, output: z.array(ScoreMethodInfo) },
+  /** The saturation map(s) of a `variants.saturate` run. */
+  'variants.saturation': { input: z.object({ runId: Id }).strict(), output: SaturationMap },
+  /** The scores of a `variants.score` run with Spearman per model, method and measured column (AUROC when a threshold is given). */
+  'variants.scores': { input: z.object({ runId: Id, threshold: z.number().nullable().default(null) }).strict(), output: VariantScores },
+  /** Writes a run's saturation map (long or wide) or dataset scores as CSV into the project's exports folder. */
+  'variants.export': {
+    input: z.object({ runId: Id, layout: z.enum(['long', 'wide']).default('long'), model: z.string().optional() }).strict(),
+    output: ExportFile,
+  },
+
+  /** The maps (2-D projections of embeddings) of a project, newest first; start one with jobs.start kind "map.project". */
+  'map.list': { input: z.object({ projectId: Id }).strict(), output: z.array(Projection) },
+  /** A finished map's points: coordinates, sequence IDs, label columns and the fits that can colour it. */
+  'map.points': { input: z.object({ projectionId: Id }).strict(), output: MapPoints },
+  /** A fit's out-of-fold predictions and residuals (or right/wrong classes) as colour columns of a map. */
+  'map.predictions': { input: z.object({ projectionId: Id, fitId: Id }).strict(), output: z.array(MapColumn) },
+  /** Saves some rows of a dataset (e.g. a selection on the map) as a new dataset with their labels. */
+  'datasets.subset': {
+    input: z
+      .object({
+        datasetId: Id,
+        rows: z.array(z.number().int().min(0)).min(1, 'Select at least one sequence.'),
+        name: z.string().trim().min(1, 'The new dataset needs a name.').max(200),
+      })
+      .strict(),
+    output: Dataset,
+  },
+
+  /**
+   * A sequence's predicted contacts and per-layer attention for the Structure page: answers at once
+   * when computed before (same model and sequence), else queues a short job in the compute process.
+   */
+  'structure.inspect': {
+    input: z
+      .object({
+        projectId: Id,
+        modelId: Id,
+        sequence: z.string().regex(/^[A-Za-z]+$/, 'The sequence must be amino-acid letters only.'),
+        /** Names the sequence in the job's title (e.g. its ID). */
+        label: z.string().max(200).optional(),
+      })
+      .strict(),
+    output: StructureAnalysis,
+  },
+  /** The L×L contact probabilities of a computed analysis. */
+  'structure.contacts': { input: z.object({ projectId: Id, key: z.string() }).strict(), output: StructureContacts },
+  /** One per-residue attention track: a layer (1-based), a head (0-based) or the mean of heads, from or to a residue. */
+  'structure.attention': {
+    input: z
+      .object({
+        projectId: Id,
+        key: z.string(),
+        layer: z.number().int().min(1),
+        head: z.number().int().min(0).nullable().default(null),
+        position: z.number().int().min(0).nullable().default(null),
+        direction: z.enum(['from', 'to']).default('to'),
+      })
+      .strict(),
+    output: AttentionTrack,
+  },
 } as const;
 
 export type Methods = typeof methods;
@@ -115,6 +200,8 @@ export const ApiEvent = z.discriminatedUnion('type', [
   z.object({ type: z.literal('datasets'), projectId: Id }),
   z.object({ type: z.literal('runs'), projectId: Id }),
   z.object({ type: z.literal('models') }),
+  /** A running job recorded new metric values for a run (training curves update live). */
+  z.object({ type: z.literal('metrics'), projectId: Id, runId: Id }),
 ]);
 export type ApiEvent = z.infer<typeof ApiEvent>;
 

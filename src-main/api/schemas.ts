@@ -42,6 +42,19 @@ export const ImportOptions = z.object({
   sequenceColumn: z.string().optional(),
   /** CSV/TSV only: the column holding identifiers (default: "id"/"name", else the row number). */
   idColumn: z.string().optional(),
+  /**
+   * CSV/TSV only: a deep-mutational scan. Rows name mutations of a wild type (column `column`, by
+   * default one named like "mutant"); each row's sequence is the wild type with its mutations.
+   */
+  mutations: z
+    .object({
+      /** The wild type: FASTA text (the first record is used) or bare residues. */
+      wildType: z.string().min(1),
+      column: z.string().optional(),
+      /** Number of the wild type's first residue minus 1 (0 when numbering starts at 1). */
+      offset: z.number().int().min(0).default(0),
+    })
+    .optional(),
 });
 export type ImportOptions = z.infer<typeof ImportOptions>;
 
@@ -51,10 +64,14 @@ export const ImportProblem = z.object({
   /** 1-based line in the file where the record (or the offending character) is. */
   line: z.number().int(),
   id: z.string(),
-  kind: z.enum(['invalid-character', 'empty-sequence', 'missing-sequence', 'bad-row']),
+  kind: z.enum(['invalid-character', 'empty-sequence', 'missing-sequence', 'bad-row', 'wild-type-mismatch', 'bad-mutation']),
   /** 1-based residue position for invalid characters. */
   position: z.number().int().optional(),
   message: z.string(),
+  /** Mutation scans: the mutation as written in the row (the first that does not match, for mismatches). */
+  mutation: z.string().optional(),
+  /** Mutation scans, wild-type mismatches: the residue the wild type has at that position. */
+  found: z.string().optional(),
 });
 export type ImportProblem = z.infer<typeof ImportProblem>;
 
@@ -71,6 +88,17 @@ export const LengthStats = z.object({
   mean: z.number(),
   median: z.number(),
 });
+
+/** What a mutation dataset keeps of its wild type, so scoring and position-grouped CV can use it. */
+export const VariantsInfo = z.object({
+  wildTypeId: z.string(),
+  wildType: z.string(),
+  mutationColumn: z.string(),
+  offset: z.number().int(),
+  /** Rows whose stated wild-type residue did not match (skipped when the import was accepted). */
+  mismatches: z.number().int(),
+});
+export type VariantsInfo = z.infer<typeof VariantsInfo>;
 
 export const LabelColumn = z.object({
   name: z.string(),
@@ -97,6 +125,8 @@ export const ImportReport = z.object({
   labelColumns: z.array(LabelColumn),
   sequenceColumn: z.string().nullable(),
   idColumn: z.string().nullable(),
+  /** Set for deep-mutational scans: the wild type the rows were built from. */
+  variants: VariantsInfo.nullable().optional(),
 });
 export type ImportReport = z.infer<typeof ImportReport>;
 
@@ -109,6 +139,8 @@ export const Dataset = z.object({
   sequenceCount: z.number().int(),
   labelColumns: z.array(LabelColumn),
   createdAt: z.string(),
+  /** Set for deep-mutational scans (see VariantsInfo). */
+  variants: VariantsInfo.nullable().optional(),
 });
 export type Dataset = z.infer<typeof Dataset>;
 
@@ -171,6 +203,10 @@ export const SplitSpec = z.object({
 export type SplitSpec = z.infer<typeof SplitSpec>;
 
 /** The job kinds a client may start, each with its own parameters. */
+// ---------- variants ----------
+export const ScoreMethod = z.enum(['wt-marginal', 'masked-marginal', 'pll']);
+export type ScoreMethod = z.infer<typeof ScoreMethod>;
+
 export const JobRequest = z.discriminatedUnion('kind', [
   z.object({
     kind: z.literal('system.benchmark'),
@@ -205,6 +241,41 @@ export const JobRequest = z.discriminatedUnion('kind', [
   }),
   /** Apply a fit of a scan to another dataset: predictions with the fold models' spread as uncertainty (CSV in exports/). */
   z.object({ kind: z.literal('learn.predict'), fitId: Id, datasetId: Id, device: Device.default('cpu') }),
+  /** Zero-shot scores of every row of a mutation dataset, per model and method (and their ensemble mean). */
+  z.object({
+    kind: z.literal('variants.score'),
+    projectId: Id,
+    datasetId: Id,
+    modelIds: z.array(Id).min(1, 'Choose at least one model.'),
+    methods: z.array(ScoreMethod).min(1, 'Choose at least one scoring method.'),
+    device: Device.default('cpu'),
+    batchTokens: z.number().int().min(1026).max(1_000_000).default(8192),
+  }),
+  /** Zero-shot scores of all 19 × L single mutants of one protein (a saturation map). */
+  z.object({
+    kind: z.literal('variants.saturate'),
+    projectId: Id,
+    modelIds: z.array(Id).min(1, 'Choose at least one model.'),
+    method: ScoreMethod.default('masked-marginal'),
+    /** The wild-type residues (one-letter codes). */
+    wildType: z.string().trim().min(1, 'Give the wild-type sequence.'),
+    name: z.string().trim().min(1).default('protein'),
+    /** Number of the first residue minus 1. */
+    offset: z.number().int().min(0).default(0),
+    device: Device.default('cpu'),
+    batchTokens: z.number().int().min(1026).max(1_000_000).default(8192),
+  }),
+  /** Place every sequence of an embedding matrix on a 2-D map (PCA, or seeded UMAP), in the compute process. */
+  z.object({
+    kind: z.literal('map.project'),
+    embeddingId: Id,
+    method: z.enum(['pca', 'umap']).default('umap'),
+    nNeighbors: z.number().int().min(2).max(200).default(15),
+    minDist: z.number().min(0).max(1).default(0.1),
+    /** Null lets UMAP choose (500 epochs below 10,000 sequences, else 200). */
+    nEpochs: z.number().int().min(10).max(5000).nullable().default(null),
+    seed: z.number().int().default(42),
+  }),
 ]);
 export type JobRequest = z.input<typeof JobRequest>;
 
@@ -314,3 +385,171 @@ export const LearnOptions = z.object({
   learners: z.array(z.object({ id: z.string(), label: z.string(), task: z.enum(['regression', 'classification']), explanation: z.string() })),
   splits: z.array(z.object({ scheme: z.string(), label: z.string(), explanation: z.string() })),
 });
+
+// ---------- reports, predictions and training curves ----------
+/** A report (self-contained HTML) in a project's exports folder, with its PDF when one was made. */
+export const ReportFile = z.object({
+  name: z.string(),
+  projectId: Id,
+  runId: Id,
+  bytes: z.number(),
+  createdAt: z.string(),
+  /** Path on this computer. */
+  path: z.string(),
+  /** The PDF's file name (same folder), or null. */
+  pdf: z.string().nullable(),
+});
+export type ReportFile = z.infer<typeof ReportFile>;
+
+/** A fit's out-of-fold predictions: each row predicted by the model of the fold that left it out. */
+export const FitPredictions = z.object({
+  fitId: Id,
+  task: z.enum(['regression', 'classification']),
+  target: z.string(),
+  ids: z.array(z.string()),
+  folds: z.array(z.number().int()),
+  /** Numbers for regression, class names for classification. */
+  measured: z.array(z.union([z.number(), z.string()])),
+  predicted: z.array(z.union([z.number(), z.string()])),
+});
+export type FitPredictions = z.infer<typeof FitPredictions>;
+
+/** A run that recorded metric series (training curves): which series and how many points. */
+export const RunMetricsInfo = z.object({ runId: Id, names: z.array(z.string()), points: z.number().int(), lastStep: z.number() });
+export type RunMetricsInfo = z.infer<typeof RunMetricsInfo>;
+
+// ---------- maps (2-D projections of embeddings) ----------
+export const MapMethod = z.enum(['pca', 'umap']);
+export type MapMethod = z.infer<typeof MapMethod>;
+
+/** A map: a projection run of one embedding matrix, its settings and whether its coordinates are ready. */
+export const Projection = z.object({
+  /** The run that holds it. */
+  id: Id,
+  projectId: Id,
+  title: z.string(),
+  state: JobState,
+  method: MapMethod,
+  embeddingId: Id.nullable(),
+  datasetId: Id.nullable(),
+  datasetName: z.string().nullable(),
+  modelName: z.string(),
+  layer: z.number().int(),
+  pooling: z.string(),
+  rows: z.number().int(),
+  nNeighbors: z.number().int(),
+  minDist: z.number(),
+  nEpochs: z.number().int().nullable(),
+  seed: z.number().int(),
+  /** PCA: the share of variance of the two axes. */
+  explainedVariance: z.array(z.number()).nullable(),
+  ready: z.boolean(),
+  createdAt: z.string(),
+});
+export type Projection = z.infer<typeof Projection>;
+
+/** A column to colour a map by: numbers (null where missing) or categories (code −1 where missing). */
+export const MapColumn = z.discriminatedUnion('type', [
+  z.object({ name: z.string(), type: z.literal('number'), values: z.array(z.number().nullable()) }),
+  z.object({ name: z.string(), type: z.literal('category'), categories: z.array(z.string()), codes: z.array(z.number().int()) }),
+]);
+export type MapColumn = z.infer<typeof MapColumn>;
+
+/** A fit on the map's dataset whose out-of-fold predictions can colour the map. */
+export const MapFit = z.object({ id: Id, label: z.string(), task: z.enum(['regression', 'classification']), target: z.string() });
+export type MapFit = z.infer<typeof MapFit>;
+
+/** Every point of a map: row i is the dataset's sequence i. */
+export const MapPoints = z.object({
+  projectionId: Id,
+  datasetId: Id,
+  ids: z.array(z.string()),
+  x: z.array(z.number()),
+  y: z.array(z.number()),
+  columns: z.array(MapColumn),
+  fits: z.array(MapFit),
+});
+export type MapPoints = z.infer<typeof MapPoints>;
+
+// ---------- variant effects ----------
+export const ScoreMethodInfo = z.object({ id: ScoreMethod, label: z.string(), explanation: z.string() });
+
+export const SaturationMap = z.object({
+  runId: Id,
+  name: z.string(),
+  wildType: z.string(),
+  offset: z.number().int(),
+  method: ScoreMethod,
+  /** Column order of `scores`. */
+  aminoAcids: z.array(z.string()),
+  /** One map per model, then "ensemble" when there are several: [L × 20] row-major, 0 at the wild type, null when not scored. */
+  maps: z.array(z.object({ model: z.string(), scores: z.array(z.number().nullable()) })),
+});
+export type SaturationMap = z.infer<typeof SaturationMap>;
+
+export const VariantEvaluation = z.object({
+  key: z.string(),
+  model: z.string(),
+  method: ScoreMethod,
+  column: z.string(),
+  n: z.number().int(),
+  spearman: z.number().nullable(),
+  auroc: z.number().nullable(),
+  positives: z.number().int(),
+});
+export type VariantEvaluation = z.infer<typeof VariantEvaluation>;
+
+export const VariantScores = z.object({
+  runId: Id,
+  ids: z.array(z.string()),
+  variants: z.array(z.string()),
+  measured: z.record(z.string(), z.array(z.number().nullable())),
+  columns: z.array(z.object({ key: z.string(), model: z.string(), method: ScoreMethod, values: z.array(z.number().nullable()) })),
+  evaluations: z.array(VariantEvaluation),
+  threshold: z.number().nullable(),
+  /** The scores as CSV in the run folder (also copied to exports on request). */
+  csvPath: z.string(),
+});
+export type VariantScores = z.infer<typeof VariantScores>;
+
+// ---------- structure ----------
+/** One sequence's model outputs for the Structure page: ready, or being computed by `job`. */
+export const StructureAnalysis = z.object({
+  /** Names the result (per model and sequence) for structure.contacts / structure.attention. */
+  key: z.string(),
+  modelId: Id,
+  modelName: z.string(),
+  length: z.number().int(),
+  ready: z.boolean(),
+  /** The job computing it (queued or running) when not ready. */
+  job: Job.nullable(),
+  layers: z.number().int(),
+  /** Known once computed. */
+  heads: z.number().int().nullable(),
+});
+export type StructureAnalysis = z.infer<typeof StructureAnalysis>;
+
+export const StructureContacts = z.object({
+  key: z.string(),
+  sequence: z.string(),
+  length: z.number().int(),
+  layers: z.number().int(),
+  heads: z.number().int(),
+  /** Contact probabilities [L × L], row-major. */
+  contacts: z.array(z.number()),
+});
+export type StructureContacts = z.infer<typeof StructureContacts>;
+
+export const AttentionTrack = z.object({
+  key: z.string(),
+  /** 1-based layer. */
+  layer: z.number().int(),
+  /** 0-based head, or null for the mean of the heads. */
+  head: z.number().int().nullable(),
+  /** 0-based residue, or null for the attention each residue receives on average. */
+  position: z.number().int().nullable(),
+  direction: z.enum(['from', 'to']),
+  /** One value per residue. */
+  values: z.array(z.number()),
+});
+export type AttentionTrack = z.infer<typeof AttentionTrack>;

@@ -21,7 +21,7 @@ import { formatReport } from './report';
 let lastTenth = -1;
 
 /** One updating line in a terminal; in a log (not a terminal), a line every 10 %. */
-function progressLine(fraction: number, message: string): void {
+export function progressLine(fraction: number, message: string): void {
   const line = `${(fraction * 100).toFixed(0).padStart(3)}%  ${message}`;
   if (process.stderr.isTTY) {
     process.stderr.write(`\r${line.padEnd(90).slice(0, 100)}`);
@@ -33,13 +33,13 @@ function progressLine(fraction: number, message: string): void {
   process.stderr.write(`${line}\n`);
 }
 
-function endProgress(): void {
+export function endProgress(): void {
   if (process.stderr.isTTY) process.stderr.write('\n');
   lastTenth = -1;
 }
 
 /** Ctrl-C asks the running command to stop cleanly (no half-written files) instead of killing it. */
-function interruptible(): { signal: AbortSignal; done: () => void } {
+export function interruptible(): { signal: AbortSignal; done: () => void } {
   const controller = new AbortController();
   const onInterrupt = (): void => {
     process.stderr.write('\nStopping…\n');
@@ -74,7 +74,7 @@ export async function convertCommand(source: string, flags: { out: string; fp16?
 }
 
 /** A converted model folder as given, or a Hugging Face folder converted once into the app's cache. */
-async function modelFolder(model: string): Promise<string> {
+export async function modelFolder(model: string): Promise<string> {
   const dir = resolve(model);
   if (existsSync(join(dir, MANIFEST_FILE))) return dir;
   if (!existsSync(join(dir, 'config.json')) && !dir.endsWith('.safetensors')) {
@@ -95,7 +95,7 @@ async function modelFolder(model: string): Promise<string> {
   return cached;
 }
 
-function parseList<T extends string>(value: string | undefined, allowed: readonly T[], what: string): T[] {
+export function parseList<T extends string>(value: string | undefined, allowed: readonly T[], what: string): T[] {
   const items = (value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   for (const item of items) {
     if (!allowed.includes(item as T)) throw new CliExit(`Unknown ${what} "${item}"; choose from ${allowed.join(', ')}.`, 2);

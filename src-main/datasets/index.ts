@@ -6,6 +6,7 @@
 import type { ImportOptions, SequenceFormat } from '../api/schemas';
 import { ApiError } from '../api/errors';
 import { readFasta } from './fasta';
+import { readMutationTable } from './mutation-table';
 import { readTable } from './table';
 import { baseName, stripByteOrderMark } from './text';
 import type { ParsedFile } from './types';
@@ -48,6 +49,12 @@ export function parseSequenceFile(fileName: string, text: string, options: Impor
   if (!format) throw unknownFormat(name);
   const body = stripByteOrderMark(text);
   if (body.trim() === '') throw new ApiError('invalid-input', `${name}: no sequences found. The file is empty.`);
+  if (options.mutations) {
+    if (format === 'fasta') throw new ApiError('invalid-input', `${name}: a mutation scan is a CSV or TSV table with a mutation column, not a FASTA file.`);
+    const table = readMutationTable(name, body, format === 'csv' ? ',' : '\t', { ...options, mutations: options.mutations });
+    const parsed = buildParsedFile(name, format, table.read);
+    return { ...parsed, report: { ...parsed.report, variants: table.variants } };
+  }
   const read = format === 'fasta' ? readFasta(name, body) : readTable(name, body, format === 'csv' ? ',' : '\t', options);
   return buildParsedFile(name, format, read);
 }

@@ -15,7 +15,7 @@ export const SEQUENCE_COLUMN_NAMES = ['sequence', 'seq', 'sequences', 'aa_seq', 
 /** Names that mark the identifier column; without one, rows are named `row_<n>`. */
 export const ID_COLUMN_NAMES = ['id', 'name', 'seq_id', 'sequence_id', 'identifier', 'accession'];
 
-interface TableRow {
+export interface TableRow {
   fields: string[];
   /** 1-based line where the row starts (a quoted field may carry it over several lines). */
   line: number;
@@ -60,7 +60,7 @@ export function readTable(fileName: string, text: string, delimiter: ',' | '\t',
  * instead of failing the whole file; only a quote that never closes, which swallows the rest of
  * the file, is fatal.
  */
-function parseRows(fileName: string, text: string, delimiter: string): TableRow[] {
+export function parseRows(fileName: string, text: string, delimiter: string): TableRow[] {
   const lineAt = lineFinder(text);
   const rows: TableRow[] = [];
   let previousEnd = 0;
@@ -124,7 +124,7 @@ function countAtOrBelow(sorted: readonly number[], value: number): number {
   return low;
 }
 
-function isBlank(fields: readonly string[]): boolean {
+export function isBlank(fields: readonly string[]): boolean {
   return fields.every((field) => field.trim() === '');
 }
 
@@ -157,21 +157,21 @@ function findColumns(
 }
 
 /** Header cells trimmed; unnamed columns become `column_<n>` and repeated names get `_2`, `_3`, ... */
-function columnNames(headerFields: readonly string[]): string[] {
+export function columnNames(headerFields: readonly string[]): string[] {
   return uniqueNames(headerFields.map((field, index) => field.trim() || `column_${index + 1}`));
 }
 
 /** An unnamed column with no values: what a trailing delimiter on every line (a spreadsheet habit) leaves. */
-function isUnusedColumn(headerFields: readonly string[], rows: readonly TableRow[], index: number): boolean {
+export function isUnusedColumn(headerFields: readonly string[], rows: readonly TableRow[], index: number): boolean {
   return (headerFields[index] ?? '').trim() === '' && rows.every((row) => (row.fields[index] ?? '').trim() === '');
 }
 
-function findByName(names: readonly string[], wanted: readonly string[]): number {
+export function findByName(names: readonly string[], wanted: readonly string[]): number {
   return names.findIndex((name) => wanted.includes(name.toLowerCase()));
 }
 
 /** The column the user chose: an exact match first, then one differing only in case. */
-function requireColumn(fileName: string, names: readonly string[], wanted: string, role: string): number {
+export function requireColumn(fileName: string, names: readonly string[], wanted: string, role: string): number {
   const exact = names.indexOf(wanted);
   if (exact >= 0) return exact;
   const caseless = names.findIndex((name) => name.toLowerCase() === wanted.trim().toLowerCase());
@@ -201,7 +201,7 @@ function layoutHint(names: readonly string[], delimiter: string): string {
   return '';
 }
 
-function listColumns(names: readonly string[]): string {
+export function listColumns(names: readonly string[]): string {
   return names.map((name) => `"${name}"`).join(', ');
 }
 
@@ -217,7 +217,7 @@ function readRow(row: TableRow, record: number, columns: Columns, delimiter: str
       line: row.line,
       id,
       kind: 'bad-row',
-      message: `${where}: ${row.fields.length} values, but the header has ${columns.names.length}.${fieldCountHint(row, columns, delimiter)}`,
+      message: `${where}: ${row.fields.length} values, but the header has ${columns.names.length}.${fieldCountHint(row, columns.names.length, delimiter)}`,
     };
   }
   const cell = row.fields[columns.sequence] ?? '';
@@ -233,8 +233,8 @@ function readRow(row: TableRow, record: number, columns: Columns, delimiter: str
   return { record, line: row.line, id, chunks: cellChunks(row, columns.sequence), labels: labelCells(row, columns) };
 }
 
-function fieldCountHint(row: TableRow, columns: Columns, delimiter: string): string {
-  if (row.fields.length < columns.names.length) return ' Every row needs a value (possibly empty) for each column.';
+export function fieldCountHint(row: TableRow, columnCount: number, delimiter: string): string {
+  if (row.fields.length < columnCount) return ' Every row needs a value (possibly empty) for each column.';
   const separator = delimiter === ',' ? 'comma' : 'tab';
   return ` A value that contains a ${separator} must be wrapped in double quotes.`;
 }

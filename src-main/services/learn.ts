@@ -15,10 +15,14 @@ const SCHEMES = [
 
 export const needsPositions = (scheme: string): boolean => scheme === 'contiguous' || scheme === 'modulo';
 
-/** The mutated positions of every row, from a mutation column; null when the dataset has none. */
-export function datasetPositions(rows: readonly SequenceRow[]): number[][] | null {
+/**
+ * The mutated positions of every row, from a mutation column (the one a mutation-scan import
+ * recorded, else one named like "mutant"); null when the dataset has none.
+ */
+export function datasetPositions(rows: readonly SequenceRow[], mutationColumn?: string): number[][] | null {
   if (rows.length === 0) return null;
-  const column = MUTATION_COLUMNS.find((name) => rows.every((r) => typeof r.labels[name] === 'string' && mutationPositions(r.labels[name] as string)));
+  const candidates = mutationColumn ? [mutationColumn, ...MUTATION_COLUMNS] : MUTATION_COLUMNS;
+  const column = candidates.find((name) => rows.every((r) => typeof r.labels[name] === 'string' && mutationPositions(r.labels[name] as string)));
   return column ? rows.map((r) => mutationPositions(r.labels[column] as string)!) : null;
 }
 
@@ -26,7 +30,7 @@ export function learnOptions(store: Store, datasetId?: number) {
   let positionsKnown = false;
   if (datasetId !== undefined) {
     const dataset = store.datasets.get(datasetId);
-    positionsKnown = !!dataset && datasetPositions(store.datasets.sequences(datasetId, 0, dataset.sequenceCount)) !== null;
+    positionsKnown = !!dataset && datasetPositions(store.datasets.sequences(datasetId, 0, dataset.sequenceCount), dataset.variants?.mutationColumn) !== null;
   }
   return {
     learners: LEARNERS.map(({ id, label, task, explanation }) => ({ id, label, task, explanation })),

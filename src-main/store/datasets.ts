@@ -10,6 +10,7 @@ interface DatasetRow {
   format: SequenceFormat;
   sequence_count: number;
   label_columns: string;
+  report: string;
   created_at: string;
 }
 
@@ -22,6 +23,7 @@ const toDataset = (row: DatasetRow): Dataset => ({
   sequenceCount: row.sequence_count,
   labelColumns: JSON.parse(row.label_columns) as LabelColumn[],
   createdAt: row.created_at,
+  variants: (JSON.parse(row.report) as Partial<ImportReport>).variants ?? null,
 });
 
 export interface NewSequence {

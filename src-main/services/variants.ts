@@ -1,0 +1,159 @@
+/**
+ * services/variants — zero-shot variant effects as jobs and results: checks a scoring or
+ * saturation request against the project's datasets and installed models, hands the compute
+ * process what it needs, and reads a finished run's scores or maps back (with Spearman / AUROC
+ * against the measured columns), or writes them to the exports folder as CSV.
+ */
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { ApiError, notFound } from '../api/errors';
+import type { ExportFile, Job, JobRequest, SaturationMap, VariantScores } from '../api/schemas';
+import type { JobHooks, JobRunner } from '../jobs/runner';
+import type { SaturationResults, ScoreInput, ScoreResults, ScoringModel } from '../jobs/tasks/variants';
+import { writeBytesAtomically } from '../store/atomic';
+import type { Store } from '../store';
+import { METHOD_EXPLANATIONS, METHOD_LABELS, SCORE_METHODS } from '../variants/score';
+import { saturationLongCsv, saturationWideCsv, evaluateScores } from '../variants/tables';
+import type { Events } from './events';
+
+type Request = z.output<typeof JobRequest>;
+type ScoreRequest = Extract<Request, { kind: 'variants.score' }>;
+type SaturateRequest = Extract<Request, { kind: 'variants.saturate' }>;
+
+const STANDARD = /^[ACDEFGHIKLMNPQRSTVWY]+$/;
+
+export class VariantsService {
+  constructor(
+    private readonly store: Store,
+    private readonly events: Events,
+    private readonly runner: () => JobRunner,
+  ) {}
+
+  methods() {
+    return SCORE_METHODS.map((id) => ({ id, label: METHOD_LABELS[id], explanation: METHOD_EXPLANATIONS[id] }));
+  }
+
+  startScore(request: ScoreRequest): Job {
+    this.requireProject(request.projectId);
+    const dataset = this.store.datasets.get(request.datasetId);
+    if (!dataset || dataset.projectId !== request.projectId) throw notFound(`Dataset ${request.datasetId} of this project`);
+    if (!dataset.variants) {
+      throw new ApiError('invalid-input', `Dataset "${dataset.name}" is not a mutation scan. Import a CSV/TSV of mutations with its wild-type FASTA ("Mutation scan" on the Data page) to score it.`);
+    }
+    const models = this.models(request.modelIds);
+    const title = `Zero-shot scores of ${dataset.name} (${models.map((m) => m.name).join(', ')})`;
+    const { device, batchTokens, methods } = request;
+    const params = (runId: number | null) => ({ datasetId: dataset.id, models, methods, device, batchTokens, runDir: `runs/${runId}` });
+    return this.runner().enqueue({ projectId: request.projectId, kind: request.kind, title, params, createsRun: true });
+  }
+
+  startSaturation(request: SaturateRequest): Job {
+    this.requireProject(request.projectId);
+    const wildType = request.wildType.replace(/\s+/g, '').toUpperCase();
+    if (!STANDARD.test(wildType)) {
+      const bad = [...wildType].findIndex((c) => !STANDARD.test(c));
+      throw new ApiError('invalid-input', `The wild type has "${wildType[bad]}" at position ${bad + 1}; a saturation map needs the 20 standard one-letter amino-acid codes.`);
+    }
+    const models = this.models(request.modelIds);
+    const title = `Saturation map of ${request.name} (${wildType.length} residues, ${models.map((m) => m.name).join(', ')})`;
+    const { device, batchTokens, method, offset, name } = request;
+    const params = (runId: number | null) => ({ models, method, wildType, wildTypeName: name, offset, device, batchTokens, runDir: `runs/${runId}` });
+    return this.runner().enqueue({ projectId: request.projectId, kind: request.kind, title, params, createsRun: true });
+  }
+
+  hooks(): Record<string, JobHooks> {
+    const refresh: JobHooks['onDone'] = (job) => this.events.emit({ type: 'runs', projectId: job.job.projectId! });
+    return {
+      'variants.score': { prepare: (job) => this.scoreInput(Number((job.params as { datasetId: number }).datasetId)), onDone: refresh },
+      'variants.saturate': { onDone: refresh },
+    };
+  }
+
+  /** The dataset's wild type, mutation texts and numeric columns (the measured scores). */
+  private scoreInput(datasetId: number): ScoreInput {
+    const dataset = this.store.datasets.get(datasetId);
+    if (!dataset?.variants) throw notFound(`Mutation dataset ${datasetId}`);
+    const rows = this.store.datasets.sequences(datasetId, 0, dataset.sequenceCount);
+    const info = dataset.variants;
+    const measured: Record<string, (number | null)[]> = {};
+    for (const column of dataset.labelColumns.filter((c) => c.type === 'number')) {
+      measured[column.name] = rows.map((r) => (typeof r.labels[column.name] === 'number' ? (r.labels[column.name] as number) : null));
+    }
+    return { wildType: info.wildType, offset: info.offset, ids: rows.map((r) => r.seqId), variants: rows.map((r) => String(r.labels[info.mutationColumn] ?? '')), measured };
+  }
+
+  saturation(runId: number): SaturationMap {
+    const results = this.readRunFile<SaturationResults>(runId, 'variants.saturate', 'saturation.json');
+    return { runId, name: results.name, wildType: results.wildType, offset: results.offset, method: results.method, aminoAcids: [...results.aminoAcids], maps: results.maps };
+  }
+
+  scores(runId: number, threshold: number | null): VariantScores {
+    const results = this.readRunFile<ScoreResults>(runId, 'variants.score', 'results.json');
+    const evaluations = results.columns.flatMap((c) =>
+      Object.entries(results.measured).map(([column, measured]) => ({
+        key: c.key,
+        model: c.model,
+        method: c.method,
+        column,
+        ...evaluateScores(Float64Array.from(c.values, (v) => v ?? NaN), measured, threshold),
+      })),
+    );
+    return { runId, ids: results.ids, variants: results.variants, measured: results.measured, columns: results.columns, evaluations, threshold, csvPath: join(this.runFolder(runId), 'scores.csv') };
+  }
+
+  /** Copies a run's scores, or writes its saturation map (long or wide), into the exports folder. */
+  export(runId: number, layout: 'long' | 'wide', model?: string): ExportFile {
+    const run = this.store.runs.get(runId);
+    if (!run) throw notFound(`Run ${runId}`);
+    let name: string;
+    let text: string;
+    if (run.kind === 'variants.saturate') {
+      const map = this.saturation(runId);
+      const chosen = map.maps.find((m) => m.model === (model ?? map.maps.at(-1)!.model));
+      if (!chosen) throw new ApiError('invalid-input', `Run ${runId} has no map of "${model}"; it has ${map.maps.map((m) => m.model).join(', ')}.`);
+      const saturation = { wildType: map.wildType, offset: map.offset, scores: chosen.scores.map((v) => v ?? NaN) };
+      text = layout === 'long' ? saturationLongCsv(saturation) : saturationWideCsv(saturation);
+      name = `run${runId}-saturation-${slug(map.name)}-${slug(chosen.model)}-${map.method}-${layout}.csv`;
+    } else if (run.kind === 'variants.score') {
+      text = readFileSync(join(this.runFolder(runId), 'scores.csv'), 'utf8');
+      name = `run${runId}-variant-scores.csv`;
+    } else {
+      throw new ApiError('invalid-input', `Run ${runId} is not a variant-effect run.`);
+    }
+    const dir = join(this.store.projects.folderOf(run.projectId)!, 'exports');
+    mkdirSync(dir, { recursive: true });
+    const path = join(dir, name);
+    writeBytesAtomically(path, new TextEncoder().encode(text));
+    this.events.emit({ type: 'runs', projectId: run.projectId });
+    return { name, bytes: statSync(path).size, createdAt: new Date().toISOString(), path };
+  }
+
+  private readRunFile<T>(runId: number, kind: string, file: string): T {
+    const run = this.store.runs.get(runId);
+    if (!run) throw notFound(`Run ${runId}`);
+    if (run.kind !== kind) throw new ApiError('invalid-input', `Run ${runId} is a ${run.kind} run, not ${kind}.`);
+    const path = join(this.runFolder(runId), file);
+    if (!existsSync(path)) throw new ApiError('not-found', `Run ${runId} has no results yet (state: ${run.state}).`);
+    return JSON.parse(readFileSync(path, 'utf8')) as T;
+  }
+
+  private runFolder(runId: number): string {
+    const run = this.store.runs.get(runId)!;
+    return join(this.store.projects.folderOf(run.projectId)!, 'runs', String(runId));
+  }
+
+  private models(ids: readonly number[]): ScoringModel[] {
+    return ids.map((id) => {
+      const model = this.store.models.get(id);
+      if (!model) throw notFound(`Model ${id}`);
+      return { id: model.id, name: model.name, dir: model.path };
+    });
+  }
+
+  private requireProject(projectId: number): void {
+    if (!this.store.projects.get(projectId)) throw notFound(`Project ${projectId}`);
+  }
+}
+
+const slug = (text: string): string => text.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40) || 'x';

@@ -1,0 +1,106 @@
+/**
+ * `esm-studio saturate` and `esm-studio score` on the golden tiny model: the saturation CSV has the
+ * 570 single mutants of a 30-residue protein with the golden masked-marginal values and reads back
+ * to the same map; `score` keeps the input columns, adds `score`, and stops on wrong wild-type
+ * residues unless told to skip them.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { residueToken, VOCAB_SIZE } from '../../src-main/esm/tokenizer';
+import { readSaturationCsv, saturationLongCsv, saturationWideCsv } from '../../src-main/variants/tables';
+import { loadGolden, seqKey, type Golden, type GoldenSequence } from '../support/golden';
+import { assertBuilt, ROOT } from '../support/serve';
+
+const BIN = join(ROOT, 'bin', 'esm-studio.js');
+
+function cli(home: string, ...args: string[]) {
+  const result = spawnSync(process.execPath, [BIN, ...args], { env: { ...process.env, ESM_STUDIO_HOME: home }, encoding: 'utf8' });
+  return { code: result.status, out: result.stdout, err: result.stderr };
+}
+
+let golden: Golden;
+let protein: GoldenSequence;
+let home: string;
+let wtFile: string;
+
+/** Masked-marginal score of `wt pos mut` from the golden pll_log_probs (position 1-based). */
+function goldenMasked(position: number, wt: string, mut: string): number {
+  const lp = golden.array(seqKey(protein.index, 'pll_log_probs')).data;
+  return lp[(position - 1) * VOCAB_SIZE + residueToken(mut)]! - lp[(position - 1) * VOCAB_SIZE + residueToken(wt)]!;
+}
+
+beforeAll(() => {
+  assertBuilt();
+  golden = loadGolden('tiny');
+  protein = golden.sequences.find((s) => s.length === 30)!;
+  home = mkdtempSync(join(tmpdir(), 'esm-cli-variants-'));
+  wtFile = join(home, 'wt.fasta');
+  writeFileSync(wtFile, `>${protein.id}\n${protein.sequence}\n`);
+});
+
+describe('esm-studio saturate', () => {
+  it('writes the 570 single mutants with golden masked-marginal scores, and the CSV round-trips', () => {
+    const out = join(home, 'saturation.csv');
+    const run = cli(home, 'saturate', '--model', golden.checkpoint, '--wt', wtFile, '--method', 'masked-marginal', '--offset', '100', '--out', out);
+    expect(run.code, run.err).toBe(0);
+    const text = readFileSync(out, 'utf8');
+    const rows = parse(text, { columns: true }) as { position: string; wt: string; mut: string; score: string }[];
+    expect(rows.length).toBe(570);
+    expect(Object.keys(rows[0]!)).toEqual(['position', 'wt', 'mut', 'score']);
+    let worst = 0;
+    for (const row of rows) {
+      const position = Number(row.position) - 100;
+      expect(row.wt).toBe(protein.sequence[position - 1]);
+      worst = Math.max(worst, Math.abs(Number(row.score) - goldenMasked(position, row.wt, row.mut)));
+    }
+    expect(worst).toBeLessThan(1e-4);
+    const map = readSaturationCsv('saturation.csv', text);
+    expect(map.wildType).toBe(protein.sequence);
+    expect(map.offset).toBe(100);
+    expect(saturationLongCsv(map)).toBe(text);
+    expect(readSaturationCsv('wide.csv', saturationWideCsv(map))).toEqual(map);
+  });
+});
+
+describe('esm-studio score', () => {
+  const seq = (): string => protein.sequence;
+  const table = (rows: string[]): string => ['name,mutant,fitness', ...rows].join('\n');
+
+  it('stops on wrong wild-type residues with the list, and scores the rest with --skip-mismatches', () => {
+    const good = [`a,${seq()[0]}1A,0.5`, `b,"${seq()[4]}5W:${seq()[9]}10G",-1`];
+    const wrong = seq()[2] === 'W' ? 'Y' : 'W';
+    const file = join(home, 'variants.csv');
+    writeFileSync(file, table([...good, `c,${wrong}3A,2`]));
+    const out = join(home, 'scored.csv');
+    const base = ['score', '--model', golden.checkpoint, '--wt', wtFile, '--variants', file, '--mutation-col', 'mutant', '--method', 'masked-marginal', '--out', out];
+    const refused = cli(home, ...base);
+    expect(refused.code).toBe(1);
+    expect(refused.err).toContain(`Row 3, ${wrong}3A: the wild type has ${seq()[2]} at position 3, not ${wrong}.`);
+    const run = cli(home, ...base, '--skip-mismatches');
+    expect(run.code, run.err).toBe(0);
+    const rows = parse(readFileSync(out, 'utf8'), { columns: true }) as Record<string, string>[];
+    expect(rows.map((r) => [r.name, r.mutant, r.fitness])).toEqual([
+      ['a', `${seq()[0]}1A`, '0.5'],
+      ['b', `${seq()[4]}5W:${seq()[9]}10G`, '-1'],
+      ['c', `${wrong}3A`, '2'],
+    ]);
+    expect(Math.abs(Number(rows[0]!.score) - goldenMasked(1, seq()[0]!, 'A'))).toBeLessThan(1e-4);
+    expect(Math.abs(Number(rows[1]!.score) - goldenMasked(5, seq()[4]!, 'W') - goldenMasked(10, seq()[9]!, 'G'))).toBeLessThan(1e-4);
+    expect(rows[2]!.score).toBe('');
+  });
+
+  it('an ensemble of two copies of a model equals the model', () => {
+    const file = join(home, 'one.csv');
+    writeFileSync(file, table([`a,${seq()[0]}1A,0.5`]));
+    const one = join(home, 'one-model.csv');
+    const two = join(home, 'two-models.csv');
+    const common = ['--wt', wtFile, '--variants', file, '--method', 'wt-marginal'];
+    expect(cli(home, 'score', '--model', golden.checkpoint, ...common, '--out', one).code).toBe(0);
+    expect(cli(home, 'score', '--model', golden.checkpoint, '--model', golden.checkpoint, ...common, '--out', two).code).toBe(0);
+    expect(readFileSync(two, 'utf8')).toBe(readFileSync(one, 'utf8'));
+  });
+});
