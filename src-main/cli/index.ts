@@ -2,6 +2,7 @@
  * cli — the `esm-studio` command. Each command parses its options and calls the same services as
  * the app (through `dispatch`), so the CLI and the UI cannot disagree.
  */
+import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
@@ -15,6 +16,7 @@ import { CliExit } from './exit';
 import { fitCommand, type FitFlags } from './fit';
 import { call, followJob, projectEmbed } from './project-embed';
 import { formatReport } from './report';
+import { saturateCommand, scoreCommand, type ScoreFlags } from './variants';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -45,6 +47,26 @@ interface ImportFlags {
   accept?: boolean;
   sequenceColumn?: string;
   idColumn?: string;
+  wildType?: string;
+  mutationColumn?: string;
+  offset?: string;
+}
+
+/** `--wild-type` makes the CSV/TSV a mutation scan: rows are mutations of that wild type. */
+function mutationOptions(flags: ImportFlags): { wildType: string; column?: string; offset: number } | undefined {
+  if (!flags.wildType) {
+    if (flags.mutationColumn || flags.offset) throw new CliExit('--mutation-column and --offset need --wild-type <fasta>.', 2);
+    return undefined;
+  }
+  let wildType: string;
+  try {
+    wildType = readFileSync(resolve(flags.wildType), 'utf8');
+  } catch {
+    throw new CliExit(`Cannot read ${resolve(flags.wildType)}.`);
+  }
+  const offset = Number(flags.offset ?? 0);
+  if (!Number.isInteger(offset) || offset < 0) throw new CliExit('--offset must be a whole number ≥ 0 (the number of the first residue minus 1).', 2);
+  return { wildType, column: flags.mutationColumn, offset };
 }
 
 function importSource(flags: ImportFlags): { path: string; format: SequenceFormat } {
@@ -58,7 +80,7 @@ async function importCommand(flags: ImportFlags): Promise<void> {
   const { path, format } = importSource(flags);
   await withHost(false, async (host) => {
     const source = { kind: 'path' as const, path };
-    const options = { format, sequenceColumn: flags.sequenceColumn, idColumn: flags.idColumn };
+    const options = { format, sequenceColumn: flags.sequenceColumn, idColumn: flags.idColumn, mutations: mutationOptions(flags) };
     const report = await call(host, 'datasets.preview', { source, options });
     console.log(formatReport(report));
     if (report.errorCount > 0 && !flags.accept) {
@@ -132,6 +154,9 @@ export function buildProgram(): Command {
     .option('--name <dataset>', 'dataset name (default: the file name without its extension)')
     .option('--sequence-column <column>', 'CSV/TSV: the column with sequences')
     .option('--id-column <column>', 'CSV/TSV: the column with identifiers')
+    .option('--wild-type <fasta>', 'CSV/TSV: a mutation scan of this wild type (rows name mutations such as A23V or A23V:G45D)')
+    .option('--mutation-column <column>', 'with --wild-type: the column with the mutations (default: one named like "mutant")')
+    .option('--offset <n>', 'with --wild-type: number of the first residue of the FASTA minus 1')
     .option('--accept', 'import even if some records have errors (those records are skipped)')
     .action(importCommand);
 
@@ -192,6 +217,27 @@ export function buildProgram(): Command {
     .option('--layer <k>', 'with --run: the layer (default: the last one computed)')
     .option('--pool <pooling>', 'with --run: the pooling or compression', 'mean')
     .action((flags: FitFlags) => fitCommand(flags, () => openHost(false)));
+  const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+  const zeroShotOptions = (command: Command): Command =>
+    command
+      .requiredOption('--model <dir>', 'a converted model folder or a Hugging Face checkpoint folder; repeat for an ensemble (mean of the models)', collect)
+      .requiredOption('--wt <fasta>', 'the wild-type sequence (the first FASTA record)')
+      .addOption(new Option('--method <method>', 'wt-marginal (one pass), masked-marginal (one pass per mutated position) or pll (pseudo-log-likelihood)').choices(['wt-marginal', 'masked-marginal', 'pll']).default('masked-marginal'))
+      .option('--offset <n>', 'number of the first residue of the FASTA minus 1 (mutation numbers are shifted by it)', '0')
+      .requiredOption('--out <csv>', 'the CSV to write')
+      .addOption(new Option('--device <device>', 'where to compute').choices(['cpu', 'cuda', 'dml', 'webgpu', 'coreml']).default('cpu'))
+      .option('--batch-tokens <n>', 'tokens per batch (masked copies × length)', '8192');
+  zeroShotOptions(
+    program
+      .command('score')
+      .description('Zero-shot scores of the mutations in a CSV/TSV (input columns kept, a "score" column added)')
+      .requiredOption('--variants <csv>', 'a CSV/TSV with a mutation column (A23V, A23V:G45D, p.Ala23Val)')
+      .option('--mutation-col <column>', 'the column with the mutations', 'mutant')
+      .option('--skip-mismatches', 'leave rows whose wild-type residue does not match unscored, instead of stopping'),
+  ).action((flags: ScoreFlags) => scoreCommand(flags));
+  zeroShotOptions(program.command('saturate').description('Zero-shot scores of all 19 × L single mutants of a protein (columns position, wt, mut, score)')).action(
+    (flags: ScoreFlags) => saturateCommand(flags),
+  );
   return program;
 }
 

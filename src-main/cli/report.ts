@@ -10,6 +10,10 @@ export function formatReport(report: ImportReport): string {
     const { min, median, mean, max } = report.lengths;
     lines.push(`Lengths: min ${min}, median ${median}, mean ${mean.toFixed(1)}, max ${max}`);
   }
+  if (report.variants) {
+    const v = report.variants;
+    lines.push(`Mutation scan of ${v.wildTypeId} (${v.wildType.length} residues), mutations in column "${v.mutationColumn}"${v.offset ? `, numbering offset ${v.offset}` : ''}`);
+  }
   if (report.sequenceColumn) lines.push(`Sequence column: ${report.sequenceColumn}; id column: ${report.idColumn ?? '(row numbers)'}`);
   if (report.labelColumns.length > 0) {
     lines.push(`Label columns: ${report.labelColumns.map((c) => `${c.name} (${c.type}${c.missing ? `, ${c.missing} missing` : ''})`).join(', ')}`);

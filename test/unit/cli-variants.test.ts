@@ -104,3 +104,19 @@ describe('esm-studio score', () => {
     expect(readFileSync(two, 'utf8')).toBe(readFileSync(one, 'utf8'));
   });
 });
+
+describe('esm-studio import --wild-type', () => {
+  it('lists the wrong wild-type residues and imports the other rows with --accept', () => {
+    const wt = protein.sequence;
+    const wrong = wt[5] === 'W' ? 'Y' : 'W';
+    const file = join(home, 'scan.csv');
+    writeFileSync(file, ['mutant,fitness', `${wt[0]}1A,1`, `${wrong}6A,2`, `${wt[7]}8C,3`].join('\n'));
+    const refused = cli(home, 'import', '--project', 'DMS', '--csv', file, '--wild-type', wtFile);
+    expect(refused.code).toBe(1);
+    expect(refused.out).toContain(`line 3: Row 2 ("${wrong}6A", line 3): ${wrong}6A expects ${wrong} at position 6, but the wild type has ${wt[5]}.`);
+    expect(refused.out).toContain(`Mutation scan of ${protein.id} (30 residues), mutations in column "mutant"`);
+    const accepted = cli(home, 'import', '--project', 'DMS', '--csv', file, '--wild-type', wtFile, '--accept');
+    expect(accepted.code, accepted.err).toBe(0);
+    expect(accepted.out).toContain('Imported 2 sequences into dataset "scan"');
+  });
+});
