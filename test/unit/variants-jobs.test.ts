@@ -122,3 +122,35 @@ describe('variant-effect jobs', () => {
     expect(bad).toMatchObject({ ok: false, error: { message: 'The wild type has "J" at position 3; a saturation map needs the 20 standard one-letter amino-acid codes.' } });
   }, 120_000);
 });
+
+describe('variant-effect tasks resume', () => {
+  it('skips the (model, method) parts an interrupted attempt finished and computes only the rest', async () => {
+    const { saturateProtein } = await import('../../src-main/jobs/tasks/variants');
+    const { mkdirSync, writeFileSync } = await import('node:fs');
+    const workDir = mkdtempSync(join(tmpdir(), 'esm-variant-resume-'));
+    const models = (await call<{ id: number; name: string; path: string }[]>('models.list', {})).map((m) => ({ id: m.id, name: m.name, dir: m.path }));
+    const L = protein.length;
+    const marker = Array.from({ length: L * 20 }, (_, i) => i / 1000);
+    mkdirSync(join(workDir, 'runs/1/parts'), { recursive: true });
+    writeFileSync(join(workDir, 'runs/1/parts/model0-wt-marginal.json'), JSON.stringify(marker));
+    const checkpoints: unknown[] = [];
+    const summary = await saturateProtein({
+      params: { runDir: 'runs/1', models, method: 'wt-marginal', wildType: protein.sequence, wildTypeName: 'x', offset: 0, device: 'cpu', batchTokens: 4096 },
+      input: null,
+      resumeFrom: { done: ['model0-wt-marginal'] },
+      workDir,
+      signal: new AbortController().signal,
+      progress: () => {},
+      checkpoint: (state) => checkpoints.push(state),
+      metrics: () => {},
+      artifact: async () => {},
+    });
+    expect(summary.maps).toEqual([models[0]!.name, models[1]!.name, 'ensemble']);
+    expect(checkpoints).toEqual([{ done: ['model0-wt-marginal', 'model1-wt-marginal'] }]);
+    const results = JSON.parse(readFileSync(join(workDir, 'runs/1/saturation.json'), 'utf8')) as { maps: { scores: number[] }[] };
+    expect(results.maps[0]!.scores).toEqual(marker);
+    const computed = results.maps[1]!.scores;
+    expect(computed.filter((v) => v !== 0)).toHaveLength(570);
+    expect(results.maps[2]!.scores[5]).toBeCloseTo((marker[5]! + computed[5]!) / 2, 12);
+  });
+});
