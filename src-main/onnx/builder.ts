@@ -52,7 +52,7 @@ export class GraphBuilder {
   }
 
   /** A small constant tensor stored inline; identical constants are shared. */
-  constant(dtype: 'float32' | 'float16' | 'int64' | 'bool', values: readonly number[], dims: readonly number[] = [values.length]): Value {
+  constant(dtype: ConstantDType, values: readonly number[], dims: readonly number[] = [values.length]): Value {
     const key = `${dtype}:${dims.join('x')}:${values.join(',')}`;
     const known = this.constants.get(key);
     if (known) return known;
@@ -62,7 +62,7 @@ export class GraphBuilder {
     return value;
   }
 
-  scalar(value: number, dtype: 'float32' | 'float16' | 'int64' = 'float32'): Value {
+  scalar(value: number, dtype: Exclude<ConstantDType, 'bool'> = 'float32'): Value {
     return this.constant(dtype, [value], []);
   }
 
@@ -209,10 +209,15 @@ export class GraphBuilder {
 
 const ONNX_CAST_CODES: Record<DType, number> = { float32: 1, uint8: 2, int32: 6, int64: 7, bool: 9, float16: 10, float64: 11 };
 
-function constantBytes(dtype: 'float32' | 'float16' | 'int64' | 'bool', values: readonly number[]): Uint8Array {
+/** Element types `constant` can store (float64 for gradient checks in double precision). */
+export type ConstantDType = 'float32' | 'float16' | 'float64' | 'int64' | 'bool';
+
+function constantBytes(dtype: ConstantDType, values: readonly number[]): Uint8Array {
   switch (dtype) {
     case 'float32':
       return byteView(Float32Array.from(values));
+    case 'float64':
+      return byteView(Float64Array.from(values));
     case 'float16':
       return byteView(float32ToFloat16(Float32Array.from(values)));
     case 'int64':
