@@ -1,0 +1,176 @@
+/**
+ * lib/structure/page.svelte — the Structure page's state, kept while the user visits other pages:
+ * the opened file and chosen chain, the dataset sequence it is aligned to, the model analysis
+ * (contacts and attention, computed by a job), the colour track and the contact threshold.
+ * Everything shown is derived from these few choices.
+ */
+import { api } from '../transport';
+import { selection } from '../selection.svelte';
+import type { SequenceRow } from '../types';
+import type { AttentionTrack, StructureAnalysis, StructureContacts } from '../../../../src-main/api/schemas';
+import { alignSequences, type Alignment } from './align';
+import { colorOf, scaleFor, SECONDARY_COLORS, type Rgb, type Scale } from './colors';
+import { MIN_SEPARATION, predictedContacts, structureContactMap, type Contact } from './geometry';
+import { bestMatch } from './match';
+import { parseStructure } from './parse';
+import { chainSequence, traceResidues, type Residue, type Structure } from './types';
+
+export type TrackKind = 'secondary' | 'attention' | 'contacts' | 'shared';
+
+/** Lines beyond this many (the strongest are kept) clutter the view and slow it down. */
+export const MAX_CONTACT_LINES = 3000;
+
+/** Sequences offered for alignment: the API's page limit. */
+const SEQUENCE_LIMIT = 5000;
+
+class StructurePage {
+  structure = $state.raw<Structure | null>(null);
+  fileName = $state('');
+  error = $state<string | null>(null);
+  chainIndex = $state(0);
+
+  datasetId = $state<number | null>(null);
+  sequences = $state.raw<SequenceRow[]>([]);
+  sequenceIndex = $state(0);
+
+  modelId = $state<number | null>(null);
+  analysis = $state.raw<StructureAnalysis | null>(null);
+  contacts = $state.raw<StructureContacts | null>(null);
+  attention = $state.raw<AttentionTrack | null>(null);
+
+  track = $state<TrackKind>('secondary');
+  layer = $state(1);
+  /** 0-based head, or -1 for the mean of the heads (a select's value cannot be null). */
+  head = $state(-1);
+  direction = $state<'from' | 'to'>('to');
+  threshold = $state(0.5);
+  sideChains = $state(false);
+  #attentionRequest = 0;
+
+  chain = $derived(this.structure?.chains[this.chainIndex] ?? null);
+  trace = $derived<Residue[]>(this.chain ? traceResidues(this.chain) : []);
+  sequence = $derived(this.sequences[this.sequenceIndex] ?? null);
+  alignment = $derived<Alignment | null>(this.chain && this.sequence ? alignSequences(chainSequence(this.chain), this.sequence.sequence) : null);
+  /** The analysis belongs to the chosen sequence (it may still be the previous one's while switching). */
+  analysisMatches = $derived(!!this.contacts && !!this.sequence && this.contacts.sequence === this.sequence.sequence.toUpperCase());
+
+  /** The track's values in sequence coordinates (index = position − 1), or null when it has none. */
+  trackValues = $derived.by<(number | null)[] | null>(() => {
+    const length = this.sequence?.length ?? 0;
+    if (this.track === 'attention') return this.analysisMatches && this.attention ? this.attention.values : null;
+    if (this.track === 'contacts') return this.analysisMatches && this.contacts ? contactNumbers(this.contacts.contacts, length) : null;
+    if (this.track === 'shared') {
+      const shared = selection.residueTrack;
+      return shared && this.sequence && shared.sequence.toUpperCase() === this.sequence.sequence.toUpperCase() ? shared.values : null;
+    }
+    return null;
+  });
+
+  scale = $derived<Scale>(scaleFor(this.trackValues ?? [], this.track === 'shared' && selection.residueTrack?.scale === 'diverging' ? 'diverging' : 'sequential'));
+
+  /** Colour of every trace residue of the chosen chain. */
+  residueColors = $derived.by<Rgb[]>(() => {
+    const values = this.trackValues;
+    const aToB = this.alignment?.aToB;
+    return this.trace.map((residue, k) => {
+      if (this.track === 'secondary' || !values) return SECONDARY_COLORS[residue.ss];
+      const position = aToB?.[k] ?? -1;
+      return colorOf(position >= 0 ? (values[position] ?? null) : null, this.scale);
+    });
+  });
+
+  /** Predicted contacts at the threshold, both ends in the structure, strongest first. */
+  shownContacts = $derived.by<Contact[]>(() => {
+    if (!this.analysisMatches || !this.contacts || !this.alignment) return [];
+    const placed = new Set(Array.from(this.alignment.aToB).filter((p) => p >= 0));
+    return predictedContacts(this.contacts.contacts, this.contacts.length, this.threshold, MIN_SEPARATION)
+      .filter((c) => placed.has(c.i) && placed.has(c.j))
+      .slice(0, MAX_CONTACT_LINES);
+  });
+
+  /** The structure's Cα contacts (< 8 Å) in sequence coordinates, for the contact map's lower triangle. */
+  structureMap = $derived.by<Uint8Array | null>(() => {
+    if (!this.alignment || !this.sequence) return null;
+    return structureContactMap(this.trace.map((r) => r.ca!), this.alignment.aToB, this.sequence.length);
+  });
+
+  async open(file: File): Promise<void> {
+    this.error = null;
+    try {
+      const structure = parseStructure(file.name, await file.text());
+      this.structure = structure;
+      this.fileName = file.name;
+      // The longest chain is the usual protein of interest.
+      this.chainIndex = structure.chains.reduce((best, c, i, all) => (c.residues.length > all[best]!.residues.length ? i : best), 0);
+      selection.selectPosition(null);
+    } catch (error) {
+      this.error = error instanceof Error ? error.message : String(error);
+    }
+  }
+
+  async chooseDataset(datasetId: number | null): Promise<void> {
+    this.datasetId = datasetId;
+    this.sequences = [];
+    this.sequenceIndex = 0;
+    if (datasetId === null) return;
+    const page = await api.call('datasets.sequences', { datasetId, offset: 0, limit: SEQUENCE_LIMIT });
+    if (this.datasetId !== datasetId) return;
+    this.sequences = page.rows;
+    this.matchSequence();
+  }
+
+  /** Picks the dataset sequence the chosen chain aligns to best. */
+  matchSequence(): void {
+    if (!this.chain || this.sequences.length === 0) return;
+    const best = bestMatch(chainSequence(this.chain), this.sequences.map((s) => s.sequence));
+    if (best >= 0) this.sequenceIndex = best;
+  }
+
+  /** Asks for the model's contacts and attention of the chosen sequence (a job unless computed before). */
+  async compute(projectId: number): Promise<void> {
+    if (this.modelId === null || !this.sequence) return;
+    this.contacts = null;
+    this.attention = null;
+    this.analysis = await api.call('structure.inspect', { projectId, modelId: this.modelId, sequence: this.sequence.sequence, label: this.sequence.seqId });
+    if (this.analysis.ready) await this.loadResults(projectId);
+  }
+
+  async loadResults(projectId: number): Promise<void> {
+    const analysis = this.analysis;
+    if (!analysis) return;
+    const contacts = await api.call('structure.contacts', { projectId, key: analysis.key });
+    if (this.analysis?.key !== analysis.key) return;
+    this.analysis = { ...analysis, ready: true, job: null, heads: contacts.heads, layers: contacts.layers };
+    this.contacts = contacts;
+    this.layer = Math.min(Math.max(1, this.layer), contacts.layers);
+    if (this.track === 'secondary') this.track = 'attention';
+    await this.loadAttention(projectId);
+  }
+
+  async loadAttention(projectId: number): Promise<void> {
+    const analysis = this.analysis;
+    if (!analysis?.ready) return;
+    const request = ++this.#attentionRequest;
+    const position = selection.selectedPosition;
+    const track = await api.call('structure.attention', {
+      projectId,
+      key: analysis.key,
+      layer: this.layer,
+      head: this.head < 0 ? null : this.head,
+      position: position === null || !this.sequence || position > this.sequence.length ? null : position - 1,
+      direction: this.direction,
+    });
+    if (request === this.#attentionRequest) this.attention = track;
+  }
+}
+
+/** Per residue: the sum of its predicted contact probabilities with residues ≥ 6 apart (expected contact number). */
+export function contactNumbers(probabilities: readonly number[], length: number): number[] {
+  const out = new Array<number>(length).fill(0);
+  for (let i = 0; i < length; i++) {
+    for (let j = 0; j < length; j++) if (Math.abs(i - j) >= MIN_SEPARATION) out[i]! += probabilities[i * length + j]!;
+  }
+  return out;
+}
+
+export const structurePage = new StructurePage();

@@ -1,0 +1,81 @@
+/**
+ * Overlay arithmetic: predicted contacts above a threshold, the structure's Cα contact map in
+ * sequence coordinates through an alignment, picking the residue under a click, colour scales.
+ */
+import { describe, expect, it } from 'vitest';
+import { colorOf, MISSING, scaleFor } from '../../src-renderer/src/lib/structure/colors';
+import { pickAlongRay, predictedContacts, principalAxes, structureContactMap } from '../../src-renderer/src/lib/structure/geometry';
+import { idealHelix } from '../fixtures/structures/ideal';
+
+describe('predicted contacts', () => {
+  it('keeps pairs at least 6 apart with p ≥ threshold, strongest first', () => {
+    const L = 10;
+    const p = new Float32Array(L * L);
+    const set = (i: number, j: number, v: number): void => {
+      p[i * L + j] = v;
+      p[j * L + i] = v;
+    };
+    set(0, 9, 0.9);
+    set(1, 8, 0.5);
+    set(2, 8, 0.3); // exactly 6 apart: kept
+    set(3, 5, 0.99); // too close in sequence
+    expect(predictedContacts(p, L, 0.4)).toEqual([{ i: 0, j: 9, p: expect.closeTo(0.9, 5) }, { i: 1, j: 8, p: 0.5 }]);
+    expect(predictedContacts(p, L, 0.2)).toHaveLength(3);
+    expect(predictedContacts(p, L, 0.95)).toHaveLength(0);
+  });
+});
+
+describe('structure contact map', () => {
+  it('marks Cα pairs under 8 Å at their aligned sequence positions and leaves the rest unknown', () => {
+    const helix = idealHelix(8);
+    // Structure residue k sits at sequence position k + 2; the last one is unaligned.
+    const positions = [2, 3, 4, 5, 6, 7, 8, -1];
+    const L = 12;
+    const map = structureContactMap(helix, positions, L);
+    expect(map[2 * L + 3]).toBe(1); // neighbours, 3.8 Å
+    expect(map[2 * L + 6]).toBe(1); // i → i+4, 6.2 Å
+    expect(map[2 * L + 8]).toBe(0); // i → i+6, 9 Å
+    expect(map[0 * L + 2]).toBe(255); // position 0 is not in the structure
+    expect(map[8 * L + 9]).toBe(255);
+    expect(map[5 * L + 2]).toBe(map[2 * L + 5]);
+  });
+});
+
+describe('picking', () => {
+  const points = [
+    { x: 0, y: 0, z: 0 },
+    { x: 0, y: 0, z: -10 },
+    { x: 5, y: 0, z: 0 },
+  ];
+
+  it('returns the residue nearest the camera among those close to the ray', () => {
+    expect(pickAlongRay({ x: 0, y: 0, z: 20 }, { x: 0, y: 0, z: -1 }, points)).toBe(0);
+    expect(pickAlongRay({ x: 0, y: 0, z: -20 }, { x: 0, y: 0, z: 1 }, points)).toBe(1);
+    expect(pickAlongRay({ x: 5.5, y: 0, z: 20 }, { x: 0, y: 0, z: -3 }, points)).toBe(2);
+    expect(pickAlongRay({ x: 20, y: 0, z: 20 }, { x: 0, y: 0, z: -1 }, points)).toBe(-1);
+  });
+});
+
+describe('colour scales', () => {
+  it('spans min…max, or ±max|v| around 0 when diverging, and greys missing values', () => {
+    expect(scaleFor([1, 3, null, 2], 'sequential')).toEqual({ kind: 'sequential', min: 1, max: 3 });
+    expect(scaleFor([-1, 4], 'diverging')).toEqual({ kind: 'diverging', min: -4, max: 4 });
+    const scale = scaleFor([0, 1], 'diverging');
+    const white = colorOf(0, scale);
+    expect(white[0]).toBeCloseTo(white[2], 5);
+    expect(colorOf(1, scale)[0]).toBeGreaterThan(colorOf(-1, scale)[0]);
+    expect(colorOf(null, scale)).toBe(MISSING);
+  });
+});
+
+describe('principal axes (initial view direction)', () => {
+  it('finds the long and the middle axis of a flat, elongated cloud', () => {
+    // 20 × 6 × 1 Å box of points: long along x, then y, thin along z.
+    const points = [];
+    for (let i = 0; i < 11; i++) for (const y of [-3, 3]) for (const z of [-0.5, 0.5]) points.push({ x: 2 * i - 10, y, z });
+    const { first, second } = principalAxes(points);
+    expect(Math.abs(first.x)).toBeCloseTo(1, 5);
+    expect(Math.abs(second.y)).toBeCloseTo(1, 5);
+    expect(Math.abs(first.x * second.x + first.y * second.y + first.z * second.z)).toBeLessThan(1e-9);
+  });
+});
