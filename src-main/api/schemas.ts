@@ -202,6 +202,56 @@ export const SplitSpec = z.object({
 });
 export type SplitSpec = z.infer<typeof SplitSpec>;
 
+// ---------- fine-tuning ----------
+export const FinetuneTaskName = z.enum(['regression', 'classification', 'multilabel', 'token']);
+export const LoraTargetName = z.enum(['query', 'key', 'value', 'attention-output', 'intermediate', 'output']);
+export const ValidationMetricName = z.enum(['loss', 'r2', 'spearman', 'pearson', 'rmse', 'mae', 'accuracy', 'balanced_accuracy', 'macro_f1', 'mcc', 'auroc', 'auprc']);
+
+/** How to fine-tune (LoRA + head); the defaults are the app's and the CLI's (see train.options for explanations). */
+export const FinetuneSettings = z.object({
+  task: FinetuneTaskName.default('regression'),
+  loraR: z.number().int().min(1).max(512).default(8),
+  loraAlpha: z.number().positive().max(4096).default(16),
+  loraDropout: z.number().min(0).lt(1).default(0.05),
+  loraTargets: z.array(LoraTargetName).min(1, 'Choose at least one projection to adapt.').default(['query', 'value']),
+  /** 'all', or the top K layers. */
+  loraLayers: z.union([z.literal('all'), z.number().int().min(1)]).default('all'),
+  head: z.enum(['linear', 'swat']).default('linear'),
+  pool: z.enum(['mean', 'bos']).default('mean'),
+  /** SWAT head only: dropout between its two Linear layers. */
+  headDropout: z.number().min(0).lt(1).default(0.1),
+  epochs: z.number().int().min(1).max(10_000).default(10),
+  lr: z.number().positive().max(10).default(1e-3),
+  optimizer: z.enum(['adamw', 'sgd']).default('adamw'),
+  /** SGD only. */
+  momentum: z.number().min(0).lt(1).default(0.9),
+  weightDecay: z.number().min(0).max(10).default(0.01),
+  schedule: z.enum(['constant', 'linear', 'cosine']).default('constant'),
+  warmupRatio: z.number().min(0).lt(1).default(0),
+  maxGradNorm: z.number().positive().nullable().default(null),
+  accumulation: z.number().int().min(1).max(1024).default(1),
+  batchTokens: z.number().int().min(16).max(1_000_000).default(2000),
+  valFraction: z.number().min(0).lt(1).default(0.2),
+  seed: z.number().int().default(42),
+  /** Early stopping: epochs without improvement of `metric`; null never stops early. */
+  patience: z.number().int().min(1).nullable().default(null),
+  metric: ValidationMetricName.default('loss'),
+  maxSteps: z.number().int().min(1).nullable().default(null),
+  shuffle: z.boolean().default(true),
+  device: Device.default('cpu'),
+  threads: z.number().int().min(0).max(512).default(0),
+});
+export type FinetuneSettings = z.output<typeof FinetuneSettings>;
+
+/** The fine-tune form's defaults and a one-line explanation per setting. */
+export const FinetuneOptions = z.object({
+  defaults: FinetuneSettings,
+  explanations: z.record(z.string(), z.string()),
+  tasks: z.array(z.object({ id: FinetuneTaskName, label: z.string(), explanation: z.string() })),
+  loraTargets: z.array(z.object({ id: LoraTargetName, label: z.string(), explanation: z.string() })),
+});
+export type FinetuneOptions = z.infer<typeof FinetuneOptions>;
+
 /** The job kinds a client may start, each with its own parameters. */
 // ---------- variants ----------
 export const ScoreMethod = z.enum(['wt-marginal', 'masked-marginal', 'pll']);
@@ -276,6 +326,18 @@ export const JobRequest = z.discriminatedUnion('kind', [
     nEpochs: z.number().int().min(10).max(5000).nullable().default(null),
     seed: z.number().int().default(42),
   }),
+  /** Fine-tune a model (LoRA adapters + a head) on a dataset's label column(s); a run with live curves, resumable. */
+  z.object({
+    kind: z.literal('train.finetune'),
+    projectId: Id,
+    datasetId: Id,
+    modelId: Id,
+    /** The label column (several 0/1 columns for multilabel). */
+    targets: z.array(z.string().min(1)).min(1, 'Choose the target column.'),
+    ...FinetuneSettings.shape,
+  }),
+  /** Predict a dataset with a finished fine-tune run's model (CSV in exports/). */
+  z.object({ kind: z.literal('train.predict'), runId: Id, datasetId: Id, device: Device.default('cpu') }),
 ]);
 export type JobRequest = z.input<typeof JobRequest>;
 

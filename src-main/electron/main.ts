@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { app, BrowserWindow, ipcMain, shell, type WebContents } from 'electron';
 import { createHost, type Host } from '../services';
 import { utilityComputeLauncher } from './launcher';
+import { printReportToPdf } from './report-pdf';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const API_CHANNEL = 'esm-studio:api';
@@ -91,6 +92,7 @@ async function start(): Promise<void> {
     nativeBinding: electronNativeBinding(),
     launcher: utilityComputeLauncher(join(here, 'compute.js')),
     reveal: (path) => shell.showItemInFolder(path),
+    printPdf: printReportToPdf,
   });
   serveIpc(host);
   createWindow();

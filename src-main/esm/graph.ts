@@ -42,6 +42,7 @@ interface Context {
   tokens: Value;
   /** 1 for real tokens, 0 for padding; [batch, tokens] float32. */
   notPad: Value;
+  adaptLinear?: AdaptLinear;
 }
 
 /** Runs LayerNorm in float32 whatever the compute type (fp16 LayerNorm loses too much). */
@@ -52,7 +53,8 @@ function layerNorm(ctx: Context, x: Value, base: string): Value {
 }
 
 function linear(ctx: Context, x: Value, base: string): Value {
-  return ctx.g.linear(x, ctx.param(`${base}.weight`), ctx.param(`${base}.bias`));
+  const y = ctx.g.linear(x, ctx.param(`${base}.weight`), ctx.param(`${base}.bias`));
+  return ctx.adaptLinear ? ctx.adaptLinear(base, x, y) : y;
 }
 
 /** Token embeddings, masked tokens zeroed and all scaled by 0.88 / (1 − masked fraction). */
@@ -178,12 +180,21 @@ function residueMask(ctx: Context): Value {
   return g.mul(notPad, g.cast(notSpecial, 'float32'));
 }
 
+/**
+ * Lets another module change a linear layer's output (train/lora adds low-rank adapters):
+ * `base` is the tensor name without `.weight`, `x` the input, `y` = x Wᵀ + b. Returns the value
+ * used in place of `y`; return `y` itself to leave that layer alone.
+ */
+export type AdaptLinear = (base: string, x: Value, y: Value) => Value;
+
 export interface EsmGraphOptions {
   config: EsmConfig;
   precision: Precision;
   outputs: GraphOutputs;
   /** The graph value of a stored weight (see esm/weights). */
   param: (name: string) => Value;
+  /** Optional hook on every linear layer; without it the graph is the plain ESM-2 forward. */
+  adaptLinear?: AdaptLinear;
 }
 
 export function validateOutputs(config: EsmConfig, outputs: GraphOutputs): void {
@@ -212,6 +223,7 @@ export function buildEsmGraph(g: GraphBuilder, options: EsmGraphOptions): void {
     param: options.param,
     tokens,
     notPad: g.cast(g.not(isPad), 'float32'),
+    ...(options.adaptLinear ? { adaptLinear: options.adaptLinear } : {}),
   };
   const needsEverything = outputs.logits || outputs.contacts;
   const lastLayer = needsEverything

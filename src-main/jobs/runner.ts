@@ -204,7 +204,12 @@ export class JobRunner {
       case 'checkpoint':
         return this.store.jobs.saveCheckpoint(attempt.jobId, message.state);
       case 'metrics':
-        if (attempt.runId) this.store.runs.addMetrics(attempt.runId, message.metrics);
+        if (attempt.runId) {
+          this.store.runs.addMetrics(attempt.runId, message.metrics);
+          // Training-curve views redraw on this; they coalesce bursts themselves.
+          const projectId = this.store.runs.get(attempt.runId)?.projectId;
+          if (projectId) this.emit({ type: 'metrics', projectId, runId: attempt.runId });
+        }
         return;
       case 'artifact':
         return this.recordArtifact(attempt, message);

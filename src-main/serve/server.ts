@@ -101,6 +101,26 @@ function serveExport(host: Host, request: IncomingMessage, response: ServerRespo
   return true;
 }
 
+/** Reports are opened in the browser (then printed to PDF there), under a CSP that allows no script and no loads. */
+const REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'";
+
+/** GET /reports/<projectId>/<file>: a report's HTML, shown in the browser rather than downloaded. */
+function serveReport(host: Host, request: IncomingMessage, response: ServerResponse): boolean {
+  const match = /^\/reports\/(\d+)\/([^/]+)$/.exec(new URL(request.url ?? '/', 'http://127.0.0.1').pathname);
+  if (!match) return false;
+  let path: string;
+  try {
+    path = host.reports.reportPath(Number(match[1]), decodeURIComponent(match[2]!));
+  } catch {
+    response.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' });
+    response.end('No such report.');
+    return true;
+  }
+  response.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Length': statSync(path).size, 'Content-Security-Policy': REPORT_CSP });
+  createReadStream(path).pipe(response);
+  return true;
+}
+
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
   const token = options.token ?? randomBytes(24).toString('base64url');
   const files = sirv(options.rendererDir, { dev: false, etag: true, single: false });
@@ -120,6 +140,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       response.setHeader('Set-Cookie', `${COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`);
     }
     if (serveExport(options.host, request, response)) return;
+    if (serveReport(options.host, request, response)) return;
     files(request, response, () => {
       response.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' });
       response.end('Not found');

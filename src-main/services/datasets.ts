@@ -32,6 +32,34 @@ export function defaultDatasetName(fileName: string): string {
   return basename(fileName, extname(fileName)) || 'dataset';
 }
 
+/** The import report a subset is recorded with: no problems, its own lengths and label counts. */
+function subsetReport(source: Dataset, records: readonly { sequence: string; labels: SequenceRow['labels'] }[]): ImportReport {
+  const lengths = records.map((r) => r.sequence.length).sort((a, b) => a - b);
+  const middle = lengths.length >> 1;
+  return {
+    fileName: `selection of ${source.name}`,
+    format: source.format,
+    records: records.length,
+    importable: records.length,
+    errors: [],
+    errorCount: 0,
+    notices: [],
+    duplicateIds: 0,
+    duplicateSequences: records.length - new Set(records.map((r) => r.sequence)).size,
+    tooLong: lengths.filter((n) => n > 1022).length,
+    lengths: lengths.length === 0 ? null : {
+      min: lengths[0]!,
+      max: lengths.at(-1)!,
+      mean: lengths.reduce((a, b) => a + b, 0) / lengths.length,
+      median: lengths.length % 2 ? lengths[middle]! : (lengths[middle - 1]! + lengths[middle]!) / 2,
+    },
+    labelColumns: source.labelColumns.map((c) => ({ ...c, missing: records.filter((r) => (r.labels[c.name] ?? null) === null || r.labels[c.name] === '').length })),
+    sequenceColumn: null,
+    idColumn: null,
+    variants: source.variants ?? null,
+  };
+}
+
 export class DatasetsService {
   constructor(
     private readonly store: Store,
@@ -79,6 +107,28 @@ export class DatasetsService {
     const dataset = this.store.datasets.get(datasetId);
     if (!dataset) throw notFound(`Dataset ${datasetId}`);
     return { total: dataset.sequenceCount, rows: this.store.datasets.sequences(datasetId, offset, limit) };
+  }
+
+  /**
+   * A new dataset made of some rows of another (a selection on the map): the same sequences,
+   * IDs and labels, in the source's order. Rows are 0-based indices into the source.
+   */
+  subset(input: { datasetId: number; rows: readonly number[]; name: string }): Dataset {
+    const source = this.store.datasets.get(input.datasetId);
+    if (!source) throw notFound(`Dataset ${input.datasetId}`);
+    const picked = [...new Set(input.rows)].sort((a, b) => a - b);
+    const outside = picked.find((row) => row >= source.sequenceCount);
+    if (outside !== undefined) throw new ApiError('invalid-input', `Row ${outside} is not in dataset "${source.name}" (${source.sequenceCount} sequences).`);
+    if (this.store.datasets.nameTaken(source.projectId, input.name)) {
+      throw new ApiError('conflict', `This project already has a dataset named "${input.name}"; choose another name.`);
+    }
+    const all = this.store.datasets.sequences(source.id, 0, source.sequenceCount);
+    const records = picked.map((row) => ({ seqId: all[row]!.seqId, sequence: all[row]!.sequence, labels: all[row]!.labels }));
+    const id = this.store.datasets.insert(source.projectId, input.name, subsetReport(source, records), records);
+    this.store.projects.touch(source.projectId);
+    this.events.emit({ type: 'datasets', projectId: source.projectId });
+    this.events.emit({ type: 'projects' });
+    return this.store.datasets.get(id)!;
   }
 
   delete(id: number): { ok: true } {

@@ -17,7 +17,10 @@ import { Events } from './events';
 import { exportFilePath, listExports } from './exports';
 import { JobsService } from './jobs';
 import { learnOptions } from './learn';
+import { MapService } from './map';
 import { ProjectsService } from './projects';
+import { StructureService } from './structure';
+import { ReportsService, type PrintPdf } from './reports';
 import { APP_VERSION } from './version';
 
 export interface HostOptions extends OpenOptions {
@@ -27,6 +30,8 @@ export interface HostOptions extends OpenOptions {
   launcher?: ComputeLauncher;
   /** Shows a file in the system's file manager (only the desktop app can). */
   reveal?: (path: string) => void;
+  /** Prints a report's HTML to PDF (only the desktop app can; see electron/report-pdf). */
+  printPdf?: PrintPdf;
 }
 
 export interface Host {
@@ -35,6 +40,7 @@ export interface Host {
   projects: ProjectsService;
   datasets: DatasetsService;
   jobs: JobsService;
+  reports: ReportsService;
   runner: JobRunner | null;
   dispatch: Dispatch;
   close(): void;
@@ -50,6 +56,9 @@ export function createHost(options: HostOptions): Host {
     return runner;
   };
   const jobs = new JobsService(store, events, requireRunner);
+  const reports = new ReportsService(store, events, options.printPdf);
+  const map = new MapService(store);
+  const structure = new StructureService(store, requireRunner);
   const runner = options.launcher ? new JobRunner(store, options.launcher, (event) => events.emit(event), jobs.hooks()) : null;
 
   const handlers: Handlers = {
@@ -104,6 +113,22 @@ export function createHost(options: HostOptions): Host {
       if (!store.runs.get(runId)) throw notFound(`Run ${runId}`);
       return store.runs.metrics(runId);
     },
+    'runs.withMetrics': ({ projectId }) => reports.runsWithMetrics(projectId),
+    'fits.predictions': ({ fitId }) => reports.predictions(fitId),
+    'variants.methods': () => jobs.variants.methods(),
+    'variants.saturation': ({ runId }) => jobs.variants.saturation(runId),
+    'variants.scores': ({ runId, threshold }) => jobs.variants.scores(runId, threshold),
+    'variants.export': ({ runId, layout, model }) => jobs.variants.export(runId, layout, model),
+    'reports.create': ({ runId }) => reports.create(runId),
+    'reports.list': ({ projectId }) => reports.list(projectId),
+    'reports.pdf': ({ projectId, name }) => reports.pdf(projectId, name),
+    'structure.inspect': (input) => structure.inspect(input),
+    'structure.contacts': (input) => structure.contacts(input),
+    'structure.attention': (input) => structure.attention(input),
+    'map.list': ({ projectId }) => map.list(projectId),
+    'map.points': ({ projectionId }) => map.points(projectionId),
+    'map.predictions': ({ projectionId, fitId }) => map.predictions(projectionId, fitId),
+    'datasets.subset': (input) => datasets.subset(input),
   };
 
   runner?.start();
@@ -113,6 +138,7 @@ export function createHost(options: HostOptions): Host {
     projects,
     datasets,
     jobs,
+    reports,
     runner,
     dispatch: createDispatch(handlers),
     close() {

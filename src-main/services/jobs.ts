@@ -18,12 +18,14 @@ import type { ScanInput, ScanItem } from '../jobs/tasks/learn-scan';
 import type { PredictInput } from '../jobs/tasks/learn-predict';
 import { LEARNERS } from '../learn/learners';
 import { datasetPositions, needsPositions } from './learn';
+import { startProjection } from './map';
 import { ESM2_FAMILY } from '../models/catalog';
 import { hubOptionsFromEnv } from '../models/download';
 import type { Store } from '../store';
 import type { EmbeddingRecord } from '../store/embeddings';
 import type { JobRecord } from '../store/jobs';
 import type { Events } from './events';
+import { VariantsService } from './variants';
 
 type Request = z.output<typeof JobRequest>;
 
@@ -34,11 +36,16 @@ function storedMatrix(e: EmbeddingRecord): StoredMatrix {
 }
 
 export class JobsService {
+  /** Variant-effect jobs and their results. */
+  readonly variants: VariantsService;
+
   constructor(
     private readonly store: Store,
     private readonly events: Events,
     private readonly runner: () => JobRunner,
-  ) {}
+  ) {
+    this.variants = new VariantsService(store, events, runner);
+  }
 
   start(request: Request): Job {
     switch (request.kind) {
@@ -61,6 +68,15 @@ export class JobsService {
         return this.startScan(request);
       case 'learn.predict':
         return this.startPredict(request);
+      case 'map.project':
+        return startProjection(this.store, this.runner(), request);
+      case 'variants.score':
+        return this.variants.startScore(request);
+      case 'variants.saturate':
+        return this.variants.startSaturation(request);
+      case 'train.finetune':
+      case 'train.predict':
+        throw new ApiError('invalid-input', 'TODO');
     }
   }
 
@@ -68,6 +84,7 @@ export class JobsService {
   hooks(): Record<string, JobHooks> {
     const installed: JobHooks = { onDone: (job, summary) => this.recordInstalledModel(summary as unknown as InstalledModel) };
     return {
+      ...this.variants.hooks(),
       'embed.dataset': {
         prepare: (job) => ({ sequences: this.datasetRows(Number((job.params as { datasetId: number }).datasetId)).map((r) => r.sequence) }),
         onArtifact: (job, artifact) => this.recordEmbedding(job, artifact.path, artifact.checksum, artifact.meta ?? {}),
@@ -188,7 +205,7 @@ export class JobsService {
 
   private scanInput(params: { datasetId: number; target: string; split: { scheme: string; column?: string } }): ScanInput {
     const rows = this.datasetRows(params.datasetId);
-    const positions = needsPositions(params.split.scheme) ? datasetPositions(rows) : null;
+    const positions = needsPositions(params.split.scheme) ? datasetPositions(rows, this.store.datasets.get(params.datasetId)?.variants?.mutationColumn) : null;
     if (needsPositions(params.split.scheme) && !positions) {
       throw new ApiError('invalid-input', 'Position-grouped folds need a mutation column (e.g. "mutant" with values like A23V) in the dataset.');
     }

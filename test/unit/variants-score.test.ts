@@ -160,3 +160,29 @@ describe('saturation scan and ensembles (tiny)', () => {
     expect(Array.from(ensembleMean([Float64Array.of(1, 2), Float64Array.of(3, NaN)]))).toEqual([2, NaN]);
   });
 });
+
+describe('proteins longer than 1022 residues (tiny)', () => {
+  it('reads each masked position from the window where it has the most context', async () => {
+    const golden = loadGolden('tiny');
+    const modelDir = join(mkdtempSync(join(tmpdir(), 'esm-long-')), 'model');
+    await convertCheckpoint(golden.checkpoint, modelDir, { appVersion: 'test' });
+    let s = 3;
+    const protein = Array.from({ length: 1100 }, () => SATURATION_AMINO_ACIDS[(s = (s * 1103515245 + 12345) >>> 0) % 20]!).join('');
+    // Windows are residues [0, 1022) and [78, 1100): residue 600 (0-based) has 421 residues of
+    // context to the right in the first, 522 to the left in the second, so the second is used.
+    const direct = async (start: number, end: number, position: number): Promise<Float64Array> => {
+      const tokens = Array.from(encode(protein.slice(start, end)));
+      tokens[position - start + 1] = TOKENS.MASK;
+      const out = await runGraph(join(modelDir, DEFAULT_GRAPH_FILE), [tokens]);
+      const t = position - start + 1;
+      return logSoftmaxRows(out.logits!.data as Float32Array, VOCAB_SIZE).subarray(t * VOCAB_SIZE, (t + 1) * VOCAB_SIZE);
+    };
+    const model = await ZeroShotModel.open(modelDir);
+    const masked = await model.maskedLogProbs(protein, [10, 600, 1090]);
+    await model.close();
+    expect(maxAbsDiff(masked.get(10)!, await direct(0, 1022, 10))).toBeLessThan(1e-5);
+    expect(maxAbsDiff(masked.get(600)!, await direct(78, 1100, 600))).toBeLessThan(1e-5);
+    expect(maxAbsDiff(masked.get(1090)!, await direct(78, 1100, 1090))).toBeLessThan(1e-5);
+    expect(maxAbsDiff(masked.get(600)!, await direct(0, 1022, 600))).toBeGreaterThan(1e-4);
+  });
+});

@@ -1,12 +1,16 @@
 /** jobs/tasks — the registry of task bodies the compute process can run, by job kind. */
 import { z } from 'zod';
+import { SCORE_METHODS } from '../../variants/score';
 import { benchmark } from './benchmark';
 import { embedDataset } from './embed-dataset';
 import { compressEmbeddings, exportEmbeddings } from './embedding-files';
 import { learnPredict } from './learn-predict';
 import { learnScan } from './learn-scan';
+import { mapProject } from './map-project';
 import { downloadAndInstallModel, installModel } from './models';
+import { structureInspect } from './structure-inspect';
 import type { Task } from './types';
+import { saturateProtein, scoreDataset } from './variants';
 
 interface TaskEntry {
   params: z.ZodType;
@@ -14,9 +18,28 @@ interface TaskEntry {
 }
 
 const storedMatrix = z.object({ path: z.string(), rows: z.number().int(), cols: z.number().int(), offsetsPath: z.string().nullable() });
+const variantsCommon = {
+  runDir: z.string(),
+  models: z.array(z.object({ id: z.number(), name: z.string(), dir: z.string() })).min(1),
+  device: z.enum(['cpu', 'cuda', 'dml', 'webgpu', 'coreml']),
+  batchTokens: z.number().int().positive(),
+};
 const install = { precision: z.enum(['fp32', 'fp16']), targetDir: z.string(), catalogId: z.string().nullable() };
 
 export const tasks: Record<string, TaskEntry> = {
+  /** The Structure page's contacts and per-layer attention of one sequence (see structure-inspect). */
+  'structure.inspect': {
+    params: z.object({ modelDir: z.string(), modelName: z.string(), sequence: z.string().min(1), outDir: z.string() }),
+    run: structureInspect as Task<never, never>,
+  },
+  'variants.score': {
+    params: z.object({ ...variantsCommon, methods: z.array(z.enum(SCORE_METHODS)).min(1) }),
+    run: scoreDataset as Task<never, never>,
+  },
+  'variants.saturate': {
+    params: z.object({ ...variantsCommon, method: z.enum(SCORE_METHODS), wildType: z.string().min(1), wildTypeName: z.string(), offset: z.number().int() }),
+    run: saturateProtein as Task<never, never>,
+  },
   'system.benchmark': {
     params: z.object({ seconds: z.number().positive(), size: z.number().int().positive() }),
     run: benchmark as Task<never, never>,
@@ -78,5 +101,18 @@ export const tasks: Record<string, TaskEntry> = {
   'embeddings.export': {
     params: z.object({ source: storedMatrix, format: z.enum(['npy', 'npz', 'csv', 'parquet']), outPath: z.string() }),
     run: exportEmbeddings as Task<never, never>,
+  },
+  'map.project': {
+    params: z.object({
+      source: z.object({ path: z.string(), rows: z.number().int().positive(), cols: z.number().int().positive() }),
+      outPath: z.string(),
+      method: z.enum(['pca', 'umap']),
+      nNeighbors: z.number().int().min(2),
+      minDist: z.number().min(0),
+      nEpochs: z.number().int().positive().nullable(),
+      seed: z.number().int(),
+      pcaDims: z.number().int().min(2),
+    }),
+    run: mapProject as Task<never, never>,
   },
 };

@@ -13,31 +13,11 @@ export const pages: readonly Page[] = [
   { id: 'data', label: 'Data' },
   { id: 'models', label: 'Models' },
   { id: 'runs', label: 'Runs' },
-  {
-    id: 'map',
-    label: 'Map',
-    comingLater: 'A map of your sequences, placed by what the model has learned about them and coloured by your labels.',
-  },
-  {
-    id: 'structure',
-    label: 'Structure',
-    comingLater: 'Contact maps predicted by the model for a sequence, to compare with what you know of its structure.',
-  },
-  {
-    id: 'variants',
-    label: 'Variants',
-    comingLater: 'Scores for every single mutation of a sequence, showing which changes the model expects to be tolerated.',
-  },
-  {
-    id: 'training',
-    label: 'Training',
-    comingLater: 'Teaching a small model on top of ESM-2 to predict your labels, with clear progress and results.',
-  },
-  {
-    id: 'reports',
-    label: 'Reports',
-    comingLater: 'Figures, tables and a written summary of your runs, ready to share with colleagues.',
-  },
+  { id: 'map', label: 'Map' },
+  { id: 'structure', label: 'Structure' },
+  { id: 'variants', label: 'Variants' },
+  { id: 'training', label: 'Training' },
+  { id: 'reports', label: 'Reports' },
 ];
 
 function isPageId(value: string): value is PageId {

@@ -1,0 +1,115 @@
+/**
+ * reports/sections/scan — a scan's sections: the results table (mean ± sd over folds), the score
+ * against model size (one line per pooling), and predicted against measured for the best fit
+ * (its out-of-fold predictions) with R², Spearman ρ and n.
+ */
+import type { Fit } from '../../api/schemas';
+import { regressionMetrics } from '../../learn/metrics';
+import type { ReportFacts, ScanFacts } from '../facts';
+import { formatValue, tableHtml } from '../html';
+import { lineChartSvg, scatterSvg } from '../svg';
+import { figureHtml, paragraph, type Section } from './types';
+
+interface MetricColumn {
+  key: string;
+  label: string;
+  higherIsBetter: boolean;
+}
+
+const REGRESSION: MetricColumn[] = [
+  { key: 'r2', label: 'R²', higherIsBetter: true },
+  { key: 'spearman', label: 'Spearman ρ', higherIsBetter: true },
+  { key: 'pearson', label: 'Pearson r', higherIsBetter: true },
+  { key: 'rmse', label: 'RMSE', higherIsBetter: false },
+  { key: 'mae', label: 'MAE', higherIsBetter: false },
+];
+
+const CLASSIFICATION: MetricColumn[] = [
+  { key: 'accuracy', label: 'Accuracy', higherIsBetter: true },
+  { key: 'balancedAccuracy', label: 'Balanced accuracy', higherIsBetter: true },
+  { key: 'macroF1', label: 'Macro F1', higherIsBetter: true },
+  { key: 'mcc', label: 'MCC', higherIsBetter: true },
+  { key: 'auroc', label: 'AUROC', higherIsBetter: true },
+  { key: 'auprc', label: 'AUPRC', higherIsBetter: true },
+];
+
+/** The results table lists at most this many fits (best first); the CSV in the app has them all. */
+const MAX_ROWS = 60;
+
+export const scanMetricColumns = (task: Fit['task']): MetricColumn[] => (task === 'regression' ? REGRESSION : CLASSIFICATION);
+
+/** The metric a scan is judged by: R² for regression, balanced accuracy for classification. */
+export const mainMetricKey = (task: Fit['task']): string => (task === 'regression' ? 'r2' : 'balancedAccuracy');
+
+function mean(fit: Fit, key: string): number | null {
+  const value = fit.summary[key]?.mean;
+  return typeof value === 'number' && Number.isFinite(value) ? value : null;
+}
+
+/** Fits ordered best first by `key`; fits without the metric go last. */
+export function rankFits(fits: readonly Fit[], key: string, higherIsBetter = true): Fit[] {
+  const score = (fit: Fit): number => mean(fit, key) ?? (higherIsBetter ? -Infinity : Infinity);
+  return [...fits].sort((a, b) => (higherIsBetter ? score(b) - score(a) : score(a) - score(b)));
+}
+
+function meanSd(fit: Fit, key: string): string {
+  const s = fit.summary[key];
+  if (!s || !Number.isFinite(s.mean)) return '—';
+  return Number.isFinite(s.sd) ? `${s.mean.toFixed(3)} ± ${s.sd.toFixed(3)}` : s.mean.toFixed(3);
+}
+
+function resultsTable(scan: ScanFacts): string {
+  const task = scan.fits[0]!.task;
+  const metrics = scanMetricColumns(task).filter((m) => scan.fits.some((fit) => fit.summary[m.key] !== undefined));
+  const ranked = rankFits(scan.fits, mainMetricKey(task)).slice(0, MAX_ROWS);
+  const columns = [{ label: 'Model' }, { label: 'Layer', numeric: true }, { label: 'Pooling' }, { label: 'Learner' }, ...metrics.map((m) => ({ label: m.label, numeric: true }))];
+  const rows = ranked.map((fit) => [fit.modelName, fit.layer, fit.pooling, fit.learner, ...metrics.map((m) => meanSd(fit, m.key))]);
+  const note = scan.fits.length > MAX_ROWS ? paragraph(`The ${MAX_ROWS} best of ${scan.fits.length} fits are listed.`) : '';
+  return tableHtml(columns, rows, 'metrics') + note;
+}
+
+/** One line per pooling: the best score (any layer, any learner) at each model size. */
+export function scoreBySizeSeries(fits: readonly Fit[], key: string): { name: string; points: [number, number][] }[] {
+  const byPooling = new Map<string, Map<number, number>>();
+  for (const fit of fits) {
+    const value = mean(fit, key);
+    if (value === null || fit.modelParameters <= 0) continue;
+    const line = byPooling.get(fit.pooling) ?? new Map<number, number>();
+    const best = line.get(fit.modelParameters);
+    if (best === undefined || value > best) line.set(fit.modelParameters, value);
+    byPooling.set(fit.pooling, line);
+  }
+  return [...byPooling].map(([name, points]) => ({ name, points: [...points].sort((a, b) => a[0] - b[0]) }));
+}
+
+function scoreBySizeFigure(scan: ScanFacts): string {
+  const task = scan.fits[0]!.task;
+  const key = mainMetricKey(task);
+  const label = scanMetricColumns(task).find((m) => m.key === key)!.label;
+  const series = scoreBySizeSeries(scan.fits, key);
+  if (series.length === 0) return paragraph('The score-by-size figure needs the size of the models, which were removed.');
+  const svg = lineChartSvg({ title: `${label} by model size`, xLabel: 'Model size (parameters, log scale)', yLabel: label, series, logX: true, markers: true });
+  return figureHtml(svg, `${label} (mean over folds) against model size, one line per pooling or compression; each point is the best layer and learner for that model.`);
+}
+
+function scatterFigure(scan: ScanFacts, target: string): string {
+  const best = scan.best;
+  if (!best) return paragraph('Out-of-fold predictions are shown for regression scans whose prediction files are present.');
+  const m = regressionMetrics(best.measured, best.predicted);
+  const points = best.measured.map((y, i): [number, number] => [y, best.predicted[i]!]);
+  const svg = scatterSvg({ title: `Predicted against measured ${target}`, xLabel: `Measured ${target}`, yLabel: `Predicted ${target}`, points, diagonal: true });
+  const fit = best.fit;
+  const stats = `R² = ${formatValue(m.r2, 3)}, Spearman ρ = ${formatValue(m.spearman, 3)}, n = ${best.measured.length}`;
+  return `${figureHtml(svg, `Out-of-fold predictions of the best fit (${fit.modelName} layer ${fit.layer}, ${fit.pooling}, ${fit.learner}): each protein predicted by the model of the fold that did not see it. Dashed: y = x. ${stats}.`)}<p class="stats" data-r2="${m.r2}" data-spearman="${m.spearman}" data-n="${best.measured.length}">${stats}</p>`;
+}
+
+export function scanSections(facts: ReportFacts): Section[] {
+  const scan = facts.scan;
+  if (!scan || scan.fits.length === 0) return [{ id: 'results', title: 'Results', html: paragraph('This scan has no results.') }];
+  const target = scan.fits[0]!.target;
+  return [
+    { id: 'results', title: 'Results', html: paragraph(`Cross-validated scores of each embedding and learner predicting “${target}”: mean ± standard deviation over the folds, best first.`) + resultsTable(scan) },
+    { id: 'score-by-size', title: 'Score by model size', html: scoreBySizeFigure(scan) },
+    { id: 'predicted-vs-measured', title: 'Predicted against measured', html: scatterFigure(scan, target) },
+  ];
+}

@@ -1,0 +1,273 @@
+/**
+ * train/finetune — one fine-tuning run from a labelled table to the files a user keeps, the same
+ * for the app's job (jobs/tasks/finetune) and `esm-studio finetune` (cli/finetune):
+ *
+ *   table → examples → validation split → initial tensors (PEFT init, or an adapter folder)
+ *         → train (loop.ts over the ONNX step) → adapter_model.safetensors + adapter_config.json,
+ *           head.safetensors + head_config.json, merged/ (a model folder with prediction.onnx),
+ *           metrics.csv, training.json
+ *
+ * Checkpoints go to `<out>/checkpoints`; a run started again on the same folder with the same
+ * settings continues from the last one, optimizer state included (the loop refuses a
+ * checkpoint made with other settings). The saved adapter is the best validation epoch's when
+ * there is a validation set, else the last step's.
+ */
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FinetuneSettings, Metric } from '../api/schemas';
+import type { Device } from '../engine/session';
+import { readManifest } from '../esm/model';
+import { writeBytesAtomically } from '../store/atomic';
+import { validationSplit } from './batches';
+import { loadCheckpoint } from './checkpoint';
+import { applyInitAdapter, peftSettings, shapedParameters } from './finetune-adapter';
+import { prepareExamples, type FinetuneTable, type PreparedExamples } from './finetune-data';
+import { initHead, type HeadSpec } from './heads';
+import { initLora, type LoraSpec } from './lora';
+import { train, type TrainResult, type ValidationData, type ValidationMetric } from './loop';
+import { writeMergedModel } from './merge';
+import { OnnxTrainer, taskSpecOf } from './onnx-step';
+import type { OptimizerOptions, TensorMap } from './optimizers';
+import { readPeftAdapter, writePeftAdapter } from './peft';
+import { TrainingRng } from './rng';
+import { taskOutDim, type TaskSpec } from './graph';
+import type { EsmConfig } from '../esm/checkpoint';
+
+export const CHECKPOINT_DIR = 'checkpoints';
+export const MERGED_DIR = 'merged';
+export const METRICS_CSV = 'metrics.csv';
+const METRICS_LOG = 'metrics.jsonl';
+export const SUMMARY_FILE = 'training.json';
+
+export interface FinetuneRunOptions {
+  /** An installed (converted) model folder. */
+  modelDir: string;
+  /** The run's folder: outputs and checkpoints. */
+  outDir: string;
+  table: FinetuneTable;
+  settings: FinetuneSettings;
+  /** Start from this PEFT adapter folder instead of PEFT's init. */
+  initAdapterDir?: string | null;
+  signal?: AbortSignal;
+  onMetrics?: (metrics: Metric[]) => void;
+  onProgress?: (fraction: number, message: string) => void;
+  /** After each optimizer step (the "last" checkpoint is at most `checkpointEvery` steps behind). */
+  onStep?: (step: number) => void;
+  /** Save the "last" checkpoint every this many steps (besides every epoch end); default 10. */
+  checkpointEvery?: number;
+}
+
+export interface FinetuneSummary extends Record<string, unknown> {
+  task: string;
+  examples: number;
+  trainExamples: number;
+  validationExamples: number;
+  skipped: number;
+  truncated: number;
+  steps: number;
+  epochsCompleted: number;
+  stoppedEarly: boolean;
+  bestEpoch: number | null;
+  bestMetric: number | null;
+  metric: string;
+  finalTrainLoss: number | null;
+  finalValLoss: number | null;
+  resumedFromStep: number | null;
+  device: Device;
+  fallbackReason: string | null;
+  classes: string[] | null;
+  files: { adapter: string; head: string; merged: string; metrics: string };
+}
+
+/** Settings → the loop's and the graph's specs. */
+export function loraSpecOf(settings: FinetuneSettings): LoraSpec {
+  return { r: settings.loraR, alpha: settings.loraAlpha, dropout: settings.loraDropout, targets: settings.loraTargets, layers: settings.loraLayers };
+}
+
+export function headSpecOf(settings: FinetuneSettings): HeadSpec {
+  const kind = settings.task === 'token' ? 'linear' : settings.head;
+  return kind === 'swat' ? { kind, pool: settings.pool, dropout: settings.headDropout } : { kind, pool: settings.pool };
+}
+
+function optimizerOf(settings: FinetuneSettings): OptimizerOptions {
+  return settings.optimizer === 'sgd'
+    ? { kind: 'sgd', momentum: settings.momentum, weightDecay: settings.weightDecay }
+    : { kind: 'adamw', weightDecay: settings.weightDecay };
+}
+
+/** The validation targets the loop scores, and the metric it follows (loss where the task has no other). */
+function validationOf(prepared: PreparedExamples, members: number[], metric: ValidationMetric): ValidationData | undefined {
+  if (members.length === 0) return undefined;
+  const { targets } = prepared.examples;
+  if (targets.kind === 'regression') {
+    const ok = ['loss', 'r2', 'spearman', 'pearson', 'rmse', 'mae'].includes(metric);
+    return { members, targets: { kind: 'regression', values: targets.values }, metric: ok ? metric : 'loss' };
+  }
+  if (targets.kind === 'classification') {
+    const ok = ['loss', 'accuracy', 'balanced_accuracy', 'macro_f1', 'mcc', 'auroc', 'auprc'].includes(metric);
+    return { members, targets: { kind: 'classification', labels: targets.labels, classes: targets.classes }, metric: ok ? metric : 'loss' };
+  }
+  const none = new Float64Array(prepared.examples.tokens.length).fill(NaN);
+  return { members, targets: { kind: 'regression', values: none }, metric: 'loss' };
+}
+
+/** PEFT's init for the adapters, PyTorch's for the head (seeded), or an adapter folder's tensors. */
+function initialParameters(trainer: OnnxTrainer, options: FinetuneRunOptions, config: EsmConfig, task: TaskSpec): TensorMap {
+  const { settings } = options;
+  const params: TensorMap = new Map([...initLora(loraSpecOf(settings), config, settings.seed), ...initHead(headSpecOf(settings), config.hiddenSize, taskOutDim(task), settings.seed + 1)]);
+  if (options.initAdapterDir) applyInitAdapter(params, trainer.trainable, readPeftAdapter(options.initAdapterDir), options.initAdapterDir);
+  for (const spec of trainer.trainable) {
+    if (!params.has(spec.name)) throw new Error(`Internal error: no initial value for ${spec.name}.`);
+  }
+  return new Map(trainer.trainable.map((spec) => [spec.name, params.get(spec.name)!]));
+}
+
+/** Appends metrics to the run's log (one JSON line per batch), so a resumed run keeps earlier ones. */
+function metricsLogger(outDir: string, forward?: (metrics: Metric[]) => void): (metrics: Metric[]) => void {
+  return (metrics) => {
+    appendFileSync(join(outDir, METRICS_LOG), `${JSON.stringify(metrics)}\n`);
+    forward?.(metrics);
+  };
+}
+
+/** metrics.csv (step,name,value) from the log: the last value of each (step, name), by name then step. */
+export function writeMetricsCsv(outDir: string): void {
+  const log = join(outDir, METRICS_LOG);
+  const latest = new Map<string, Metric>();
+  if (existsSync(log)) {
+    for (const line of readFileSync(log, 'utf8').split('\n')) {
+      if (!line.trim()) continue;
+      let batch: Metric[];
+      try {
+        batch = JSON.parse(line) as Metric[];
+      } catch {
+        continue; // a line cut by a crash
+      }
+      for (const m of batch) latest.set(`${m.name}\u0000${m.step}`, m);
+    }
+  }
+  const rows = [...latest.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.step - b.step));
+  const text = ['step,name,value', ...rows.map((m) => `${m.step},${m.name},${m.value}`)].join('\n');
+  writeBytesAtomically(join(outDir, METRICS_CSV), new TextEncoder().encode(`${text}\n`));
+}
+
+/** Runs (or continues) a fine-tuning run and writes its outputs. */
+export async function runFinetune(options: FinetuneRunOptions): Promise<FinetuneSummary> {
+  const { settings, outDir } = options;
+  mkdirSync(outDir, { recursive: true });
+  const manifest = readManifest(options.modelDir);
+  const prepared = prepareExamples(options.table, settings.task);
+  const { examples } = prepared;
+  const labels = examples.targets.kind === 'classification' ? examples.targets.labels : undefined;
+  // Its own generator: the split must not shift when the training's draws change.
+  const split = validationSplit(examples.tokens.length, settings.valFraction, new TrainingRng(settings.seed ^ 0x5eed5), labels);
+  const lora = loraSpecOf(settings);
+  const head = headSpecOf(settings);
+  const task = taskSpecOf(examples.targets);
+  const trainer = await OnnxTrainer.open(options.modelDir, examples, { lora, head, task, device: settings.device, threads: settings.threads, seed: settings.seed });
+  try {
+    const params = initialParameters(trainer, options, manifest.config, task);
+    const checkpointDir = join(outDir, CHECKPOINT_DIR);
+    const resumeFrom = loadCheckpoint(checkpointDir, 'last');
+    writeJson(join(outDir, 'split.json'), { train: split.train.map((i) => prepared.ids[i]), validation: split.validation.map((i) => prepared.ids[i]) });
+    const validation = validationOf(prepared, split.validation, settings.metric);
+    const onMetrics = metricsLogger(outDir, options.onMetrics);
+    const result = await train({
+      params,
+      tokenLengths: examples.tokens.map((t) => t.length),
+      trainMembers: split.train,
+      step: trainer.step,
+      evaluate: trainer.evaluate,
+      ...(validation ? { validation } : {}),
+      epochs: settings.epochs,
+      batching: { tokenBudget: settings.batchTokens },
+      shuffle: settings.shuffle,
+      seed: settings.seed,
+      accumulation: settings.accumulation,
+      maxGradNorm: settings.maxGradNorm,
+      optimizer: optimizerOf(settings),
+      schedule: { kind: settings.schedule, lr: settings.lr, warmupRatio: settings.warmupRatio },
+      ...(settings.maxSteps ? { maxSteps: settings.maxSteps } : {}),
+      ...(settings.patience && validation ? { earlyStopping: { patience: settings.patience } } : {}),
+      checkpointDir,
+      checkpointEvery: options.checkpointEvery ?? 10,
+      resumeFrom,
+      ...(options.signal ? { signal: options.signal } : {}),
+      onMetrics: (metrics) => {
+        onMetrics(metrics);
+        const step = metrics.find((m) => m.name === 'train_loss')?.step;
+        if (step !== undefined) options.onStep?.(step);
+      },
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    });
+    options.onProgress?.(0.97, 'Writing the adapter and the merged model');
+    const files = await writeOutputs(options, trainer, result, manifest.name, prepared);
+    writeMetricsCsv(outDir);
+    const summary = summarize(options, prepared, split, result, trainer, resumeFrom?.position.step ?? null, files, validation?.metric ?? 'loss');
+    writeJson(join(outDir, 'training.json'), { settings, model: { name: manifest.name, dir: options.modelDir }, ...summary, history: result.history });
+    return summary;
+  } finally {
+    await trainer.close();
+  }
+}
+
+async function writeOutputs(options: FinetuneRunOptions, trainer: OnnxTrainer, result: TrainResult, baseName: string, prepared: PreparedExamples): Promise<FinetuneSummary['files']> {
+  const { settings, outDir } = options;
+  const manifest = readManifest(options.modelDir);
+  const params = result.bestParams ?? result.params;
+  const { lora, head } = shapedParameters(params, trainer.trainable);
+  const headSpec = headSpecOf(settings);
+  const task = taskSpecOf(prepared.examples.targets);
+  const targets = prepared.examples.targets;
+  const names = targets.kind === 'classification' || targets.kind === 'token' ? targets.classes : targets.kind === 'multilabel' ? targets.labels : null;
+  const headConfig = { head: headSpec, task, taskKind: settings.task, targets: options.table.columns.map((c) => c.name), classes: names, hiddenSize: manifest.config.hiddenSize };
+  writePeftAdapter(outDir, { settings: peftSettings(loraSpecOf(settings), manifest.config, baseName, settings.task), lora, head, headConfig });
+  const merged = join(outDir, MERGED_DIR);
+  rmSync(merged, { recursive: true, force: true }); // an earlier attempt's, from other tensors
+  await writeMergedModel(options.modelDir, merged, {
+    lora: loraSpecOf(settings),
+    adapters: new Map([...lora].map(([name, t]) => [name, t.data])),
+    head: { spec: headSpec, task, weights: new Map([...head].map(([name, t]) => [name, t.data])) },
+    name: `${baseName} fine-tuned (${options.table.columns.map((c) => c.name).join(', ')})`,
+  });
+  return { adapter: 'adapter_model.safetensors', head: 'head.safetensors', merged: MERGED_DIR, metrics: METRICS_CSV };
+}
+
+function summarize(
+  options: FinetuneRunOptions,
+  prepared: PreparedExamples,
+  split: { train: number[]; validation: number[] },
+  result: TrainResult,
+  trainer: OnnxTrainer,
+  resumedFromStep: number | null,
+  files: FinetuneSummary['files'],
+  metric: string,
+): FinetuneSummary {
+  const last = result.history.at(-1);
+  const targets = prepared.examples.targets;
+  return {
+    task: options.settings.task,
+    examples: prepared.examples.tokens.length,
+    trainExamples: split.train.length,
+    validationExamples: split.validation.length,
+    skipped: prepared.skipped,
+    truncated: prepared.truncated,
+    steps: result.steps,
+    epochsCompleted: result.epochsCompleted,
+    stoppedEarly: result.stoppedEarly,
+    bestEpoch: result.bestEpoch,
+    bestMetric: result.bestMetric,
+    metric,
+    finalTrainLoss: last?.trainLoss ?? null,
+    finalValLoss: last?.valLoss ?? null,
+    resumedFromStep,
+    device: trainer.device,
+    fallbackReason: trainer.fallbackReason,
+    classes: targets.kind === 'classification' || targets.kind === 'token' ? targets.classes : null,
+    files,
+  };
+}
+
+function writeJson(path: string, value: unknown): void {
+  writeBytesAtomically(path, new TextEncoder().encode(`${JSON.stringify(value, null, 2)}\n`));
+}
