@@ -26,6 +26,7 @@ import {
   Run,
   SequenceRow,
   FitPredictions,
+  FinetuneOptions,
   ReportFile,
   RunMetricsInfo,
   SaturationMap,
@@ -105,6 +106,9 @@ export const methods = {
     input: z.object({ datasetId: Id.optional() }).strict(),
     output: LearnOptions.extend({ defaultScheme: z.string(), positionsKnown: z.boolean() }),
   },
+
+  /** The fine-tune form's defaults, tasks, LoRA targets and a one-line explanation per setting. */
+  'train.options': { input: none, output: FinetuneOptions },
 
   'runs.list': { input: z.object({ projectId: Id }).strict(), output: z.array(Run) },
   'runs.metrics': { input: z.object({ runId: Id }).strict(), output: z.array(Metric) },

@@ -127,7 +127,8 @@ export interface EmbedFlags {
   threads?: string;
 }
 
-function readFasta(file: string): { ids: string[]; sequences: string[] } {
+/** A FASTA file's IDs and sequences; a file with bad records is refused with the validation report. */
+export function readFasta(file: string): { ids: string[]; sequences: string[] } {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -137,7 +138,7 @@ function readFasta(file: string): { ids: string[]; sequences: string[] } {
   const parsed = parseSequenceFile(file, text, { format: 'fasta' });
   if (parsed.report.errorCount > 0) {
     console.error(formatReport(parsed.report));
-    throw new CliExit(`\n${file}: ${parsed.report.errorCount} record(s) have errors; fix them before embedding.`);
+    throw new CliExit(`\n${file}: ${parsed.report.errorCount} record(s) have errors; fix them first.`);
   }
   return { ids: parsed.records.map((r) => r.seqId), sequences: parsed.records.map((r) => r.sequence) };
 }

@@ -16,7 +16,10 @@ import { runFinetune } from '../train/finetune';
 import type { FinetuneTable } from '../train/finetune-data';
 import { parsePeftConfig } from '../train/peft';
 import { ADAPTER_CONFIG } from '../train/peft';
-import { endProgress, interruptible, modelFolder, progressLine } from './engine-commands';
+import { predictFinetuned, predictionsCsv } from '../train/predict';
+import { writeBytesAtomically } from '../store/atomic';
+import { endProgress, interruptible, modelFolder, parseList, progressLine, readFasta } from './engine-commands';
+import { DEVICES } from '../engine/session';
 import { CliExit } from './exit';
 
 export interface FinetuneFlags {
@@ -161,6 +164,47 @@ export async function finetuneCommand(flags: FinetuneFlags, command: Command): P
   } catch (error) {
     endProgress();
     if (interrupt.signal.aborted) throw new CliExit(`Stopped. Run the same command again to continue from the last checkpoint (${resolve(flags.out, 'checkpoints')}).`, 130);
+    if (error instanceof Error && !(error instanceof TypeError)) throw new CliExit(error.message);
+    throw error;
+  } finally {
+    interrupt.done();
+  }
+}
+
+export interface PredictFlags {
+  finetuned: string;
+  fasta?: string;
+  data?: string;
+  idCol: string;
+  seqCol: string;
+  device: string;
+  batchTokens: string;
+  out: string;
+}
+
+/** `esm-studio predict`: a fine-tuned run's merged model on a FASTA or a CSV/TSV, one CSV row per sequence. */
+export async function predictCommand(flags: PredictFlags): Promise<void> {
+  if (!flags.fasta === !flags.data) throw new CliExit('Give the sequences with --fasta <file> or --data <csv> (one of them).', 2);
+  const device = parseList(flags.device, DEVICES, 'device')[0] ?? 'cpu';
+  const batchTokens = Number(flags.batchTokens);
+  if (!Number.isInteger(batchTokens) || batchTokens < 1) throw new CliExit('--batch-tokens must be a positive whole number.', 2);
+  const input = flags.fasta ? readFasta(resolve(flags.fasta)) : readTable({ data: flags.data!, idCol: flags.idCol, seqCol: flags.seqCol, target: '' });
+  const interrupt = interruptible();
+  try {
+    const predictions = await predictFinetuned(resolve(flags.finetuned), input.sequences, {
+      device,
+      batchTokens,
+      signal: interrupt.signal,
+      onProgress: (done, total) => progressLine(done / total, `${done} of ${total} sequences`),
+    });
+    endProgress();
+    if (predictions.fallbackReason) console.error(predictions.fallbackReason);
+    if (predictions.truncated > 0) console.log(`${predictions.truncated} sequence(s) longer than 1,022 residues were cut to their first 1,022.`);
+    writeBytesAtomically(resolve(flags.out), new TextEncoder().encode(predictionsCsv(input.ids, predictions)));
+    console.log(`Wrote ${input.ids.length} predictions (${predictions.columns.join(', ')}) to ${resolve(flags.out)}.`);
+  } catch (error) {
+    endProgress();
+    if (interrupt.signal.aborted) throw new CliExit('Stopped; nothing was written.', 130);
     if (error instanceof Error && !(error instanceof TypeError)) throw new CliExit(error.message);
     throw error;
   } finally {

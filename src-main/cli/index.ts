@@ -6,13 +6,14 @@ import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
-import type { SequenceFormat } from '../api/schemas';
+import { FinetuneSettings, type SequenceFormat } from '../api/schemas';
 import { nodeComputeLauncher } from '../jobs/node-launcher';
 import { createHost, type Host } from '../services';
 import { APP_VERSION } from '../services/version';
 import { defaultHome } from '../store';
 import { convertCommand, embedCommand, type EmbedFlags } from './engine-commands';
 import { CliExit } from './exit';
+import { finetuneCommand, predictCommand, type FinetuneFlags, type PredictFlags } from './finetune';
 import { fitCommand, type FitFlags } from './fit';
 import { call, followJob, projectEmbed } from './project-embed';
 import { formatReport } from './report';
@@ -235,6 +236,56 @@ export function buildProgram(): Command {
       .option('--mutation-col <column>', 'the column with the mutations', 'mutant')
       .option('--skip-mismatches', 'leave rows whose wild-type residue does not match unscored, instead of stopping'),
   ).action((flags: ScoreFlags) => scoreCommand(flags));
+  const d = FinetuneSettings.parse({});
+  const deviceOption = (): Option => new Option('--device <device>', 'where to compute').choices(['cpu', 'cuda', 'dml', 'webgpu', 'coreml']).default('cpu');
+  program
+    .command('finetune')
+    .description('Fine-tune a model with LoRA adapters and a head on a labelled CSV/TSV (adapter in PEFT format, head, merged model, metrics.csv); run again on the same --out to continue after a stop')
+    .requiredOption('--model <dir>', 'a converted model folder or a Hugging Face checkpoint folder')
+    .requiredOption('--data <csv>', 'a CSV/TSV with a sequence column and the target column(s)')
+    .option('--id-col <column>', 'the id column (default: row numbers)', 'id')
+    .option('--seq-col <column>', 'the sequence column', 'sequence')
+    .requiredOption('--target <column>', 'the target column; several 0/1 columns, comma-separated, for --task multilabel; a string of one class per residue for --task token')
+    .addOption(new Option('--task <task>', 'what to predict').choices(['regression', 'classification', 'multilabel', 'token']).default(d.task))
+    .option('--lora-r <r>', 'LoRA rank', String(d.loraR))
+    .option('--lora-alpha <alpha>', 'LoRA alpha (the adapters are scaled by alpha / r)', String(d.loraAlpha))
+    .option('--lora-dropout <p>', 'dropout on the adapters\' input (0 for an exactly reproducible run)', String(d.loraDropout))
+    .option('--lora-targets <list>', 'projections to adapt: query,key,value,attention-output,intermediate,output (or dense)', d.loraTargets.join(','))
+    .option('--lora-layers <all|K>', 'adapt all layers or the top K', String(d.loraLayers))
+    .addOption(new Option('--head <head>', 'linear, or SWAT\'s Linear → dropout → LayerNorm → Linear').choices(['linear', 'swat']).default(d.head))
+    .addOption(new Option('--pool <pool>', 'one vector per protein: mean over residues or the <cls> token').choices(['mean', 'bos']).default(d.pool))
+    .option('--epochs <n>', 'passes over the training sequences', String(d.epochs))
+    .option('--lr <x>', 'learning rate', String(d.lr))
+    .addOption(new Option('--optimizer <name>', 'optimizer').choices(['adamw', 'sgd']).default(d.optimizer))
+    .option('--momentum <m>', 'SGD momentum', String(d.momentum))
+    .option('--weight-decay <w>', 'weight decay (decoupled for AdamW)', String(d.weightDecay))
+    .addOption(new Option('--schedule <kind>', 'learning-rate schedule').choices(['constant', 'linear', 'cosine']).default(d.schedule))
+    .option('--warmup-ratio <f>', 'fraction of steps of linear warm-up', String(d.warmupRatio))
+    .option('--max-grad-norm <x>', 'clip gradients to this global norm')
+    .option('--batch-tokens <n>', 'tokens per batch (sequences × longest length)', String(d.batchTokens))
+    .option('--val-fraction <f>', 'share of sequences kept for validation', String(d.valFraction))
+    .option('--seed <n>', 'random seed (split, init, order, dropout)', String(d.seed))
+    .option('--patience <n>', 'stop after this many epochs without a better validation metric')
+    .option('--metric <name>', 'validation metric for the best epoch and early stopping', d.metric)
+    .option('--init-adapter <dir>', 'start from this PEFT adapter folder (LoRA shape flags follow its config unless given)')
+    .option('--max-steps <n>', 'stop after this many optimizer steps')
+    .addOption(deviceOption())
+    .option('--threads <n>', 'CPU threads (default: all cores)')
+    .option('--no-shuffle', 'keep the data\'s order every epoch (with --lora-dropout 0: exactly reproducible)')
+    .requiredOption('--out <dir>', 'folder for the adapter, head, merged model, metrics.csv and checkpoints')
+    .action((flags: FinetuneFlags, command: Command) => finetuneCommand(flags, command));
+  program
+    .command('predict')
+    .description('Predict with a fine-tuned model (a finetune --out folder) for a FASTA or CSV/TSV; writes a CSV (id, predictions)')
+    .requiredOption('--finetuned <dir>', 'the folder a finetune run wrote (--out)')
+    .option('--fasta <file>', 'sequences to predict')
+    .option('--data <csv>', 'or a CSV/TSV with a sequence column')
+    .option('--id-col <column>', 'with --data: the id column', 'id')
+    .option('--seq-col <column>', 'with --data: the sequence column', 'sequence')
+    .option('--batch-tokens <n>', 'tokens per batch', '4096')
+    .addOption(deviceOption())
+    .requiredOption('--out <csv>', 'the CSV to write')
+    .action((flags: PredictFlags) => predictCommand(flags));
   zeroShotOptions(program.command('saturate').description('Zero-shot scores of all 19 × L single mutants of a protein (columns position, wt, mut, score)')).action(
     (flags: ScoreFlags) => saturateCommand(flags),
   );

@@ -32,6 +32,8 @@ export interface JobHooks {
   onArtifact?(job: JobRecord, artifact: ArtifactMessage): void;
   /** Records the task's result once it is done (e.g. registers an installed model). */
   onDone?(job: JobRecord, summary: Record<string, unknown>): void;
+  /** Whether a cancelled job of this kind can be resumed (its task keeps its checkpoints on cancel). */
+  resumableAfterCancel?: boolean;
 }
 
 /** How long a cancelled task may take to stop before its process is killed. */
@@ -110,8 +112,10 @@ export class JobRunner {
   resume(id: number): Job {
     const record = this.store.jobs.record(id);
     if (!record) throw notFound(`Job ${id}`);
-    if (!this.store.jobs.requeue(id)) {
-      throw new ApiError('conflict', `Only interrupted or failed jobs can be resumed; job ${id} is ${record.job.state}.`);
+    const afterCancel = this.hooks[record.job.kind]?.resumableAfterCancel === true;
+    if (!this.store.jobs.requeue(id, afterCancel)) {
+      const which = afterCancel ? 'interrupted, failed or cancelled' : 'interrupted or failed';
+      throw new ApiError('conflict', `Only ${which} jobs can be resumed; job ${id} is ${record.job.state}.`);
     }
     if (record.job.runId) this.store.runs.setState(record.job.runId, 'queued');
     const job = this.publish(id);

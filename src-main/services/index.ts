@@ -115,6 +115,7 @@ export function createHost(options: HostOptions): Host {
     },
     'runs.withMetrics': ({ projectId }) => reports.runsWithMetrics(projectId),
     'fits.predictions': ({ fitId }) => reports.predictions(fitId),
+    'train.options': () => jobs.train.options(),
     'variants.methods': () => jobs.variants.methods(),
     'variants.saturation': ({ runId }) => jobs.variants.saturation(runId),
     'variants.scores': ({ runId, threshold }) => jobs.variants.scores(runId, threshold),

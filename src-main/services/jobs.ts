@@ -25,6 +25,7 @@ import type { Store } from '../store';
 import type { EmbeddingRecord } from '../store/embeddings';
 import type { JobRecord } from '../store/jobs';
 import type { Events } from './events';
+import { TrainService } from './train';
 import { VariantsService } from './variants';
 
 type Request = z.output<typeof JobRequest>;
@@ -38,6 +39,8 @@ function storedMatrix(e: EmbeddingRecord): StoredMatrix {
 export class JobsService {
   /** Variant-effect jobs and their results. */
   readonly variants: VariantsService;
+  /** Fine-tuning jobs. */
+  readonly train: TrainService;
 
   constructor(
     private readonly store: Store,
@@ -45,6 +48,7 @@ export class JobsService {
     private readonly runner: () => JobRunner,
   ) {
     this.variants = new VariantsService(store, events, runner);
+    this.train = new TrainService(store, events, runner);
   }
 
   start(request: Request): Job {
@@ -75,8 +79,9 @@ export class JobsService {
       case 'variants.saturate':
         return this.variants.startSaturation(request);
       case 'train.finetune':
+        return this.train.startFinetune(request);
       case 'train.predict':
-        throw new ApiError('invalid-input', 'TODO');
+        return this.train.startPredict(request);
     }
   }
 
@@ -85,6 +90,7 @@ export class JobsService {
     const installed: JobHooks = { onDone: (job, summary) => this.recordInstalledModel(summary as unknown as InstalledModel) };
     return {
       ...this.variants.hooks(),
+      ...this.train.hooks(),
       'embed.dataset': {
         prepare: (job) => ({ sequences: this.datasetRows(Number((job.params as { datasetId: number }).datasetId)).map((r) => r.sequence) }),
         onArtifact: (job, artifact) => this.recordEmbedding(job, artifact.path, artifact.checksum, artifact.meta ?? {}),

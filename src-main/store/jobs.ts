@@ -134,12 +134,14 @@ export class JobsRepo {
     return result.changes === 1;
   }
 
-  requeue(id: number): boolean {
+  /** Queues a job again; cancelled ones only with `includeCancelled` (kinds that keep their checkpoints on cancel). */
+  requeue(id: number, includeCancelled = false): boolean {
+    const states = includeCancelled ? "('interrupted', 'failed', 'cancelled')" : "('interrupted', 'failed')";
     const result = this.db
       .prepare(
         `UPDATE jobs SET state = 'queued', error = NULL, finished_at = NULL, owner_pid = NULL, eta_seconds = NULL,
            message = 'Waiting to resume'
-         WHERE id = ? AND state IN ('interrupted', 'failed')`,
+         WHERE id = ? AND state IN ${states}`,
       )
       .run(id);
     return result.changes === 1;

@@ -1,9 +1,11 @@
 /** jobs/tasks — the registry of task bodies the compute process can run, by job kind. */
 import { z } from 'zod';
+import { FinetuneSettings } from '../../api/schemas';
 import { SCORE_METHODS } from '../../variants/score';
 import { benchmark } from './benchmark';
 import { embedDataset } from './embed-dataset';
 import { compressEmbeddings, exportEmbeddings } from './embedding-files';
+import { finetuneTask, trainPredictTask } from './finetune';
 import { learnPredict } from './learn-predict';
 import { learnScan } from './learn-scan';
 import { mapProject } from './map-project';
@@ -114,5 +116,13 @@ export const tasks: Record<string, TaskEntry> = {
       pcaDims: z.number().int().min(2),
     }),
     run: mapProject as Task<never, never>,
+  },
+  'train.finetune': {
+    params: z.object({ modelDir: z.string(), modelName: z.string(), runDir: z.string(), settings: FinetuneSettings, initAdapterDir: z.string().nullable() }),
+    run: finetuneTask as Task<never, never>,
+  },
+  'train.predict': {
+    params: z.object({ runDir: z.string(), device: z.enum(['cpu', 'cuda', 'dml', 'webgpu', 'coreml']), outPath: z.string() }),
+    run: trainPredictTask as Task<never, never>,
   },
 };

@@ -6,6 +6,11 @@ export const ACTIVE_STATES: readonly JobState[] = ['queued', 'running'];
 const FINAL_STATES: readonly JobState[] = ['done', 'cancelled'];
 export const RESUMABLE_STATES: readonly JobState[] = ['interrupted', 'failed'];
 
+/** Whether the Resume button shows: a cancelled fine-tune also continues from its checkpoint (services/train). */
+export function canResume(job: Pick<Job, 'state' | 'kind'>): boolean {
+  return RESUMABLE_STATES.includes(job.state) || (job.state === 'cancelled' && job.kind === 'train.finetune');
+}
+
 const newestFirst = (a: Job, b: Job): number => b.id - a.id;
 
 class JobsStore {

@@ -1,0 +1,168 @@
+/**
+ * services/train — fine-tuning as jobs: the form's defaults and explanations, checks a request
+ * against the project's datasets and installed models (does the target column fit the task?),
+ * hands the compute process the labelled table, and predicts datasets with a finished run's
+ * merged model (a CSV in the exports folder).
+ */
+import { join } from 'node:path';
+import { z } from 'zod';
+import { ApiError, notFound } from '../api/errors';
+import { FinetuneSettings, type Dataset, type FinetuneOptions, type Job, type JobRequest } from '../api/schemas';
+import type { JobHooks, JobRunner } from '../jobs/runner';
+import type { FinetuneParams, TrainPredictInput, TrainPredictParams } from '../jobs/tasks/finetune';
+import type { Store } from '../store';
+import type { FinetuneTable } from '../train/finetune-data';
+import type { Events } from './events';
+
+type Request = z.output<typeof JobRequest>;
+type FinetuneRequest = Extract<Request, { kind: 'train.finetune' }>;
+type PredictRequest = Extract<Request, { kind: 'train.predict' }>;
+
+const EXPLANATIONS: Record<string, string> = {
+  task: 'What to predict: a number per sequence, a class per sequence, several yes/no labels, or a class per residue.',
+  loraR: 'Rank of the LoRA adapters: how much the model may change. 8 is a good start; larger learns more but overfits small datasets sooner.',
+  loraAlpha: 'Scale of the adapters’ effect (alpha / rank). Usually twice the rank.',
+  loraDropout: 'Randomly drops adapter inputs while training, against overfitting. 0 makes a run exactly reproducible.',
+  loraTargets: 'Which projections of the attention (and optionally the feed-forward layers) get adapters. Query and value is the usual choice.',
+  loraLayers: 'Adapt all layers, or only the top K (closest to the output): fewer is faster and needs less memory.',
+  head: 'The small network on top of ESM-2: one linear layer, or SWAT’s Linear → dropout → LayerNorm → Linear.',
+  pool: 'How one vector per protein is made: the mean over residues, or the first (<cls>) token.',
+  headDropout: 'SWAT head only: dropout between its two linear layers.',
+  epochs: 'How many times training goes through the training sequences.',
+  lr: 'Learning rate: the size of each update. 1e-3 suits LoRA with AdamW; lower it if the loss jumps around.',
+  optimizer: 'AdamW (adaptive, the usual choice) or SGD with momentum.',
+  momentum: 'SGD only: how much of the previous update carries over.',
+  weightDecay: 'Pulls weights towards zero each step, against overfitting.',
+  schedule: 'How the learning rate changes over the run: constant, or decaying linearly or along a cosine to 0.',
+  warmupRatio: 'Fraction of the steps over which the learning rate rises from 0 at the start.',
+  maxGradNorm: 'Clips updates whose gradient norm is larger than this (empty: no clipping).',
+  accumulation: 'Adds up gradients over this many batches before each update: a larger effective batch in the same memory.',
+  batchTokens: 'Most tokens (sequences × longest length, padding included) per batch: lower it if memory runs out.',
+  valFraction: 'Share of the sequences kept aside to validate after every epoch (never trained on).',
+  seed: 'Seed of the random choices (split, initialisation, order, dropout): the same seed gives the same run.',
+  patience: 'Stop early after this many epochs without a better validation metric (empty: train all epochs).',
+  metric: 'The validation metric that picks the best epoch (and early stopping).',
+  maxSteps: 'Stop after this many updates whatever the epochs (empty: no limit).',
+  shuffle: 'A new random order of the training sequences every epoch. Off: the dataset’s order, exactly reproducible.',
+  device: 'Where training runs: the CPU always works; a GPU is used when its provider is installed.',
+  threads: 'CPU threads for onnxruntime (0: all cores).',
+};
+
+const TASKS: FinetuneOptions['tasks'] = [
+  { id: 'regression', label: 'Regression', explanation: 'A number per sequence (activity, stability, expression…); mean squared error.' },
+  { id: 'classification', label: 'Classification', explanation: 'One class per sequence (localisation, family…); cross-entropy.' },
+  { id: 'multilabel', label: 'Multi-label', explanation: 'Several yes/no (0/1) columns per sequence; binary cross-entropy each.' },
+  { id: 'token', label: 'Per residue', explanation: 'A string with one class letter per residue (e.g. secondary structure “HHEE-C”; “?” = unknown).' },
+];
+
+const LORA_TARGETS: FinetuneOptions['loraTargets'] = [
+  { id: 'query', label: 'Query', explanation: 'Attention query projection.' },
+  { id: 'key', label: 'Key', explanation: 'Attention key projection.' },
+  { id: 'value', label: 'Value', explanation: 'Attention value projection.' },
+  { id: 'attention-output', label: 'Attention output', explanation: 'The projection after attention.' },
+  { id: 'intermediate', label: 'FFN in', explanation: 'First feed-forward layer (larger, slower).' },
+  { id: 'output', label: 'FFN out', explanation: 'Second feed-forward layer (exported together with the attention output).' },
+];
+
+/** A fine-tune job's parameters: the task's, and what the main side prepares its table from. */
+type FinetuneJobParams = FinetuneParams & { datasetId: number; targets: string[] } & Record<string, unknown>;
+type PredictJobParams = TrainPredictParams & { datasetId: number } & Record<string, unknown>;
+
+const slug = (text: string): string => text.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 60) || 'x';
+
+export class TrainService {
+  constructor(
+    private readonly store: Store,
+    private readonly events: Events,
+    private readonly runner: () => JobRunner,
+  ) {}
+
+  options(): FinetuneOptions {
+    return { defaults: FinetuneSettings.parse({}), explanations: EXPLANATIONS, tasks: TASKS, loraTargets: LORA_TARGETS };
+  }
+
+  startFinetune(request: FinetuneRequest): Job {
+    if (!this.store.projects.get(request.projectId)) throw notFound(`Project ${request.projectId}`);
+    const dataset = this.dataset(request.datasetId, request.projectId);
+    checkTargets(dataset, request.targets, request.task);
+    const model = this.store.models.get(request.modelId);
+    if (!model) throw notFound(`Model ${request.modelId}`);
+    const { kind, projectId, datasetId, modelId, targets, ...rest } = request;
+    void modelId;
+    const settings = FinetuneSettings.parse(rest);
+    const title = `Fine-tune ${model.name} on ${targets.join(', ')} of ${dataset.name} (${settings.task}, LoRA r ${settings.loraR})`;
+    const params = (runId: number | null): FinetuneJobParams => ({
+      datasetId,
+      targets,
+      modelDir: model.path,
+      modelName: model.name,
+      runDir: `runs/${runId}`,
+      settings,
+      initAdapterDir: null,
+    });
+    return this.runner().enqueue({ projectId, kind, title, params, createsRun: true });
+  }
+
+  startPredict(request: PredictRequest): Job {
+    const run = this.store.runs.get(request.runId);
+    if (!run || run.kind !== 'train.finetune') throw notFound(`Fine-tuning run ${request.runId}`);
+    if (run.state !== 'done') throw new ApiError('invalid-input', `Run ${run.id} is ${run.state}; only a finished fine-tuning run can predict.`);
+    const dataset = this.dataset(request.datasetId, run.projectId);
+    const trained = run.params as FinetuneJobParams;
+    const name = slug(`run${run.id}-finetuned-${trained.targets.join('-')}-predicts-${dataset.name}`);
+    const params: PredictJobParams = { runDir: trained.runDir, device: request.device, outPath: join('exports', `${name}.csv`), datasetId: dataset.id };
+    const title = `Predict ${trained.targets.join(', ')} of ${dataset.name} (fine-tuned run ${run.id})`;
+    return this.runner().enqueue({ projectId: run.projectId, kind: request.kind, title, params, createsRun: false });
+  }
+
+  hooks(): Record<string, JobHooks> {
+    const refresh: JobHooks['onDone'] = (job) => this.events.emit({ type: 'runs', projectId: job.job.projectId! });
+    return {
+      'train.finetune': {
+        prepare: (job) => this.table(job.params as FinetuneJobParams),
+        onDone: refresh,
+        resumableAfterCancel: true,
+      },
+      'train.predict': {
+        prepare: (job) => this.sequences(Number((job.params as { datasetId: number }).datasetId)),
+        onDone: refresh,
+      },
+    };
+  }
+
+  private dataset(datasetId: number, projectId: number): Dataset {
+    const dataset = this.store.datasets.get(datasetId);
+    if (!dataset || dataset.projectId !== projectId) throw notFound(`Dataset ${datasetId} of this project`);
+    return dataset;
+  }
+
+  private rows(datasetId: number) {
+    const dataset = this.store.datasets.get(datasetId);
+    if (!dataset) throw notFound(`Dataset ${datasetId}`);
+    return this.store.datasets.sequences(datasetId, 0, dataset.sequenceCount);
+  }
+
+  private table(params: { datasetId: number; targets: string[] }): FinetuneTable {
+    const rows = this.rows(params.datasetId);
+    return {
+      ids: rows.map((r) => r.seqId),
+      sequences: rows.map((r) => r.sequence),
+      columns: params.targets.map((name) => ({ name, values: rows.map((r) => r.labels[name] ?? null) })),
+    };
+  }
+
+  private sequences(datasetId: number): TrainPredictInput {
+    const rows = this.rows(datasetId);
+    return { ids: rows.map((r) => r.seqId), sequences: rows.map((r) => r.sequence) };
+  }
+}
+
+/** The target columns exist and fit the task (numbers for regression, one column unless multi-label). */
+function checkTargets(dataset: Dataset, targets: readonly string[], task: string): void {
+  for (const target of targets) {
+    const column = dataset.labelColumns.find((c) => c.name === target);
+    if (!column) throw new ApiError('invalid-input', `Dataset "${dataset.name}" has no label column "${target}"; its columns are ${dataset.labelColumns.map((c) => c.name).join(', ') || 'none'}.`);
+    if (task === 'regression' && column.type !== 'number') throw new ApiError('invalid-input', `Column "${target}" holds categories, not numbers; choose classification, or a numeric column.`);
+  }
+  if (task !== 'multilabel' && targets.length > 1) throw new ApiError('invalid-input', `A ${task} task has one target column; choose multi-label for several 0/1 columns.`);
+}
