@@ -11,11 +11,13 @@
 //   learn.ts        LassoCV on 10,000 × 1,280 (5 outer folds × 100 alphas × inner 5-fold), ours vs
 //                   scikit-learn's when /usr/bin/python3 has it (a few minutes; --quick: 2,000 × 320)
 //   variants.ts     masked-marginal positions/s, 8M and 35M shapes, 300-residue protein (~1 minute)
+//   map.ts          Map page frame time (median, p95, fps) and first draw, 100,000 points, Chromium
+//                   headless with SwiftShader WebGL, through serve (under a minute; --quick: 2 s gestures)
 // TypeScript suites run through tsx.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 
-const SUITES = ['import.mjs', 'embed.ts', 'large-model.ts', 'learn.ts', 'variants.ts'];
+const SUITES = ['import.mjs', 'embed.ts', 'large-model.ts', 'learn.ts', 'variants.ts', 'map.ts'];
 const flags = process.argv.slice(2).filter((arg) => arg.startsWith('--'));
 const only = process.argv.slice(2).filter((arg) => !arg.startsWith('--'));
 for (const suite of SUITES.filter((s) => only.length === 0 || only.some((o) => s.startsWith(o)))) {

@@ -170,6 +170,7 @@ describe('variant effects in the browser', () => {
     expect(checked).toBe(600);
 
     // Hovering a cell shows its mutant and score.
+    await canvas.scrollIntoViewIfNeeded();
     const box = (await canvas.boundingBox())!;
     const hover = async (position: number, mut: string): Promise<void> => {
       const x = box.x + (position - 0.5) * cellWidth;
@@ -278,6 +279,8 @@ describe('variant effects in the browser', () => {
 
     const report = page.getByTestId('import-report');
     await report.waitFor({ timeout: 20_000 });
+    expect(await page.getByTestId('import-wild-type').inputValue()).toContain(PROTEIN);
+    expect(await textOf(page.getByTestId('import-mutations').locator('.wt .hint'))).toBe('30 residues. Or read it from a file:');
     expect((await page.getByTestId('import-summary').textContent())!.replace(/\s+/g, ' ')).toContain(`Found ${rows.length} records in scan.csv (CSV). ${rows.length - 3} will be imported.`);
     const scanSummary = (await page.getByTestId('import-scan-summary').textContent())!.replace(/\s+/g, ' ');
     expect(scanSummary).toContain('Mutations in column mutant of wild type demo_wt (30 residues)');

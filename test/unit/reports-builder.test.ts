@@ -169,12 +169,13 @@ describe('SVG figures', () => {
 describe('training-curve groups', () => {
   it('puts train and validation loss together and every other series alone', () => {
     const groups = curveGroups(['val_spearman', 'lr', 'val_loss', 'loss', 'train_loss', 'grad_norm']);
+    expect(new Set(groups.map((g) => g.xLabel))).toEqual(new Set(['Step']));
     expect(groups.map((g) => [g.title, g.names])).toEqual([
       ['Loss per step', ['loss']],
       ['Learning rate', ['lr']],
-      ['Loss per epoch', ['train_loss', 'val_loss']],
+      ['Training and validation loss', ['train_loss', 'val_loss']],
       ['grad_norm', ['grad_norm']],
-      ['val_spearman per epoch', ['val_spearman']],
+      ['val_spearman', ['val_spearman']],
     ]);
   });
 });

@@ -55,7 +55,7 @@ describe('reports of runs', () => {
     expect(html).toContain('min 3, median 8, mean 11, max 22'); // lengths 3, 8, 22
     expect(html).toContain('<td>epochs</td><td>3</td>');
     expect(html).toContain('<dt>Device</dt><dd>cuda</dd>');
-    expect(html.match(/<svg /g)).toHaveLength(2); // loss per step, loss per epoch
+    expect(html.match(/<svg /g)).toHaveLength(2); // loss per step; validation loss
 
     const listed = await call<{ name: string }[]>('reports.list', { projectId: project.id });
     expect(listed.map((r) => r.name)).toEqual([report.name]);

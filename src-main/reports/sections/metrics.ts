@@ -1,7 +1,8 @@
 /**
  * reports/sections/metrics — training curves from a run's metric series (the metrics table):
- * per step `loss` and `lr`, per epoch `train_loss`, `val_loss` and `val_<metric>`; any other
- * name gets its own figure. Shown for any run kind that records series (fine-tuning first).
+ * every series is by optimizer step, as train/loop records them: `train_loss`, `lr` and
+ * `grad_norm` at every step, `val_loss`, `val_<metric>` and `epoch_train_loss` at the step each
+ * epoch ended. Training and validation loss share a figure; any other name gets its own. Shown for any run kind that records series (fine-tuning first).
  */
 import type { Metric } from '../../api/schemas';
 import type { ReportFacts } from '../facts';
@@ -29,11 +30,8 @@ export function curveGroups(names: readonly string[]): CurveGroup[] {
   };
   add('Loss per step', 'Step', 'Loss', ['loss']);
   add('Learning rate', 'Step', 'Learning rate', ['lr']);
-  add('Loss per epoch', 'Epoch', 'Loss', ['train_loss', 'val_loss']);
-  for (const name of [...present].sort()) {
-    const epoch = /^(train|val)_/.test(name);
-    add(epoch ? `${name} per epoch` : name, epoch ? 'Epoch' : 'Step', name, [name]);
-  }
+  add('Training and validation loss', 'Step', 'Loss', ['train_loss', 'val_loss']);
+  for (const name of [...present].sort()) add(name, 'Step', name, [name]);
   return groups;
 }
 

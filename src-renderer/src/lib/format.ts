@@ -107,6 +107,8 @@ const KIND_NAMES: Record<string, string> = {
   'embeddings.export': 'Export',
   'learn.scan': 'Model scan',
   'learn.predict': 'Prediction',
+  'train.finetune': 'Fine-tuning run',
+  'train.predict': 'Fine-tuned prediction',
 };
 
 /** A job or run kind as a word a biologist can read. */

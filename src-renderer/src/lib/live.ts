@@ -42,7 +42,7 @@ function reloadProjectLists(projectId: number | null): void {
 }
 
 /** Job kinds that write a file to the project's exports folder. */
-const EXPORT_JOB_KINDS: readonly string[] = ['embeddings.export', 'learn.predict'];
+const EXPORT_JOB_KINDS: readonly string[] = ['embeddings.export', 'learn.predict', 'train.predict'];
 
 /** A job that just finished may have added a model or an export file. */
 function onJobFinished(job: Job): void {

@@ -4,6 +4,8 @@ export type {
   Dataset,
   Embedding,
   ExportFile,
+  FinetuneOptions,
+  FinetuneSettings,
   Fit,
   ImportOptions,
   ImportReport,

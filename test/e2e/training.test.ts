@@ -1,0 +1,133 @@
+/**
+ * End-to-end: fine-tuning from the Training page. A short LoRA fine-tune of the tiny golden model
+ * on a label that depends on sequence content draws its loss curves while it trains; a longer
+ * one is cancelled part-way, resumed from its checkpoint (Resume in the Jobs panel) and finishes;
+ * a finished run predicts a dataset into a CSV with one row per sequence.
+ */
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Job, Metric, Run } from '../../src-main/api/schemas';
+import { launchChromium, screenshot } from '../support/browser';
+import { loadGolden } from '../support/golden';
+import { labelledCsv } from '../support/scan-setup';
+import { startServe, stopServe, temporaryHome, type ServeHandle } from '../support/serve';
+import { connectApi, type ApiClient } from '../support/ws-client';
+
+let server: ServeHandle;
+let api: ApiClient;
+let browser: Browser;
+let page: Page;
+let projectId: number;
+const COUNT = 40;
+
+const jobsOf = (kind: string) => async (): Promise<Job[]> => (await api.call<Job[]>('jobs.list', { projectId })).filter((j) => j.kind === kind);
+
+beforeAll(async () => {
+  server = await startServe(temporaryHome());
+  api = await connectApi(server);
+  const install = await api.call<Job>('jobs.start', { kind: 'model.install', path: loadGolden('tiny').checkpoint });
+  expect((await api.waitForJob(install.id)).state).toBe('done');
+  projectId = (await api.call<{ id: number }>('projects.create', { name: 'Fine-tuning' })).id;
+  await api.call('datasets.import', { projectId, source: { kind: 'text', fileName: 'oily.csv', text: labelledCsv(COUNT) } });
+  browser = await launchChromium();
+  page = await browser.newPage({ viewport: { width: 1360, height: 1100 } });
+});
+
+afterAll(async () => {
+  api?.close();
+  await browser?.close();
+  if (server) await stopServe(server);
+});
+
+async function openTraining(): Promise<void> {
+  await page.goto(server.url);
+  await page.getByTestId('nav-projects').click();
+  await page.getByTestId('project-row').first().getByTestId('project-open').click();
+  await page.getByTestId('nav-training').click();
+  await page.getByTestId('finetune-start').waitFor();
+}
+
+/** Fills the form for the hydrophobic-fraction regression with `epochs` epochs. */
+async function fillForm(epochs: number): Promise<void> {
+  const form = page.getByTestId('finetune-form');
+  await form.getByTestId('finetune-target').selectOption('hydrophobic');
+  await expect.poll(() => form.getByTestId('finetune-task').inputValue()).toBe('regression');
+  await form.getByTestId('finetune-epochs').fill(String(epochs));
+  await form.getByTestId('finetune-lr').fill('0.005');
+  await form.getByTestId('finetune-loraDropout').fill('0');
+  await form.getByTestId('finetune-batchTokens').fill('400');
+}
+
+describe('fine-tuning from the Training page', () => {
+  it('trains with live curves, and the validation loss falls', async () => {
+    await openTraining();
+    // Every setting carries its explanation.
+    expect(await page.getByTestId('finetune-form').locator('.hint').count()).toBeGreaterThan(10);
+    await fillForm(6);
+    await page.getByTestId('finetune-start').click();
+    await page.getByTestId('finetune-started').waitFor();
+
+    // Curves while it runs: the card shows the run and draws as steps arrive.
+    await page.getByTestId('curves-run').first().waitFor({ timeout: 60_000 });
+    const [job] = await jobsOf('train.finetune')();
+    expect(job).toBeDefined();
+    const done = await api.waitForJob(job!.id);
+    expect(done.state, done.error ?? '').toBe('done');
+    const metrics = await api.call<Metric[]>('runs.metrics', { runId: done.runId });
+    const valLoss = metrics.filter((m) => m.name === 'val_loss').sort((a, b) => a.step - b.step).map((m) => m.value);
+    expect(valLoss).toHaveLength(6);
+    expect(valLoss.at(-1)!).toBeLessThan(valLoss[0]!);
+    expect(metrics.filter((m) => m.name === 'train_loss').length).toBeGreaterThan(6);
+
+    await expect.poll(() => page.getByTestId('finetune-run').first().getAttribute('data-state'), { timeout: 20_000 }).toBe('done');
+    // The curves follow the run to its last step.
+    const lastStep = Math.max(...metrics.map((m) => m.step));
+    await expect.poll(() => page.getByTestId('curves-run').first().innerText(), { timeout: 20_000 }).toContain(`last step ${lastStep}`);
+    await expect.poll(() => page.getByTestId('training-curves-card').locator('canvas, svg').count()).toBeGreaterThan(0);
+    await page.getByTestId('training-curves-card').scrollIntoViewIfNeeded();
+    await screenshot(page, '70-training-curves');
+  });
+
+  it('cancels a run part-way, resumes it from its checkpoint and finishes', async () => {
+    await openTraining();
+    await fillForm(40);
+    await page.getByTestId('finetune-start').click();
+    await page.getByTestId('finetune-started').waitFor();
+    const job = (await jobsOf('train.finetune')()).find((j) => j.state === 'queued' || j.state === 'running')!;
+    // Wait for the first checkpoint (every 10 steps), then cancel from the Jobs panel.
+    await expect.poll(async () => (await api.call<Metric[]>('runs.metrics', { runId: job.runId })).filter((m) => m.name === 'train_loss').length, { timeout: 120_000, interval: 250 }).toBeGreaterThanOrEqual(12);
+    const row = page.getByTestId('job-row').filter({ hasText: 'Fine-tune' }).first();
+    await row.getByTestId('job-cancel').click();
+    await expect.poll(async () => (await api.call<Job[]>('jobs.list', { projectId })).find((j) => j.id === job.id)?.state, { timeout: 30_000 }).toBe('cancelled');
+    const before = (await api.call<Metric[]>('runs.metrics', { runId: job.runId })).filter((m) => m.name === 'train_loss').length;
+
+    await row.getByTestId('job-resume').click();
+    const done = await api.waitForJob(job.id);
+    expect(done.state, done.error ?? '').toBe('done');
+    const run = (await api.call<Run[]>('runs.list', { projectId })).find((r) => r.id === job.runId)!;
+    expect(run.summary.resumedFromStep).toBeGreaterThanOrEqual(10);
+    expect(run.summary.steps as number).toBeGreaterThan(before);
+    // One value per step, none lost or doubled by the restart.
+    const steps = (await api.call<Metric[]>('runs.metrics', { runId: job.runId })).filter((m) => m.name === 'train_loss').map((m) => m.step);
+    expect(steps).toEqual(Array.from({ length: run.summary.steps as number }, (_, i) => i + 1));
+  });
+
+  it('predicts a dataset with a finished run: a CSV with one row per sequence', async () => {
+    await openTraining();
+    const finished = page.getByTestId('finetune-run').filter({ has: page.getByTestId('finetune-predict') }).first();
+    await finished.getByTestId('finetune-predict').click();
+    await finished.getByTestId('finetune-predict-message').waitFor();
+    await expect.poll(async () => (await jobsOf('train.predict')())[0]?.state, { timeout: 60_000 }).toBe('done');
+    const exports = await api.call<{ name: string }[]>('exports.list', { projectId });
+    const file = exports.find((e) => e.name.includes('finetuned'));
+    expect(file, JSON.stringify(exports)).toBeDefined();
+    const link = page.locator(`[data-testid="export-row"][data-name="${file!.name}"] [data-testid="export-download"]`);
+    await link.waitFor({ timeout: 20_000 });
+    const href = (await link.getAttribute('href'))!;
+    const text = await page.evaluate(async (url) => (await fetch(url)).text(), href);
+    const lines = text.trim().split('\n');
+    expect(lines[0]).toBe('id,predicted_hydrophobic');
+    expect(lines).toHaveLength(COUNT + 1);
+    for (const line of lines.slice(1)) expect(Number.isFinite(Number(line.split(',')[1]))).toBe(true);
+  });
+});
