@@ -210,6 +210,8 @@ export const ValidationMetricName = z.enum(['loss', 'r2', 'spearman', 'pearson',
 /** How to fine-tune (LoRA + head); the defaults are the app's and the CLI's (see train.options for explanations). */
 export const FinetuneSettings = z.object({
   task: FinetuneTaskName.default('regression'),
+  /** Freeze the whole model and train only the head, on pooled vectors computed once (fast; LoRA settings unused). */
+  headOnly: z.boolean().default(false),
   loraR: z.number().int().min(1).max(512).default(8),
   loraAlpha: z.number().positive().max(4096).default(16),
   loraDropout: z.number().min(0).lt(1).default(0.05),

@@ -54,6 +54,7 @@ export interface FinetuneFlags {
   device: string;
   threads?: string;
   shuffle: boolean;
+  headOnly?: boolean;
   out: string;
 }
 
@@ -87,6 +88,7 @@ export function settingsFromFlags(flags: FinetuneFlags, given: (flag: keyof Fine
   const layers = flags.loraLayers === 'all' ? 'all' : Number(flags.loraLayers);
   const raw: Record<string, unknown> = {
     task: flags.task,
+    headOnly: flags.headOnly ?? false,
     loraR: Number(flags.loraR),
     loraAlpha: Number(flags.loraAlpha),
     loraDropout: Number(flags.loraDropout),
@@ -160,7 +162,8 @@ export async function finetuneCommand(flags: FinetuneFlags, command: Command): P
     if (summary.resumedFromStep !== null) console.log(`Continued from the checkpoint at step ${summary.resumedFromStep}.`);
     if (summary.skipped > 0) console.log(`${summary.skipped} row(s) without a usable "${flags.target}" were left out.`);
     if (summary.truncated > 0) console.log(`${summary.truncated} sequence(s) longer than 1,022 residues were cut to their first 1,022.`);
-    console.log(`Trained ${summary.steps} steps (${summary.trainExamples} training, ${summary.validationExamples} validation sequences) on ${summary.device}; adapter, head and merged model in ${outDir}.`);
+    const outputs = summary.mode === 'head-only' ? 'head (head.safetensors, head.onnx)' : 'adapter, head and merged model';
+    console.log(`Trained ${summary.steps} steps (${summary.trainExamples} training, ${summary.validationExamples} validation sequences) on ${summary.device}; ${outputs} in ${outDir}.`);
   } catch (error) {
     endProgress();
     if (interrupt.signal.aborted) throw new CliExit(`Stopped. Run the same command again to continue from the last checkpoint (${resolve(flags.out, 'checkpoints')}).`, 130);

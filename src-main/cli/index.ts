@@ -247,6 +247,7 @@ export function buildProgram(): Command {
     .option('--seq-col <column>', 'the sequence column', 'sequence')
     .requiredOption('--target <column>', 'the target column; several 0/1 columns, comma-separated, for --task multilabel; a string of one class per residue for --task token')
     .addOption(new Option('--task <task>', 'what to predict').choices(['regression', 'classification', 'multilabel', 'token']).default(d.task))
+    .option('--head-only', 'freeze the whole model and train only the head, on vectors computed once (fast; --lora-* flags unused)')
     .option('--lora-r <r>', 'LoRA rank', String(d.loraR))
     .option('--lora-alpha <alpha>', 'LoRA alpha (the adapters are scaled by alpha / r)', String(d.loraAlpha))
     .option('--lora-dropout <p>', 'dropout on the adapters\' input (0 for an exactly reproducible run)', String(d.loraDropout))

@@ -2,7 +2,7 @@
  * services/train — fine-tuning as jobs: the form's defaults and explanations, checks a request
  * against the project's datasets and installed models (does the target column fit the task?),
  * hands the compute process the labelled table, and predicts datasets with a finished run's
- * merged model (a CSV in the exports folder).
+ * merged model, or a head-only run's head (a CSV in the exports folder).
  */
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -19,6 +19,7 @@ type FinetuneRequest = Extract<Request, { kind: 'train.finetune' }>;
 type PredictRequest = Extract<Request, { kind: 'train.predict' }>;
 
 const EXPLANATIONS: Record<string, string> = {
+  headOnly: 'Keep the whole model frozen and train only the head, on one vector per protein computed once: much faster, often nearly as good; the LoRA settings are then unused.',
   task: 'What to predict: a number per sequence, a class per sequence, several yes/no labels, or a class per residue.',
   loraR: 'Rank of the LoRA adapters: how much the model may change. 8 is a good start; larger learns more but overfits small datasets sooner.',
   loraAlpha: 'Scale of the adapters’ effect (alpha / rank). Usually twice the rank.',
@@ -90,7 +91,11 @@ export class TrainService {
     const { kind, projectId, datasetId, modelId, targets, ...rest } = request;
     void modelId;
     const settings = FinetuneSettings.parse(rest);
-    const title = `Fine-tune ${model.name} on ${targets.join(', ')} of ${dataset.name} (${settings.task}, LoRA r ${settings.loraR})`;
+    if (settings.headOnly && settings.task === 'token') {
+      throw new ApiError('invalid-input', 'Head-only training makes one vector per protein, so it cannot label residues; turn "head only" off for the per-residue task.');
+    }
+    const how = settings.headOnly ? 'head only' : `LoRA r ${settings.loraR}`;
+    const title = `Fine-tune ${model.name} on ${targets.join(', ')} of ${dataset.name} (${settings.task}, ${how})`;
     const params = (runId: number | null): FinetuneJobParams => ({
       datasetId,
       targets,

@@ -13,7 +13,7 @@
  * there is a validation set, else the last step's.
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { FinetuneSettings, Metric } from '../api/schemas';
 import type { Device } from '../engine/session';
 import { readManifest } from '../esm/model';
@@ -28,7 +28,8 @@ import { train, type TrainResult, type ValidationData, type ValidationMetric } f
 import { writeMergedModel } from './merge';
 import { OnnxTrainer, taskSpecOf } from './onnx-step';
 import type { OptimizerOptions, TensorMap } from './optimizers';
-import { readPeftAdapter, writePeftAdapter } from './peft';
+import { readPeftAdapter, writeHead, writePeftAdapter } from './peft';
+import { sequenceTaskOf, storedEmbeddings, writeHeadGraphs, writeHeadPredictionGraph, HEAD_GRAPH_FILE } from './head-only';
 import { TrainingRng } from './rng';
 import { taskOutDim, type TaskSpec } from './graph';
 import type { EsmConfig } from '../esm/checkpoint';
@@ -76,7 +77,10 @@ export interface FinetuneSummary extends Record<string, unknown> {
   device: Device;
   fallbackReason: string | null;
   classes: string[] | null;
-  files: { adapter: string; head: string; merged: string; metrics: string };
+  /** 'lora': adapters and head; 'head-only': the head on stored vectors of the frozen model. */
+  mode: 'lora' | 'head-only';
+  /** Paths in the run folder; head-only runs have no adapter and no merged model (head.onnx instead). */
+  files: { adapter: string | null; head: string; merged: string | null; headGraph: string | null; metrics: string };
 }
 
 /** Settings → the loop's and the graph's specs. */
@@ -114,7 +118,8 @@ function validationOf(prepared: PreparedExamples, members: number[], metric: Val
 /** PEFT's init for the adapters, PyTorch's for the head (seeded), or an adapter folder's tensors. */
 function initialParameters(trainer: OnnxTrainer, options: FinetuneRunOptions, config: EsmConfig, task: TaskSpec): TensorMap {
   const { settings } = options;
-  const params: TensorMap = new Map([...initLora(loraSpecOf(settings), config, settings.seed), ...initHead(headSpecOf(settings), config.hiddenSize, taskOutDim(task), settings.seed + 1)]);
+  const lora = settings.headOnly ? [] : initLora(loraSpecOf(settings), config, settings.seed);
+  const params: TensorMap = new Map([...lora, ...initHead(headSpecOf(settings), config.hiddenSize, taskOutDim(task), settings.seed + 1)]);
   if (options.initAdapterDir) applyInitAdapter(params, trainer.trainable, readPeftAdapter(options.initAdapterDir), options.initAdapterDir);
   for (const spec of trainer.trainable) {
     if (!params.has(spec.name)) throw new Error(`Internal error: no initial value for ${spec.name}.`);
@@ -151,6 +156,31 @@ export function writeMetricsCsv(outDir: string): void {
   writeBytesAtomically(join(outDir, METRICS_CSV), new TextEncoder().encode(`${text}\n`));
 }
 
+/** Share of a head-only run's progress bar taken by pooling the sequences (the slow part). */
+const POOLING_SHARE = 0.6;
+
+/** The loop's progress, after the pooling's share of the bar in a head-only run. */
+function trainingProgress(settings: FinetuneSettings, report: (fraction: number, message: string) => void): (fraction: number, message: string) => void {
+  if (!settings.headOnly) return report;
+  return (fraction, message) => report(POOLING_SHARE + (1 - POOLING_SHARE) * fraction, message);
+}
+
+/** Head-only: the examples' pooled vectors (computed once, kept in the run folder) and sessions on the head's graphs. */
+async function openHeadOnlyTrainer(options: FinetuneRunOptions, prepared: PreparedExamples, head: HeadSpec, task: TaskSpec): Promise<OnnxTrainer> {
+  const { settings, outDir } = options;
+  const sequenceTask = sequenceTaskOf(task);
+  const tokens = prepared.examples.tokens;
+  const stored = await storedEmbeddings(outDir, options.modelDir, tokens, head, sequenceTask, {
+    device: settings.device,
+    threads: settings.threads,
+    batchTokens: settings.batchTokens,
+    ...(options.signal ? { signal: options.signal } : {}),
+    onProgress: (done, total) => options.onProgress?.(POOLING_SHARE * (done / total), `Embedding the sequences once with the frozen model: ${done} of ${total}`),
+  });
+  const graphs = await writeHeadGraphs(outDir, { inDim: stored.dim, head, task: sequenceTask }, settings.seed);
+  return OnnxTrainer.openHeadOnly(graphs, prepared.examples, stored, { device: settings.device, threads: settings.threads });
+}
+
 /** Runs (or continues) a fine-tuning run and writes its outputs. */
 export async function runFinetune(options: FinetuneRunOptions): Promise<FinetuneSummary> {
   const { settings, outDir } = options;
@@ -164,7 +194,12 @@ export async function runFinetune(options: FinetuneRunOptions): Promise<Finetune
   const lora = loraSpecOf(settings);
   const head = headSpecOf(settings);
   const task = taskSpecOf(examples.targets);
-  const trainer = await OnnxTrainer.open(options.modelDir, examples, { lora, head, task, device: settings.device, threads: settings.threads, seed: settings.seed });
+  if (settings.headOnly && options.initAdapterDir) {
+    throw new Error('Head-only training trains no adapters, so it cannot start from an adapter folder; turn "head only" off to continue training an adapter.');
+  }
+  const trainer = settings.headOnly
+    ? await openHeadOnlyTrainer(options, prepared, head, task)
+    : await OnnxTrainer.open(options.modelDir, examples, { lora, head, task, device: settings.device, threads: settings.threads, seed: settings.seed });
   try {
     const params = initialParameters(trainer, options, manifest.config, task);
     const checkpointDir = join(outDir, CHECKPOINT_DIR);
@@ -198,7 +233,7 @@ export async function runFinetune(options: FinetuneRunOptions): Promise<Finetune
         const step = metrics.find((m) => m.name === 'train_loss')?.step;
         if (step !== undefined) options.onStep?.(step);
       },
-      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      ...(options.onProgress ? { onProgress: trainingProgress(settings, options.onProgress) } : {}),
     });
     options.onProgress?.(0.97, 'Writing the adapter and the merged model');
     const files = await writeOutputs(options, trainer, result, manifest.name, prepared);
@@ -220,7 +255,21 @@ async function writeOutputs(options: FinetuneRunOptions, trainer: OnnxTrainer, r
   const task = taskSpecOf(prepared.examples.targets);
   const targets = prepared.examples.targets;
   const names = targets.kind === 'classification' || targets.kind === 'token' ? targets.classes : targets.kind === 'multilabel' ? targets.labels : null;
-  const headConfig = { head: headSpec, task, taskKind: settings.task, targets: options.table.columns.map((c) => c.name), classes: names, hiddenSize: manifest.config.hiddenSize };
+  const headConfig = {
+    head: headSpec,
+    task,
+    taskKind: settings.task,
+    targets: options.table.columns.map((c) => c.name),
+    classes: names,
+    hiddenSize: manifest.config.hiddenSize,
+    mode: settings.headOnly ? 'head-only' : 'lora',
+    baseModel: { name: manifest.name, dir: resolve(options.modelDir) },
+  };
+  if (settings.headOnly) {
+    writeHead(outDir, head, headConfig);
+    await writeHeadPredictionGraph(outDir, { inDim: manifest.config.hiddenSize, head: headSpec, task: sequenceTaskOf(task) }, new Map([...head].map(([name, t]) => [name, t.data])));
+    return { adapter: null, head: 'head.safetensors', merged: null, headGraph: HEAD_GRAPH_FILE, metrics: METRICS_CSV };
+  }
   writePeftAdapter(outDir, { settings: peftSettings(loraSpecOf(settings), manifest.config, baseName, settings.task), lora, head, headConfig });
   const merged = join(outDir, MERGED_DIR);
   rmSync(merged, { recursive: true, force: true }); // an earlier attempt's, from other tensors
@@ -230,7 +279,7 @@ async function writeOutputs(options: FinetuneRunOptions, trainer: OnnxTrainer, r
     head: { spec: headSpec, task, weights: new Map([...head].map(([name, t]) => [name, t.data])) },
     name: `${baseName} fine-tuned (${options.table.columns.map((c) => c.name).join(', ')})`,
   });
-  return { adapter: 'adapter_model.safetensors', head: 'head.safetensors', merged: MERGED_DIR, metrics: METRICS_CSV };
+  return { adapter: 'adapter_model.safetensors', head: 'head.safetensors', merged: MERGED_DIR, headGraph: null, metrics: METRICS_CSV };
 }
 
 function summarize(
@@ -264,6 +313,7 @@ function summarize(
     device: trainer.device,
     fallbackReason: trainer.fallbackReason,
     classes: targets.kind === 'classification' || targets.kind === 'token' ? targets.classes : null,
+    mode: options.settings.headOnly ? 'head-only' : 'lora',
     files,
   };
 }

@@ -115,6 +115,23 @@ export interface SessionSpec {
   seed?: number;
 }
 
+/** Row-major [examples, dim] pooled vectors (head-only runs). */
+export interface StoredVectors {
+  data: Float32Array;
+  dim: number;
+}
+
+/** A graph written to a file, with its contract. */
+interface GraphFile {
+  file: string;
+  training: TrainingGraph;
+}
+
+export interface HeadGraphFiles {
+  train: GraphFile;
+  eval: GraphFile;
+}
+
 interface OpenGraph {
   session: ort.InferenceSession;
   graph: TrainingGraph;
@@ -129,6 +146,8 @@ export class OnnxTrainer {
     /** The device the sessions really run on, and why not the requested one (if so). */
     readonly device: Device,
     readonly fallbackReason: string | null,
+    /** Head-only runs: the stored pooled vector of every example, fed instead of tokens. */
+    private readonly stored: StoredVectors | null = null,
   ) {}
 
   static async open(modelDir: string, examples: Examples, spec: SessionSpec): Promise<OnnxTrainer> {
@@ -146,6 +165,30 @@ export class OnnxTrainer {
     }
   }
 
+  /** Head-only: sessions on the head's graphs (train/head-only), fed the examples' stored vectors. */
+  static async openHeadOnly(graphs: HeadGraphFiles, examples: Examples, stored: StoredVectors, spec: Pick<SessionSpec, 'device' | 'threads'>): Promise<OnnxTrainer> {
+    const options = { device: spec.device ?? 'cpu', ...(spec.threads ? { threads: spec.threads } : {}) };
+    const train = await openTrainingSession(graphs.train.file, options);
+    try {
+      const evaluate = await openTrainingSession(graphs.eval.file, options);
+      const sessions = [{ session: train.session, graph: graphs.train.training }, { session: evaluate.session, graph: graphs.eval.training }] as const;
+      return new OnnxTrainer(examples, sessions[0], sessions[1], train.device, train.fallbackReason, stored);
+    } catch (error) {
+      await train.session.release();
+      throw error;
+    }
+  }
+
+  /** A batch's feeds: tokens and targets, plus the stored vectors of its examples (head-only). */
+  private feedsOf(indices: readonly number[]): TrainingBatch {
+    const feeds = batchFeeds(this.examples, indices);
+    if (!this.stored) return feeds;
+    const { data, dim } = this.stored;
+    const rows = new Float32Array(indices.length * dim);
+    indices.forEach((example, row) => rows.set(data.subarray(example * dim, (example + 1) * dim), row * dim));
+    return { ...feeds, embeddings: { data: rows, rows: indices.length, cols: dim } };
+  }
+
   /** The tensors the training graph takes as inputs (adapters, then the head). */
   get trainable(): ParamSpec[] {
     return this.train.graph.trainable;
@@ -154,7 +197,7 @@ export class OnnxTrainer {
   /** One forward and backward pass: the loop's StepFunction. */
   readonly step: StepFunction = async (batch: TrainBatch, params, context): Promise<StepResult> => {
     // The loop's per-micro-batch seed drives the dropout masks, so a resumed run draws the same ones.
-    const feeds = { ...batchFeeds(this.examples, batch.indices), seed: context.seed };
+    const feeds = { ...this.feedsOf(batch.indices), seed: context.seed };
     const result = await runStep(this.train.session, this.train.graph, feeds, params);
     if (result.loss === null) throw new Error('The training graph has no loss output.');
     return {
@@ -167,7 +210,7 @@ export class OnnxTrainer {
 
   /** A forward pass without dropout or gradients: the loop's EvaluateFunction. */
   readonly evaluate: EvaluateFunction = async (batch: TrainBatch, params): Promise<EvaluationResult> => {
-    const result = await runStep(this.evalGraph.session, this.evalGraph.graph, batchFeeds(this.examples, batch.indices), params);
+    const result = await runStep(this.evalGraph.session, this.evalGraph.graph, this.feedsOf(batch.indices), params);
     if (result.loss === null) throw new Error(`The eval graph has no "${IO.loss}" output.`);
     return {
       loss: result.loss,

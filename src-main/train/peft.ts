@@ -71,11 +71,16 @@ export function writePeftAdapter(dir: string, adapter: PeftAdapter): void {
   const lora = [...adapter.lora].map(([name, tensor]) => ({ name: PEFT_PREFIX + name, shape: tensor.shape, data: tensor.data }));
   writeSafetensorsFile(join(dir, ADAPTER_WEIGHTS), lora, { format: 'pt' });
   writeJson(join(dir, ADAPTER_CONFIG), peftConfigJson(adapter.settings));
-  if (adapter.head.size > 0) {
-    const head = [...adapter.head].map(([name, tensor]) => ({ name, shape: tensor.shape, data: tensor.data }));
+  writeHead(dir, adapter.head, adapter.headConfig);
+}
+
+/** head.safetensors (when the head has tensors) and head_config.json (when given). */
+export function writeHead(dir: string, tensors: ShapedTensorMap, headConfig: Record<string, unknown> | null): void {
+  if (tensors.size > 0) {
+    const head = [...tensors].map(([name, tensor]) => ({ name, shape: tensor.shape, data: tensor.data }));
     writeSafetensorsFile(join(dir, HEAD_WEIGHTS), head, { format: 'pt' });
   }
-  if (adapter.headConfig) writeJson(join(dir, HEAD_CONFIG), adapter.headConfig);
+  if (headConfig) writeJson(join(dir, HEAD_CONFIG), headConfig);
 }
 
 /** PEFT's LoraConfig as `save_pretrained` writes it (fields we do not use at their defaults). */

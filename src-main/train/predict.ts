@@ -5,6 +5,9 @@
  * predicted class and each class's probability (classification), each label's probability
  * (multi-label), or one predicted class per residue (token task).
  *
+ * A head-only run has no merged model: new sequences are pooled with the base model it was
+ * trained on (the same graph as in training) and run through its head.onnx.
+ *
  * Sequences longer than ESM-2's 1,022 residues are cut to their first 1,022, as in training.
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -19,6 +22,9 @@ import { IO, type TaskSpec } from './graph';
 import { PREDICTION_GRAPH_FILE } from './merge';
 import { HEAD_CONFIG } from './peft';
 import { MERGED_DIR } from './finetune';
+import { HEAD_GRAPH_FILE, poolSequences, runHeadPrediction, sequenceTaskOf } from './head-only';
+import type { HeadSpec } from './heads';
+import { MANIFEST_FILE } from '../esm/model';
 
 /** What the run saved about its head (head_config.json beside the adapter). */
 export interface HeadConfig {
@@ -27,6 +33,11 @@ export interface HeadConfig {
   targets: string[];
   /** Class names (classification, token) or label names (multi-label); null for regression. */
   classes: string[] | null;
+  head: HeadSpec;
+  /** Absent in runs made before head-only training existed: those are LoRA runs. */
+  mode?: 'lora' | 'head-only';
+  /** The model the run started from (head-only runs pool new sequences with it). */
+  baseModel?: { name: string; dir: string };
 }
 
 export interface PredictOptions {
@@ -104,9 +115,40 @@ function cellsOf(config: HeadConfig, values: Float32Array, residues: number): st
   }
 }
 
-/** Runs the merged model of a fine-tuning run (its folder) on `sequences`. */
+/** Runs a fine-tuning run (its folder) on `sequences`: its merged model, or for a head-only run the base model's vectors through head.onnx. */
 export async function predictFinetuned(runDir: string, sequences: readonly string[], options: PredictOptions = {}): Promise<Predictions> {
   const config = readHeadConfig(runDir);
+  return config.mode === 'head-only' ? predictHeadOnly(runDir, config, sequences, options) : predictMerged(runDir, config, sequences, options);
+}
+
+/** Head-only run: pool with the (frozen) base model, then the trained head. */
+async function predictHeadOnly(runDir: string, config: HeadConfig, sequences: readonly string[], options: PredictOptions): Promise<Predictions> {
+  const base = config.baseModel;
+  if (!base || !existsSync(join(base.dir, MANIFEST_FILE))) {
+    throw new Error(`${runDir} trained a head on ${base?.name ?? 'a model'} (${base?.dir ?? 'unknown folder'}), which is no longer installed there; install that model again to predict with this run.`);
+  }
+  if (!existsSync(join(runDir, HEAD_GRAPH_FILE))) throw new Error(`${runDir} has no ${HEAD_GRAPH_FILE}; the run did not finish.`);
+  const encoded = sequences.map(modelTokens);
+  const device = options.device ?? 'cpu';
+  const pooled = await poolSequences(base.dir, encoded.map((e) => e.ids), config.head, sequenceTaskOf(config.task), {
+    device,
+    ...(options.threads ? { threads: options.threads } : {}),
+    batchTokens: options.batchTokens ?? 4096,
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+  });
+  const prediction = await runHeadPrediction(runDir, pooled, { device: pooled.device, ...(options.threads ? { threads: options.threads } : {}) });
+  const width = prediction.length / Math.max(1, sequences.length);
+  return {
+    columns: columnsOf(config),
+    rows: encoded.map((e, i) => cellsOf(config, prediction.subarray(i * width, (i + 1) * width), e.ids.length - 2)),
+    device: pooled.device,
+    fallbackReason: pooled.fallbackReason,
+    truncated: encoded.filter((e) => e.truncated).length,
+  };
+}
+
+async function predictMerged(runDir: string, config: HeadConfig, sequences: readonly string[], options: PredictOptions): Promise<Predictions> {
   const graph = join(runDir, MERGED_DIR, PREDICTION_GRAPH_FILE);
   if (!existsSync(graph)) throw new Error(`${runDir} has no merged prediction model (${join(MERGED_DIR, PREDICTION_GRAPH_FILE)}); the run did not finish.`);
   const encoded = sequences.map(modelTokens);

@@ -2,7 +2,8 @@
  * End-to-end: fine-tuning from the Training page. A short LoRA fine-tune of the tiny golden model
  * on a label that depends on sequence content draws its loss curves while it trains; a longer
  * one is cancelled part-way, resumed from its checkpoint (Resume in the Jobs panel) and finishes;
- * a finished run predicts a dataset into a CSV with one row per sequence.
+ * a finished run predicts a dataset into a CSV with one row per sequence; a head-only run
+ * (LoRA settings greyed out) trains on vectors computed once and predicts the same way.
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -129,5 +130,36 @@ describe('fine-tuning from the Training page', () => {
     expect(lines[0]).toBe('id,predicted_hydrophobic');
     expect(lines).toHaveLength(COUNT + 1);
     for (const line of lines.slice(1)) expect(Number.isFinite(Number(line.split(',')[1]))).toBe(true);
+  });
+
+  it('trains the head only, with the LoRA settings switched off, and predicts with it', async () => {
+    await openTraining();
+    await fillForm(8);
+    const form = page.getByTestId('finetune-form');
+    await form.getByTestId('finetune-mode-head-only').check();
+    // The LoRA fields are greyed out (a disabled fieldset disables what it holds).
+    await expect.poll(() => form.getByTestId('finetune-loraR').isDisabled()).toBe(true);
+    expect(await form.getByTestId('finetune-lora-settings').getAttribute('disabled')).not.toBeNull();
+    await form.getByTestId('finetune-lr').fill('0.02');
+    await page.getByTestId('finetune-start').click();
+    await page.getByTestId('finetune-started').waitFor();
+    const job = (await jobsOf('train.finetune')()).find((j) => j.title.includes('head only'))!;
+    expect(job, 'a job titled "head only"').toBeDefined();
+    const done = await api.waitForJob(job.id);
+    expect(done.state, done.error ?? '').toBe('done');
+    const run = (await api.call<Run[]>('runs.list', { projectId })).find((r) => r.id === job.runId)!;
+    expect(run.summary.mode).toBe('head-only');
+    const valLoss = (await api.call<Metric[]>('runs.metrics', { runId: job.runId })).filter((m) => m.name === 'val_loss').sort((a, b) => a.step - b.step).map((m) => m.value);
+    expect(Math.min(...valLoss)).toBeLessThan(valLoss[0]!);
+
+    const row = page.getByTestId('finetune-run').filter({ hasText: 'head only' }).first();
+    await expect.poll(() => row.getAttribute('data-state'), { timeout: 20_000 }).toBe('done');
+    await expect.poll(() => row.innerText()).toContain('The head (head.safetensors, head.onnx) is');
+    const predictions = (await jobsOf('train.predict')()).length;
+    await row.getByTestId('finetune-predict').click();
+    await expect.poll(async () => (await jobsOf('train.predict')()).length, { timeout: 20_000 }).toBe(predictions + 1);
+    const predict = (await jobsOf('train.predict')()).find((j) => j.title.includes(`run ${job.runId}`))!;
+    const finished = await api.waitForJob(predict.id);
+    expect(finished.state, finished.error ?? '').toBe('done');
   });
 });

@@ -150,6 +150,31 @@ describe('esm-studio finetune against tiny-lora', () => {
     expect(relativeError(values, float('pred'))).toBeLessThanOrEqual(TOLERANCE);
   });
 
+  it('--head-only trains the head alone and predicts with it: no adapter, the head on the stored vectors', () => {
+    const out = join(home, 'head-only');
+    const flags = GOLDEN_FLAGS().filter((_, i, all) => all[i] !== '--init-adapter' && all[i - 1] !== '--init-adapter');
+    const run = cli(home, ...flags, '--head-only', '--optimizer', 'adamw', '--lr', '0.01', '--max-steps', '3', '--epochs', '3', '--out', out);
+    expect(run.code, run.err).toBe(0);
+    expect(run.out).toMatch(/Trained 3 steps .* head \(head\.safetensors, head\.onnx\)/);
+    expect(existsSync(join(out, 'adapter_model.safetensors'))).toBe(false);
+    const csv = join(home, 'head-only.csv');
+    const predicted = cli(home, 'predict', '--finetuned', out, '--data', dataCsv, '--out', csv);
+    expect(predicted.code, predicted.err).toBe(0);
+    const rows = parse(readFileSync(csv, 'utf8'), { columns: true }) as Record<string, string>[];
+    expect(rows.map((r) => r.id)).toEqual(['s0', 's1', 's2', 's3']);
+    // The head's own arithmetic (x Wᵀ + b) on the vectors the run stored (row i: sequence i);
+    // train-head-only.test.ts checks those vectors against the reference implementation.
+    const head = openSafetensors(join(out, 'head.safetensors'));
+    const weight = readFloat32(head.get('head.weight')!);
+    const bias = readFloat32(head.get('head.bias')!)[0]!;
+    const bytes = readFileSync(join(out, 'embeddings.f32'));
+    const stored = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+    const dim = weight.length;
+    expect(stored.length).toBe(4 * dim);
+    const expected = [0, 1, 2, 3].map((b) => stored.subarray(b * dim, (b + 1) * dim).reduce((sum, x, k) => sum + x * weight[k]!, bias));
+    expect(relativeError(rows.map((r) => Number(r.predicted_y)), expected)).toBeLessThanOrEqual(TOLERANCE);
+  });
+
   it('refuses settings that cannot work, naming the flag', () => {
     const run = cli(home, 'finetune', '--model', CHECKPOINT, '--data', dataCsv, '--target', 'y', '--lora-r', '0', '--out', join(home, 'bad'));
     expect(run.code).toBe(2);
