@@ -8,8 +8,7 @@ import type { SequenceChunk } from './types';
 /** The 20 standard amino acids plus X (unknown), B, Z (ambiguous), U (selenocysteine), O (pyrrolysine). */
 export const VALID_RESIDUES = 'ACDEFGHIKLMNPQRSTVWYXBUZO';
 
-/** ESM-2 reads at most 1024 tokens, two of which are the start and end markers. */
-export const MAX_RESIDUES = 1022;
+export { MAX_RESIDUES } from '../esm/tokenizer';
 
 const WHITESPACE = /\s+/g;
 const LOWER_CASE = /[a-z]/;

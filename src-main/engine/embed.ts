@@ -8,12 +8,12 @@
 import * as ort from 'onnxruntime-node';
 import { graphFile, readManifest, type ModelManifest } from '../esm/model';
 import { outputName, type GraphOutputs, type Pooling } from '../esm/graph';
-import { encodeBatch } from '../esm/tokenizer';
+import { encodeBatch, MAX_RESIDUES } from '../esm/tokenizer';
 import { planBatches, type Batch } from './batching';
 import { openSession, type Device, type OpenedSession } from './session';
 import { blendPairs, blendRows, planWindows, type Window } from './windows';
 
-export const MAX_RESIDUES = 1022;
+export { MAX_RESIDUES };
 const VOCAB = 33;
 
 export type LongMode = 'window' | 'truncate';

@@ -14,6 +14,9 @@ export const ALPHABET: readonly string[] = Object.freeze([
 
 export const VOCAB_SIZE = ALPHABET.length;
 
+/** ESM-2 reads at most 1,024 tokens, two of which are <cls> and <eos>: 1,022 residues. */
+export const MAX_RESIDUES = 1022;
+
 /** Ids of the special tokens. */
 export const TOKENS = Object.freeze({ CLS: 0, PAD: 1, EOS: 2, UNK: 3, MASK: 32 } as const);
 

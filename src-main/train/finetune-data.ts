@@ -8,13 +8,12 @@
  * Rows without a usable target are left out (and counted); sequences longer than ESM-2's 1,022
  * residues are cut to their first 1,022 (and counted), as the model cannot read more at once.
  */
-import { encode } from '../esm/tokenizer';
+import { encode, MAX_RESIDUES } from '../esm/tokenizer';
 import type { ExampleTargets, Examples } from './onnx-step';
 
 export const FINETUNE_TASKS = ['regression', 'classification', 'multilabel', 'token'] as const;
 export type FinetuneTask = (typeof FINETUNE_TASKS)[number];
 
-export const MAX_RESIDUES = 1022;
 /** In a token-task label string, a residue without a label. */
 export const UNLABELLED = '?';
 
@@ -91,15 +90,21 @@ export function prepareExamples(table: FinetuneTable, task: FinetuneTask): Prepa
   if (keep.length === 0) throw new Error(`No row has a usable "${column.name}" value for a ${task} task.`);
   let truncated = 0;
   const tokens = keep.map((row) => {
-    const ids = encode(table.sequences[row]!);
-    if (ids.length <= MAX_RESIDUES + 2) return ids;
-    truncated += 1;
-    const cut = ids.slice(0, MAX_RESIDUES + 2);
-    cut[cut.length - 1] = ids[ids.length - 1]!; // keep <eos>
-    return cut;
+    const encoded = modelTokens(table.sequences[row]!);
+    if (encoded.truncated) truncated += 1;
+    return encoded.ids;
   });
   if (targets.kind === 'token') targets.labels = targets.labels.map((labels) => labels.subarray(0, MAX_RESIDUES));
   return { examples: { tokens, targets }, rows: keep, ids: keep.map((row) => table.ids[row] ?? String(row + 1)), skipped: table.sequences.length - keep.length, truncated };
+}
+
+/** The token ids the model reads, training and predicting alike: <cls> residues <eos>, at most 1,022 residues. */
+export function modelTokens(sequence: string): { ids: Int32Array; truncated: boolean } {
+  const ids = encode(sequence);
+  if (ids.length <= MAX_RESIDUES + 2) return { ids, truncated: false };
+  const cut = ids.slice(0, MAX_RESIDUES + 2);
+  cut[cut.length - 1] = ids[ids.length - 1]!; // keep <eos>
+  return { ids: cut, truncated: true };
 }
 
 /** Per-residue class strings → class indices (rows whose string does not fit the sequence are an error). */

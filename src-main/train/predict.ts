@@ -13,15 +13,14 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { planBatches, restoreOrder } from '../engine/batching';
-import { MAX_RESIDUES } from '../engine/embed';
 import { openSession, type Device } from '../engine/session';
-import { encode } from '../esm/tokenizer';
 import { csvField } from '../exports';
 import { tokenTensor } from './graph-feeds';
 import { IO, type TaskSpec } from './graph';
 import { PREDICTION_GRAPH_FILE } from './merge';
 import { HEAD_CONFIG } from './peft';
 import { MERGED_DIR } from './finetune';
+import { modelTokens } from './finetune-data';
 import { HEAD_GRAPH_FILE, poolSequences, runHeadPrediction, sequenceTaskOf } from './head-only';
 import type { HeadSpec } from './heads';
 import { MANIFEST_FILE } from '../esm/model';
@@ -63,15 +62,6 @@ export function readHeadConfig(runDir: string): HeadConfig {
   const path = join(runDir, HEAD_CONFIG);
   if (!existsSync(path)) throw new Error(`${runDir} is not a finished fine-tuning run: it has no ${HEAD_CONFIG}.`);
   return JSON.parse(readFileSync(path, 'utf8')) as HeadConfig;
-}
-
-/** The token ids the model reads: <cls> residues <eos>, at most 1,022 residues. */
-function modelTokens(sequence: string): { ids: Int32Array; truncated: boolean } {
-  const ids = encode(sequence);
-  if (ids.length <= MAX_RESIDUES + 2) return { ids, truncated: false };
-  const cut = ids.slice(0, MAX_RESIDUES + 2);
-  cut[cut.length - 1] = ids[ids.length - 1]!;
-  return { ids: cut, truncated: true };
 }
 
 function columnsOf(config: HeadConfig): string[] {

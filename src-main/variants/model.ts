@@ -8,8 +8,7 @@
  */
 import * as ort from 'onnxruntime-node';
 import { graphFile, readManifest } from '../esm/model';
-import { encode, TOKENS, VOCAB_SIZE } from '../esm/tokenizer';
-import { MAX_RESIDUES } from '../engine/embed';
+import { encode, MAX_RESIDUES, TOKENS, VOCAB_SIZE } from '../esm/tokenizer';
 import { openSession, type Device } from '../engine/session';
 import { planWindows, type Window } from '../engine/windows';
 
