@@ -245,6 +245,13 @@ export const FinetuneSettings = z.object({
 });
 export type FinetuneSettings = z.output<typeof FinetuneSettings>;
 
+/** Where a fine-tune's adapters start: a finished fine-tuning run of the project, or an adapter folder on this computer. */
+export const InitAdapter = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('run'), runId: Id }),
+  z.object({ kind: z.literal('folder'), path: z.string().trim().min(1, 'Give the adapter folder.') }),
+]);
+export type InitAdapter = z.infer<typeof InitAdapter>;
+
 /** The fine-tune form's defaults and a one-line explanation per setting. */
 export const FinetuneOptions = z.object({
   defaults: FinetuneSettings,
@@ -336,6 +343,8 @@ export const JobRequest = z.discriminatedUnion('kind', [
     modelId: Id,
     /** The label column (several 0/1 columns for multilabel). */
     targets: z.array(z.string().min(1)).min(1, 'Choose the target column.'),
+    /** Continue training an adapter: a finished run of this project, or a PEFT adapter folder; null: new adapters. */
+    initAdapter: InitAdapter.nullable().default(null),
     ...FinetuneSettings.shape,
   }),
   /** Predict a dataset with a finished fine-tune run's model (CSV in exports/). */

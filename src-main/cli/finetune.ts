@@ -11,11 +11,10 @@ import { parse } from 'csv-parse/sync';
 import type { Command } from 'commander';
 import { FinetuneSettings } from '../api/schemas';
 import { readManifest } from '../esm/model';
-import { loraSpecFromPeft } from '../train/finetune-adapter';
+import { adapterLoraSpecFor } from '../train/finetune-adapter';
+import type { EsmConfig } from '../esm/checkpoint';
 import { runFinetune } from '../train/finetune';
 import type { FinetuneTable } from '../train/finetune-data';
-import { parsePeftConfig } from '../train/peft';
-import { ADAPTER_CONFIG } from '../train/peft';
 import { predictFinetuned, predictionsCsv } from '../train/predict';
 import { writeBytesAtomically } from '../store/atomic';
 import { endProgress, interruptible, modelFolder, parseList, progressLine, readFasta } from './engine-commands';
@@ -84,7 +83,7 @@ export function readTable(flags: Pick<FinetuneFlags, 'data' | 'idCol' | 'seqCol'
 const numberOrNull = (text: string | undefined): number | null => (text === undefined || text === '' ? null : Number(text));
 
 /** Flags → validated settings; LoRA shape flags left at their defaults follow --init-adapter's config. */
-export function settingsFromFlags(flags: FinetuneFlags, given: (flag: keyof FinetuneFlags) => boolean, numLayers: number): FinetuneSettings {
+export function settingsFromFlags(flags: FinetuneFlags, given: (flag: keyof FinetuneFlags) => boolean, config: EsmConfig): FinetuneSettings {
   const layers = flags.loraLayers === 'all' ? 'all' : Number(flags.loraLayers);
   const raw: Record<string, unknown> = {
     task: flags.task,
@@ -115,7 +114,12 @@ export function settingsFromFlags(flags: FinetuneFlags, given: (flag: keyof Fine
     threads: Number(flags.threads ?? 0),
   };
   if (flags.initAdapter) {
-    const adapter = loraSpecFromPeft(parsePeftConfig(resolve(flags.initAdapter, ADAPTER_CONFIG)), numLayers);
+    let adapter: ReturnType<typeof adapterLoraSpecFor>;
+    try {
+      adapter = adapterLoraSpecFor(resolve(flags.initAdapter), config);
+    } catch (error) {
+      throw new CliExit(`--init-adapter: ${(error as Error).message}`, 2);
+    }
     if (!given('loraR')) raw.loraR = adapter.r;
     if (!given('loraAlpha')) raw.loraAlpha = adapter.alpha;
     if (!given('loraTargets')) raw.loraTargets = adapter.targets;
@@ -133,7 +137,7 @@ export async function finetuneCommand(flags: FinetuneFlags, command: Command): P
   const modelDir = await modelFolder(flags.model);
   const manifest = readManifest(modelDir);
   const given = (flag: keyof FinetuneFlags): boolean => command.getOptionValueSource(flag) === 'cli';
-  const settings = settingsFromFlags(flags, given, manifest.config.numLayers);
+  const settings = settingsFromFlags(flags, given, manifest.config);
   const table = readTable(flags);
   const outDir = resolve(flags.out);
   const interrupt = interruptible();
@@ -176,6 +180,7 @@ export async function finetuneCommand(flags: FinetuneFlags, command: Command): P
 
 export interface PredictFlags {
   finetuned: string;
+  model?: string;
   fasta?: string;
   data?: string;
   idCol: string;
@@ -192,9 +197,11 @@ export async function predictCommand(flags: PredictFlags): Promise<void> {
   const batchTokens = Number(flags.batchTokens);
   if (!Number.isInteger(batchTokens) || batchTokens < 1) throw new CliExit('--batch-tokens must be a positive whole number.', 2);
   const input = flags.fasta ? readFasta(resolve(flags.fasta)) : readTable({ data: flags.data!, idCol: flags.idCol, seqCol: flags.seqCol, target: '' });
+  const baseModelDir = flags.model ? await modelFolder(flags.model) : undefined;
   const interrupt = interruptible();
   try {
     const predictions = await predictFinetuned(resolve(flags.finetuned), input.sequences, {
+      ...(baseModelDir ? { baseModelDir } : {}),
       device,
       batchTokens,
       signal: interrupt.signal,

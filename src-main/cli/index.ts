@@ -278,7 +278,8 @@ export function buildProgram(): Command {
   program
     .command('predict')
     .description('Predict with a fine-tuned model (a finetune --out folder) for a FASTA or CSV/TSV; writes a CSV (id, predictions)')
-    .requiredOption('--finetuned <dir>', 'the folder a finetune run wrote (--out)')
+    .requiredOption('--finetuned <dir>', 'the folder a finetune run wrote (--out), or its adapter and head files alone')
+    .option('--model <dir>', 'the base model, when the folder has no merged/ (it is built there first) or a head-only run\'s model has moved')
     .option('--fasta <file>', 'sequences to predict')
     .option('--data <csv>', 'or a CSV/TSV with a sequence column')
     .option('--id-col <column>', 'with --data: the id column', 'id')

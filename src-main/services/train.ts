@@ -4,10 +4,14 @@
  * hands the compute process the labelled table, and predicts datasets with a finished run's
  * merged model, or a head-only run's head (a CSV in the exports folder).
  */
-import { join } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { ApiError, notFound } from '../api/errors';
-import { FinetuneSettings, type Dataset, type FinetuneOptions, type Job, type JobRequest } from '../api/schemas';
+import { FinetuneSettings, type Dataset, type FinetuneOptions, type InitAdapter, type Job, type JobRequest } from '../api/schemas';
+import { readManifest } from '../esm/model';
+import { adapterLoraSpecFor } from '../train/finetune-adapter';
+import type { LoraSpec } from '../train/lora';
 import type { JobHooks, JobRunner } from '../jobs/runner';
 import type { FinetuneParams, TrainPredictInput, TrainPredictParams } from '../jobs/tasks/finetune';
 import type { Store } from '../store';
@@ -88,13 +92,19 @@ export class TrainService {
     checkTargets(dataset, request.targets, request.task);
     const model = this.store.models.get(request.modelId);
     if (!model) throw notFound(`Model ${request.modelId}`);
-    const { kind, projectId, datasetId, modelId, targets, ...rest } = request;
+    const { kind, projectId, datasetId, modelId, targets, initAdapter, ...rest } = request;
     void modelId;
-    const settings = FinetuneSettings.parse(rest);
+    let settings = FinetuneSettings.parse(rest);
     if (settings.headOnly && settings.task === 'token') {
       throw new ApiError('invalid-input', 'Head-only training makes one vector per protein, so it cannot label residues; turn "head only" off for the per-residue task.');
     }
-    const how = settings.headOnly ? 'head only' : `LoRA r ${settings.loraR}`;
+    const start = initAdapter ? this.startingAdapter(initAdapter, projectId, model.path) : null;
+    if (start) {
+      if (settings.headOnly) throw new ApiError('invalid-input', 'Head-only training trains no adapters, so it cannot continue an adapter; choose new adapters, or train the adapters too.');
+      // The adapter fixes the LoRA shape; the form's LoRA fields do not apply.
+      settings = { ...settings, loraR: start.lora.r, loraAlpha: start.lora.alpha, loraTargets: [...start.lora.targets], loraLayers: start.lora.layers };
+    }
+    const how = settings.headOnly ? 'head only' : `LoRA r ${settings.loraR}${start ? `, from ${start.label}` : ''}`;
     const title = `Fine-tune ${model.name} on ${targets.join(', ')} of ${dataset.name} (${settings.task}, ${how})`;
     const params = (runId: number | null): FinetuneJobParams => ({
       datasetId,
@@ -103,7 +113,7 @@ export class TrainService {
       modelName: model.name,
       runDir: `runs/${runId}`,
       settings,
-      initAdapterDir: null,
+      initAdapterDir: start?.dir ?? null,
     });
     return this.runner().enqueue({ projectId, kind, title, params, createsRun: true });
   }
@@ -133,6 +143,32 @@ export class TrainService {
         onDone: refresh,
       },
     };
+  }
+
+  /** The adapter folder a run continues (relative to the project folder for a run's), checked against the model. */
+  private startingAdapter(initAdapter: InitAdapter, projectId: number, modelDir: string): { dir: string; label: string; lora: Omit<LoraSpec, 'dropout'> } {
+    let dir: string;
+    let absolute: string;
+    let label: string;
+    if (initAdapter.kind === 'run') {
+      const run = this.store.runs.get(initAdapter.runId);
+      if (!run || run.kind !== 'train.finetune' || run.projectId !== projectId) throw notFound(`Fine-tuning run ${initAdapter.runId} of this project`);
+      if (run.state !== 'done') throw new ApiError('invalid-input', `Run ${run.id} is ${run.state}; only a finished run's adapter can be continued.`);
+      if (run.summary.mode === 'head-only') throw new ApiError('invalid-input', `Run ${run.id} trained the head only; it has no adapter to continue.`);
+      dir = (run.params as FinetuneJobParams).runDir;
+      absolute = join(this.store.projects.folderOf(projectId) ?? '', dir);
+      label = `run ${run.id}`;
+    } else {
+      dir = resolve(initAdapter.path);
+      absolute = dir;
+      label = basename(dir);
+      if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new ApiError('invalid-input', `There is no folder ${dir} on this computer.`);
+    }
+    try {
+      return { dir, label, lora: adapterLoraSpecFor(absolute, readManifest(modelDir).config) };
+    } catch (error) {
+      throw new ApiError('invalid-input', `The adapter cannot continue on this model: ${(error as Error).message}`);
+    }
   }
 
   private dataset(datasetId: number, projectId: number): Dataset {

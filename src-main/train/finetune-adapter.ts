@@ -8,10 +8,11 @@
  * "output.dense" would also match "attention.output.dense" — the FFN's second projection can
  * therefore only be exported together with the attention output ("dense").
  */
+import { join } from 'node:path';
 import type { EsmConfig } from '../esm/checkpoint';
 import type { ParamSpec } from './lora';
 import { LORA_TARGETS, loraLayers, type LoraSpec, type LoraTarget } from './lora';
-import type { LoraSettings, PeftAdapter, ShapedTensorMap } from './peft';
+import { ADAPTER_CONFIG, loraParameterShapes, parsePeftConfig, readPeftAdapter, type LoraSettings, type PeftAdapter, type ShapedTensorMap } from './peft';
 import type { TensorMap } from './optimizers';
 
 const DENSE: readonly LoraTarget[] = ['attention-output', 'intermediate', 'output'];
@@ -58,6 +59,18 @@ export function layersFromPeft(layers: readonly number[] | null, numLayers: numb
 /** The LoRA spec an adapter folder's config describes (dropout as given by the caller). */
 export function loraSpecFromPeft(settings: LoraSettings, numLayers: number): Omit<LoraSpec, 'dropout'> {
   return { r: settings.r, alpha: settings.loraAlpha, targets: targetsFromPeft(settings.targetModules), layers: layersFromPeft(settings.layersToTransform, numLayers) };
+}
+
+/**
+ * The LoRA shape of an adapter folder to continue training on a model, checked against that
+ * model first (every LoRA matrix present with the shape the model needs), so a wrong folder or an
+ * adapter of another model size is refused before a run starts, with the file and tensor named.
+ */
+export function adapterLoraSpecFor(dir: string, config: EsmConfig): Omit<LoraSpec, 'dropout'> {
+  const settings = parsePeftConfig(join(dir, ADAPTER_CONFIG));
+  const spec = loraSpecFromPeft(settings, config.numLayers);
+  readPeftAdapter(dir, { lora: loraParameterShapes(settings, config) });
+  return spec;
 }
 
 const PEFT_TASK_TYPE: Record<string, string> = { regression: 'SEQ_CLS', classification: 'SEQ_CLS', multilabel: 'SEQ_CLS', token: 'TOKEN_CLS' };

@@ -11,19 +11,20 @@
  * Sequences longer than ESM-2's 1,022 residues are cut to their first 1,022, as in training.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { planBatches, restoreOrder } from '../engine/batching';
 import { openSession, type Device } from '../engine/session';
 import { csvField } from '../exports';
 import { tokenTensor } from './graph-feeds';
 import { IO, type TaskSpec } from './graph';
-import { PREDICTION_GRAPH_FILE } from './merge';
-import { HEAD_CONFIG } from './peft';
+import { PREDICTION_GRAPH_FILE, writeMergedModel } from './merge';
+import { ADAPTER_WEIGHTS, HEAD_CONFIG, HEAD_WEIGHTS, readPeftAdapter } from './peft';
+import { adapterLoraSpecFor } from './finetune-adapter';
 import { MERGED_DIR } from './finetune';
 import { modelTokens } from './finetune-data';
 import { HEAD_GRAPH_FILE, poolSequences, runHeadPrediction, sequenceTaskOf } from './head-only';
 import type { HeadSpec } from './heads';
-import { MANIFEST_FILE } from '../esm/model';
+import { MANIFEST_FILE, readManifest } from '../esm/model';
 
 /** What the run saved about its head (head_config.json beside the adapter). */
 export interface HeadConfig {
@@ -40,6 +41,11 @@ export interface HeadConfig {
 }
 
 export interface PredictOptions {
+  /**
+   * The base model folder, for a run folder without its merged model (an adapter and head shared
+   * without merged/: the merged model is built into it first) or a head-only run whose model moved.
+   */
+  baseModelDir?: string;
   device?: Device;
   batchTokens?: number;
   threads?: number;
@@ -113,7 +119,7 @@ export async function predictFinetuned(runDir: string, sequences: readonly strin
 
 /** Head-only run: pool with the (frozen) base model, then the trained head. */
 async function predictHeadOnly(runDir: string, config: HeadConfig, sequences: readonly string[], options: PredictOptions): Promise<Predictions> {
-  const base = config.baseModel;
+  const base = options.baseModelDir ? { name: basename(options.baseModelDir), dir: options.baseModelDir } : config.baseModel;
   if (!base || !existsSync(join(base.dir, MANIFEST_FILE))) {
     throw new Error(`${runDir} trained a head on ${base?.name ?? 'a model'} (${base?.dir ?? 'unknown folder'}), which is no longer installed there; install that model again to predict with this run.`);
   }
@@ -138,8 +144,30 @@ async function predictHeadOnly(runDir: string, config: HeadConfig, sequences: re
   };
 }
 
+/**
+ * merged/ of a folder that holds an adapter and a head but no merged model (e.g. the small files
+ * of a run, shared): the adapter, checked against the base model, folded into a copy of it.
+ */
+async function buildMergedModel(runDir: string, config: HeadConfig, baseModelDir: string): Promise<void> {
+  const base = readManifest(baseModelDir);
+  const spec = adapterLoraSpecFor(runDir, base.config);
+  const adapter = readPeftAdapter(runDir);
+  if (adapter.head.size === 0) throw new Error(`${runDir} has no ${HEAD_WEIGHTS}: without the head it was trained with, the adapter cannot predict.`);
+  const data = (tensors: typeof adapter.lora): Map<string, Float32Array> => new Map([...tensors].map(([name, t]) => [name, t.data]));
+  await writeMergedModel(baseModelDir, join(runDir, MERGED_DIR), {
+    lora: { ...spec, dropout: 0 },
+    adapters: data(adapter.lora),
+    head: { spec: config.head, task: config.task, weights: data(adapter.head) },
+    name: `${base.name} + ${basename(resolve(runDir))}`,
+  });
+}
+
 async function predictMerged(runDir: string, config: HeadConfig, sequences: readonly string[], options: PredictOptions): Promise<Predictions> {
   const graph = join(runDir, MERGED_DIR, PREDICTION_GRAPH_FILE);
+  if (!existsSync(graph) && existsSync(join(runDir, ADAPTER_WEIGHTS))) {
+    if (!options.baseModelDir) throw new Error(`${runDir} has an adapter but no merged model (${join(MERGED_DIR, PREDICTION_GRAPH_FILE)}); give the base model it was trained on (--model) to build it.`);
+    await buildMergedModel(runDir, config, options.baseModelDir);
+  }
   if (!existsSync(graph)) throw new Error(`${runDir} has no merged prediction model (${join(MERGED_DIR, PREDICTION_GRAPH_FILE)}); the run did not finish.`);
   const encoded = sequences.map(modelTokens);
   const batches = planBatches(encoded.map((e) => e.ids.length), options.batchTokens ?? 4096);

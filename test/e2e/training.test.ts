@@ -162,4 +162,28 @@ describe('fine-tuning from the Training page', () => {
     const finished = await api.waitForJob(predict.id);
     expect(finished.state, finished.error ?? '').toBe('done');
   });
+
+  it('continues the adapter of a finished run, starting where that run ended; a missing folder is refused', async () => {
+    const first = (await api.call<Run[]>('runs.list', { projectId })).filter((r) => r.kind === 'train.finetune' && r.state === 'done' && r.summary.mode !== 'head-only').sort((a, b) => a.id - b.id)[0]!;
+    const firstLoss = (runId: number) => async (): Promise<number> =>
+      (await api.call<Metric[]>('runs.metrics', { runId })).filter((m) => m.name === 'train_loss').sort((a, b) => a.step - b.step)[0]!.value;
+    await openTraining();
+    await fillForm(1);
+    const form = page.getByTestId('finetune-form');
+
+    await form.getByTestId('finetune-start-from').selectOption('folder');
+    await form.getByTestId('finetune-adapter-folder').fill('/nowhere/adapter');
+    await page.getByTestId('finetune-start').click();
+    await expect.poll(() => form.getByTestId('finetune-error').innerText()).toContain('There is no folder /nowhere/adapter');
+
+    await form.getByTestId('finetune-start-from').selectOption(`run:${first.id}`);
+    await expect.poll(() => form.getByTestId('finetune-loraR').isDisabled()).toBe(true);
+    await page.getByTestId('finetune-start').click();
+    await expect.poll(async () => (await jobsOf('train.finetune')()).find((j) => j.title.includes(`from run ${first.id}`)), { timeout: 20_000 }).toBeDefined();
+    const job = (await jobsOf('train.finetune')()).find((j) => j.title.includes(`from run ${first.id}`))!;
+    const done = await api.waitForJob(job.id);
+    expect(done.state, done.error ?? '').toBe('done');
+    // Same data, same seed: the continued adapter and head start far below where new ones did.
+    expect(await firstLoss(job.runId!)()).toBeLessThan(0.5 * (await firstLoss(first.id)()));
+  });
 });

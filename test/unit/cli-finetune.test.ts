@@ -6,7 +6,7 @@
  * with SIGKILL continues from its last checkpoint to the same adapter as an uninterrupted run.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
@@ -148,6 +148,40 @@ describe('esm-studio finetune against tiny-lora', () => {
     expect(rows.map((r) => r.id)).toEqual(['s0', 's1', 's2', 's3']);
     const values = rows.map((r) => Number(r.predicted_y));
     expect(relativeError(values, float('pred'))).toBeLessThanOrEqual(TOLERANCE);
+  });
+
+  it('predicts with an adapter and head shared without merged/, building the merged model from --model', () => {
+    const run = join(home, 'adamw'); // the previous test's output
+    const shared = join(home, 'shared-adapter');
+    mkdirSync(shared);
+    for (const file of ['adapter_model.safetensors', 'adapter_config.json', 'head.safetensors', 'head_config.json']) copyFileSync(join(run, file), join(shared, file));
+    const original = join(home, 'adamw-pred.csv');
+    expect(cli(home, 'predict', '--finetuned', run, '--data', dataCsv, '--out', original).code).toBe(0);
+
+    const refused = cli(home, 'predict', '--finetuned', shared, '--data', dataCsv, '--out', join(home, 'no.csv'));
+    expect(refused.code).toBe(1);
+    expect(refused.err).toMatch(/has an adapter but no merged model.*--model/);
+    expect(existsSync(join(home, 'no.csv'))).toBe(false);
+
+    const csv = join(home, 'shared-pred.csv');
+    const predicted = cli(home, 'predict', '--finetuned', shared, '--model', CHECKPOINT, '--data', dataCsv, '--out', csv);
+    expect(predicted.code, predicted.err).toBe(0);
+    expect(existsSync(join(shared, 'merged', 'prediction.onnx'))).toBe(true);
+    const values = (file: string) => (parse(readFileSync(file, 'utf8'), { columns: true }) as Record<string, string>[]).map((r) => Number(r.predicted_y));
+    expect(maxAbsDiff(values(csv), values(original))).toBeLessThanOrEqual(1e-6);
+  });
+
+  it('refuses to continue an adapter of another model size, naming the tensor', () => {
+    const other = join(home, 'wrong-size');
+    mkdirSync(other);
+    const settings = { baseModel: 'other', r: 4, loraAlpha: 8, loraDropout: 0, targetModules: ['query', 'value'], layersToTransform: [0, 1], taskType: 'SEQ_CLS' };
+    const tensor = (shape: number[]) => ({ shape, data: new Float32Array(shape[0]! * shape[1]!) });
+    const lora = new Map(PARAMS.filter((n) => !n.startsWith('head.')).map((n) => [n, tensor(n.includes('lora_A') ? [4, 32] : [32, 4])]));
+    writePeftAdapter(other, { settings, lora, head: new Map(), headConfig: null });
+    const run = cli(home, 'finetune', '--model', CHECKPOINT, '--data', dataCsv, '--target', 'y', '--init-adapter', other, '--out', join(home, 'never'));
+    expect(run.code).toBe(2);
+    expect(run.err).toMatch(/--init-adapter: .*lora_A\.weight/);
+    expect(existsSync(join(home, 'never', 'adapter_model.safetensors'))).toBe(false);
   });
 
   it('--head-only trains the head alone and predicts with it: no adapter, the head on the stored vectors', () => {
