@@ -222,6 +222,8 @@ export const FinetuneSettings = z.object({
   pool: z.enum(['mean', 'bos']).default('mean'),
   /** SWAT head only: dropout between its two Linear layers. */
   headDropout: z.number().min(0).lt(1).default(0.1),
+  /** Classification, multi-label, per residue: 'balanced' weighs rare classes (positives) up in the loss. */
+  classWeight: z.enum(['none', 'balanced']).default('none'),
   epochs: z.number().int().min(1).max(10_000).default(10),
   lr: z.number().positive().max(10).default(1e-3),
   optimizer: z.enum(['adamw', 'sgd']).default('adamw'),

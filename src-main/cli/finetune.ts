@@ -54,6 +54,7 @@ export interface FinetuneFlags {
   threads?: string;
   shuffle: boolean;
   headOnly?: boolean;
+  classWeight: string;
   out: string;
 }
 
@@ -95,6 +96,7 @@ export function settingsFromFlags(flags: FinetuneFlags, given: (flag: keyof Fine
     loraLayers: layers,
     head: flags.head,
     pool: flags.pool,
+    classWeight: flags.classWeight,
     epochs: Number(flags.epochs),
     lr: Number(flags.lr),
     optimizer: flags.optimizer,

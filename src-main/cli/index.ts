@@ -255,6 +255,7 @@ export function buildProgram(): Command {
     .option('--lora-layers <all|K>', 'adapt all layers or the top K', String(d.loraLayers))
     .addOption(new Option('--head <head>', 'linear, or SWAT\'s Linear → dropout → LayerNorm → Linear').choices(['linear', 'swat']).default(d.head))
     .addOption(new Option('--pool <pool>', 'one vector per protein: mean over residues or the <cls> token').choices(['mean', 'bos']).default(d.pool))
+    .addOption(new Option('--class-weight <how>', 'classification, multilabel, token: balanced weighs rare classes (positives) up in the loss').choices(['none', 'balanced']).default(d.classWeight))
     .option('--epochs <n>', 'passes over the training sequences', String(d.epochs))
     .option('--lr <x>', 'learning rate', String(d.lr))
     .addOption(new Option('--optimizer <name>', 'optimizer').choices(['adamw', 'sgd']).default(d.optimizer))

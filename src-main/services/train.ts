@@ -33,6 +33,7 @@ const EXPLANATIONS: Record<string, string> = {
   head: 'The small network on top of ESM-2: one linear layer, or SWAT’s Linear → dropout → LayerNorm → Linear.',
   pool: 'How one vector per protein is made: the mean over residues, or the first (<cls>) token.',
   headDropout: 'SWAT head only: dropout between its two linear layers.',
+  classWeight: 'Classes only: “balanced” makes a rare class count as much as a common one in the loss (multi-label: positives weighed by how rare they are). Use it when one class dominates.',
   epochs: 'How many times training goes through the training sequences.',
   lr: 'Learning rate: the size of each update. 1e-3 suits LoRA with AdamW; lower it if the loss jumps around.',
   optimizer: 'AdamW (adaptive, the usual choice) or SGD with momentum.',

@@ -32,6 +32,7 @@ import { readPeftAdapter, writeHead, writePeftAdapter } from './peft';
 import { sequenceTaskOf, storedEmbeddings, writeHeadGraphs, writeHeadPredictionGraph, HEAD_GRAPH_FILE } from './head-only';
 import { TrainingRng } from './rng';
 import { taskOutDim, type TaskSpec } from './graph';
+import { weightedTask } from './class-weights';
 import type { EsmConfig } from '../esm/checkpoint';
 
 export const CHECKPOINT_DIR = 'checkpoints';
@@ -193,7 +194,7 @@ export async function runFinetune(options: FinetuneRunOptions): Promise<Finetune
   const split = validationSplit(examples.tokens.length, settings.valFraction, new TrainingRng(settings.seed ^ 0x5eed5), labels);
   const lora = loraSpecOf(settings);
   const head = headSpecOf(settings);
-  const task = taskSpecOf(examples.targets);
+  const task = weightedTask(taskSpecOf(examples.targets), examples.targets, split.train, settings.classWeight);
   if (settings.headOnly && options.initAdapterDir) {
     throw new Error('Head-only training trains no adapters, so it cannot start from an adapter folder; turn "head only" off to continue training an adapter.');
   }
@@ -236,7 +237,7 @@ export async function runFinetune(options: FinetuneRunOptions): Promise<Finetune
       ...(options.onProgress ? { onProgress: trainingProgress(settings, options.onProgress) } : {}),
     });
     options.onProgress?.(0.97, 'Writing the adapter and the merged model');
-    const files = await writeOutputs(options, trainer, result, manifest.name, prepared);
+    const files = await writeOutputs(options, trainer, result, manifest.name, prepared, task);
     writeMetricsCsv(outDir);
     const summary = summarize(options, prepared, split, result, trainer, resumeFrom?.position.step ?? null, files, validation?.metric ?? 'loss');
     writeJson(join(outDir, 'training.json'), { settings, model: { name: manifest.name, dir: options.modelDir }, ...summary, history: result.history });
@@ -246,13 +247,12 @@ export async function runFinetune(options: FinetuneRunOptions): Promise<Finetune
   }
 }
 
-async function writeOutputs(options: FinetuneRunOptions, trainer: OnnxTrainer, result: TrainResult, baseName: string, prepared: PreparedExamples): Promise<FinetuneSummary['files']> {
+async function writeOutputs(options: FinetuneRunOptions, trainer: OnnxTrainer, result: TrainResult, baseName: string, prepared: PreparedExamples, task: TaskSpec): Promise<FinetuneSummary['files']> {
   const { settings, outDir } = options;
   const manifest = readManifest(options.modelDir);
   const params = result.bestParams ?? result.params;
   const { lora, head } = shapedParameters(params, trainer.trainable);
   const headSpec = headSpecOf(settings);
-  const task = taskSpecOf(prepared.examples.targets);
   const targets = prepared.examples.targets;
   const names = targets.kind === 'classification' || targets.kind === 'token' ? targets.classes : targets.kind === 'multilabel' ? targets.labels : null;
   const headConfig = {
