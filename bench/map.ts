@@ -33,7 +33,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import type { Job, Projection } from '../src-main/api/schemas';
 import { launchChromium } from '../test/support/browser';
-import { seedMapProject } from '../test/support/map-setup';
+import { mapCanvasPixels, seedMapProject } from '../test/support/map-setup';
 import { ROOT, SERVE_ENTRY, startServe, stopServe, temporaryHome, type ServeHandle } from '../test/support/serve';
 import { connectApi, type ApiClient } from '../test/support/ws-client';
 import { figure, markdownTable } from './support/table';
@@ -288,23 +288,6 @@ async function everyFrame(page: Page, gesture: Gesture, seconds: number): Promis
   }
 }
 
-/** Canvas pixels that differ from its background colour (the drawing buffer is preserved). */
-function paintedPixels(page: Page): Promise<number> {
-  return page.getByTestId('map-canvas').evaluate((canvas: HTMLCanvasElement) => {
-    const copy = document.createElement('canvas');
-    copy.width = canvas.width;
-    copy.height = canvas.height;
-    const context = copy.getContext('2d')!;
-    context.drawImage(canvas, 0, 0);
-    const { data } = context.getImageData(0, 0, copy.width, copy.height);
-    let painted = 0;
-    for (let i = 0; i < data.length; i += 4) {
-      if (Math.abs(data[i]! - data[0]!) + Math.abs(data[i + 1]! - data[1]!) + Math.abs(data[i + 2]! - data[2]!) > 30) painted++;
-    }
-    return painted;
-  });
-}
-
 function webglRenderer(page: Page): Promise<string> {
   return page.evaluate(() => {
     const gl = document.createElement('canvas').getContext('webgl2') ?? document.createElement('canvas').getContext('webgl');
@@ -358,7 +341,7 @@ async function main(): Promise<void> {
     const first = await page.evaluate(stateOf);
     const canvas = page.getByTestId('map-canvas');
     if ((await canvas.getAttribute('data-points')) !== String(POINTS)) throw new Error('the canvas does not show every point');
-    const painted = await paintedPixels(page);
+    const { painted } = await mapCanvasPixels(page);
     if (painted < 1000) throw new Error(`the map looks blank (${painted} painted pixels)`);
     const size = await canvas.getAttribute('data-size');
     const renderer = await webglRenderer(page);

@@ -10,7 +10,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Dataset, Job, MapPoints, Projection, SequenceRow } from '../../src-main/api/schemas';
 import { launchChromium, screenshot } from '../support/browser';
-import { FAMILIES, seedMapProject, type MapProject } from '../support/map-setup';
+import { FAMILIES, mapCanvasPixels, seedMapProject, type MapProject } from '../support/map-setup';
 import { startServe, stopServe, temporaryHome, type ServeHandle } from '../support/serve';
 import { connectApi, type ApiClient } from '../support/ws-client';
 
@@ -35,28 +35,6 @@ afterAll(async () => {
   await browser?.close();
   if (server) await stopServe(server);
 });
-
-/** Pixels of the WebGL canvas (its drawing buffer is preserved) that differ from its background, and how many distinct colours. */
-function paintedPixels(p: Page): Promise<{ painted: number; colours: number }> {
-  return p.getByTestId('map-canvas').evaluate((canvas: HTMLCanvasElement) => {
-    const copy = document.createElement('canvas');
-    copy.width = canvas.width;
-    copy.height = canvas.height;
-    const context = copy.getContext('2d')!;
-    context.drawImage(canvas, 0, 0);
-    const { data } = context.getImageData(0, 0, copy.width, copy.height);
-    const [r0, g0, b0] = [data[0]!, data[1]!, data[2]!];
-    let painted = 0;
-    const colours = new Set<number>();
-    for (let i = 0; i < data.length; i += 4) {
-      if (Math.abs(data[i]! - r0) + Math.abs(data[i + 1]! - g0) + Math.abs(data[i + 2]! - b0) > 30) {
-        painted++;
-        colours.add(((data[i]! >> 4) << 8) | ((data[i + 1]! >> 4) << 4) | (data[i + 2]! >> 4));
-      }
-    }
-    return { painted, colours: colours.size };
-  });
-}
 
 interface ScreenMapping {
   box: { x: number; y: number };
@@ -129,8 +107,8 @@ describe('the embedding map', () => {
       return [label, Number(count.replaceAll(',', ''))];
     }));
     expect(counts).toEqual(Object.fromEntries(FAMILIES.map((f) => [f, seeded.family.filter((x) => x === f).length])));
-    await expect.poll(async () => (await paintedPixels(page)).painted, { timeout: 10_000 }).toBeGreaterThan(5000);
-    expect((await paintedPixels(page)).colours).toBeGreaterThanOrEqual(4);
+    await expect.poll(async () => (await mapCanvasPixels(page)).painted, { timeout: 10_000 }).toBeGreaterThan(5000);
+    expect((await mapCanvasPixels(page)).colours).toBeGreaterThanOrEqual(4);
     await screenshot(page, '61-map-family');
 
     // Coloured by the numeric "score": the colour bar spans its minimum and maximum.
@@ -140,7 +118,7 @@ describe('the embedding map', () => {
     const high = Number((await page.getByTestId('map-colorbar-max').innerText()).replaceAll(',', ''));
     expect(low).toBeCloseTo(Math.min(...seeded.score), 3);
     expect(high).toBeCloseTo(Math.max(...seeded.score), 3);
-    expect((await paintedPixels(page)).colours).toBeGreaterThan(8);
+    expect((await mapCanvasPixels(page)).colours).toBeGreaterThan(8);
     await screenshot(page, '62-map-score');
 
     // Hovering a point shows its ID and score.

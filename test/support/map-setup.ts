@@ -6,6 +6,7 @@
  * then a real job). Shared by test/e2e/map.test.ts and bench/map.ts.
  */
 import { join } from 'node:path';
+import type { Page } from 'playwright-core';
 import { createRng } from '../../src-main/learn/stats';
 import { createHost } from '../../src-main/services';
 import { writeNpyAtomic } from '../../src-main/store/npy';
@@ -70,4 +71,29 @@ export function seedMapProject(home: string, count: number, dims = 16, seed = 5)
   } finally {
     host.close();
   }
+}
+
+/**
+ * Pixels of the map's WebGL canvas (its drawing buffer is preserved) that differ from its
+ * background (the top-left pixel), and how many distinct colours (4 bits a channel) they have.
+ */
+export function mapCanvasPixels(page: Page): Promise<{ painted: number; colours: number }> {
+  return page.getByTestId('map-canvas').evaluate((canvas: HTMLCanvasElement) => {
+    const copy = document.createElement('canvas');
+    copy.width = canvas.width;
+    copy.height = canvas.height;
+    const context = copy.getContext('2d')!;
+    context.drawImage(canvas, 0, 0);
+    const { data } = context.getImageData(0, 0, copy.width, copy.height);
+    const [r0, g0, b0] = [data[0]!, data[1]!, data[2]!];
+    let painted = 0;
+    const colours = new Set<number>();
+    for (let i = 0; i < data.length; i += 4) {
+      if (Math.abs(data[i]! - r0) + Math.abs(data[i + 1]! - g0) + Math.abs(data[i + 2]! - b0) > 30) {
+        painted++;
+        colours.add(((data[i]! >> 4) << 8) | ((data[i + 1]! >> 4) << 4) | (data[i + 2]! >> 4));
+      }
+    }
+    return { painted, colours: colours.size };
+  });
 }
