@@ -349,6 +349,8 @@ export const JobRequest = z.discriminatedUnion('kind', [
     initAdapter: InitAdapter.nullable().default(null),
     ...FinetuneSettings.shape,
   }),
+  /** Bring a fine-tuned model made elsewhere (a run's folder, or its adapter and head files) into the project, on an installed base model. */
+  z.object({ kind: z.literal('train.import'), projectId: Id, modelId: Id, path: z.string().trim().min(1, 'Give the folder of the fine-tuned model.') }),
   /** Predict a dataset with a finished fine-tune run's model (CSV in exports/). */
   z.object({ kind: z.literal('train.predict'), runId: Id, datasetId: Id, device: Device.default('cpu') }),
 ]);

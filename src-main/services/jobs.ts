@@ -82,6 +82,8 @@ export class JobsService {
         return this.train.startFinetune(request);
       case 'train.predict':
         return this.train.startPredict(request);
+      case 'train.import':
+        return this.train.startImport(request);
     }
   }
 

@@ -11,6 +11,8 @@ import { ApiError, notFound } from '../api/errors';
 import { FinetuneSettings, type Dataset, type FinetuneOptions, type InitAdapter, type Job, type JobRequest } from '../api/schemas';
 import { readManifest } from '../esm/model';
 import { adapterLoraSpecFor } from '../train/finetune-adapter';
+import type { HeadConfig } from '../train/head-config';
+import { checkImportable } from '../train/import';
 import type { LoraSpec } from '../train/lora';
 import type { JobHooks, JobRunner } from '../jobs/runner';
 import type { FinetuneParams, TrainPredictInput, TrainPredictParams } from '../jobs/tasks/finetune';
@@ -21,6 +23,10 @@ import type { Events } from './events';
 type Request = z.output<typeof JobRequest>;
 type FinetuneRequest = Extract<Request, { kind: 'train.finetune' }>;
 type PredictRequest = Extract<Request, { kind: 'train.predict' }>;
+type ImportRequest = Extract<Request, { kind: 'train.import' }>;
+
+/** Run kinds whose folder holds a fine-tuned model (trained here, or imported). */
+export const FINETUNED_RUN_KINDS: readonly string[] = ['train.finetune', 'train.import'];
 
 const EXPLANATIONS: Record<string, string> = {
   headOnly: 'Keep the whole model frozen and train only the head, on one vector per protein computed once: much faster, often nearly as good; the LoRA settings are then unused.',
@@ -121,7 +127,7 @@ export class TrainService {
 
   startPredict(request: PredictRequest): Job {
     const run = this.store.runs.get(request.runId);
-    if (!run || run.kind !== 'train.finetune') throw notFound(`Fine-tuning run ${request.runId}`);
+    if (!run || !FINETUNED_RUN_KINDS.includes(run.kind)) throw notFound(`Fine-tuning run ${request.runId}`);
     if (run.state !== 'done') throw new ApiError('invalid-input', `Run ${run.id} is ${run.state}; only a finished fine-tuning run can predict.`);
     const dataset = this.dataset(request.datasetId, run.projectId);
     const trained = run.params as FinetuneJobParams;
@@ -129,6 +135,24 @@ export class TrainService {
     const params: PredictJobParams = { runDir: trained.runDir, device: request.device, outPath: join('exports', `${name}.csv`), datasetId: dataset.id };
     const title = `Predict ${trained.targets.join(', ')} of ${dataset.name} (fine-tuned run ${run.id})`;
     return this.runner().enqueue({ projectId: run.projectId, kind: request.kind, title, params, createsRun: false });
+  }
+
+  /** Checks the folder against the model now (cheap), then copies it and builds the merged model as a job. */
+  startImport(request: ImportRequest): Job {
+    if (!this.store.projects.get(request.projectId)) throw notFound(`Project ${request.projectId}`);
+    const model = this.store.models.get(request.modelId);
+    if (!model) throw notFound(`Model ${request.modelId}`);
+    const sourceDir = resolve(request.path);
+    let config: HeadConfig;
+    try {
+      config = checkImportable(sourceDir, model.path);
+    } catch (error) {
+      throw new ApiError('invalid-input', (error as Error).message);
+    }
+    const how = config.mode === 'head-only' ? 'head only' : 'LoRA';
+    const title = `Imported ${basename(sourceDir)}: ${config.targets.join(', ')} (${config.taskKind}, ${how}) on ${model.name}`;
+    const params = (runId: number | null) => ({ sourceDir, runDir: `runs/${runId}`, modelDir: model.path, modelName: model.name, targets: config.targets });
+    return this.runner().enqueue({ projectId: request.projectId, kind: request.kind, title, params, createsRun: true });
   }
 
   hooks(): Record<string, JobHooks> {
@@ -139,6 +163,7 @@ export class TrainService {
         onDone: refresh,
         resumableAfterCancel: true,
       },
+      'train.import': { onDone: refresh },
       'train.predict': {
         prepare: (job) => this.sequences(Number((job.params as { datasetId: number }).datasetId)),
         onDone: refresh,
@@ -153,7 +178,7 @@ export class TrainService {
     let label: string;
     if (initAdapter.kind === 'run') {
       const run = this.store.runs.get(initAdapter.runId);
-      if (!run || run.kind !== 'train.finetune' || run.projectId !== projectId) throw notFound(`Fine-tuning run ${initAdapter.runId} of this project`);
+      if (!run || !FINETUNED_RUN_KINDS.includes(run.kind) || run.projectId !== projectId) throw notFound(`Fine-tuning run ${initAdapter.runId} of this project`);
       if (run.state !== 'done') throw new ApiError('invalid-input', `Run ${run.id} is ${run.state}; only a finished run's adapter can be continued.`);
       if (run.summary.mode === 'head-only') throw new ApiError('invalid-input', `Run ${run.id} trained the head only; it has no adapter to continue.`);
       dir = (run.params as FinetuneJobParams).runDir;

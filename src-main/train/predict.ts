@@ -10,35 +10,21 @@
  *
  * Sequences longer than ESM-2's 1,022 residues are cut to their first 1,022, as in training.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { planBatches, restoreOrder } from '../engine/batching';
 import { openSession, type Device } from '../engine/session';
 import { csvField } from '../exports';
 import { tokenTensor } from './graph-feeds';
-import { IO, type TaskSpec } from './graph';
-import { PREDICTION_GRAPH_FILE, writeMergedModel } from './merge';
-import { ADAPTER_WEIGHTS, HEAD_CONFIG, HEAD_WEIGHTS, readPeftAdapter } from './peft';
-import { adapterLoraSpecFor } from './finetune-adapter';
+import { IO } from './graph';
+import { PREDICTION_GRAPH_FILE } from './merge';
+import { ADAPTER_WEIGHTS } from './peft';
 import { MERGED_DIR } from './finetune';
 import { modelTokens } from './finetune-data';
 import { HEAD_GRAPH_FILE, poolSequences, runHeadPrediction, sequenceTaskOf } from './head-only';
-import type { HeadSpec } from './heads';
-import { MANIFEST_FILE, readManifest } from '../esm/model';
-
-/** What the run saved about its head (head_config.json beside the adapter). */
-export interface HeadConfig {
-  task: TaskSpec;
-  taskKind: string;
-  targets: string[];
-  /** Class names (classification, token) or label names (multi-label); null for regression. */
-  classes: string[] | null;
-  head: HeadSpec;
-  /** Absent in runs made before head-only training existed: those are LoRA runs. */
-  mode?: 'lora' | 'head-only';
-  /** The model the run started from (head-only runs pool new sequences with it). */
-  baseModel?: { name: string; dir: string };
-}
+import { readHeadConfig, type HeadConfig } from './head-config';
+import { buildMergedModel } from './import';
+import { MANIFEST_FILE } from '../esm/model';
 
 export interface PredictOptions {
   /**
@@ -61,13 +47,6 @@ export interface Predictions {
   device: Device;
   fallbackReason: string | null;
   truncated: number;
-}
-
-/** The run folder's head_config.json, with a message that says what is missing. */
-export function readHeadConfig(runDir: string): HeadConfig {
-  const path = join(runDir, HEAD_CONFIG);
-  if (!existsSync(path)) throw new Error(`${runDir} is not a finished fine-tuning run: it has no ${HEAD_CONFIG}.`);
-  return JSON.parse(readFileSync(path, 'utf8')) as HeadConfig;
 }
 
 function columnsOf(config: HeadConfig): string[] {
@@ -142,24 +121,6 @@ async function predictHeadOnly(runDir: string, config: HeadConfig, sequences: re
     fallbackReason: pooled.fallbackReason,
     truncated: encoded.filter((e) => e.truncated).length,
   };
-}
-
-/**
- * merged/ of a folder that holds an adapter and a head but no merged model (e.g. the small files
- * of a run, shared): the adapter, checked against the base model, folded into a copy of it.
- */
-async function buildMergedModel(runDir: string, config: HeadConfig, baseModelDir: string): Promise<void> {
-  const base = readManifest(baseModelDir);
-  const spec = adapterLoraSpecFor(runDir, base.config);
-  const adapter = readPeftAdapter(runDir);
-  if (adapter.head.size === 0) throw new Error(`${runDir} has no ${HEAD_WEIGHTS}: without the head it was trained with, the adapter cannot predict.`);
-  const data = (tensors: typeof adapter.lora): Map<string, Float32Array> => new Map([...tensors].map(([name, t]) => [name, t.data]));
-  await writeMergedModel(baseModelDir, join(runDir, MERGED_DIR), {
-    lora: { ...spec, dropout: 0 },
-    adapters: data(adapter.lora),
-    head: { spec: config.head, task: config.task, weights: data(adapter.head) },
-    name: `${base.name} + ${basename(resolve(runDir))}`,
-  });
 }
 
 async function predictMerged(runDir: string, config: HeadConfig, sequences: readonly string[], options: PredictOptions): Promise<Predictions> {

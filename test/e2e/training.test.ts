@@ -5,6 +5,9 @@
  * a finished run predicts a dataset into a CSV with one row per sequence; a head-only run
  * (LoRA settings greyed out) trains on vectors computed once and predicts the same way.
  */
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Job, Metric, Run } from '../../src-main/api/schemas';
@@ -185,5 +188,43 @@ describe('fine-tuning from the Training page', () => {
     expect(done.state, done.error ?? '').toBe('done');
     // Same data, same seed: the continued adapter and head start far below where new ones did.
     expect(await firstLoss(job.runId!)()).toBeLessThan(0.5 * (await firstLoss(first.id)()));
+  });
+
+  it('imports a fine-tuned model from its four small files and predicts as the run it came from', async () => {
+    const first = (await api.call<Run[]>('runs.list', { projectId })).filter((r) => r.kind === 'train.finetune' && r.state === 'done' && r.summary.mode !== 'head-only').sort((a, b) => a.id - b.id)[0]!;
+    const projectDir = join(server.home, 'projects', readdirSync(join(server.home, 'projects'))[0]!);
+    const shared = mkdtempSync(join(tmpdir(), 'esm-shared-adapter-'));
+    for (const file of ['adapter_model.safetensors', 'adapter_config.json', 'head.safetensors', 'head_config.json']) copyFileSync(join(projectDir, 'runs', String(first.id), file), join(shared, file));
+
+    await openTraining();
+    const card = page.getByTestId('finetune-import');
+    await card.locator('summary').click();
+    await card.getByTestId('finetune-import-path').fill(join(shared, 'nothing-here'));
+    await card.getByTestId('finetune-import-start').click();
+    await expect.poll(() => card.getByTestId('finetune-import-message').innerText()).toContain('There is no folder');
+    await card.getByTestId('finetune-import-path').fill(shared);
+    await card.getByTestId('finetune-import-start').click();
+    await expect.poll(async () => (await jobsOf('train.import')())[0]?.state, { timeout: 60_000 }).toBe('done');
+    const imported = (await jobsOf('train.import')())[0]!;
+    const row = page.locator(`[data-testid="finetune-run"][data-run-id="${imported.runId}"]`);
+    await expect.poll(() => row.innerText(), { timeout: 20_000 }).toContain(`imported from ${shared}`);
+
+    // Its predictions are the original run's, to float32 printing.
+    const predictCsv = async (runId: number, start: () => Promise<void>): Promise<string> => {
+      const before = (await jobsOf('train.predict')()).length;
+      await start();
+      await expect.poll(async () => (await jobsOf('train.predict')()).length, { timeout: 20_000 }).toBe(before + 1);
+      const job = (await jobsOf('train.predict')()).find((j) => j.title.includes(`run ${runId})`))!;
+      const done = await api.waitForJob(job.id);
+      expect(done.state, done.error ?? '').toBe('done');
+      const name = readdirSync(join(projectDir, 'exports')).find((f) => f.startsWith(`run${runId}-finetuned-`))!;
+      return readFileSync(join(projectDir, 'exports', name), 'utf8');
+    };
+    const ours = await predictCsv(imported.runId!, () => row.getByTestId('finetune-predict').click());
+    const theirs = await predictCsv(first.id, async () => {
+      await api.call('jobs.start', { kind: 'train.predict', runId: first.id, datasetId: (await api.call<{ id: number }[]>('datasets.list', { projectId }))[0]!.id });
+    });
+    expect(ours.split('\n').length).toBe(COUNT + 2);
+    expect(ours).toBe(theirs);
   });
 });

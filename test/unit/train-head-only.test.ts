@@ -3,9 +3,10 @@
  * vectors are the reference implementation's final-layer mean and <cls> embeddings
  * (test/fixtures/golden/tiny); head.onnx gives what the head's own arithmetic gives on them; a
  * head trained on a target that depends on sequence content learns it; no adapter or merged model
- * is written; a stopped run continues from its checkpoint without pooling again, to the same head.
+ * is written; its three files imported elsewhere predict the same; a stopped run continues from
+ * its checkpoint without pooling again, to the same head.
  */
-import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -17,6 +18,7 @@ import { encode } from '../../src-main/esm/tokenizer';
 import { runFinetune, type FinetuneSummary } from '../../src-main/train/finetune';
 import type { FinetuneTable } from '../../src-main/train/finetune-data';
 import { EMBEDDINGS_FILE, HEAD_GRAPH_FILE, poolSequences } from '../../src-main/train/head-only';
+import { checkImportable, importFinetuned } from '../../src-main/train/import';
 import { predictFinetuned } from '../../src-main/train/predict';
 import { block, loadGolden, maxAbsDiff, seqKey } from '../support/golden';
 
@@ -116,6 +118,22 @@ describe('head-only fine-tuning', () => {
     expect(predictions.columns).toEqual(['predicted_hydrophobic']);
     expect(maxAbsDiff(predictions.rows.map((cells) => Number(cells[0])), expected)).toBeLessThan(1e-4);
   });
+
+  it('imports into another folder from its three files, predicts the same there, and refuses a model of another width', async () => {
+    const source = join(mkdtempSync(join(tmpdir(), 'esm-head-only-shared-')), 'shared');
+    mkdirSync(source);
+    for (const file of ['head.safetensors', 'head_config.json', HEAD_GRAPH_FILE]) copyFileSync(join(outDir, file), join(source, file));
+    const runDir = join(mkdtempSync(join(tmpdir(), 'esm-head-only-imported-')), 'run');
+    const summary = await importFinetuned(source, runDir, modelDir);
+    expect(summary).toMatchObject({ mode: 'head-only', task: 'regression', targets: ['hydrophobic'] });
+    const sequences = table.sequences.slice(0, 8);
+    expect((await predictFinetuned(runDir, sequences)).rows).toEqual((await predictFinetuned(outDir, sequences)).rows);
+
+    const wide = join(mkdtempSync(join(tmpdir(), 'esm-head-only-8m-')), 'model');
+    await convertCheckpoint(loadGolden('esm2-8M-random').checkpoint, wide, { appVersion: 'test' });
+    expect(() => checkImportable(source, wide)).toThrow(/reads 64-wide vectors, but .* gives 320/);
+    expect(() => checkImportable(join(source, 'missing'), modelDir)).toThrow(/There is no folder/);
+  }, 60_000);
 
   it('continues a stopped run from its checkpoint without pooling again, to the same head', async () => {
     const short = settings({ epochs: 6 });

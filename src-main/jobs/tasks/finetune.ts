@@ -3,8 +3,9 @@
  * process. `train.finetune` runs train/finetune on the dataset the main side prepared, into the
  * run's folder, streaming each step's metrics (loss, learning rate, validation metrics per
  * epoch) to the run; a resumed or restarted attempt continues from the folder's last checkpoint,
- * optimizer state included. `train.predict` writes a finished run's predictions for a dataset
- * as a CSV in the exports folder.
+ * optimizer state included. `train.import` makes a fine-tuned model from elsewhere a run of the
+ * project. `train.predict` writes a finished run's predictions for a dataset as a CSV in the
+ * exports folder.
  */
 import { join, resolve } from 'node:path';
 import type { FinetuneSettings } from '../../api/schemas';
@@ -12,6 +13,7 @@ import type { Device } from '../../engine/session';
 import { writeBytesAtomically } from '../../store/atomic';
 import { runFinetune } from '../../train/finetune';
 import type { FinetuneTable } from '../../train/finetune-data';
+import { importFinetuned } from '../../train/import';
 import { predictFinetuned, predictionsCsv } from '../../train/predict';
 import type { Task } from './types';
 
@@ -37,6 +39,22 @@ export const finetuneTask: Task<FinetuneParams, never> = async (context) => {
     onMetrics: (metrics) => context.metrics(metrics),
     onProgress: (fraction, message) => context.progress(fraction, message),
   });
+  return { ...summary, runDir: params.runDir };
+};
+
+export interface TrainImportParams {
+  /** The folder the model comes from (absolute). */
+  sourceDir: string;
+  /** The new run's folder, relative to the project folder. */
+  runDir: string;
+  modelDir: string;
+}
+
+/** Copies a fine-tuned model's files into the run's folder and builds its merged model on the base model. */
+export const trainImportTask: Task<TrainImportParams, never> = async (context) => {
+  const { params } = context;
+  context.progress(0.05, 'Checking the adapter against the model and building the merged model');
+  const summary = await importFinetuned(params.sourceDir, join(context.workDir, params.runDir), params.modelDir);
   return { ...summary, runDir: params.runDir };
 };
 

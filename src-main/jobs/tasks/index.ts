@@ -5,7 +5,7 @@ import { SCORE_METHODS } from '../../variants/score';
 import { benchmark } from './benchmark';
 import { embedDataset } from './embed-dataset';
 import { compressEmbeddings, exportEmbeddings } from './embedding-files';
-import { finetuneTask, trainPredictTask } from './finetune';
+import { finetuneTask, trainImportTask, trainPredictTask } from './finetune';
 import { learnPredict } from './learn-predict';
 import { learnScan } from './learn-scan';
 import { mapProject } from './map-project';
@@ -120,6 +120,10 @@ export const tasks: Record<string, TaskEntry> = {
   'train.finetune': {
     params: z.object({ modelDir: z.string(), modelName: z.string(), runDir: z.string(), settings: FinetuneSettings, initAdapterDir: z.string().nullable() }),
     run: finetuneTask as Task<never, never>,
+  },
+  'train.import': {
+    params: z.object({ sourceDir: z.string(), runDir: z.string(), modelDir: z.string() }),
+    run: trainImportTask as Task<never, never>,
   },
   'train.predict': {
     params: z.object({ runDir: z.string(), device: z.enum(['cpu', 'cuda', 'dml', 'webgpu', 'coreml']), outPath: z.string() }),

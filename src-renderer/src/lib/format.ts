@@ -109,6 +109,7 @@ const KIND_NAMES: Record<string, string> = {
   'learn.predict': 'Prediction',
   'train.finetune': 'Fine-tuning run',
   'train.predict': 'Fine-tuned prediction',
+  'train.import': 'Imported fine-tuned model',
 };
 
 /** A job or run kind as a word a biologist can read. */
