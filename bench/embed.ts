@@ -13,12 +13,11 @@
  *   node --import tsx bench/embed.ts           full run (10 to 15 minutes on 2 cores)
  *   node --import tsx bench/embed.ts --quick   8M only, lengths 100 and 300
  */
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { availableDevices, type Device } from '../src-main/engine/session';
 import type { Precision } from '../src-main/esm/weights';
-import { Interrupted, runChild } from './support/child';
+import { inScratchFolder, Interrupted, runChild } from './support/child';
 import type { ConvertMeasurement } from './support/convert-one';
 import type { EmbedMeasurement } from './support/embed-one';
 import { ESM2_SHAPES, writeRandomCheckpoint, type CheckpointShape } from './support/random-checkpoint';
@@ -171,22 +170,11 @@ function printTable(rows: readonly Row[]): void {
 }
 
 function main(): number {
-  const root = mkdtempSync(join(tmpdir(), 'esm-bench-embed-'));
-  const cleanUp = (): void => rmSync(root, { recursive: true, force: true });
-  process.once('SIGINT', () => {
-    cleanUp();
-    process.exit(130);
-  });
-  try {
+  return inScratchFolder('esm-bench-embed-', (root) => {
     const rows = MODELS.flatMap((model) => benchModel(root, model));
     printTable(rows);
     return rows.some((row) => row.error) ? 1 : 0;
-  } catch (error) {
-    if (error instanceof Interrupted) return 130;
-    throw error;
-  } finally {
-    cleanUp();
-  }
+  });
 }
 
 process.exitCode = main();

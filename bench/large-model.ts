@@ -6,10 +6,9 @@
  * keeps its weights in external data (weights.data) with a small model.onnx. Takes several
  * minutes and about 6 GB of free disk in the temp folder, which is removed at the end.
  */
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { Interrupted, runChild } from './support/child';
+import { inScratchFolder, runChild } from './support/child';
 import type { ConvertMeasurement } from './support/convert-one';
 import type { EmbedMeasurement } from './support/embed-one';
 import { ESM2_SHAPES, writeRandomCheckpoint } from './support/random-checkpoint';
@@ -64,13 +63,7 @@ function embed(modelDir: string, weightsBytes: number, sequences: number, length
 }
 
 function main(): number {
-  const root = mkdtempSync(join(tmpdir(), 'esm-bench-large-'));
-  const cleanUp = (): void => rmSync(root, { recursive: true, force: true });
-  process.once('SIGINT', () => {
-    cleanUp();
-    process.exit(130);
-  });
-  try {
+  return inScratchFolder('esm-bench-large-', (root) => {
     const checkpoint = join(root, 'checkpoint');
     const modelDir = join(root, 'model-fp32');
     writeCheckpoint(checkpoint);
@@ -78,12 +71,7 @@ function main(): number {
     rmSync(checkpoint, { recursive: true, force: true });
     const embedded = EMBED_CASES.map(([sequences, length]) => embed(modelDir, converted.weightsBytes, sequences, length)).every(Boolean);
     return converted.passed && embedded ? 0 : 1;
-  } catch (error) {
-    if (error instanceof Interrupted) return 130;
-    throw error;
-  } finally {
-    cleanUp();
-  }
+  });
 }
 
 process.exitCode = main();

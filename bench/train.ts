@@ -13,10 +13,10 @@
  *   node --import tsx bench/train.ts           8M and 35M, 12 steps each (a few minutes on 2 cores)
  *   node --import tsx bench/train.ts --quick   8M only, 4 steps
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { Interrupted, runChild } from './support/child';
+import { inScratchFolder, runChild } from './support/child';
 import type { ConvertMeasurement } from './support/convert-one';
 import { ESM2_SHAPES, writeRandomCheckpoint } from './support/random-checkpoint';
 import { figure, markdownTable, megabytes } from './support/table';
@@ -91,21 +91,10 @@ function printTable(rows: readonly Row[]): void {
 }
 
 function main(): number {
-  const root = mkdtempSync(join(tmpdir(), 'esm-bench-train-'));
-  const cleanUp = (): void => rmSync(root, { recursive: true, force: true });
-  process.once('SIGINT', () => {
-    cleanUp();
-    process.exit(130);
-  });
-  try {
+  return inScratchFolder('esm-bench-train-', (root) => {
     printTable(MODELS.map((model) => benchModel(root, model)));
     return 0;
-  } catch (error) {
-    if (error instanceof Interrupted) return 130;
-    throw error;
-  } finally {
-    cleanUp();
-  }
+  });
 }
 
 process.exitCode = main();

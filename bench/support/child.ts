@@ -4,6 +4,8 @@
  * process so peak RSS figures are not polluted by earlier models.
  */
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export const REPO_ROOT = join(import.meta.dirname, '..', '..');
@@ -26,4 +28,25 @@ export function runChild<T>(script: string, args: readonly (string | number)[], 
     throw new Error(`${script} ${args.join(' ')} failed (${why}):\n${(result.stderr ?? '').trim().slice(-2000)}`);
   }
   return JSON.parse(lastLine) as T;
+}
+
+/**
+ * Runs a suite in a scratch folder of its own (models, checkpoints, outputs) that is removed at
+ * the end, after an error and on Ctrl-C too; returns the suite's exit code (130 when interrupted).
+ */
+export function inScratchFolder(prefix: string, suite: (root: string) => number): number {
+  const root = mkdtempSync(join(tmpdir(), prefix));
+  const cleanUp = (): void => rmSync(root, { recursive: true, force: true });
+  process.once('SIGINT', () => {
+    cleanUp();
+    process.exit(130);
+  });
+  try {
+    return suite(root);
+  } catch (error) {
+    if (error instanceof Interrupted) return 130;
+    throw error;
+  } finally {
+    cleanUp();
+  }
 }
