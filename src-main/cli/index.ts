@@ -12,7 +12,7 @@ import { createHost, type Host } from '../services';
 import { APP_VERSION } from '../services/version';
 import { defaultHome } from '../store';
 import { convertCommand, embedCommand, type EmbedFlags } from './engine-commands';
-import { CliExit } from './exit';
+import { CliExit, exitWithFailure } from './exit';
 import { finetuneCommand, predictCommand, type FinetuneFlags, type PredictFlags } from './finetune';
 import { fitCommand, type FitFlags } from './fit';
 import { call, followJob, projectEmbed } from './project-embed';
@@ -49,14 +49,15 @@ interface ImportFlags {
   sequenceColumn?: string;
   idColumn?: string;
   wildType?: string;
+  wildTypeRecord?: string;
   mutationColumn?: string;
   offset?: string;
 }
 
 /** `--wild-type` makes the CSV/TSV a mutation scan: rows are mutations of that wild type. */
-function mutationOptions(flags: ImportFlags): { wildType: string; column?: string; offset: number } | undefined {
+function mutationOptions(flags: ImportFlags): { wildType: string; wildTypeRecord?: string; column?: string; offset: number } | undefined {
   if (!flags.wildType) {
-    if (flags.mutationColumn || flags.offset) throw new CliExit('--mutation-column and --offset need --wild-type <fasta>.', 2);
+    if (flags.mutationColumn || flags.offset || flags.wildTypeRecord) throw new CliExit('--mutation-column, --offset and --wild-type-record need --wild-type <fasta>.', 2);
     return undefined;
   }
   let wildType: string;
@@ -67,7 +68,7 @@ function mutationOptions(flags: ImportFlags): { wildType: string; column?: strin
   }
   const offset = Number(flags.offset ?? 0);
   if (!Number.isInteger(offset) || offset < 0) throw new CliExit('--offset must be a whole number ≥ 0 (the number of the first residue minus 1).', 2);
-  return { wildType, column: flags.mutationColumn, offset };
+  return { wildType, wildTypeRecord: flags.wildTypeRecord, column: flags.mutationColumn, offset };
 }
 
 function importSource(flags: ImportFlags): { path: string; format: SequenceFormat } {
@@ -143,6 +144,7 @@ export function buildProgram(): Command {
   const program = new Command('esm-studio')
     .description('ESM Studio: protein language-model transfer learning, offline.\nData is kept in ESM_STUDIO_HOME, else the platform\'s application-data folder.')
     .version(APP_VERSION)
+    .option('--debug', 'on an error, also print the JavaScript stack trace (for reporting a bug)')
     .showHelpAfterError();
 
   program
@@ -156,6 +158,7 @@ export function buildProgram(): Command {
     .option('--sequence-column <column>', 'CSV/TSV: the column with sequences')
     .option('--id-column <column>', 'CSV/TSV: the column with identifiers')
     .option('--wild-type <fasta>', 'CSV/TSV: a mutation scan of this wild type (rows name mutations such as A23V or A23V:G45D)')
+    .option('--wild-type-record <name>', 'with --wild-type: the record to use when the FASTA has several (default: the one the table is named after)')
     .option('--mutation-column <column>', 'with --wild-type: the column with the mutations (default: one named like "mutant")')
     .option('--offset <n>', 'with --wild-type: number of the first residue of the FASTA minus 1')
     .option('--accept', 'import even if some records have errors (those records are skipped)')
@@ -222,7 +225,8 @@ export function buildProgram(): Command {
   const zeroShotOptions = (command: Command): Command =>
     command
       .requiredOption('--model <dir>', 'a converted model folder or a Hugging Face checkpoint folder; repeat for an ensemble (mean of the models)', collect)
-      .requiredOption('--wt <fasta>', 'the wild-type sequence (the first FASTA record)')
+      .requiredOption('--wt <fasta>', 'the wild-type sequence (a FASTA file)')
+      .option('--wild-type-record <name>', 'the record of --wt to use when it has several (score: default, the one the --variants file is named after)')
       .addOption(new Option('--method <method>', 'wt-marginal (one pass), masked-marginal (one pass per mutated position) or pll (pseudo-log-likelihood)').choices(['wt-marginal', 'masked-marginal', 'pll']).default('masked-marginal'))
       .option('--offset <n>', 'number of the first residue of the FASTA minus 1 (mutation numbers are shifted by it)', '0')
       .requiredOption('--out <csv>', 'the CSV to write')
@@ -297,11 +301,4 @@ export function buildProgram(): Command {
 
 buildProgram()
   .parseAsync(process.argv)
-  .catch((error: unknown) => {
-    if (error instanceof CliExit) {
-      console.error(error.message);
-      process.exit(error.code);
-    }
-    console.error(error instanceof Error ? error.stack : error);
-    process.exit(1);
-  });
+  .catch((error: unknown) => exitWithFailure(error));

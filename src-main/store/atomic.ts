@@ -1,10 +1,19 @@
 /**
  * store/atomic — writing a file so that readers only ever see a complete one: the
  * bytes go to `<path>.partial`, are fsynced, then renamed over `<path>`. A failure on the way
- * removes the partial file and rethrows, naming the file.
+ * removes the partial file and rethrows, naming the file. Also the one home of `writeFailure`:
+ * a full disk (ENOSPC) reads "The disk is full while writing <file>; free space and resume" on
+ * every write path (atomic files, streamed matrices, checkpoints, exports, merged models).
+ *
+ * The same for a set of files: they are written into a staging folder `<parent>/<prefix><pid>`
+ * and moved into `<parent>` by `publishStaging`, a "complete" mark file last (the mark of the
+ * set: run.json, training.json). A process killed while staging leaves a folder without the
+ * mark, which `settleStaging` removes; one killed while moving leaves a marked folder, which
+ * `settleStaging` finishes moving. Folders of processes that still run are left alone.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { isProcessAlive } from '../jobs/process';
 
 /** Appends bytes to an open file; handed to the body of `writeAtomically`. */
 export interface FileSink {
@@ -80,9 +89,56 @@ function abort(path: string, partial: Partial, error: unknown): Error {
 
 /** Errors from the body usually name the file already; fs errors name only the partial path. */
 function named(path: string, error: unknown): Error {
+  if (isDiskFull(error)) return writeFailure(path, error);
   const message = error instanceof Error ? error.message : String(error);
   if (message.startsWith(`${path}:`)) return error instanceof Error ? error : new Error(message);
   return new Error(`${path}: ${message}`, { cause: error });
+}
+
+/** A full disk (or a full quota), which the user can fix by freeing space and resuming. */
+export function isDiskFull(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT' || error instanceof DiskFullError;
+}
+
+/** Says which file could not be written because the disk is full, and what to do. */
+export class DiskFullError extends Error {
+  readonly code = 'ENOSPC';
+  constructor(
+    readonly path: string,
+    cause?: unknown,
+  ) {
+    super(`The disk is full while writing ${path}; free space and resume.`, { cause });
+  }
+}
+
+/**
+ * The error to rethrow when writing `path` failed: a full disk becomes a DiskFullError naming
+ * `path` (the file the user knows, not its `.partial`), anything else is returned as it was.
+ * An error that already names a file (a DiskFullError from deeper down) is kept.
+ */
+export function writeFailure(path: string, error: unknown): Error {
+  if (error instanceof DiskFullError) return error;
+  if (isDiskFull(error)) return new DiskFullError(path, error);
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+/** Runs `body`, which writes `path`; a full disk on the way is reported naming `path`. */
+export function writingFile<T>(path: string, body: () => T): T {
+  try {
+    return body();
+  } catch (error) {
+    throw writeFailure(path, error);
+  }
+}
+
+/** The same, for a body that awaits. */
+export async function writingFileAsync<T>(path: string, body: () => Promise<T>): Promise<T> {
+  try {
+    return await body();
+  } catch (error) {
+    throw writeFailure(path, error);
+  }
 }
 
 export function writeAll(fd: number, bytes: Uint8Array): void {
@@ -103,4 +159,67 @@ export function syncDirectory(dir: string): void {
   } catch {
     // Some file systems refuse fsync on folders; the file itself is already synced.
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Staging folders: a set of files that appears complete or not at all
+
+/** A fresh staging folder `<parent>/<prefix><pid>` for this process. */
+export function openStaging(parent: string, prefix: string): string {
+  const staging = join(parent, `${prefix}${process.pid}`);
+  rmSync(staging, { recursive: true, force: true });
+  writingFile(staging, () => mkdirSync(staging, { recursive: true }));
+  return staging;
+}
+
+/**
+ * Moves every entry of `staging` into `parent` and removes it: the old `mark` file goes first
+ * (so a half-replaced set is never marked complete), the new one arrives last. Entries of the
+ * same name are replaced (folders too); other files in `parent` stay.
+ */
+export function publishStaging(staging: string, parent: string, mark: string): void {
+  if (!existsSync(join(staging, mark))) throw new Error(`${staging} has no ${mark}; its files are not complete.`);
+  rmSync(join(parent, mark), { force: true });
+  syncDirectory(parent);
+  for (const entry of readdirSync(staging)) {
+    if (entry === mark) continue;
+    const target = join(parent, entry);
+    rmSync(target, { recursive: true, force: true }); // a folder cannot be renamed over
+    renameSync(join(staging, entry), target);
+  }
+  syncDirectory(parent);
+  renameSync(join(staging, mark), join(parent, mark));
+  syncDirectory(parent);
+  rmSync(staging, { recursive: true, force: true });
+}
+
+/** The pid in a `<prefix><pid>` folder name; null for other names. */
+function stagingOwner(entry: string, prefix: string): number | null {
+  if (!entry.startsWith(prefix)) return null;
+  const pid = Number(entry.slice(prefix.length));
+  return Number.isSafeInteger(pid) && pid > 0 ? pid : null;
+}
+
+/** Whether a folder's owner is gone (this process counts as gone: its earlier attempt failed). */
+function abandoned(pid: number): boolean {
+  return pid === process.pid || !isProcessAlive(pid);
+}
+
+/**
+ * Cleans up after killed processes in `parent`: with `mark`, a staging folder that holds it is
+ * moved into place (its files were complete), any other is removed; without `mark`, every
+ * abandoned `<prefix><pid>` folder is removed. Returns the folders it handled.
+ */
+export function settleStaging(parent: string, prefix: string, mark?: string): string[] {
+  if (!existsSync(parent)) return [];
+  const handled: string[] = [];
+  for (const entry of readdirSync(parent)) {
+    const pid = stagingOwner(entry, prefix);
+    if (pid === null || !abandoned(pid)) continue;
+    const staging = join(parent, entry);
+    if (mark && existsSync(join(staging, mark))) publishStaging(staging, parent, mark);
+    else rmSync(staging, { recursive: true, force: true });
+    handled.push(entry);
+  }
+  return handled;
 }

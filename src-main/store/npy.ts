@@ -14,7 +14,7 @@
  */
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { syncDirectory, writeAll, writeBytesAtomically } from './atomic';
+import { syncDirectory, writeAll, writeBytesAtomically, writingFile } from './atomic';
 import * as zlib from 'node:zlib';
 import {
   CENTRAL_HEADER_SIGNATURE,
@@ -302,7 +302,8 @@ export function writeNpyAtomic(path: string, array: NpyArray): void {
  * matrix of many sequences never has to be held in memory and rows may arrive in any order.
  * Written to `path + '.partial'` and renamed by `finish()`; `abort()` removes it. With
  * `resume`, an existing partial file is reopened and kept: rows written before an interruption
- * stay, and `sync()` makes what was written durable before a checkpoint says so.
+ * stay, and `sync()` makes what was written durable before a checkpoint says so. A full disk
+ * is reported naming `path` (store/atomic's writeFailure).
  */
 export class NpyRowWriter {
   readonly partial: string;
@@ -320,8 +321,8 @@ export class NpyRowWriter {
     const header = npyHeader(DTYPES.float32.descr, [rows, columns]);
     this.dataStart = header.length;
     const reopen = options.resume === true && existsSync(this.partial);
-    this.fd = openSync(this.partial, reopen ? 'r+' : 'w');
-    if (!reopen) writeAll(this.fd, header);
+    this.fd = writingFile(path, () => openSync(this.partial, reopen ? 'r+' : 'w'));
+    if (!reopen) writingFile(path, () => writeAll(this.fd, header));
   }
 
   /** Writes `values` (a whole number of rows) starting at row `firstRow`. */
@@ -331,8 +332,10 @@ export class NpyRowWriter {
     if (firstRow < 0 || firstRow + count > this.rows) throw new Error(`${this.path}: rows ${firstRow}..${firstRow + count - 1} are outside 0..${this.rows - 1}.`);
     const bytes = Buffer.from(values.buffer, values.byteOffset, values.byteLength);
     const position = this.dataStart + firstRow * this.columns * 4;
-    let offset = 0;
-    while (offset < bytes.length) offset += writeSync(this.fd, bytes, offset, bytes.length - offset, position + offset);
+    writingFile(this.path, () => {
+      let offset = 0;
+      while (offset < bytes.length) offset += writeSync(this.fd, bytes, offset, bytes.length - offset, position + offset);
+    });
   }
 
   writeRow(row: number, values: Float32Array): void {
@@ -341,17 +344,19 @@ export class NpyRowWriter {
   }
 
   sync(): void {
-    fsyncSync(this.fd);
+    writingFile(this.path, () => fsyncSync(this.fd));
   }
 
   /** Syncs and renames into place; the caller has written every row. */
   finish(): void {
-    try {
-      fsyncSync(this.fd);
-    } finally {
-      closeSync(this.fd);
-    }
-    renameSync(this.partial, this.path);
+    writingFile(this.path, () => {
+      try {
+        fsyncSync(this.fd);
+      } finally {
+        closeSync(this.fd);
+      }
+      renameSync(this.partial, this.path);
+    });
     syncDirectory(dirname(this.path));
   }
 

@@ -10,14 +10,17 @@
  * Checkpoints go to `<out>/checkpoints`; a run started again on the same folder with the same
  * settings continues from the last one, optimizer state included (the loop refuses a
  * checkpoint made with other settings). The saved adapter is the best validation epoch's when
- * there is a validation set, else the last step's.
+ * there is a validation set, else the last step's. The results are written into a staging
+ * folder and moved into place together, training.json last (train/staging), so a killed run
+ * never leaves an adapter that looks finished.
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { FinetuneSettings, Metric } from '../api/schemas';
 import type { Device } from '../engine/session';
 import { readManifest } from '../esm/model';
-import { writeBytesAtomically } from '../store/atomic';
+import { writeBytesAtomically, writingFile } from '../store/atomic';
+import { openResultsStaging, publishResults, settleResults } from './staging';
 import { validationSplit } from './batches';
 import { loadCheckpoint } from './checkpoint';
 import { applyInitAdapter, peftSettings, shapedParameters } from './finetune-adapter';
@@ -131,13 +134,14 @@ function initialParameters(trainer: OnnxTrainer, options: FinetuneRunOptions, co
 /** Appends metrics to the run's log (one JSON line per batch), so a resumed run keeps earlier ones. */
 function metricsLogger(outDir: string, forward?: (metrics: Metric[]) => void): (metrics: Metric[]) => void {
   return (metrics) => {
-    appendFileSync(join(outDir, METRICS_LOG), `${JSON.stringify(metrics)}\n`);
+    const log = join(outDir, METRICS_LOG);
+    writingFile(log, () => appendFileSync(log, `${JSON.stringify(metrics)}\n`));
     forward?.(metrics);
   };
 }
 
-/** metrics.csv (step,name,value) from the log: the last value of each (step, name), by name then step. */
-export function writeMetricsCsv(outDir: string): void {
+/** metrics.csv (step,name,value) from the log: the last value of each (step, name), by name then step; into `target` (default the run folder). */
+export function writeMetricsCsv(outDir: string, target = outDir): void {
   const log = join(outDir, METRICS_LOG);
   const latest = new Map<string, Metric>();
   if (existsSync(log)) {
@@ -154,7 +158,7 @@ export function writeMetricsCsv(outDir: string): void {
   }
   const rows = [...latest.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.step - b.step));
   const text = ['step,name,value', ...rows.map((m) => `${m.step},${m.name},${m.value}`)].join('\n');
-  writeBytesAtomically(join(outDir, METRICS_CSV), new TextEncoder().encode(`${text}\n`));
+  writeBytesAtomically(join(target, METRICS_CSV), new TextEncoder().encode(`${text}\n`));
 }
 
 /** Share of a head-only run's progress bar taken by pooling the sequences (the slow part). */
@@ -185,7 +189,8 @@ async function openHeadOnlyTrainer(options: FinetuneRunOptions, prepared: Prepar
 /** Runs (or continues) a fine-tuning run and writes its outputs. */
 export async function runFinetune(options: FinetuneRunOptions): Promise<FinetuneSummary> {
   const { settings, outDir } = options;
-  mkdirSync(outDir, { recursive: true });
+  writingFile(outDir, () => mkdirSync(outDir, { recursive: true }));
+  settleResults(outDir, MERGED_DIR);
   const manifest = readManifest(options.modelDir);
   const prepared = prepareExamples(options.table, settings.task);
   const { examples } = prepared;
@@ -236,19 +241,27 @@ export async function runFinetune(options: FinetuneRunOptions): Promise<Finetune
       },
       ...(options.onProgress ? { onProgress: trainingProgress(settings, options.onProgress) } : {}),
     });
-    options.onProgress?.(0.97, 'Writing the adapter and the merged model');
-    const files = await writeOutputs(options, trainer, result, manifest.name, prepared, task);
-    writeMetricsCsv(outDir);
-    const summary = summarize(options, prepared, split, result, trainer, resumeFrom?.position.step ?? null, files, validation?.metric ?? 'loss');
-    writeJson(join(outDir, 'training.json'), { settings, model: { name: manifest.name, dir: options.modelDir }, ...summary, history: result.history });
-    return summary;
+    options.onProgress?.(0.97, settings.headOnly ? 'Writing the head' : 'Writing the adapter and the merged model');
+    const staging = openResultsStaging(outDir);
+    try {
+      const files = await writeOutputs(options, staging, trainer, result, manifest.name, prepared, task);
+      writeMetricsCsv(outDir, staging);
+      const summary = summarize(options, prepared, split, result, trainer, resumeFrom?.position.step ?? null, files, validation?.metric ?? 'loss');
+      writeJson(join(staging, SUMMARY_FILE), { settings, model: { name: manifest.name, dir: options.modelDir }, ...summary, history: result.history });
+      publishResults(staging, outDir);
+      return summary;
+    } catch (error) {
+      rmSync(staging, { recursive: true, force: true });
+      throw error;
+    }
   } finally {
     await trainer.close();
   }
 }
 
-async function writeOutputs(options: FinetuneRunOptions, trainer: OnnxTrainer, result: TrainResult, baseName: string, prepared: PreparedExamples, task: TaskSpec): Promise<FinetuneSummary['files']> {
-  const { settings, outDir } = options;
+/** The run's results, into `outDir` (the staging folder). */
+async function writeOutputs(options: FinetuneRunOptions, outDir: string, trainer: OnnxTrainer, result: TrainResult, baseName: string, prepared: PreparedExamples, task: TaskSpec): Promise<FinetuneSummary['files']> {
+  const { settings } = options;
   const manifest = readManifest(options.modelDir);
   const params = result.bestParams ?? result.params;
   const { lora, head } = shapedParameters(params, trainer.trainable);
@@ -272,7 +285,6 @@ async function writeOutputs(options: FinetuneRunOptions, trainer: OnnxTrainer, r
   }
   writePeftAdapter(outDir, { settings: peftSettings(loraSpecOf(settings), manifest.config, baseName, settings.task), lora, head, headConfig });
   const merged = join(outDir, MERGED_DIR);
-  rmSync(merged, { recursive: true, force: true }); // an earlier attempt's, from other tensors
   await writeMergedModel(options.modelDir, merged, {
     lora: loraSpecOf(settings),
     adapters: new Map([...lora].map(([name, t]) => [name, t.data])),

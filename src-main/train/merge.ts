@@ -6,7 +6,8 @@
  * everything else load it unchanged and it runs as fast as the base model. When a head is
  * given, `prediction.onnx` is added: input_ids → `prediction` (and `pooled`), with the head's
  * weights stored inside it. The manifest records what was merged under `merged` (extra field,
- * ignored by readManifest).
+ * ignored by readManifest). The folder is built beside its target and renamed at the end;
+ * half-built folders of merges that were killed are removed by the next merge into that place.
  */
 import { closeSync, existsSync, mkdirSync, openSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -18,6 +19,8 @@ import { buildTrainingGraph, type TaskSpec } from './graph';
 import { installedWeights } from './graph-files';
 import type { HeadSpec } from './heads';
 import { adaptedLinears, loraScale, type AdaptedLinear, type LoraSpec } from './lora';
+import { settleStaging, writeFailure } from '../store/atomic';
+import { mergingPrefix } from './staging';
 
 export const PREDICTION_GRAPH_FILE = 'prediction.onnx';
 
@@ -118,7 +121,8 @@ export async function writeMergedModel(sourceDir: string, outDir: string, option
   const base = readManifest(sourceDir);
   const target = resolve(outDir);
   if (existsSync(join(target, MANIFEST_FILE))) throw new Error(`${target} already holds a model; choose another folder.`);
-  const building = join(dirname(target), `.${basename(target)}.merging-${process.pid}`);
+  settleStaging(dirname(target), mergingPrefix(basename(target))); // merges killed before they finished
+  const building = join(dirname(target), `${mergingPrefix(basename(target))}${process.pid}`);
   rmSync(building, { recursive: true, force: true });
   mkdirSync(building, { recursive: true });
   try {
@@ -136,6 +140,6 @@ export async function writeMergedModel(sourceDir: string, outDir: string, option
     return manifest;
   } catch (error) {
     rmSync(building, { recursive: true, force: true });
-    throw error;
+    throw writeFailure(target, error);
   }
 }

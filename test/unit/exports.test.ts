@@ -509,7 +509,7 @@ describe('a write that fails half-way', () => {
       const path = join(dir, name);
       writeFileSync(path, 'old');
       failure.writesBeforeFailure = writes;
-      await expect(Promise.resolve().then(() => write(path)), name).rejects.toThrow(`${path}: ENOSPC`);
+      await expect(Promise.resolve().then(() => write(path)), name).rejects.toThrow(`The disk is full while writing ${path}; free space and resume.`);
       failure.writesBeforeFailure = Infinity;
       expect(readFileSync(path, 'utf8')).toBe('old');
       expect(leftovers(dir)).toEqual([]);
