@@ -26,6 +26,8 @@ export interface OutputLayout {
 
 const STAGING_PREFIX = '.embedding-staging-';
 const COMPLETE_MARK = 'run.json';
+/** run.json marks a complete run: it goes first (the old one) and arrives last. */
+const ORDER = { last: [COMPLETE_MARK] };
 
 export class EmbeddingFiles {
   private readonly matrices = new Map<string, NpyRowWriter>();
@@ -39,7 +41,7 @@ export class EmbeddingFiles {
     readonly ids: readonly string[],
     readonly layout: OutputLayout,
   ) {
-    settleStaging(dir, STAGING_PREFIX, COMPLETE_MARK);
+    settleStaging(dir, STAGING_PREFIX, ORDER);
     this.staging = openStaging(dir, STAGING_PREFIX);
     this.named(() => {
       for (const layer of layout.layers) {
@@ -92,7 +94,7 @@ export class EmbeddingFiles {
       writeBytesAtomically(join(this.staging, 'ids.txt'), text(this.ids.map((id) => `${id}\n`).join('')));
       writeBytesAtomically(join(this.staging, COMPLETE_MARK), text(JSON.stringify({ ...run, longSequences: this.longSequences }, null, 2)));
     });
-    writingFile(this.dir, () => publishStaging(this.staging, this.dir, COMPLETE_MARK));
+    writingFile(this.dir, () => publishStaging(this.staging, this.dir, ORDER));
   }
 
   /** Drops everything this run wrote; `dir` keeps what it held before. */

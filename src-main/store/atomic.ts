@@ -6,9 +6,9 @@
  * every write path (atomic files, streamed matrices, checkpoints, exports, merged models).
  *
  * The same for a set of files: they are written into a staging folder `<parent>/<prefix><pid>`
- * and moved into `<parent>` by `publishStaging`, a "complete" mark file last (the mark of the
- * set: run.json, training.json). A process killed while staging leaves a folder without the
- * mark, which `settleStaging` removes; one killed while moving leaves a marked folder, which
+ * and moved into `<parent>` by `publishStaging` in a chosen order (embed's run.json last, a
+ * fine-tune's training.json first). A process killed while staging leaves an unsealed folder,
+ * which `settleStaging` removes; one killed while moving leaves a sealed folder, which
  * `settleStaging` finishes moving. Folders of processes that still run are left alone.
  */
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
@@ -164,6 +164,17 @@ export function syncDirectory(dir: string): void {
 // ---------------------------------------------------------------------------------------------
 // Staging folders: a set of files that appears complete or not at all
 
+/** Written into a staging folder once every file is in it: only a sealed folder is published. */
+const SEALED = '.sealed';
+
+/** The order in which a staging folder's entries arrive in place (see publishStaging). */
+export interface PublishOrder {
+  /** Moved before every other entry (e.g. a summary that must be there whenever the results are). */
+  first?: readonly string[];
+  /** Moved after every other entry, and removed from the target first (the mark of a complete set). */
+  last?: readonly string[];
+}
+
 /** A fresh staging folder `<parent>/<prefix><pid>` for this process. */
 export function openStaging(parent: string, prefix: string): string {
   const staging = join(parent, `${prefix}${process.pid}`);
@@ -173,22 +184,28 @@ export function openStaging(parent: string, prefix: string): string {
 }
 
 /**
- * Moves every entry of `staging` into `parent` and removes it: the old `mark` file goes first
- * (so a half-replaced set is never marked complete), the new one arrives last. Entries of the
- * same name are replaced (folders too); other files in `parent` stay.
+ * Marks `staging` complete and moves its entries into `parent` (replacing entries of the same
+ * name, folders too; other files in `parent` stay), in `order`, then removes it. Once sealed, a
+ * move cut short by a crash is finished by `settleStaging`.
  */
-export function publishStaging(staging: string, parent: string, mark: string): void {
-  if (!existsSync(join(staging, mark))) throw new Error(`${staging} has no ${mark}; its files are not complete.`);
-  rmSync(join(parent, mark), { force: true });
+export function publishStaging(staging: string, parent: string, order: PublishOrder = {}): void {
+  writeBytesAtomically(join(staging, SEALED), new Uint8Array(0));
+  moveSealed(staging, parent, order);
+}
+
+function moveSealed(staging: string, parent: string, order: PublishOrder): void {
+  const first = order.first ?? [];
+  const last = order.last ?? [];
+  for (const name of last) rmSync(join(parent, name), { recursive: true, force: true });
   syncDirectory(parent);
-  for (const entry of readdirSync(staging)) {
-    if (entry === mark) continue;
+  const entries = readdirSync(staging).filter((entry) => entry !== SEALED);
+  const middle = entries.filter((entry) => !first.includes(entry) && !last.includes(entry));
+  for (const entry of [...first, ...middle, ...last]) {
+    if (!entries.includes(entry)) continue;
     const target = join(parent, entry);
     rmSync(target, { recursive: true, force: true }); // a folder cannot be renamed over
     renameSync(join(staging, entry), target);
   }
-  syncDirectory(parent);
-  renameSync(join(staging, mark), join(parent, mark));
   syncDirectory(parent);
   rmSync(staging, { recursive: true, force: true });
 }
@@ -206,18 +223,18 @@ function abandoned(pid: number): boolean {
 }
 
 /**
- * Cleans up after killed processes in `parent`: with `mark`, a staging folder that holds it is
- * moved into place (its files were complete), any other is removed; without `mark`, every
- * abandoned `<prefix><pid>` folder is removed. Returns the folders it handled.
+ * Cleans up after killed processes in `parent`: a sealed staging folder is moved into place (its
+ * files were complete; `order` as its publisher used), any other abandoned `<prefix><pid>`
+ * folder is removed. Folders of running processes stay. Returns the folders it handled.
  */
-export function settleStaging(parent: string, prefix: string, mark?: string): string[] {
+export function settleStaging(parent: string, prefix: string, order: PublishOrder = {}): string[] {
   if (!existsSync(parent)) return [];
   const handled: string[] = [];
   for (const entry of readdirSync(parent)) {
     const pid = stagingOwner(entry, prefix);
     if (pid === null || !abandoned(pid)) continue;
     const staging = join(parent, entry);
-    if (mark && existsSync(join(staging, mark))) publishStaging(staging, parent, mark);
+    if (existsSync(join(staging, SEALED))) moveSealed(staging, parent, order);
     else rmSync(staging, { recursive: true, force: true });
     handled.push(entry);
   }

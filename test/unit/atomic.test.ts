@@ -68,7 +68,7 @@ describe('a full disk', () => {
 });
 
 describe('staging folders', () => {
-  it('publish replaces same-named files and folders, keeps others, and puts the mark last', () => {
+  it('publish replaces same-named files and folders, keeps others, and removes the staging folder', () => {
     const parent = scratch();
     writeFileSync(join(parent, 'run.json'), 'old');
     writeFileSync(join(parent, 'keep.txt'), 'kept');
@@ -78,37 +78,33 @@ describe('staging folders', () => {
     mkdirSync(join(staging, 'per_token'));
     writeFileSync(join(staging, 'per_token', '0.npy'), 'new');
     writeFileSync(join(staging, 'run.json'), 'new');
-    publishStaging(staging, parent, 'run.json');
+    publishStaging(staging, parent, { last: ['run.json'] });
     expect(readdirSync(parent).sort()).toEqual(['keep.txt', 'per_token', 'run.json']);
     expect(readdirSync(join(parent, 'per_token'))).toEqual(['0.npy']);
     expect(readFileSync(join(parent, 'run.json'), 'utf8')).toBe('new');
   });
 
-  it('a staging folder without its mark is never published', () => {
-    const parent = scratch();
-    const staging = openStaging(parent, '.stage-');
-    writeFileSync(join(staging, 'adapter.safetensors'), 'x');
-    expect(() => publishStaging(staging, parent, 'training.json')).toThrow(/no training\.json/);
-    expect(existsSync(join(parent, 'adapter.safetensors'))).toBe(false);
-  });
-
-  it('settling removes a killed process\'s incomplete folder, finishes moving a complete one, and leaves a running process\'s alone', () => {
+  it('settling removes a killed process\'s unsealed folder, finishes moving a sealed one, and leaves a running process\'s alone', () => {
     const parent = scratch();
     const [first, second] = [deadPid(), deadPid()];
-    const incomplete = join(parent, `.stage-${first}`);
-    mkdirSync(incomplete);
-    writeFileSync(join(incomplete, 'adapter.safetensors'), 'half');
-    const complete = join(parent, `.stage-${second}`);
-    mkdirSync(complete);
-    writeFileSync(join(complete, 'adapter.safetensors'), 'whole');
-    writeFileSync(join(complete, 'training.json'), '{}');
+    const unsealed = join(parent, `.stage-${first}`);
+    mkdirSync(unsealed);
+    writeFileSync(join(unsealed, 'adapter.safetensors'), 'half');
+    writeFileSync(join(unsealed, 'training.json'), '{}');
+    // A sealed folder whose move was cut short: training.json (moved first) is already in place.
+    const sealed = join(parent, `.stage-${second}`);
+    mkdirSync(sealed);
+    writeFileSync(join(sealed, 'adapter.safetensors'), 'whole');
+    writeFileSync(join(sealed, '.sealed'), '');
+    writeFileSync(join(parent, 'training.json'), '{"moved": true}');
     const running = join(parent, `.stage-${process.ppid}`);
     mkdirSync(running);
     writeFileSync(join(running, 'adapter.safetensors'), 'in progress');
 
-    expect(settleStaging(parent, '.stage-', 'training.json').sort()).toEqual([`.stage-${first}`, `.stage-${second}`].sort());
+    expect(settleStaging(parent, '.stage-', { first: ['training.json'] }).sort()).toEqual([`.stage-${first}`, `.stage-${second}`].sort());
     expect(readdirSync(parent).sort()).toEqual(['adapter.safetensors', `.stage-${process.ppid}`, 'training.json'].sort());
     expect(readFileSync(join(parent, 'adapter.safetensors'), 'utf8')).toBe('whole');
+    expect(readFileSync(join(parent, 'training.json'), 'utf8')).toBe('{"moved": true}');
     rmSync(running, { recursive: true });
   });
 });
