@@ -172,8 +172,18 @@ export const Job = z.object({
   createdAt: z.string(),
   startedAt: z.string().nullable(),
   finishedAt: z.string().nullable(),
+  /** Counts every change of the job: a client keeps the state with the highest revision. */
+  revision: z.number().int(),
+  /** Heavy jobs (models, fits) run one at a time by default; light ones (installs, exports) beside them. */
+  lane: z.enum(['heavy', 'light']),
+  /** Whether Resume continues this job from what it kept (the back end's one rule). */
+  resumable: z.boolean(),
+  /** For a queued job: what it waits for, e.g. "Embeddings of TEM-1 (37 %)"; null otherwise. */
+  waitingFor: z.string().nullable(),
 });
 export type Job = z.infer<typeof Job>;
+/** A job as the database keeps it; the runner adds what depends on the other jobs (see jobs/runner). */
+export type StoredJob = Omit<Job, 'lane' | 'resumable' | 'waitingFor'>;
 
 export const Device = z.enum(['cpu', 'cuda', 'dml', 'webgpu', 'coreml']);
 export const PoolingName = z.enum(['mean', 'bos', 'max', 'per-token']);

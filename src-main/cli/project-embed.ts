@@ -7,7 +7,7 @@
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Envelope, Input, MethodName, Output } from '../api/contract';
-import type { EmbedSettings, Job, Model } from '../api/schemas';
+import type { EmbedSettings, Job, Model, StoredJob } from '../api/schemas';
 import { MANIFEST_FILE } from '../esm/model';
 import type { Host } from '../services';
 import { CliExit } from './exit';
@@ -59,7 +59,7 @@ async function findOrInstallModel(host: Host, model: string): Promise<Model> {
 }
 
 /** The latest interrupted or failed run of the same embedding, to resume. */
-function resumableJob(host: Host, projectId: number, params: Record<string, unknown>): Job | undefined {
+function resumableJob(host: Host, projectId: number, params: Record<string, unknown>): StoredJob | undefined {
   const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
   return host.store.jobs
     .list(projectId)

@@ -9,6 +9,7 @@ import type { Dataset, ImportOptions, ImportReport, ImportSource, SequenceRow } 
 import { parseSequenceFile, type ParsedFile } from '../datasets';
 import type { Store } from '../store';
 import type { Events } from './events';
+import { assertNoJobUses } from './job-usage';
 
 /** Larger files are refused with a clear message rather than exhausting memory. */
 const MAX_FILE_BYTES = 512 * 1024 * 1024;
@@ -134,6 +135,7 @@ export class DatasetsService {
   delete(id: number): { ok: true } {
     const dataset = this.store.datasets.get(id);
     if (!dataset) throw notFound(`Dataset ${id}`);
+    assertNoJobUses(this.store, { datasetId: id }, `Dataset "${dataset.name}"`);
     this.store.datasets.delete(id);
     this.events.emit({ type: 'datasets', projectId: dataset.projectId });
     this.events.emit({ type: 'projects' });

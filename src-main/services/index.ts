@@ -7,10 +7,11 @@ import type { AppInfo } from '../api/schemas';
 import { ApiError, notFound } from '../api/errors';
 import { COMPRESSION_INFO } from '../embeddings/compress';
 import { ESM2_FAMILY } from '../models/catalog';
-import { JobRunner } from '../jobs/runner';
+import { describeJob, JobRunner, type RunnerOptions } from '../jobs/runner';
 import type { ComputeLauncher } from '../jobs/protocol';
 import { openStore, type Store } from '../store';
 import type { OpenOptions } from '../store/db';
+import { lockDataFolder, type FolderLock } from '../store/lock';
 import { DatasetsService } from './datasets';
 import { createDispatch, type Dispatch, type Handlers } from './dispatch';
 import { Events } from './events';
@@ -32,6 +33,8 @@ export interface HostOptions extends OpenOptions {
   reveal?: (path: string) => void;
   /** Prints a report's HTML to PDF (only the desktop app can; see electron/report-pdf). */
   printPdf?: PrintPdf;
+  /** How many jobs run at once (see jobs/runner; default: ESM_STUDIO_HEAVY_JOBS heavy jobs, 2 light ones). */
+  runner?: RunnerOptions;
 }
 
 export interface Host {
@@ -46,8 +49,22 @@ export interface Host {
   close(): void;
 }
 
+const HOLDERS: Record<AppInfo['transport'], string> = { ipc: 'the desktop app', websocket: 'serve mode', cli: 'the command line' };
+
+/** A process that runs jobs holds the data folder's lock (store/lock), so that no two run jobs side by side. */
+function lockIfRunningJobs(store: Store, options: HostOptions): FolderLock | null {
+  if (!options.launcher) return null;
+  try {
+    return lockDataFolder(store.home.root, HOLDERS[options.transport]);
+  } catch (error) {
+    store.close();
+    throw error;
+  }
+}
+
 export function createHost(options: HostOptions): Host {
   const store = openStore(options.home, options);
+  const lock = lockIfRunningJobs(store, options);
   const events = new Events();
   const projects = new ProjectsService(store, events);
   const datasets = new DatasetsService(store, events);
@@ -59,7 +76,8 @@ export function createHost(options: HostOptions): Host {
   const reports = new ReportsService(store, events, options.printPdf);
   const map = new MapService(store);
   const structure = new StructureService(store, requireRunner);
-  const runner = options.launcher ? new JobRunner(store, options.launcher, (event) => events.emit(event), jobs.hooks()) : null;
+  const jobHooks = jobs.hooks();
+  const runner = options.launcher ? new JobRunner(store, options.launcher, (event) => events.emit(event), jobHooks, options.runner) : null;
 
   const handlers: Handlers = {
     'app.info': () => ({ name: 'ESM Studio', version: APP_VERSION, home: store.home.root, transport: options.transport }),
@@ -96,10 +114,11 @@ export function createHost(options: HostOptions): Host {
       options.reveal(path);
       return { ok: true as const };
     },
-    'jobs.list': ({ projectId }) => store.jobs.list(projectId),
+    'jobs.list': ({ projectId }) => (runner ? runner.list(projectId) : store.jobs.list(projectId).map((job) => describeJob(job, jobHooks))),
     'jobs.start': (request) => jobs.start(request),
     'jobs.cancel': ({ id }) => requireRunner().cancel(id),
     'jobs.resume': ({ id }) => requireRunner().resume(id),
+    'jobs.clear': ({ projectId }) => requireRunner().clearFinished(projectId),
     'fits.list': ({ runId }) => {
       if (!store.runs.get(runId)) throw notFound(`Run ${runId}`);
       return store.fits.list(runId);
@@ -145,6 +164,7 @@ export function createHost(options: HostOptions): Host {
     close() {
       runner?.stop();
       store.close();
+      lock?.release();
     },
   };
 }

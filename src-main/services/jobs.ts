@@ -25,6 +25,7 @@ import type { Store } from '../store';
 import type { EmbeddingRecord } from '../store/embeddings';
 import type { JobRecord } from '../store/jobs';
 import type { Events } from './events';
+import { assertNoJobUses } from './job-usage';
 import { TrainService } from './train';
 import { VariantsService } from './variants';
 
@@ -89,17 +90,20 @@ export class JobsService {
 
   /** What the main side does for each job kind (see JobHooks). */
   hooks(): Record<string, JobHooks> {
-    const installed: JobHooks = { onDone: (job, summary) => this.recordInstalledModel(summary as unknown as InstalledModel) };
+    const installed: JobHooks = { lane: 'light', onDone: (job, summary) => this.recordInstalledModel(summary as unknown as InstalledModel) };
     return {
       ...this.variants.hooks(),
       ...this.train.hooks(),
       'embed.dataset': {
+        resumableAfterCancel: true,
         prepare: (job) => ({ sequences: this.datasetRows(Number((job.params as { datasetId: number }).datasetId)).map((r) => r.sequence) }),
         onArtifact: (job, artifact) => this.recordEmbedding(job, artifact.path, artifact.checksum, artifact.meta ?? {}),
       },
       'model.install': installed,
+      'structure.inspect': { lane: 'light' },
       'model.download': installed,
       'embeddings.compress': {
+        lane: 'light',
         onArtifact: (job, artifact) => {
           const params = job.params as { sourceId: number; compression: string };
           const source = this.store.embeddings.get(params.sourceId);
@@ -110,6 +114,7 @@ export class JobsService {
         },
       },
       'embeddings.export': {
+        lane: 'light',
         prepare: (job) => this.exportInput(Number((job.params as { embeddingId: number }).embeddingId)),
         onDone: (job) => this.events.emit({ type: 'runs', projectId: job.job.projectId! }),
       },
@@ -118,6 +123,7 @@ export class JobsService {
         onDone: (job) => this.events.emit({ type: 'runs', projectId: job.job.projectId! }),
       },
       'learn.scan': {
+        resumableAfterCancel: true,
         prepare: (job) => this.scanInput(job.params as { datasetId: number; target: string; split: { scheme: string; column?: string } }),
         onArtifact: (job, artifact) => {
           const meta = artifact.meta as unknown as ScanItem & { learner: string; task: 'regression' | 'classification'; target: string; modelsPath: string; metrics: Pick<Fit, 'summary' | 'perFold'> };
@@ -336,11 +342,7 @@ export class JobsService {
   deleteModel(id: number): { ok: true } {
     const model = this.store.models.get(id);
     if (!model) throw notFound(`Model ${id}`);
-    const busy = this.store.jobs
-      .list()
-      .filter((job) => (job.state === 'queued' || job.state === 'running') && job.kind === 'embed.dataset')
-      .some((job) => (this.store.jobs.record(job.id)!.params as { models: { id: number }[] }).models.some((m) => m.id === id));
-    if (busy) throw new ApiError('refused', `${model.name} is used by a queued or running embedding job; cancel it first.`);
+    assertNoJobUses(this.store, { modelId: id }, `Model ${model.name}`);
     this.store.models.delete(id);
     rmSync(model.path, { recursive: true, force: true });
     this.events.emit({ type: 'models' });

@@ -1,6 +1,7 @@
 /** services/projects — create, rename, open and delete projects, each with a folder for its files. */
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { assertNoJobUses } from './job-usage';
 import { ApiError, notFound } from '../api/errors';
 import type { Project } from '../api/schemas';
 import type { Store } from '../store';
@@ -57,11 +58,8 @@ export class ProjectsService {
   }
 
   delete(id: number): { ok: true } {
-    this.get(id);
-    const busy = this.store.jobs.list(id).filter((job) => job.state === 'running' || job.state === 'queued');
-    if (busy.length > 0) {
-      throw new ApiError('refused', `This project has ${busy.length} job(s) queued or running; cancel them before deleting it.`);
-    }
+    const project = this.get(id);
+    assertNoJobUses(this.store, { projectId: id }, `Project "${project.name}"`);
     const folder = this.store.projects.folderOf(id)!;
     this.store.projects.delete(id);
     rmSync(folder, { recursive: true, force: true });

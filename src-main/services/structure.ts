@@ -53,7 +53,7 @@ export class StructureService {
       .find((job) => job.kind === STRUCTURE_JOB_KIND && (job.state === 'queued' || job.state === 'running') && (this.store.jobs.record(job.id)?.params as { outDir?: string }).outDir === outDir);
     const params: StructureInspectParams = { modelDir: model.path, modelName: model.name, sequence, outDir };
     const title = `Attention and contacts of ${input.label ?? `a sequence of ${sequence.length} residues`} (${model.name})`;
-    const job = active ?? this.runner().enqueue({ projectId: input.projectId, kind: STRUCTURE_JOB_KIND, title, params: { ...params }, createsRun: false });
+    const job = active ? this.runner().describe(active) : this.runner().enqueue({ projectId: input.projectId, kind: STRUCTURE_JOB_KIND, title, params: { ...params }, createsRun: false });
     return { ...base, ready: false, job, layers: model.layers, heads: null };
   }
 

@@ -163,7 +163,7 @@ export class TrainService {
         onDone: refresh,
         resumableAfterCancel: true,
       },
-      'train.import': { onDone: refresh },
+      'train.import': { onDone: refresh, lane: 'light' },
       'train.predict': {
         prepare: (job) => this.sequences(Number((job.params as { datasetId: number }).datasetId)),
         onDone: refresh,

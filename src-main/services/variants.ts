@@ -65,8 +65,9 @@ export class VariantsService {
   hooks(): Record<string, JobHooks> {
     const refresh: JobHooks['onDone'] = (job) => this.events.emit({ type: 'runs', projectId: job.job.projectId! });
     return {
-      'variants.score': { prepare: (job) => this.scoreInput(Number((job.params as { datasetId: number }).datasetId)), onDone: refresh },
-      'variants.saturate': { onDone: refresh },
+      // Finished parts (a model and method each) are kept on cancel: Resume scores only the rest.
+      'variants.score': { prepare: (job) => this.scoreInput(Number((job.params as { datasetId: number }).datasetId)), onDone: refresh, resumableAfterCancel: true },
+      'variants.saturate': { onDone: refresh, resumableAfterCancel: true },
     };
   }
 

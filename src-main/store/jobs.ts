@@ -1,5 +1,5 @@
 /** store/jobs — the persistent job queue: states, progress, checkpoints and who runs each job. */
-import type { Job, JobState } from '../api/schemas';
+import type { JobState, StoredJob } from '../api/schemas';
 import { now, type Db } from './db';
 
 interface JobRow {
@@ -19,17 +19,18 @@ interface JobRow {
   created_at: string;
   started_at: string | null;
   finished_at: string | null;
+  revision: number;
 }
 
 /** What the runner needs beyond the public view of a job. */
 export interface JobRecord {
-  job: Job;
+  job: StoredJob;
   params: unknown;
   checkpoint: unknown;
   ownerPid: number | null;
 }
 
-const toJob = (row: JobRow): Job => ({
+const toJob = (row: JobRow): StoredJob => ({
   id: row.id,
   projectId: row.project_id,
   kind: row.kind,
@@ -43,6 +44,7 @@ const toJob = (row: JobRow): Job => ({
   createdAt: row.created_at,
   startedAt: row.started_at,
   finishedAt: row.finished_at,
+  revision: row.revision,
 });
 
 const toRecord = (row: JobRow): JobRecord => ({
@@ -57,16 +59,33 @@ export const FINISHED_STATES: readonly JobState[] = ['done', 'failed', 'cancelle
 export class JobsRepo {
   constructor(private readonly db: Db) {}
 
-  list(projectId?: number): Job[] {
+  /** The jobs a panel shows: all but the finished ones the user cleared. */
+  list(projectId?: number): StoredJob[] {
     const rows = (
       projectId === undefined
-        ? this.db.prepare('SELECT * FROM jobs ORDER BY id DESC LIMIT 500').all()
-        : this.db.prepare('SELECT * FROM jobs WHERE project_id = ? ORDER BY id DESC LIMIT 500').all(projectId)
+        ? this.db.prepare('SELECT * FROM jobs WHERE cleared = 0 ORDER BY id DESC LIMIT 500').all()
+        : this.db.prepare('SELECT * FROM jobs WHERE cleared = 0 AND project_id = ? ORDER BY id DESC LIMIT 500').all(projectId)
     ) as JobRow[];
     return rows.map(toJob);
   }
 
-  get(id: number): Job | undefined {
+  /** Queued and running jobs with their parameters (what a delete must not pull away). */
+  active(): JobRecord[] {
+    return (this.db.prepare("SELECT * FROM jobs WHERE state IN ('queued', 'running') ORDER BY id").all() as JobRow[]).map(toRecord);
+  }
+
+  /** Hides the given finished jobs from the panel (their runs and files stay); returns their ids. */
+  clear(ids: readonly number[]): number[] {
+    const mark = this.db.prepare(`UPDATE jobs SET cleared = 1 WHERE id = ? AND cleared = 0 AND state IN ('done', 'failed', 'cancelled')`);
+    return this.db.transaction(() => ids.filter((id) => mark.run(id).changes === 1))();
+  }
+
+  /** A running job's status line, e.g. while its compute process starts. */
+  note(id: number, message: string): void {
+    this.db.prepare("UPDATE jobs SET message = ? WHERE id = ? AND state = 'running'").run(message, id);
+  }
+
+  get(id: number): StoredJob | undefined {
     return this.record(id)?.job;
   }
 
@@ -140,7 +159,7 @@ export class JobsRepo {
     const result = this.db
       .prepare(
         `UPDATE jobs SET state = 'queued', error = NULL, finished_at = NULL, owner_pid = NULL, eta_seconds = NULL,
-           message = 'Waiting to resume'
+           message = 'Waiting to resume', cleared = 0
          WHERE id = ? AND state IN ${states}`,
       )
       .run(id);

@@ -154,4 +154,18 @@ export const migrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 4,
+    description: 'job revisions (clients keep the newest state of a job) and cleared finished jobs',
+    sql: `
+      ALTER TABLE jobs ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE jobs ADD COLUMN cleared INTEGER NOT NULL DEFAULT 0;
+      -- Every change of a job counts, whoever makes it: clients order the states they receive by it.
+      -- (SQLite's recursive_triggers is off, so this update does not fire the trigger again.)
+      CREATE TRIGGER jobs_revision AFTER UPDATE ON jobs
+      BEGIN
+        UPDATE jobs SET revision = OLD.revision + 1 WHERE id = NEW.id;
+      END;
+    `,
+  },
 ];

@@ -3,11 +3,11 @@
  * two installed models, a dataset whose numeric label is the hydrophobic fraction of each
  * sequence, embeddings of layers 1 and last (mean, BOS, per-residue) and an iDCT compression.
  */
-import type { Job } from '../../src-main/api/schemas';
+import type { Job, StoredJob } from '../../src-main/api/schemas';
 import { loadGolden } from './golden';
 
 export type Call = <T>(method: string, input: unknown) => Promise<T>;
-export type WaitForJob = (id: number) => Promise<Job>;
+export type WaitForJob = (id: number) => Promise<StoredJob>;
 
 const HYDROPHOBIC = new Set('AILMFVWY');
 

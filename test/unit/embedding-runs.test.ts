@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Job } from '../../src-main/api/schemas';
+import type { Job, StoredJob } from '../../src-main/api/schemas';
 import { nodeComputeLauncher } from '../../src-main/jobs/node-launcher';
 import { createHost, type Host } from '../../src-main/services';
 import { decodeNpz, readNpy } from '../../src-main/store/npy';
@@ -29,9 +29,9 @@ function openHost(home: string): Host {
   return createHost({ home, transport: 'cli', launcher: nodeComputeLauncher(COMPUTE) });
 }
 
-function waitFor(host: Host, id: number, test: (job: Job) => boolean, timeoutMs = 60_000): Promise<Job> {
+function waitFor(host: Host, id: number, test: (job: StoredJob) => boolean, timeoutMs = 60_000): Promise<StoredJob> {
   return new Promise((resolve, reject) => {
-    const check = (job: Job | undefined): boolean => {
+    const check = (job: StoredJob | undefined): boolean => {
       if (job && test(job)) {
         clearTimeout(timer);
         unsubscribe();

@@ -8,7 +8,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Dataset, Job, MapColumn, MapPoints, Projection, SequenceRow } from '../../src-main/api/schemas';
+import type { Dataset, Job, MapColumn, MapPoints, Projection, SequenceRow, StoredJob } from '../../src-main/api/schemas';
 import { nodeComputeLauncher } from '../../src-main/jobs/node-launcher';
 import { createHost, type Host } from '../../src-main/services';
 import { readNpy } from '../../src-main/store/npy';
@@ -33,10 +33,10 @@ async function call<T>(method: string, input: unknown): Promise<T> {
   return envelope.value as T;
 }
 
-function waitFor(id: number, test: (job: Job) => boolean, timeoutMs = 60_000): Promise<Job> {
+function waitFor(id: number, test: (job: StoredJob) => boolean, timeoutMs = 60_000): Promise<StoredJob> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`job ${id} never reached the expected state`)), timeoutMs);
-    const check = (job: Job | undefined): boolean => {
+    const check = (job: StoredJob | undefined): boolean => {
       if (!job || !test(job)) return false;
       clearTimeout(timer);
       resolve(job);

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
-import type { Fit, Job } from '../../src-main/api/schemas';
+import type { Fit, Job, StoredJob } from '../../src-main/api/schemas';
 import { nodeComputeLauncher } from '../../src-main/jobs/node-launcher';
 import { createHost, type Host } from '../../src-main/services';
 import { pearson } from '../../src-main/learn/stats';
@@ -19,9 +19,9 @@ function hostAndHelpers() {
     if (!envelope.ok) throw new Error(envelope.error.message);
     return envelope.value as T;
   };
-  const waitFor = (id: number): Promise<Job> =>
+  const waitFor = (id: number): Promise<StoredJob> =>
     new Promise((resolve) => {
-      const finished = (job?: Job): boolean => !!job && ['done', 'failed', 'cancelled'].includes(job.state);
+      const finished = (job?: StoredJob): boolean => !!job && ['done', 'failed', 'cancelled'].includes(job.state);
       const now = host.store.jobs.get(id);
       if (finished(now)) return resolve(now!);
       const unsubscribe = host.events.subscribe((event) => {

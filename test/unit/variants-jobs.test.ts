@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ExportFile, Job, SaturationMap, VariantScores } from '../../src-main/api/schemas';
+import type { ExportFile, Job, SaturationMap, VariantScores, StoredJob } from '../../src-main/api/schemas';
 import { residueToken, VOCAB_SIZE } from '../../src-main/esm/tokenizer';
 import { nodeComputeLauncher } from '../../src-main/jobs/node-launcher';
 import { createHost, type Host } from '../../src-main/services';
@@ -31,9 +31,9 @@ async function call<T>(method: string, input: unknown): Promise<T> {
   return envelope.value as T;
 }
 
-function finished(id: number, timeoutMs = 90_000): Promise<Job> {
+function finished(id: number, timeoutMs = 90_000): Promise<StoredJob> {
   return new Promise((resolve, reject) => {
-    const done = (job: Job | undefined): boolean => {
+    const done = (job: StoredJob | undefined): boolean => {
       if (!job || !['done', 'failed', 'cancelled'].includes(job.state)) return false;
       clearTimeout(timer);
       unsubscribe();
@@ -46,7 +46,7 @@ function finished(id: number, timeoutMs = 90_000): Promise<Job> {
   });
 }
 
-async function runJob(request: unknown): Promise<Job> {
+async function runJob(request: unknown): Promise<StoredJob> {
   const job = await finished((await call<Job>('jobs.start', request)).id);
   expect(job.state, job.error ?? '').toBe('done');
   return job;

@@ -111,11 +111,8 @@ async function embedWithModel(ctx: Context, modelIndex: number, sequences: strin
     try {
       await computeUnits(ctx, modelIndex, embedder, plan, files, offsets, resumeUnits);
     } catch (error) {
-      // A cancelled run is discarded; an interrupted or failed one keeps its rows for a resume.
-      for (const file of files) {
-        if (ctx.signal.aborted) file.writer?.abort();
-        else file.writer?.close();
-      }
+      // A cancelled, failed or interrupted run keeps its finished rows: Resume continues from them.
+      for (const file of files) file.writer?.close();
       throw error;
     }
     for (const file of files) file.writer!.finish();
