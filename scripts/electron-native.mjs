@@ -2,10 +2,11 @@
 // Rebuilds better-sqlite3 for Electron's ABI into .electron-native/, leaving node_modules' copy
 // (built for Node: serve mode, the CLI and the tests use it) untouched. The Electron main process
 // loads the addon from there (src-main/electron/main.ts). onnxruntime-node uses Node-API and
-// needs no rebuild. Where Electron's binary cannot be had (offline, CI) this says so and skips.
+// needs no rebuild. Where Electron's binary cannot be had (offline, CI) this says so.
 //
 //   node scripts/electron-native.mjs            rebuild if needed, skip cleanly without Electron
-//   node scripts/electron-native.mjs --require  fail when Electron's binary is missing (packaging)
+//   node scripts/electron-native.mjs --require  without Electron's binary: say so and exit 1
+//                                               (npm start, npm run dev, packaging: nothing to open)
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -33,14 +34,18 @@ function electronBinary() {
 
 const binary = electronBinary();
 if (!binary || !existsSync(binary)) {
-  const message =
-    "Electron's binary is not available (it is downloaded on first start and this machine may be offline).\n" +
-    'Skipping the rebuild of native modules for Electron. `npm run serve` runs ESM Studio in a browser without it.';
   if (requireElectron) {
-    console.error(message);
+    console.error(
+      "ESM Studio's window needs Electron's binary, which is downloaded the first time you start it, and the\n" +
+        'download did not succeed (is this computer offline?). Connect to the internet and run the command again,\n' +
+        'or use `npm run serve` to run ESM Studio in your browser without Electron.',
+    );
     process.exit(1);
   }
-  console.warn(message);
+  console.warn(
+    "Electron's binary is not available (it is downloaded on first start and this machine may be offline).\n" +
+      'Skipping the rebuild of native modules for Electron. `npm run serve` runs ESM Studio in a browser without it.',
+  );
   process.exit(0);
 }
 
