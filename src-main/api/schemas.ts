@@ -48,8 +48,13 @@ export const ImportOptions = z.object({
    */
   mutations: z
     .object({
-      /** The wild type: FASTA text (the first record is used) or bare residues. */
+      /**
+       * The wild type: FASTA text or bare residues. A FASTA with several records needs
+       * `wildTypeRecord`, unless one record's name starts the table's file name.
+       */
       wildType: z.string().min(1),
+      /** Which record of a several-record wild-type FASTA to use (its name, the first word of its header). */
+      wildTypeRecord: z.string().trim().min(1).optional(),
       column: z.string().optional(),
       /** Number of the wild type's first residue minus 1 (0 when numbering starts at 1). */
       offset: z.number().int().min(0).default(0),
@@ -64,7 +69,7 @@ export const ImportProblem = z.object({
   /** 1-based line in the file where the record (or the offending character) is. */
   line: z.number().int(),
   id: z.string(),
-  kind: z.enum(['invalid-character', 'empty-sequence', 'missing-sequence', 'bad-row', 'wild-type-mismatch', 'bad-mutation']),
+  kind: z.enum(['invalid-character', 'empty-sequence', 'missing-sequence', 'bad-row', 'wild-type-mismatch', 'bad-mutation', 'bad-value']),
   /** 1-based residue position for invalid characters. */
   position: z.number().int().optional(),
   message: z.string(),
@@ -76,7 +81,7 @@ export const ImportProblem = z.object({
 export type ImportProblem = z.infer<typeof ImportProblem>;
 
 export const ImportNotice = z.object({
-  kind: z.enum(['renamed-duplicate-id', 'duplicate-sequence', 'too-long', 'stop-stripped', 'lower-case']),
+  kind: z.enum(['renamed-duplicate-id', 'duplicate-sequence', 'too-long', 'stop-stripped', 'lower-case', 'missing-values', 'index-column', 'offset-hint']),
   message: z.string(),
   record: z.number().int().optional(),
 });
@@ -104,6 +109,8 @@ export const LabelColumn = z.object({
   name: z.string(),
   type: z.enum(['number', 'category']),
   missing: z.number().int(),
+  /** 'index': the column only counts rows (row_index, 0..n-1): never a default target nor a measurement. */
+  role: z.literal('index').optional(),
 });
 export type LabelColumn = z.infer<typeof LabelColumn>;
 

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ApiError } from '../api/errors';
-import { parseSequenceFile } from '../datasets';
+import { parseSequenceFile, requireValidFile } from '../datasets';
 import { convertCheckpoint, MANIFEST_FILE } from '../esm/model';
 import { Embedder, resolveLayers, type LongMode } from '../engine/embed';
 import { EmbeddingFiles } from '../engine/output-files';
@@ -15,7 +15,6 @@ import { APP_VERSION } from '../services/version';
 import { defaultHome } from '../store';
 import { homeLayout } from '../store/paths';
 import { CliExit } from './exit';
-import { formatReport } from './report';
 
 
 let lastTenth = -1;
@@ -127,7 +126,10 @@ export interface EmbedFlags {
   threads?: string;
 }
 
-/** A FASTA file's IDs and sequences; a file with bad records is refused with the validation report. */
+/**
+ * A FASTA file's IDs and sequences (embed, predict): a file with bad records is refused by the
+ * import's own check (datasets' requireValidFile), naming the file, record, position and letter.
+ */
 export function readFasta(file: string): { ids: string[]; sequences: string[] } {
   let text: string;
   try {
@@ -135,12 +137,13 @@ export function readFasta(file: string): { ids: string[]; sequences: string[] } 
   } catch {
     throw new CliExit(`Cannot read ${file}.`);
   }
-  const parsed = parseSequenceFile(file, text, { format: 'fasta' });
-  if (parsed.report.errorCount > 0) {
-    console.error(formatReport(parsed.report));
-    throw new CliExit(`\n${file}: ${parsed.report.errorCount} record(s) have errors; fix them first.`);
+  try {
+    const parsed = requireValidFile(file, parseSequenceFile(file, text, { format: 'fasta' }));
+    return { ids: parsed.records.map((r) => r.seqId), sequences: parsed.records.map((r) => r.sequence) };
+  } catch (error) {
+    if (error instanceof ApiError) throw new CliExit(error.message);
+    throw error;
   }
-  return { ids: parsed.records.map((r) => r.seqId), sequences: parsed.records.map((r) => r.sequence) };
 }
 
 export async function embedCommand(flags: EmbedFlags): Promise<void> {

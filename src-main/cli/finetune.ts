@@ -3,13 +3,18 @@
  * (like `embed`), writing the adapter (PEFT layout), the head, a merged model, metrics.csv and
  * training.json into --out. Settings go through the API's FinetuneSettings schema, so the CLI
  * and the app share defaults and limits. Running the same command again on the same --out
- * continues from the last checkpoint (after Ctrl-C or a crash).
+ * continues from the last checkpoint (after Ctrl-C or a crash). `--data` is read and checked by
+ * the same code as `import` (datasets/): a letter that is not an amino acid, an infinite target or
+ * a malformed row refuses the file, naming it, the row and the position; missing target values
+ * (empty, NA, NaN…) leave their rows out, counted.
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import type { Command } from 'commander';
+import { ApiError } from '../api/errors';
 import { FinetuneSettings } from '../api/schemas';
+import { parseSequenceFile, readNumberCell, requireValidFile, type ParsedFile } from '../datasets';
 import { readManifest } from '../esm/model';
 import { adapterLoraSpecFor } from '../train/finetune-adapter';
 import type { EsmConfig } from '../esm/checkpoint';
@@ -58,27 +63,79 @@ export interface FinetuneFlags {
   out: string;
 }
 
-/** Reads the CSV/TSV into IDs, sequences and the target column(s) (comma-separated for multilabel). */
-export function readTable(flags: Pick<FinetuneFlags, 'data' | 'idCol' | 'seqCol' | 'target'>): FinetuneTable {
+type TableFlags = Pick<FinetuneFlags, 'data' | 'idCol' | 'seqCol' | 'target'> & { task?: string };
+
+/**
+ * Reads the CSV/TSV into IDs, sequences and the target column(s) (comma-separated for multilabel)
+ * with the import's reader and checks: any row with an error refuses the file. Class names and
+ * per-residue label strings stay text ("01" is a class, not the number 1); a regression target
+ * must be a numeric column, with missing values as the import defines them.
+ */
+export function readTable(flags: TableFlags): FinetuneTable {
   const path = resolve(flags.data);
-  const delimiter = /\.(tsv|tab)$/i.test(path) ? '\t' : ',';
-  let rows: Record<string, string>[];
+  let text: string;
   try {
-    rows = parse(readFileSync(path, 'utf8'), { delimiter, columns: true, skip_empty_lines: true, trim: true, bom: true }) as Record<string, string>[];
+    text = readFileSync(path, 'utf8');
   } catch (error) {
-    throw new CliExit(`Cannot read ${path}: ${(error as Error).message}`);
+    throw new CliExit(`Cannot read ${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}.`);
   }
-  const header = rows[0] ? Object.keys(rows[0]) : [];
+  const format = /\.(tsv|tab)$/i.test(path) ? 'tsv' : 'csv';
+  const header = headerOf(text, format === 'tsv' ? '\t' : ',');
   const targets = flags.target.split(',').map((t) => t.trim()).filter(Boolean);
-  for (const column of [flags.seqCol, ...targets]) {
+  for (const column of targets) {
     if (!header.includes(column)) throw new CliExit(`${path}: there is no column "${column}". Columns found: ${header.join(', ') || 'none'}.`, 2);
   }
-  const hasIds = header.includes(flags.idCol);
+  const has = (name: string): boolean => header.some((column) => column.toLowerCase() === name.toLowerCase());
+  // The default column names ("id", "sequence") fall back to the import's detection (name, seq, …) when absent.
+  const options = {
+    format,
+    sequenceColumn: has(flags.seqCol) || flags.seqCol !== 'sequence' ? flags.seqCol : undefined,
+    idColumn: has(flags.idCol) ? flags.idCol : undefined,
+  } as const;
+  let parsed: ParsedFile;
+  try {
+    parsed = requireValidFile(path, parseSequenceFile(path, text, options, { categories: flags.task === 'regression' ? [] : targets }));
+  } catch (error) {
+    if (error instanceof ApiError) throw new CliExit(error.message, isColumnChoice(error) ? 2 : 1);
+    throw error;
+  }
+  const { records, report } = parsed;
+  for (const name of targets) {
+    if (!report.labelColumns.some((c) => c.name === name)) {
+      throw new CliExit(`${path}: "${name}" is the ${name === report.sequenceColumn ? 'sequence' : 'ID'} column; choose a label column as --target.`, 2);
+    }
+  }
+  if (flags.task === 'regression') for (const name of targets) requireNumbers(path, parsed, name);
   return {
-    ids: rows.map((row, i) => (hasIds ? row[flags.idCol]! : String(i + 1))),
-    sequences: rows.map((row) => row[flags.seqCol]!.replace(/\s+/g, '')),
-    columns: targets.map((name) => ({ name, values: rows.map((row) => row[name] ?? null) })),
+    ids: records.map((r) => r.seqId),
+    sequences: records.map((r) => r.sequence),
+    columns: targets.map((name) => ({ name, values: records.map((r) => r.labels[name] ?? null) })),
   };
+}
+
+/** The header row's column names (trimmed), read alone. */
+function headerOf(text: string, delimiter: string): string[] {
+  try {
+    const [first] = parse(text, { delimiter, to_line: 1, bom: true, relax_column_count: true, relax_quotes: true }) as string[][];
+    return (first ?? []).map((name) => name.trim());
+  } catch {
+    return [];
+  }
+}
+
+/** A column named on the command line that the table does not have (a usage error, exit code 2). */
+const isColumnChoice = (error: ApiError): boolean => typeof error.details === 'object' && error.details !== null && 'column' in error.details;
+
+/** A regression target holding text is refused at its first non-number, rather than silently dropping rows. */
+function requireNumbers(path: string, parsed: ParsedFile, name: string): void {
+  const column = parsed.report.labelColumns.find((c) => c.name === name);
+  if (column?.type === 'number') return;
+  const bad = parsed.records.find((r) => typeof r.labels[name] === 'string' && readNumberCell(r.labels[name] as string).kind === 'text');
+  const where = bad ? ` (row ${bad.record}, id ${bad.seqId}: "${String(bad.labels[name])}")` : '';
+  throw new CliExit(
+    `${path}: column "${name}" holds text${where}, not numbers; a regression target needs numbers. ` +
+      'Missing values may be empty, NA, N/A, NaN, null, None or "-". For classes, use --task classification.',
+  );
 }
 
 const numberOrNull = (text: string | undefined): number | null => (text === undefined || text === '' ? null : Number(text));
@@ -136,11 +193,12 @@ export function settingsFromFlags(flags: FinetuneFlags, given: (flag: keyof Fine
 }
 
 export async function finetuneCommand(flags: FinetuneFlags, command: Command): Promise<void> {
+  // The data first: a bad file is refused before a checkpoint is converted.
+  const table = readTable(flags);
   const modelDir = await modelFolder(flags.model);
   const manifest = readManifest(modelDir);
   const given = (flag: keyof FinetuneFlags): boolean => command.getOptionValueSource(flag) === 'cli';
   const settings = settingsFromFlags(flags, given, manifest.config);
-  const table = readTable(flags);
   const outDir = resolve(flags.out);
   const interrupt = interruptible();
   try {

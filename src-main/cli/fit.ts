@@ -1,11 +1,16 @@
 /**
  * cli/fit — `esm-studio fit`: cross-validates one learner on an embedding matrix against a label
  * column and writes predictions.csv (id, fold, y, yhat), metrics.json (per fold and mean ± sd)
- * and models.json (the fold models). Inputs are files, or a project run's embeddings.
+ * and models.json (the fold models). Inputs are files, or a project run's embeddings. A labels
+ * file is read with the import's label rule (datasets/readLabelTable): empty, NA, NaN… are missing
+ * values, whose rows are left out (and counted); an infinity is an error naming its row.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parse } from 'csv-parse/sync';
+import { ApiError } from '../api/errors';
+import { readNumberCell } from '../datasets';
+import { readLabelTable } from '../datasets/table';
+import type { LabelValue } from '../datasets/types';
 import { csvField, formatFloat32 } from '../exports';
 import { evaluateClassification, evaluateRegression, type Evaluation } from '../learn/evaluate';
 import { classifierFor, LEARNERS, regressorFor } from '../learn/learners';
@@ -43,12 +48,25 @@ interface FitInput {
   rows: Record<string, string | number | null>[];
 }
 
-function readLabelFile(file: string, idCol: string): Map<string, Record<string, string>> {
+function readLabelFile(file: string, idCol: string): Map<string, Record<string, LabelValue>> {
   if (!existsSync(file)) throw new CliExit(`Cannot read ${file}.`);
-  const delimiter = file.endsWith('.tsv') ? '\t' : ',';
-  const records = parse(readFileSync(file, 'utf8'), { columns: true, delimiter, skip_empty_lines: true, bom: true }) as Record<string, string>[];
-  if (records.length > 0 && !(idCol in records[0]!)) throw new CliExit(`${file}: there is no column "${idCol}" (columns: ${Object.keys(records[0]!).join(', ')}).`);
-  return new Map(records.map((r) => [r[idCol]!, r]));
+  const delimiter = /\.(tsv|tab)$/i.test(file) ? '\t' : ',';
+  try {
+    const table = readLabelTable(file, readFileSync(file, 'utf8'), delimiter, idCol);
+    return new Map(table.rows.map((row) => [row.id, row.labels]));
+  } catch (error) {
+    if (error instanceof ApiError) throw new CliExit(error.message);
+    throw error;
+  }
+}
+
+/** A regression target's value by the import's rule: a number, missing (null), or an error naming the row. */
+function targetNumber(value: LabelValue | undefined, row: number, id: string, target: string): number | null {
+  if (typeof value === 'number') return value;
+  const read = readNumberCell(String(value ?? '').trim());
+  if (read.kind === 'number') return read.value;
+  if (read.kind === 'missing') return null;
+  throw new CliExit(`Row ${row + 1} (${id}): "${String(value)}" in column "${target}" is not a number${read.kind === 'infinite' ? ' (it is infinite)' : ''}.`);
 }
 
 function fromFiles(flags: FitFlags): FitInput {
@@ -117,8 +135,15 @@ export function fitCommand(flags: FitFlags, openHost: () => Host): void {
       host.close();
     }
   } else input = fromFiles(flags);
-  const participating = input.rows.flatMap((r, i) => (r[flags.target] === undefined || r[flags.target] === null || r[flags.target] === '' ? [] : [i]));
+  const regression = learner.task === 'regression';
+  const participating = input.rows.flatMap((r, i) => {
+    const value = r[flags.target];
+    if (value === undefined || value === null || value === '') return [];
+    return regression && targetNumber(value, i, input.ids[i]!, flags.target) === null ? [] : [i];
+  });
   if (participating.length === 0) throw new CliExit(`No row has a value in column "${flags.target}".`);
+  const leftOut = input.rows.length - participating.length;
+  if (leftOut > 0) console.log(`${leftOut} of ${input.rows.length} rows have no value in "${flags.target}" and were left out.`);
   const X = takeRows(input.X, participating);
   const spec = splitSpec(flags);
   const positions = positionsOf(input.rows);
@@ -128,9 +153,7 @@ export function fitCommand(flags: FitFlags, openHost: () => Host): void {
   let yhat: (number | string)[];
   try {
     if (learner.task === 'regression') {
-      const values = Float64Array.from(participating, (i) => Number(input.rows[i]![flags.target]));
-      const bad = participating.find((_, j) => !Number.isFinite(values[j]!));
-      if (bad !== undefined) throw new CliExit(`Row ${bad + 1} (${input.ids[bad]}): "${String(input.rows[bad]![flags.target])}" in column "${flags.target}" is not a number.`);
+      const values = Float64Array.from(participating, (i) => targetNumber(input.rows[i]![flags.target], i, input.ids[i]!, flags.target)!);
       const folds = buildFolds(spec, { rows: participating, labels: null, classes: [], positions, splitValues: spec.column ? input.rows.map((r) => r[spec.column!] ?? null) : null });
       evaluation = evaluateRegression(regressorFor(learner.id), values, { X, folds, scaling: flags.scale });
       y = Array.from(values);

@@ -2,13 +2,16 @@
  * cli/variants — `score` (zero-shot scores of the mutations in a CSV/TSV: every input column kept,
  * a `score` column added) and `saturate` (all 19 × L single mutants of a wild type: position, wt,
  * mut, score). Several `--model` folders make an ensemble (the mean of their scores). Wrong
- * wild-type residues stop the command with the full list, unless --skip-mismatches.
+ * wild-type residues and unreadable (or empty) mutation cells stop the command with the full list
+ * and, when most rows are wrong, the offset that would fit; --skip-mismatches leaves them
+ * unscored instead, and the summary accounts for every row the output lists. The wild type is
+ * chosen from `--wt` as on import (a several-record FASTA needs a name match or --wild-type-record).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { ApiError } from '../api/errors';
-import { parseSequenceFile } from '../datasets';
+import { chooseWildType, type WildTypeChoice } from '../datasets';
 import { DEVICES, type Device } from '../engine/session';
 import { csvField } from '../exports';
 import { applyVariants, describeMismatches } from '../variants/apply';
@@ -16,12 +19,14 @@ import { ZeroShotModel } from '../variants/model';
 import { parseVariant, type Mutation } from '../variants/mutations';
 import { ensembleMean, SCORE_METHODS, saturationScores, scoreVariants, type ScoreMethod } from '../variants/score';
 import { saturationLongCsv } from '../variants/tables';
+import { offsetHint } from '../variants/wild-type';
 import { endProgress, interruptible, modelFolder, parseList, progressLine } from './engine-commands';
 import { CliExit } from './exit';
 
 interface Common {
   model: string[];
   wt: string;
+  wildTypeRecord?: string;
   method: string;
   offset: string;
   out: string;
@@ -35,7 +40,8 @@ export interface ScoreFlags extends Common {
   skipMismatches?: boolean;
 }
 
-function readWildType(file: string): { id: string; sequence: string } {
+/** The wild type of --wt: its only record, the one chosen with --wild-type-record, or the one the scan is named after. */
+function readWildType(file: string, choice: WildTypeChoice): { id: string; sequence: string } {
   const path = resolve(file);
   let text: string;
   try {
@@ -43,12 +49,13 @@ function readWildType(file: string): { id: string; sequence: string } {
   } catch {
     throw new CliExit(`Cannot read ${path}.`);
   }
-  const parsed = parseSequenceFile(path, text, { format: 'fasta' });
-  const first = parsed.records[0];
-  if (!first || parsed.report.errors.some((e) => e.record === 1)) {
-    throw new CliExit(`${path}: the first record is not a valid protein sequence. ${parsed.report.errors[0]?.message ?? ''}`.trim());
+  try {
+    const chosen = chooseWildType(text, choice);
+    return { id: chosen.id, sequence: chosen.residues };
+  } catch (error) {
+    if (error instanceof ApiError) throw new CliExit(`${path}: ${error.message}`);
+    throw error;
   }
-  return { id: first.seqId, sequence: first.sequence };
 }
 
 function options(flags: Common): { method: ScoreMethod; offset: number; device: Device; batchTokens: number } {
@@ -91,7 +98,6 @@ const formatScore = (value: number): string => (Number.isFinite(value) ? String(
 
 export async function scoreCommand(flags: ScoreFlags): Promise<void> {
   const settings = options(flags);
-  const wildType = readWildType(flags.wt);
   const path = resolve(flags.variants);
   const delimiter = /\.(tsv|tab)$/i.test(path) ? '\t' : ',';
   let table: string[][];
@@ -103,10 +109,14 @@ export async function scoreCommand(flags: ScoreFlags): Promise<void> {
   const [header, ...rows] = table;
   const column = header?.findIndex((name) => name.trim() === flags.mutationCol) ?? -1;
   if (!header || column < 0) throw new CliExit(`${path}: there is no column "${flags.mutationCol}" (--mutation-col). Columns found: ${(header ?? []).join(', ')}.`);
-  const applied = applyVariants(wildType.sequence, rows.map((r) => r[column] ?? ''), { offset: settings.offset });
+  const texts = rows.map((r) => r[column] ?? '');
+  const wildType = readWildType(flags.wt, { record: flags.wildTypeRecord, tableName: basename(path), variants: texts, offset: settings.offset });
+  const applied = applyVariants(wildType.sequence, texts, { offset: settings.offset });
   const problems = applied.unparsable.map((u) => `Row ${u.row} (line ${u.row + 1}): ${u.message}`);
+  const mismatchedRows = new Set(applied.mismatches.map((m) => m.row)).size;
   if (applied.mismatches.length > 0 || problems.length > 0) {
-    const report = [describeMismatches(applied.mismatches), ...problems.slice(0, 20)].filter(Boolean).join('\n');
+    const hint = offsetHint(wildType.sequence, texts, settings.offset, mismatchedRows, rows.length - problems.length);
+    const report = [describeMismatches(applied.mismatches), ...problems.slice(0, 20), problems.length > 20 ? `… and ${problems.length - 20} more.` : '', hint ?? ''].filter(Boolean).join('\n');
     if (!flags.skipMismatches) throw new CliExit(`${path}:\n${report}\nNothing was scored. Check --offset and the wild type, or re-run with --skip-mismatches to leave those rows unscored.`);
     console.error(`${report}\nThose rows are left unscored (--skip-mismatches).`);
   }
@@ -118,13 +128,27 @@ export async function scoreCommand(flags: ScoreFlags): Promise<void> {
   rows.forEach((r, i) => lines.push([...r.map(csvField), formatScore(scores[i]!)].join(',')));
   writeFileSync(resolve(flags.out), `${lines.join('\n')}\n`);
   const scored = scores.filter(Number.isFinite).length;
-  console.log(`Scored ${scored} of ${rows.length} variants (${settings.method}${flags.model.length > 1 ? `, mean of ${flags.model.length} models` : ''}) into ${resolve(flags.out)}.`);
-  if (applied.stops.length > 0) console.log(`${applied.stops.length} variant(s) with a stop are left unscored: ESM-2 has no stop token.`);
+  console.log(`Scored ${scored} of the ${rows.length} rows listed (${settings.method}${flags.model.length > 1 ? `, mean of ${flags.model.length} models` : ''}) into ${resolve(flags.out)}.`);
+  const unscored = unscoredReasons(rows.length - scored, { mismatched: mismatchedRows, unreadable: applied.unparsable.length, stops: applied.stops.length });
+  if (unscored) console.log(unscored);
+}
+
+/** "3 rows are left unscored: 1 does not match the wild type, 2 have a stop (ESM-2 has no stop token)." */
+function unscoredReasons(unscored: number, counts: { mismatched: number; unreadable: number; stops: number }): string | null {
+  if (unscored === 0) return null;
+  const other = unscored - counts.mismatched - counts.unreadable - counts.stops;
+  const reasons = [
+    counts.mismatched > 0 ? `${counts.mismatched} ${counts.mismatched === 1 ? 'does' : 'do'} not match the wild type` : '',
+    counts.unreadable > 0 ? `${counts.unreadable} ${counts.unreadable === 1 ? 'has' : 'have'} no readable mutation` : '',
+    counts.stops > 0 ? `${counts.stops} ${counts.stops === 1 ? 'has' : 'have'} a stop (ESM-2 has no stop token)` : '',
+    other > 0 ? `${other} could not be scored` : '',
+  ].filter(Boolean);
+  return `${unscored} ${unscored === 1 ? 'row is' : 'rows are'} left unscored (empty score cell): ${reasons.join(', ')}.`;
 }
 
 export async function saturateCommand(flags: Common): Promise<void> {
   const settings = options(flags);
-  const wildType = readWildType(flags.wt);
+  const wildType = readWildType(flags.wt, { record: flags.wildTypeRecord });
   const scores = await withEnsemble(flags, settings, (model, signal, label) =>
     saturationScores(model, wildType.sequence, settings.method, { signal, onProgress: (f, m) => progressLine(f, `${label}${m}`) }),
   );

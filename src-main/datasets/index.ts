@@ -10,10 +10,12 @@ import { readMutationTable } from './mutation-table';
 import { readTable } from './table';
 import { baseName, stripByteOrderMark } from './text';
 import type { ParsedFile } from './types';
-import { buildParsedFile } from './validate';
+import { buildParsedFile, type LabelReading } from './validate';
 
 export { MAX_RESIDUES, VALID_RESIDUES } from './residues';
-export { MAX_REPORTED_NOTICES, MAX_REPORTED_PROBLEMS } from './validate';
+export { MAX_REPORTED_NOTICES, MAX_REPORTED_PROBLEMS, requireValidFile, type LabelReading } from './validate';
+export { isIndexColumnName, measurementColumns, readNumberCell } from './labels';
+export { chooseWildType, type WildTypeChoice } from './mutation-table';
 export { ID_COLUMN_NAMES, SEQUENCE_COLUMN_NAMES } from './table';
 export type { LabelValue, ParsedFile, ParsedRecord } from './types';
 
@@ -43,7 +45,7 @@ export function detectFormat(fileName: string, text?: string): SequenceFormat | 
  * sequences, no sequence column, an unknown chosen column, an unclosed quote — throw an
  * `ApiError('invalid-input')` whose message names the file.
  */
-export function parseSequenceFile(fileName: string, text: string, options: ImportOptions): ParsedFile {
+export function parseSequenceFile(fileName: string, text: string, options: ImportOptions, reading: LabelReading = {}): ParsedFile {
   const name = baseName(fileName);
   const format = options.format ?? detectFormat(name, text);
   if (!format) throw unknownFormat(name);
@@ -52,11 +54,12 @@ export function parseSequenceFile(fileName: string, text: string, options: Impor
   if (options.mutations) {
     if (format === 'fasta') throw new ApiError('invalid-input', `${name}: a mutation scan is a CSV or TSV table with a mutation column, not a FASTA file.`);
     const table = readMutationTable(name, body, format === 'csv' ? ',' : '\t', { ...options, mutations: options.mutations });
-    const parsed = buildParsedFile(name, format, table.read);
-    return { ...parsed, report: { ...parsed.report, variants: table.variants } };
+    const parsed = buildParsedFile(name, format, table.read, reading);
+    const hint = table.offsetHint ? [{ kind: 'offset-hint' as const, message: table.offsetHint }] : [];
+    return { ...parsed, report: { ...parsed.report, variants: table.variants, notices: [...hint, ...parsed.report.notices] } };
   }
   const read = format === 'fasta' ? readFasta(name, body) : readTable(name, body, format === 'csv' ? ',' : '\t', options);
-  return buildParsedFile(name, format, read);
+  return buildParsedFile(name, format, read, reading);
 }
 
 function extensionOf(fileName: string): string {

@@ -2,14 +2,19 @@
  * datasets/mutation-table — the deep-mutational-scan reader: a CSV/TSV whose rows name mutations
  * of one wild type ("A23V", "A23V:G45D", "p.Ala23Val") plus score columns. Each row becomes a
  * record whose sequence is the wild type with the row's mutations. Every stated wild-type residue
- * is checked: a row that does not match, cannot be parsed or contains a stop is reported with its
- * row, line and mutation, and is skipped only if the user accepts the import. The mutation column
- * stays a label column so that position-grouped cross-validation can use it.
+ * is checked: a row that does not match, cannot be parsed (an empty cell included) or contains a
+ * stop is reported with its row, line and mutation, and is skipped only if the user accepts the
+ * import; when most rows do not match, the report says which offset would match them. The
+ * mutation column stays a label column so that position-grouped cross-validation can use it.
+ * `chooseWildType` is the one way a wild type is taken from FASTA text (import, `score`,
+ * `saturate`): a FASTA with several records gives the record chosen by name, or the one the table
+ * is named after, or a refusal asking to choose — never silently the first.
  */
 import type { ImportOptions, ImportProblem, VariantsInfo } from '../api/schemas';
 import { ApiError } from '../api/errors';
 import { applyVariants, type Mismatch } from '../variants/apply';
 import { MUTATION_COLUMNS } from '../variants/positions';
+import { agreement, offsetHint, recordNamedLike, statedResidues } from '../variants/wild-type';
 import { readFasta } from './fasta';
 import { cleanSequence, showCharacter } from './residues';
 import {
@@ -31,10 +36,11 @@ type MutationOptions = NonNullable<ImportOptions['mutations']>;
 export interface MutationTable {
   read: ReaderOutput;
   variants: VariantsInfo;
+  /** When most rows do not match the wild type: which offset would match them, or that none does. */
+  offsetHint: string | null;
 }
 
 export function readMutationTable(fileName: string, text: string, delimiter: ',' | '\t', options: ImportOptions & { mutations: MutationOptions }): MutationTable {
-  const wildType = readWildType(options.mutations.wildType);
   const [header, ...rows] = parseRows(fileName, text, delimiter).filter((row) => !isBlank(row.fields));
   if (!header || rows.length === 0) throw new ApiError('invalid-input', `${fileName}: no mutations found. The table has no data rows.`);
   const names = columnNames(header.fields);
@@ -48,7 +54,10 @@ export function readMutationTable(fileName: string, text: string, delimiter: ','
   }
   const id = options.idColumn !== undefined ? requireColumn(fileName, names, options.idColumn, 'ID') : findByName(names, ID_COLUMN_NAMES);
   const labels = names.map((_, i) => i).filter((i) => i !== id && !isUnusedColumn(header.fields, rows, i));
-  const applied = applyVariants(wildType.residues, rows.map((row) => row.fields[mutation] ?? ''), { offset: options.mutations.offset });
+  const variantTexts = rows.map((row) => row.fields[mutation] ?? '');
+  const { offset } = options.mutations;
+  const wildType = chooseWildType(options.mutations.wildType, { record: options.mutations.wildTypeRecord, tableName: fileName, variants: variantTexts, offset });
+  const applied = applyVariants(wildType.residues, variantTexts, { offset });
   const records: RawRecord[] = [];
   const problems: ImportProblem[] = [];
   rows.forEach((row, index) => {
@@ -69,6 +78,7 @@ export function readMutationTable(fileName: string, text: string, delimiter: ','
       offset: options.mutations.offset,
       mismatches: new Set(applied.mismatches.map((m) => m.row)).size,
     },
+    offsetHint: offsetHint(wildType.residues, variantTexts, offset, new Set(applied.mismatches.map((m) => m.row)).size, rows.length - applied.unparsable.length),
   };
 }
 
@@ -105,11 +115,25 @@ function describe(m: Mismatch, length: number): string {
   return `${m.mutation} expects ${m.expected} at position ${m.position}, but the wild type has ${m.found}.`;
 }
 
-/** The wild type from FASTA text (first record) or bare residues, checked like any sequence. */
-function readWildType(text: string): { id: string; residues: string } {
+export interface WildTypeChoice {
+  /** The record the user chose by name (--wild-type-record, the import form). */
+  record?: string;
+  /** The scan's file (or dataset) name: a record named like it is taken when none is chosen. */
+  tableName?: string;
+  /** The scan's mutations and offset: a refusal says how well each record matches them. */
+  variants?: readonly string[];
+  offset?: number;
+}
+
+/**
+ * The wild type from FASTA text or bare residues, checked like any sequence. Of a FASTA with
+ * several records: the chosen one, else the one the table is named after, else a refusal that
+ * lists the records (with how many of the scan's stated residues each has) and asks to choose.
+ */
+export function chooseWildType(text: string, choice: WildTypeChoice = {}): { id: string; residues: string } {
   const trimmed = text.trim();
-  const fasta = trimmed.startsWith('>');
-  const record = fasta ? readFasta('wild-type FASTA', trimmed).records[0]! : { id: 'wild_type', chunks: [{ text: trimmed, line: 1 }] };
+  if (trimmed === '') throw new ApiError('invalid-input', 'The wild-type sequence is empty.');
+  const record = trimmed.startsWith('>') ? pickRecord(readFasta('wild-type FASTA', trimmed).records, choice) : { id: 'wild_type', chunks: [{ text: trimmed, line: 1 }] };
   const cleaned = cleanSequence(record.chunks);
   if (cleaned.residues === '') throw new ApiError('invalid-input', 'The wild-type sequence is empty.');
   if (cleaned.invalid) {
@@ -119,4 +143,36 @@ function readWildType(text: string): { id: string; residues: string } {
     );
   }
   return { id: record.id, residues: cleaned.residues };
+}
+
+function pickRecord(records: readonly RawRecord[], choice: WildTypeChoice): RawRecord {
+  const ids = records.map((r) => r.id);
+  if (choice.record !== undefined) {
+    const wanted = choice.record.trim();
+    const found = records.find((r) => r.id === wanted) ?? records.find((r) => r.id.toLowerCase() === wanted.toLowerCase());
+    if (found) return found;
+    throw new ApiError('invalid-input', `The wild-type FASTA has no record named "${wanted}"; its records are ${ids.map((id) => `"${id}"`).join(', ')}.`);
+  }
+  if (records.length === 1) return records[0]!;
+  const named = choice.tableName ? recordNamedLike(ids, choice.tableName) : null;
+  if (named) return records.find((r) => r.id === named)!;
+  const fits = choice.variants ? recordFits(records, choice.variants, choice.offset ?? 0) : '';
+  throw new ApiError(
+    'invalid-input',
+    `The wild-type FASTA has ${records.length} records (${ids.map((id) => `"${id}"`).join(', ')})` +
+      `${choice.tableName ? ` and none is named like ${choice.tableName}` : ''}. Choose the record this scan mutates ` +
+      `(--wild-type-record NAME on the command line), or keep only that record in the FASTA.${fits}`,
+    { records: ids },
+  );
+}
+
+/** " Of the stated wild-type residues, A has 98 % and B 4 %." — to help choose. */
+function recordFits(records: readonly RawRecord[], variants: readonly string[], offset: number): string {
+  const stated = statedResidues(variants);
+  if (stated.length === 0) return '';
+  const shares = records.map((r) => {
+    const { matching, total } = agreement(cleanSequence(r.chunks).residues, stated, offset);
+    return `"${r.id}" ${Math.round((100 * matching) / total)} %`;
+  });
+  return ` Share of the scan's stated wild-type residues each record has: ${shares.join(', ')}.`;
 }

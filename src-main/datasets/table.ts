@@ -1,14 +1,16 @@
 /**
  * datasets/table — the CSV/TSV reader: parses the text with csv-parse, finds the header and the
  * sequence and id columns, and turns every data row into a raw record (or a bad-row /
- * missing-sequence problem) that knows its line in the file.
+ * missing-sequence problem) that knows its line in the file. `readLabelTable` reads a table of
+ * labels alone (an id column and label columns, for `fit`) with the same label rule as import.
  */
 import { CsvError, parse } from 'csv-parse/sync';
-import type { ImportOptions, ImportProblem } from '../api/schemas';
+import type { ImportOptions, ImportProblem, LabelColumn } from '../api/schemas';
 import { ApiError } from '../api/errors';
-import { LINE_BREAK } from './text';
+import { convertLabels, describeInfiniteCell, infiniteCells, typeLabelColumns } from './labels';
+import { LINE_BREAK, stripByteOrderMark } from './text';
 import { uniqueNames } from './names';
-import type { RawRecord, ReaderOutput, SequenceChunk } from './types';
+import type { LabelValue, RawRecord, ReaderOutput, SequenceChunk } from './types';
 
 /** Names that mark the sequence column, compared lower-cased; the first matching column wins. */
 export const SEQUENCE_COLUMN_NAMES = ['sequence', 'seq', 'sequences', 'aa_seq', 'protein_sequence', 'mutated_sequence'];
@@ -253,4 +255,39 @@ function labelCells(row: TableRow, columns: Columns): Record<string, string> {
   const labels: Record<string, string> = {};
   for (const index of columns.labels) labels[columns.names[index] ?? ''] = (row.fields[index] ?? '').trim();
   return labels;
+}
+
+// ---------- label tables (no sequences) ----------
+
+export interface LabelTable {
+  /** Typed as on import (numbers with missing values, or categories; index columns marked). */
+  columns: LabelColumn[];
+  rows: { id: string; labels: Record<string, LabelValue> }[];
+}
+
+/**
+ * A CSV/TSV of labels keyed by `idColumn`, typed by the import's rule. A row of the wrong length
+ * or an infinite number in a numeric column is an error naming the file, row and column.
+ */
+export function readLabelTable(fileName: string, text: string, delimiter: ',' | '\t', idColumn: string): LabelTable {
+  const [header, ...rows] = parseRows(fileName, stripByteOrderMark(text), delimiter).filter((row) => !isBlank(row.fields));
+  if (!header || rows.length === 0) throw new ApiError('invalid-input', `${fileName}: no labels found. The table has no data rows.`);
+  const names = columnNames(header.fields);
+  const id = requireColumn(fileName, names, idColumn, 'ID');
+  const labels = names.map((_, index) => index).filter((index) => index !== id && !isUnusedColumn(header.fields, rows, index));
+  const ids: string[] = [];
+  const cells = rows.map((row, index) => {
+    const where = `row ${index + 1} (line ${row.line})`;
+    if (row.fields.length !== names.length) {
+      throw new ApiError('invalid-input', `${fileName}, ${where}: ${row.fields.length} values, but the header has ${names.length}.${fieldCountHint(row, names.length, delimiter)}`);
+    }
+    ids.push((row.fields[id] ?? '').trim());
+    return Object.fromEntries(labels.map((i) => [names[i] ?? '', (row.fields[i] ?? '').trim()]));
+  });
+  const columns = typeLabelColumns(labels.map((i) => names[i] ?? ''), cells);
+  const bad = infiniteCells(columns, cells)[0];
+  if (bad) {
+    throw new ApiError('invalid-input', `${fileName}, row ${bad.row + 1} (id ${ids[bad.row]}, line ${rows[bad.row]!.line}): ${describeInfiniteCell(bad)}`);
+  }
+  return { columns, rows: cells.map((row, index) => ({ id: ids[index]!, labels: convertLabels(columns, row) })) };
 }

@@ -1,10 +1,14 @@
 /**
  * datasets/validate — the checks shared by FASTA and tables, and the import report built from
- * them: bad characters and empty sequences (record skipped), duplicate IDs (renamed), duplicate and
- * over-long sequences (counted, still imported), label typing and length statistics.
+ * them: bad characters, empty sequences and infinite numbers (record skipped), duplicate IDs
+ * (renamed), duplicate and over-long sequences (counted, still imported), label typing (with the
+ * rows of missing values and index columns named) and length statistics. `requireValidFile` is
+ * the rule for commands that read a whole file at once (embed, finetune, predict): any error
+ * refuses the file.
  */
-import type { ImportNotice, ImportProblem, ImportReport, SequenceFormat } from '../api/schemas';
-import { convertLabels, typeLabelColumns } from './labels';
+import { ApiError } from '../api/errors';
+import type { ImportNotice, ImportProblem, ImportReport, LabelColumn, SequenceFormat } from '../api/schemas';
+import { convertLabels, describeInfiniteCell, infiniteCells, missingRows, typeLabelColumns, type LabelTyping } from './labels';
 import { uniqueNames } from './names';
 import { cleanSequence, invalidCharacterHint, MAX_RESIDUES, showCharacter, type CleanedSequence } from './residues';
 import { plural } from './text';
@@ -19,23 +23,29 @@ interface Accepted {
   cleaned: CleanedSequence;
 }
 
-export function buildParsedFile(fileName: string, format: SequenceFormat, read: ReaderOutput): ParsedFile {
+/** How label columns are typed; see LabelTyping (row numbers come from the records). */
+export type LabelReading = Pick<LabelTyping, 'categories'>;
+
+export function buildParsedFile(fileName: string, format: SequenceFormat, read: ReaderOutput, reading: LabelReading = {}): ParsedFile {
   const noun = format === 'fasta' ? 'Record' : 'Row';
-  const accepted: Accepted[] = [];
+  const withResidues: Accepted[] = [];
   const problems = [...read.problems];
   for (const raw of read.records) {
     const cleaned = cleanSequence(raw.chunks);
     const problem = sequenceProblem(raw, cleaned, noun);
     if (problem) problems.push(problem);
-    else accepted.push({ raw, cleaned });
+    else withResidues.push({ raw, cleaned });
   }
+  const typeColumns = (rows: readonly Accepted[]): LabelColumn[] =>
+    typeLabelColumns(read.labelColumns, rows.map(({ raw }) => raw.labels), { ...reading, rowNumbers: rows.map(({ raw }) => raw.record) });
+  const valueProblems = badValueProblems(typeColumns(withResidues), withResidues, noun);
+  problems.push(...valueProblems);
   problems.sort((a, b) => a.record - b.record || a.line - b.line);
+  const rejected = new Set(valueProblems.map((problem) => problem.record));
+  const accepted = withResidues.filter(({ raw }) => !rejected.has(raw.record));
 
   const seqIds = uniqueNames(accepted.map(({ raw }) => raw.id));
-  const labelColumns = typeLabelColumns(
-    read.labelColumns,
-    accepted.map(({ raw }) => raw.labels),
-  );
+  const labelColumns = typeColumns(accepted);
   const records: ParsedRecord[] = accepted.map(({ raw, cleaned }, index) => ({
     seqId: seqIds[index] ?? raw.id,
     sequence: cleaned.residues,
@@ -48,6 +58,7 @@ export function buildParsedFile(fileName: string, format: SequenceFormat, read: 
   const repeats = repeatedSequences(records);
   const tooLong = records.filter((record) => record.sequence.length > MAX_RESIDUES);
   const notices = [
+    ...labelNotices(labelColumns, records, noun),
     ...summaryNotices(accepted, repeats, noun),
     ...[...renames, ...tooLong.map((record) => tooLongNotice(record, noun))].sort(
       (a, b) => (a.record ?? 0) - (b.record ?? 0),
@@ -104,7 +115,63 @@ function sequenceProblem(raw: RawRecord, cleaned: CleanedSequence, noun: string)
   return null;
 }
 
+/** Infinite numbers in numeric columns: one problem per row, naming every such cell of it. */
+function badValueProblems(columns: readonly LabelColumn[], accepted: readonly Accepted[], noun: string): ImportProblem[] {
+  const byRow = new Map<number, string[]>();
+  for (const bad of infiniteCells(columns, accepted.map(({ raw }) => raw.labels))) {
+    byRow.set(bad.row, [...(byRow.get(bad.row) ?? []), describeInfiniteCell(bad)]);
+  }
+  return [...byRow].map(([index, descriptions]) => {
+    const { raw } = accepted[index]!;
+    return { record: raw.record, line: raw.line, id: raw.id, kind: 'bad-value', message: `${noun} ${raw.record} ("${raw.id}", line ${raw.line}): ${descriptions.join(' ')}` };
+  });
+}
+
+/**
+ * A refusal for commands that read a whole file at once (embed --fasta, finetune --data, predict):
+ * any record with an error stops the command, naming the file and, for each problem (the first
+ * `shown`), the record or row, the position and the character; nothing is silently replaced.
+ */
+export function requireValidFile(path: string, parsed: ParsedFile, shown = 10): ParsedFile {
+  const { report } = parsed;
+  if (report.errorCount === 0) return parsed;
+  const listed = report.errors.slice(0, shown).map((problem) => `  ${problem.message}`);
+  const more = report.errorCount > listed.length ? [`  … and ${report.errorCount - listed.length} more.`] : [];
+  const noun = report.format === 'fasta' ? 'record' : 'row';
+  throw new ApiError(
+    'invalid-input',
+    [`${path}: ${plural(report.errorCount, noun)} cannot be used:`, ...listed, ...more, `Nothing was run. Fix or remove ${report.errorCount === 1 ? 'that' : 'those'} ${noun}${report.errorCount === 1 ? '' : 's'} and run again.`].join('\n'),
+    report,
+  );
+}
+
 // ---------- notices (the record is imported) ----------
+
+/** Rows named when a column has missing values: enough to find them; the count says the rest. */
+const MAX_NAMED_ROWS = 10;
+
+/** Which rows of each column have no value, and which columns only count rows. */
+function labelNotices(columns: readonly LabelColumn[], records: readonly ParsedRecord[], noun: string): ImportNotice[] {
+  const unit = noun.toLowerCase();
+  const missing = missingRows(columns, records.map((record) => record.labels)).map(({ column, rows }): ImportNotice => {
+    const named = rows.slice(0, MAX_NAMED_ROWS).map((index) => records[index]!.record);
+    const rest = rows.length > named.length ? `, … (${rows.length - named.length} more)` : '';
+    return {
+      kind: 'missing-values',
+      record: named[0],
+      message:
+        `Column "${column}" has no value in ${plural(rows.length, unit)} (${unit}${named.length === 1 ? '' : 's'} ${named.join(', ')}${rest}); ` +
+        `${rows.length === 1 ? 'it is' : 'they are'} left out when "${column}" is what a model learns or is compared with.`,
+    };
+  });
+  const index = columns
+    .filter((column) => column.role === 'index')
+    .map((column): ImportNotice => ({
+      kind: 'index-column',
+      message: `Column "${column.name}" only numbers the ${unit}s, so it is not offered as a target or a measurement.`,
+    }));
+  return [...missing, ...index];
+}
 
 function renameNotices(accepted: readonly Accepted[], seqIds: readonly string[], noun: string): ImportNotice[] {
   const firstUse = new Map<string, number>();

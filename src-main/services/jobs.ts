@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { ApiError, notFound } from '../api/errors';
 import type { Fit, Job, JobRequest } from '../api/schemas';
 import { parseCompression } from '../embeddings/compress';
+import { openCheckpoint } from '../esm/checkpoint';
 import type { LabelTable } from '../exports';
 import type { JobHooks, JobRunner } from '../jobs/runner';
 import { modelFolderName } from '../jobs/tasks/embed-dataset';
@@ -261,6 +262,9 @@ export class JobsService {
 
   private startInstall(request: Extract<Request, { kind: 'model.install' }>): Job {
     if (!existsSync(request.path)) throw new ApiError('invalid-input', `${request.path} does not exist on this computer.`);
+    // Refused now, not when the job finally runs: the same check conversion starts with, which
+    // reads config.json and the weight files' headers only (kilobytes, whatever the model's size).
+    openCheckpoint(request.path);
     const name = request.path.split(/[\\/]/).filter(Boolean).pop() ?? 'model';
     const params = { source: request.path, precision: request.precision, targetDir: this.installTarget(name, request.precision), catalogId: null };
     return this.runner().enqueue({ projectId: null, kind: request.kind, title: `Install model from ${name}`, params, createsRun: false });

@@ -2,7 +2,8 @@
  * services/variants — zero-shot variant effects as jobs and results: checks a scoring or
  * saturation request against the project's datasets and installed models, hands the compute
  * process what it needs, and reads a finished run's scores or maps back (with Spearman / AUROC
- * against the measured columns), or writes them to the exports folder as CSV.
+ * against the measured columns: numeric columns that are not a row index), or writes them to the
+ * exports folder as CSV.
  */
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,6 +12,7 @@ import { ApiError, notFound } from '../api/errors';
 import type { ExportFile, Job, JobRequest, SaturationMap, VariantScores } from '../api/schemas';
 import type { JobHooks, JobRunner } from '../jobs/runner';
 import type { SaturationResults, ScoreInput, ScoreResults, ScoringModel } from '../jobs/tasks/variants';
+import { isIndexColumnName, measurementColumns } from '../datasets';
 import { writeBytesAtomically } from '../store/atomic';
 import type { Store } from '../store';
 import { METHOD_EXPLANATIONS, METHOD_LABELS, SCORE_METHODS } from '../variants/score';
@@ -78,7 +80,7 @@ export class VariantsService {
     const rows = this.store.datasets.sequences(datasetId, 0, dataset.sequenceCount);
     const info = dataset.variants;
     const measured: Record<string, (number | null)[]> = {};
-    for (const column of dataset.labelColumns.filter((c) => c.type === 'number')) {
+    for (const column of measurementColumns(dataset.labelColumns).filter((c) => c.type === 'number')) {
       measured[column.name] = rows.map((r) => (typeof r.labels[column.name] === 'number' ? (r.labels[column.name] as number) : null));
     }
     return { wildType: info.wildType, offset: info.offset, ids: rows.map((r) => r.seqId), variants: rows.map((r) => String(r.labels[info.mutationColumn] ?? '')), measured };
@@ -91,8 +93,11 @@ export class VariantsService {
 
   scores(runId: number, threshold: number | null): VariantScores {
     const results = this.readRunFile<ScoreResults>(runId, 'variants.score', 'results.json');
+    // Runs scored before index columns were recognised kept them as "measured": leave them out here too.
+    const indexColumns = this.indexColumns(runId);
+    const measured = Object.fromEntries(Object.entries(results.measured).filter(([column]) => !indexColumns.has(column) && !isIndexColumnName(column)));
     const evaluations = results.columns.flatMap((c) =>
-      Object.entries(results.measured).map(([column, measured]) => ({
+      Object.entries(measured).map(([column, measured]) => ({
         key: c.key,
         model: c.model,
         method: c.method,
@@ -100,7 +105,15 @@ export class VariantsService {
         ...evaluateScores(Float64Array.from(c.values, (v) => v ?? NaN), measured, threshold),
       })),
     );
-    return { runId, ids: results.ids, variants: results.variants, measured: results.measured, columns: results.columns, evaluations, threshold, csvPath: join(this.runFolder(runId), 'scores.csv') };
+    return { runId, ids: results.ids, variants: results.variants, measured, columns: results.columns, evaluations, threshold, csvPath: join(this.runFolder(runId), 'scores.csv') };
+  }
+
+  /** The index columns (row counters) of the dataset a scoring run scored, as far as it still exists. */
+  private indexColumns(runId: number): Set<string> {
+    const datasetId = Number((this.store.runs.get(runId)?.params as { datasetId?: number } | undefined)?.datasetId);
+    const columns = this.store.datasets.get(datasetId)?.labelColumns ?? [];
+    const measured = new Set(measurementColumns(columns).map((c) => c.name));
+    return new Set(columns.filter((c) => !measured.has(c.name)).map((c) => c.name));
   }
 
   /** Copies a run's scores, or writes its saturation map (long or wide), into the exports folder. */

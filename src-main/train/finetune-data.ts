@@ -7,7 +7,10 @@
  *   - token: one column with a string of one class character per residue ('?' = unlabelled).
  * Rows without a usable target are left out (and counted); sequences longer than ESM-2's 1,022
  * residues are cut to their first 1,022 (and counted), as the model cannot read more at once.
+ * A letter that is not an amino acid is an error naming the row and position, never a silent
+ * `<unk>` (the command line and the app check files on reading; this guards every other caller).
  */
+import { cleanSequence, showCharacter } from '../datasets/residues';
 import { encode, MAX_RESIDUES } from '../esm/tokenizer';
 import type { ExampleTargets, Examples } from './onnx-step';
 
@@ -88,6 +91,7 @@ export function prepareExamples(table: FinetuneTable, task: FinetuneTask): Prepa
     targets = tokenTargets(table, column, keep);
   }
   if (keep.length === 0) throw new Error(`No row has a usable "${column.name}" value for a ${task} task.`);
+  for (const row of keep) checkResidues(table, row);
   let truncated = 0;
   const tokens = keep.map((row) => {
     const encoded = modelTokens(table.sequences[row]!);
@@ -96,6 +100,14 @@ export function prepareExamples(table: FinetuneTable, task: FinetuneTask): Prepa
   });
   if (targets.kind === 'token') targets.labels = targets.labels.map((labels) => labels.subarray(0, MAX_RESIDUES));
   return { examples: { tokens, targets }, rows: keep, ids: keep.map((row) => table.ids[row] ?? String(row + 1)), skipped: table.sequences.length - keep.length, truncated };
+}
+
+/** The datasets' residue rule (20 amino acids + X B U Z O), for rows that did not come through a file check. */
+function checkResidues(table: FinetuneTable, row: number): void {
+  const { invalid } = cleanSequence([{ text: table.sequences[row] ?? '', line: row + 1 }]);
+  if (invalid) {
+    throw new Error(`Row ${row + 1} (id ${table.ids[row] ?? ''}), position ${invalid.position}: ${showCharacter(invalid.char)} is not an amino acid letter (allowed: 20 standard + X B U Z O).`);
+  }
 }
 
 /** The token ids the model reads, training and predicting alike: <cls> residues <eos>, at most 1,022 residues. */

@@ -7,6 +7,9 @@
  * Rows are 1-based data rows: `variants[0]` is row 1 (the caller adds header lines if it needs
  * file line numbers).
  *
+ * An empty cell is an error of its row, not the wild type: a blank cell is far more often a lost value
+ * than a deliberate wild-type row, which files write as "WT" (or "_wt", "p.=").
+ *
  * Stops: a row with a stop codon ('A23*', 'p.Ala23Ter') gets its mutated sequence truncated just
  * before the first stop (so 'M1*' gives ''), and its row is listed in `stops`; scorers that need a
  * full-length protein may skip those rows.
@@ -79,6 +82,10 @@ function applyRow(reference: string, variant: string, row: number, offset: numbe
 
 /** The row's mutations, or null after recording why it cannot be parsed. */
 function parseRow(variant: string, row: number, offset: number, result: AppliedVariants): Mutation[] | null {
+  if (variant.trim() === '') {
+    result.unparsable.push({ row, variant, message: 'the mutation cell is empty. Write the mutation (e.g. A23V), WT for the wild type, or remove the row.' });
+    return null;
+  }
   try {
     return parseVariant(variant, offset);
   } catch (error) {

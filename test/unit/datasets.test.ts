@@ -10,12 +10,16 @@ import { ApiError } from '../../src-main/api/errors';
 import { ImportReport } from '../../src-main/api/schemas';
 import type { ImportOptions } from '../../src-main/api/schemas';
 import {
+  chooseWildType,
   detectFormat,
   MAX_RESIDUES,
+  measurementColumns,
   parseSequenceFile,
+  requireValidFile,
   VALID_RESIDUES,
   type ParsedFile,
 } from '../../src-main/datasets';
+import { readLabelTable } from '../../src-main/datasets/table';
 
 /** Joins lines with LF so each test can count line numbers by eye. */
 const lines = (...content: string[]): string => content.join('\n');
@@ -527,5 +531,143 @@ describe('format choice', () => {
       expect(error.code).toBe('invalid-input');
       expect(error.message.startsWith(`${name}: `)).toBe(true);
     }
+  });
+});
+
+describe('missing numbers: one rule', () => {
+  it('reads NaN, NA, N/A, n/a, nan, null, None, "-" and empty as missing values of a numeric column, naming their rows', () => {
+    const markers = ['NaN', 'NA', 'N/A', 'n/a', 'nan', 'null', 'None', '-', ''];
+    const text = lines('id,sequence,y', 'a,MKA,1.5', ...markers.map((marker, i) => `m${i},MKC,${marker}`), 'z,MKD,-2');
+    const parsed = parse('t.csv', text);
+    expect(parsed.report.labelColumns).toEqual([{ name: 'y', type: 'number', missing: 9 }]);
+    expect(parsed.records.map((r) => r.labels.y)).toEqual([1.5, ...markers.map(() => null), -2]);
+    const [notice] = noticesOf(parsed, 'missing-values');
+    // Rows 2..10 hold the markers; the first ten rows with a missing value are named.
+    expect(notice?.message).toBe('Column "y" has no value in 9 rows (rows 2, 3, 4, 5, 6, 7, 8, 9, 10); they are left out when "y" is what a model learns or is compared with.');
+    expect(parsed.report.errorCount).toBe(0);
+  });
+
+  it('makes inf, -inf, Infinity and -Infinity errors naming the row and column, and keeps the column numeric', () => {
+    const text = lines('id,sequence,y,note', 'a,MKA,1,x', 'b,MKC,inf,x', 'c,MKD,-Infinity,x', 'd,MKE,2,x', 'e,MKF,+INF,x', 'f,MKG,Infinity,x');
+    const parsed = parse('t.csv', text);
+    expect(parsed.report.labelColumns[0]).toEqual({ name: 'y', type: 'number', missing: 0 });
+    expect(parsed.report.errors.map((e) => [e.record, e.kind])).toEqual([[2, 'bad-value'], [3, 'bad-value'], [5, 'bad-value'], [6, 'bad-value']]);
+    expect(parsed.report.errors[0]?.message).toBe(
+      'Row 2 ("b", line 3): "inf" in column "y" is infinite, which no model can learn from. Write the measured value, or leave the cell empty (or NA) if there is none.',
+    );
+    expect(ids(parsed)).toEqual(['a', 'd']);
+  });
+
+  it('leaves "inf" alone in a column of categories', () => {
+    const parsed = parse('t.csv', lines('id,sequence,tag', 'a,MKA,inf', 'b,MKC,low'));
+    expect(parsed.report.labelColumns).toEqual([{ name: 'tag', type: 'category', missing: 0 }]);
+    expect(parsed.report.errorCount).toBe(0);
+  });
+
+  it('reads a labels-only table (fit) with the same rule', () => {
+    const table = readLabelTable('labels.csv', lines('id,y,group', 'p0,1.5,a', 'p1,NA,b', 'p2,,a', 'p3,None,b'), ',', 'id');
+    expect(table.columns).toEqual([
+      { name: 'y', type: 'number', missing: 3 },
+      { name: 'group', type: 'category', missing: 0 },
+    ]);
+    expect(table.rows.map((r) => [r.id, r.labels.y])).toEqual([['p0', 1.5], ['p1', null], ['p2', null], ['p3', null]]);
+    const error = thrownBy(() => readLabelTable('labels.csv', lines('id,y', 'p0,1', 'p1,-inf'), ',', 'id'));
+    expect(error.message).toBe('labels.csv, row 2 (id p1, line 3): "-inf" in column "y" is infinite, which no model can learn from. Write the measured value, or leave the cell empty (or NA) if there is none.');
+  });
+});
+
+describe('index columns', () => {
+  it('marks a column named like a row counter, or holding 0..n-1 or 1..n in order, and never offers it as a measurement', () => {
+    const rows = ['a,MKA,0,1,7,3,0.5', 'b,MKC,1,2,8,1,0.1', 'c,MKD,2,3,9,2,0.9', 'd,MKE,3,4,10,4,0.3', 'e,MKF,4,5,11,5,0.7'];
+    const parsed = parse('t.csv', lines('id,sequence,counter,rank,idx,shuffled,y', ...rows));
+    expect(parsed.report.labelColumns).toEqual([
+      { name: 'counter', type: 'number', missing: 0, role: 'index' },
+      { name: 'rank', type: 'number', missing: 0, role: 'index' },
+      { name: 'idx', type: 'number', missing: 0, role: 'index' },
+      { name: 'shuffled', type: 'number', missing: 0 },
+      { name: 'y', type: 'number', missing: 0 },
+    ]);
+    expect(measurementColumns(parsed.report.labelColumns).map((c) => c.name)).toEqual(['shuffled', 'y']);
+    expect(noticesOf(parsed, 'index-column').map((n) => n.message)).toContain('Column "idx" only numbers the rows, so it is not offered as a target or a measurement.');
+  });
+
+  it('recognises the row numbers even when rows before them were skipped, but not in a table of four rows', () => {
+    const skipped = parse('t.csv', lines('id,sequence,row_number_like', 'a,MKA,0', 'b,MJK,1', 'c,MKD,2', 'd,MKE,3', 'e,MKF,4', 'f,MKG,5'));
+    expect(skipped.report.labelColumns[0]?.role).toBe('index');
+    const small = parse('t.csv', lines('id,sequence,n', 'a,MKA,1', 'b,MKC,2', 'c,MKD,3', 'd,MKE,4'));
+    expect(small.report.labelColumns[0]?.role).toBeUndefined();
+  });
+});
+
+describe('requireValidFile (embed, finetune, predict)', () => {
+  it('refuses a file with any bad record, naming the file, the row, the position and the letter', () => {
+    const parsed = parseSequenceFile('new.csv', lines('id,sequence,y', 'P1,MKV,1', 'P123,MKTAJV,2'), {});
+    const error = thrownBy(() => requireValidFile('/data/new.csv', parsed));
+    expect(error.message).toBe(
+      [
+        '/data/new.csv: 1 row cannot be used:',
+        '  Row 2 ("P123", line 3): character "J" at residue 5 is not an amino acid (allowed: 20 standard + X B U Z O).',
+        'Nothing was run. Fix or remove that row and run again.',
+      ].join('\n'),
+    );
+    const clean = parseSequenceFile('ok.fasta', '>a\nMKV\n', {});
+    expect(requireValidFile('ok.fasta', clean)).toBe(clean);
+  });
+});
+
+describe('mutation scans: which wild type', () => {
+  const wildTypes = fixture('two_wild_types.fasta');
+  const scan = fixture('TOYA_HUMAN_Smith2020.csv');
+  const TOYA = 'MKTAYIAKQRQISFVKSHFSRQLEERLGLIEVQ';
+
+  it('takes the record the table is named after, never silently the first', () => {
+    const parsed = parse('TOYA_HUMAN_Smith2020.csv', scan, { mutations: { wildType: wildTypes, offset: 0 } });
+    expect(parsed.report.variants).toMatchObject({ wildTypeId: 'TOYA_HUMAN', wildType: TOYA, mismatches: 0 });
+    expect(parsed.report.importable).toBe(6);
+    // A UniProt-style name: the table is named after the entry name inside "sp|…|…".
+    const b = parse('TOYB_ECOLI.csv', 'mutant,score\nS2A,1\n', { mutations: { wildType: wildTypes, offset: 0 } });
+    expect(b.report.variants?.wildTypeId).toBe('sp|P99999|TOYB_ECOLI');
+  });
+
+  it('refuses when no record is named like the table, saying how well each record fits', () => {
+    const error = thrownBy(() => parse('scan.csv', scan, { mutations: { wildType: wildTypes, offset: 0 } }));
+    expect(error.message).toBe(
+      'The wild-type FASTA has 2 records ("TOYA_HUMAN", "sp|P99999|TOYB_ECOLI") and none is named like scan.csv. ' +
+        'Choose the record this scan mutates (--wild-type-record NAME on the command line), or keep only that record in the FASTA. ' +
+        'Share of the scan\'s stated wild-type residues each record has: "TOYA_HUMAN" 100 %, "sp|P99999|TOYB_ECOLI" 17 %.',
+    );
+  });
+
+  it('uses the record chosen by name, and refuses a name the FASTA does not have', () => {
+    const parsed = parse('scan.csv', scan, { mutations: { wildType: wildTypes, wildTypeRecord: 'toya_human', offset: 0 } });
+    expect(parsed.report.variants?.wildTypeId).toBe('TOYA_HUMAN');
+    expect(chooseWildType(wildTypes, { record: 'sp|P99999|TOYB_ECOLI' }).residues.startsWith('MSHHW')).toBe(true);
+    expect(thrownBy(() => chooseWildType(wildTypes, { record: 'TOYC' })).message).toBe(
+      'The wild-type FASTA has no record named "TOYC"; its records are "TOYA_HUMAN", "sp|P99999|TOYB_ECOLI".',
+    );
+  });
+
+  it('says which offset would match when most rows do not', () => {
+    const parsed = parse('TOYA_HUMAN_Smith2020.csv', scan, { mutations: { wildType: wildTypes, offset: 2 } });
+    expect(parsed.report.notices[0]).toEqual({
+      kind: 'offset-hint',
+      message:
+        'Most rows (4 of 4) state wild-type residues that this wild type does not have at offset 2. ' +
+        "With offset 0 (the wild type's first residue numbered 1), 6 of 6 stated wild-type residues match: set the numbering offset to 0.",
+    });
+    expect(noticesOf(parse('TOYA_HUMAN_Smith2020.csv', scan, { mutations: { wildType: wildTypes, offset: 0 } }), 'offset-hint')).toEqual([]);
+  });
+
+  it('makes an empty mutation cell an error naming the row, and names the rows of missing scores and the index column', () => {
+    const parsed = parse('TOYA_HUMAN_Smith2020.csv', `${scan.trimEnd()}\n6,,0.2\n`, { mutations: { wildType: wildTypes, offset: 0 } });
+    expect(parsed.report.errors).toEqual([
+      expect.objectContaining({ record: 7, line: 8, kind: 'bad-mutation', message: 'Row 7 ("row_7", line 8): the mutation cell is empty. Write the mutation (e.g. A23V), WT for the wild type, or remove the row.' }),
+    ]);
+    expect(parsed.report.labelColumns).toEqual([
+      { name: 'row_index', type: 'number', missing: 0, role: 'index' },
+      { name: 'mutant', type: 'category', missing: 0 },
+      { name: 'score', type: 'number', missing: 1 },
+    ]);
+    expect(noticesOf(parsed, 'missing-values')[0]?.message).toMatch(/^Column "score" has no value in 1 row \(row 6\)/);
   });
 });

@@ -29,7 +29,7 @@ function openHost(home: string): Host {
   return createHost({ home, transport: 'cli', launcher: nodeComputeLauncher(COMPUTE) });
 }
 
-function waitFor(host: Host, id: number, test: (job: StoredJob) => boolean, timeoutMs = 60_000): Promise<StoredJob> {
+function waitFor(host: Host, id: number, test: (job: StoredJob) => boolean, timeoutMs = 240_000): Promise<StoredJob> {
   return new Promise((resolve, reject) => {
     const check = (job: StoredJob | undefined): boolean => {
       if (job && test(job)) {
@@ -75,7 +75,7 @@ async function setUp(home: string, count: number) {
 }
 
 describe('embedding runs', () => {
-  it('installs a model and embeds a dataset into indexed .npy files equal to the references', async () => {
+  it('installs a model and embeds a dataset into indexed .npy files equal to the references', { timeout: 300_000 }, async () => {
     const { host, model, project, dataset } = await setUp(mkdtempSync(join(tmpdir(), 'esm-run-')), 12);
     expect(model.layers).toBe(6);
     const job = await call<Job>(host, 'jobs.start', { kind: 'embed.dataset', projectId: project.id, datasetId: dataset.id, modelIds: [model.id], pool: ['mean', 'bos', 'per-token'] });
@@ -129,19 +129,42 @@ describe('embedding runs', () => {
     host.close();
   });
 
-  it('resumes an interrupted run without recomputing finished batches, to byte-identical files', async () => {
+  const settings = { kind: 'embed.dataset', pool: ['mean', 'bos'], batchTokens: 1100 };
+  let cleanFiles: Buffer[] | null = null;
+  /** The files of an uninterrupted run of the same embedding (computed once for the resume tests). */
+  async function uninterruptedFiles(): Promise<Buffer[]> {
+    if (cleanFiles) return cleanFiles;
     const clean = await setUp(mkdtempSync(join(tmpdir(), 'esm-run-')), 120);
-    const settings = { kind: 'embed.dataset', modelIds: [clean.model.id], pool: ['mean', 'bos'], batchTokens: 1100 };
-    const reference = await call<Job>(clean.host, 'jobs.start', { ...settings, projectId: clean.project.id, datasetId: clean.dataset.id });
-    await waitFor(clean.host, reference.id, (j) => j.state === 'done');
+    const reference = await call<Job>(clean.host, 'jobs.start', { ...settings, modelIds: [clean.model.id], projectId: clean.project.id, datasetId: clean.dataset.id });
+    await waitFor(clean.host, reference.id, (j) => j.state === 'done', 240_000);
     const cleanFolder = clean.host.store.projects.folderOf(clean.project.id)!;
-    const cleanFiles = clean.host.store.embeddings.list(clean.project.id).map((e) => readFileSync(join(cleanFolder, e.path)));
+    cleanFiles = clean.host.store.embeddings.list(clean.project.id).map((e) => readFileSync(join(cleanFolder, e.path)));
     clean.host.close();
+    return cleanFiles;
+  }
 
+  /** Resumes the job to its end; checks it continued past `from` and wrote the uninterrupted run's bytes. */
+  async function resumeToIdenticalFiles(host: Host, job: Job, projectId: number, from: number): Promise<void> {
+    const fractions: number[] = [];
+    host.events.subscribe((event) => void (event.type === 'job' && event.job.id === job.id && event.job.state === 'running' && fractions.push(event.job.fraction)));
+    await call<Job>(host, 'jobs.resume', { id: job.id });
+    const finished = await waitFor(host, job.id, (j) => j.state === 'done' || j.state === 'failed', 240_000);
+    expect(finished.error).toBeNull();
+    // The resumed attempt started where the first stopped: its first progress is past the units already done.
+    expect(fractions.filter((f) => f > 0)[0]).toBeGreaterThan(from);
+    const folder = host.store.projects.folderOf(projectId)!;
+    const files = host.store.embeddings.list(projectId).map((e) => readFileSync(join(folder, e.path)));
+    expect(files.length).toBe(2);
+    const expected = await uninterruptedFiles();
+    files.forEach((bytes, i) => expect(bytes.equals(expected[i]!)).toBe(true));
+  }
+
+  it('resumes an interrupted run without recomputing finished batches, to byte-identical files', { timeout: 600_000 }, async () => {
+    await uninterruptedFiles();
     const home = mkdtempSync(join(tmpdir(), 'esm-run-'));
     const first = await setUp(home, 120);
-    const job = await call<Job>(first.host, 'jobs.start', { ...settings, projectId: first.project.id, datasetId: first.dataset.id });
-    await waitFor(first.host, job.id, (j) => j.fraction >= 0.4);
+    const job = await call<Job>(first.host, 'jobs.start', { ...settings, modelIds: [first.model.id], projectId: first.project.id, datasetId: first.dataset.id });
+    await waitFor(first.host, job.id, (j) => j.fraction >= 0.4, 240_000);
     first.host.close(); // the app quits mid-run
 
     const second = openHost(home);
@@ -149,17 +172,21 @@ describe('embedding runs', () => {
     expect(record.job.state).toBe('interrupted');
     const unitsDoneBefore = (record.checkpoint as { unitsDone: number[] }).unitsDone.length;
     expect(unitsDoneBefore).toBeGreaterThan(0);
-    const fractions: number[] = [];
-    second.events.subscribe((event) => void (event.type === 'job' && event.job.id === job.id && event.job.state === 'running' && fractions.push(event.job.fraction)));
-    await call<Job>(second, 'jobs.resume', { id: job.id });
-    const finished = await waitFor(second, job.id, (j) => j.state === 'done' || j.state === 'failed');
-    expect(finished.error).toBeNull();
-    // The resumed attempt started where the first stopped: its first progress is past the units already done.
-    expect(fractions.filter((f) => f > 0)[0]).toBeGreaterThan(0.4);
-    const folder = second.store.projects.folderOf(first.project.id)!;
-    const files = second.store.embeddings.list(first.project.id).map((e) => readFileSync(join(folder, e.path)));
-    expect(files.length).toBe(2);
-    files.forEach((bytes, i) => expect(bytes.equals(cleanFiles[i]!)).toBe(true));
+    await resumeToIdenticalFiles(second, job, first.project.id, 0.4);
     second.close();
+  });
+
+  it('keeps the finished batches of a cancelled run: Resume continues it to byte-identical files', { timeout: 600_000 }, async () => {
+    await uninterruptedFiles();
+    const { host, model, project, dataset } = await setUp(mkdtempSync(join(tmpdir(), 'esm-run-')), 120);
+    const job = await call<Job>(host, 'jobs.start', { ...settings, modelIds: [model.id], projectId: project.id, datasetId: dataset.id });
+    await waitFor(host, job.id, (j) => j.fraction >= 0.4, 240_000);
+    await call<Job>(host, 'jobs.cancel', { id: job.id });
+    await waitFor(host, job.id, (j) => j.state === 'cancelled', 240_000);
+    const [listed] = await call<Job[]>(host, 'jobs.list', { projectId: project.id });
+    expect(listed).toMatchObject({ id: job.id, state: 'cancelled', resumable: true, keepsWorkOnCancel: true });
+    expect((host.store.jobs.record(job.id)!.checkpoint as { unitsDone: number[] }).unitsDone.length).toBeGreaterThan(0);
+    await resumeToIdenticalFiles(host, job, project.id, 0.4);
+    host.close();
   });
 });

@@ -147,7 +147,7 @@ describe('job runner', () => {
     expect(revisions.every((r, i) => i === 0 || r > revisions[i - 1]!)).toBe(true);
     const listed = await call<Job[]>(h, 'jobs.list', {});
     expect(listed[0]).toMatchObject({ id: job.id, state: 'done', resumable: false, waitingFor: null });
-    expect(await call(h, 'jobs.clear', {})).toEqual({ cleared: [job.id] });
+    expect(await call(h, 'jobs.clear', { ids: [job.id, job.id + 1] })).toEqual({ cleared: [job.id] });
     expect(await call<Job[]>(h, 'jobs.list', {})).toEqual([]);
   });
 
