@@ -98,8 +98,8 @@ export const methods = {
   'jobs.start': { input: JobRequest, output: Job },
   'jobs.cancel': { input: byId, output: Job },
   'jobs.resume': { input: byId, output: Job },
-  /** Hides finished jobs (done, failed, cancelled) from the Jobs panel; their runs and files stay. */
-  'jobs.clear': { input: z.object({ projectId: Id.optional() }).strict(), output: z.object({ cleared: z.array(Id) }) },
+  /** Hides the given jobs from the Jobs panel if they are finished (done, failed, cancelled); their runs and files stay. */
+  'jobs.clear': { input: z.object({ ids: z.array(Id).max(1000) }).strict(), output: z.object({ cleared: z.array(Id) }) },
 
   /** The results of a scan run: one row per (embedding, learner). */
   'fits.list': { input: z.object({ runId: Id }).strict(), output: z.array(Fit) },

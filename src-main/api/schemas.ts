@@ -185,12 +185,14 @@ export const Job = z.object({
   lane: z.enum(['heavy', 'light']),
   /** Whether Resume continues this job from what it kept (the back end's one rule). */
   resumable: z.boolean(),
+  /** Whether a cancel keeps the finished work, so that the job can be resumed afterwards. */
+  keepsWorkOnCancel: z.boolean(),
   /** For a queued job: what it waits for, e.g. "Embeddings of TEM-1 (37 %)"; null otherwise. */
   waitingFor: z.string().nullable(),
 });
 export type Job = z.infer<typeof Job>;
 /** A job as the database keeps it; the runner adds what depends on the other jobs (see jobs/runner). */
-export type StoredJob = Omit<Job, 'lane' | 'resumable' | 'waitingFor'>;
+export type StoredJob = Omit<Job, 'lane' | 'resumable' | 'keepsWorkOnCancel' | 'waitingFor'>;
 
 export const Device = z.enum(['cpu', 'cuda', 'dml', 'webgpu', 'coreml']);
 export const PoolingName = z.enum(['mean', 'bos', 'max', 'per-token']);

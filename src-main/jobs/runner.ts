@@ -86,7 +86,13 @@ export function isResumable(job: Pick<StoredJob, 'state'>, hooks: JobHooks | und
 /** The job as clients see it, where no runner knows what it waits for (a process that runs no jobs). */
 export function describeJob(job: StoredJob, hooks: Record<string, JobHooks>, waitingFor: string | null = null): Job {
   const kindHooks = hooks[job.kind];
-  return { ...job, lane: kindHooks?.lane ?? 'heavy', resumable: isResumable(job, kindHooks), waitingFor: job.state === 'queued' ? waitingFor : null };
+  return {
+    ...job,
+    lane: kindHooks?.lane ?? 'heavy',
+    resumable: isResumable(job, kindHooks),
+    keepsWorkOnCancel: kindHooks?.resumableAfterCancel === true,
+    waitingFor: job.state === 'queued' ? waitingFor : null,
+  };
 }
 
 export class JobRunner {
@@ -166,12 +172,6 @@ export class JobRunner {
     const job = this.publish(id);
     this.pump();
     return job;
-  }
-
-  /** Hides finished jobs from the Jobs panel (all of them, or those of one project). */
-  clearFinished(projectId?: number): { cleared: number[] } {
-    const finished = this.store.jobs.list(projectId).filter((job) => job.state === 'done' || job.state === 'failed' || job.state === 'cancelled');
-    return { cleared: this.store.jobs.clear(finished.map((job) => job.id)) };
   }
 
   /** Stops taking new work and ends the compute processes; running jobs become resumable. */

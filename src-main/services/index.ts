@@ -118,7 +118,7 @@ export function createHost(options: HostOptions): Host {
     'jobs.start': (request) => jobs.start(request),
     'jobs.cancel': ({ id }) => requireRunner().cancel(id),
     'jobs.resume': ({ id }) => requireRunner().resume(id),
-    'jobs.clear': ({ projectId }) => requireRunner().clearFinished(projectId),
+    'jobs.clear': ({ ids }) => ({ cleared: store.jobs.clear(ids) }),
     'fits.list': ({ runId }) => {
       if (!store.runs.get(runId)) throw notFound(`Run ${runId}`);
       return store.fits.list(runId);

@@ -33,12 +33,17 @@ export function formatDateTime(value: string | null | undefined): string {
 export function formatEta(seconds: number | null | undefined): string {
   if (seconds === null || seconds === undefined || !Number.isFinite(seconds) || seconds < 0) return '';
   if (seconds < 10) return 'a few seconds left';
-  if (seconds < 60) return `about ${Math.round(seconds / 5) * 5} s left`;
+  return `${formatDuration(seconds)} left`;
+}
+
+/** 75 → "about 75 s", 3900 → "about 1 h 5 min" (rounded as a person would say it). */
+export function formatDuration(seconds: number): string {
+  if (seconds < 60) return `about ${Math.round(seconds / 5) * 5} s`;
   const minutes = Math.round(seconds / 60);
-  if (minutes < 60) return `about ${minutes} min left`;
+  if (minutes < 60) return `about ${minutes} min`;
   const hours = Math.floor(minutes / 60);
   const rest = minutes % 60;
-  return rest === 0 ? `about ${hours} h left` : `about ${hours} h ${rest} min left`;
+  return rest === 0 ? `about ${hours} h` : `about ${hours} h ${rest} min`;
 }
 
 /** 0.423 → "42%" (clamped to 0–100). */

@@ -1,15 +1,11 @@
 // lib/jobs.svelte — every job the back end knows, kept live from job events (newest first).
+// What a job can do (resume) and what it waits for come from the back end; this only keeps the
+// newest state of each job, by its revision, whatever order answers and events arrive in.
 import { api } from './transport';
 import type { Job, JobState } from './types';
 
 export const ACTIVE_STATES: readonly JobState[] = ['queued', 'running'];
-const FINAL_STATES: readonly JobState[] = ['done', 'cancelled'];
-export const RESUMABLE_STATES: readonly JobState[] = ['interrupted', 'failed'];
-
-/** Whether the Resume button shows: a cancelled fine-tune also continues from its checkpoint (services/train). */
-export function canResume(job: Pick<Job, 'state' | 'kind'>): boolean {
-  return RESUMABLE_STATES.includes(job.state) || (job.state === 'cancelled' && job.kind === 'train.finetune');
-}
+export const FINISHED_STATES: readonly JobState[] = ['done', 'failed', 'cancelled'];
 
 const newestFirst = (a: Job, b: Job): number => b.id - a.id;
 
@@ -27,13 +23,15 @@ class JobsStore {
     this.loaded = true;
   }
 
-  /** Replaces the job with the same id, or adds it. */
+  /** Replaces the job with the same id unless what is shown is newer (e.g. a late answer to jobs.start), or adds it. */
   upsert(job: Job): void {
     const index = this.list.findIndex((j) => j.id === job.id);
-    // A job that is done or cancelled never starts again: a late answer to jobs.start does not undo its end.
-    if (index >= 0 && FINAL_STATES.includes(this.list[index]!.state) && ACTIVE_STATES.includes(job.state)) return;
-    if (index >= 0) this.list[index] = job;
-    else this.list = [job, ...this.list].sort(newestFirst);
+    if (index < 0) {
+      this.list = [job, ...this.list].sort(newestFirst);
+      return;
+    }
+    if (this.list[index]!.revision > job.revision) return;
+    this.list[index] = job;
   }
 
   async cancel(id: number): Promise<void> {
@@ -42,6 +40,12 @@ class JobsStore {
 
   async resume(id: number): Promise<void> {
     this.upsert(await api.call('jobs.resume', { id }));
+  }
+
+  /** Removes the given jobs' finished entries from the panel (their results stay). */
+  async clear(ids: number[]): Promise<void> {
+    const { cleared } = await api.call('jobs.clear', { ids });
+    this.list = this.list.filter((job) => !cleared.includes(job.id));
   }
 }
 

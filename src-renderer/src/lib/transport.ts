@@ -30,6 +30,8 @@ interface Channel {
   readonly name: 'ipc' | 'websocket';
   send(method: string, input: unknown): Promise<Envelope>;
   onEvent(listener: (event: ApiEvent) => void): () => void;
+  /** Tells whether the back end is reachable, now and on every change. */
+  onConnection(listener: (connected: boolean) => void): () => void;
 }
 
 function ipcChannel(bridge: IpcBridge): Channel {
@@ -37,6 +39,11 @@ function ipcChannel(bridge: IpcBridge): Channel {
     name: 'ipc',
     send: (method, input) => bridge.call(method, input),
     onEvent: (listener) => bridge.onEvent((event) => listener(event as ApiEvent)),
+    // Inside the app the back end is the same program: it cannot go away alone.
+    onConnection: (listener) => {
+      listener(true);
+      return () => undefined;
+    },
   };
 }
 
@@ -44,6 +51,14 @@ function ipcChannel(bridge: IpcBridge): Channel {
 function webSocketChannel(url: string): Channel {
   const pending = new Map<number, (envelope: Envelope) => void>();
   const listeners = new Set<(event: ApiEvent) => void>();
+  const connectionListeners = new Set<(connected: boolean) => void>();
+  /** Null until the first attempt to connect has an outcome. */
+  let connected: boolean | null = null;
+  const setConnected = (value: boolean): void => {
+    if (connected === value) return;
+    connected = value;
+    connectionListeners.forEach((listener) => listener(value));
+  };
   let socket: WebSocket | null = null;
   let opened: Promise<WebSocket> | null = null;
   let nextId = 1;
@@ -54,6 +69,7 @@ function webSocketChannel(url: string): Channel {
       const ws = new WebSocket(url);
       ws.onopen = () => {
         socket = ws;
+        setConnected(true);
         resolve(ws);
       };
       ws.onerror = () => reject(new Error('Cannot reach the ESM Studio back end.'));
@@ -68,6 +84,7 @@ function webSocketChannel(url: string): Channel {
       ws.onclose = () => {
         socket = null;
         opened = null;
+        setConnected(false);
         for (const [id, settle] of pending) {
           settle({ ok: false, error: { code: 'internal', message: 'The connection to the back end was lost.' } });
           pending.delete(id);
@@ -98,6 +115,11 @@ function webSocketChannel(url: string): Channel {
       void connect().catch(() => undefined);
       return () => listeners.delete(listener);
     },
+    onConnection(listener) {
+      connectionListeners.add(listener);
+      if (connected !== null) listener(connected);
+      return () => connectionListeners.delete(listener);
+    },
   };
 }
 
@@ -120,5 +142,8 @@ export const api = {
   },
   onEvent(listener: (event: ApiEvent) => void): () => void {
     return channel.onEvent(listener);
+  },
+  onConnection(listener: (connected: boolean) => void): () => void {
+    return channel.onConnection(listener);
   },
 };
