@@ -16,7 +16,7 @@ export function formatReport(report: ImportReport): string {
   }
   if (report.sequenceColumn) lines.push(`Sequence column: ${report.sequenceColumn}; id column: ${report.idColumn ?? '(row numbers)'}`);
   if (report.labelColumns.length > 0) {
-    lines.push(`Label columns: ${report.labelColumns.map((c) => `${c.name} (${c.type}${c.missing ? `, ${c.missing} missing` : ''})`).join(', ')}`);
+    lines.push(`Label columns: ${report.labelColumns.map((c) => `${c.name} (${c.role === 'index' ? 'row index' : c.type}${c.missing ? `, ${c.missing} missing` : ''})`).join(', ')}`);
   }
   lines.push(`Duplicate IDs renamed: ${report.duplicateIds}; duplicate sequences: ${report.duplicateSequences}; longer than 1022 residues: ${report.tooLong}`);
   if (report.errorCount > 0) {
