@@ -104,6 +104,25 @@ describe('variant-effect jobs', () => {
     expect(readFileSync(exported.path, 'utf8').split('\n')[0]).toBe(['id', 'mutant', 'fitness', ...scoreColumns].join(','));
   }, 120_000);
 
+  it('never compares the scores with a column that only counts rows', async () => {
+    const wt = protein.sequence;
+    // row_index runs 0..n-1 in file order, and the file is sorted by position: a row counter that
+    // would "correlate" with any position-dependent score.
+    const rows = Array.from({ length: 8 }, (_, i) => `${i},${wt[i]}${i + 1}${wt[i] === 'A' ? 'G' : 'A'},${((i * 5) % 8) / 4 - 1}`);
+    const { dataset } = await call<{ dataset: { id: number; labelColumns: { name: string; role?: string }[] } }>('datasets.import', {
+      projectId,
+      name: 'indexed scan',
+      source: { kind: 'text', fileName: 'indexed.csv', text: ['row_index,mutant,fitness', ...rows].join('\n') },
+      options: { mutations: { wildType: wt } },
+      accept: false,
+    });
+    expect(dataset.labelColumns.find((c) => c.name === 'row_index')?.role).toBe('index');
+    const job = await runJob({ kind: 'variants.score', projectId, datasetId: dataset.id, modelIds: [modelIds[0]], methods: ['wt-marginal'] });
+    const scores = await call<VariantScores>('variants.scores', { runId: job.runId, threshold: 0 });
+    expect(Object.keys(scores.measured)).toEqual(['fitness']);
+    expect([...new Set(scores.evaluations.map((e) => e.column))]).toEqual(['fitness']);
+  }, 120_000);
+
   it('makes a saturation map whose long and wide CSV exports read back to the same map', async () => {
     const job = await runJob({ kind: 'variants.saturate', projectId, modelIds: [modelIds[0]], method: 'masked-marginal', wildType: protein.sequence, name: 'insulin B', offset: 24 });
     const map = await call<SaturationMap>('variants.saturation', { runId: job.runId });
