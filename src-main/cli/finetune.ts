@@ -19,6 +19,7 @@ import { readManifest } from '../esm/model';
 import { adapterLoraSpecFor } from '../train/finetune-adapter';
 import type { EsmConfig } from '../esm/checkpoint';
 import { runFinetune } from '../train/finetune';
+import { SettingsChangedError, type SettingDifference } from '../train/loop';
 import type { FinetuneTable } from '../train/finetune-data';
 import { predictFinetuned, predictionsCsv } from '../train/predict';
 import { writeBytesAtomically } from '../store/atomic';
@@ -223,7 +224,10 @@ export async function finetuneCommand(flags: FinetuneFlags, command: Command): P
     });
     endProgress();
     if (summary.fallbackReason) console.error(summary.fallbackReason);
-    if (summary.resumedFromStep !== null) console.log(`Continued from the checkpoint at step ${summary.resumedFromStep}.`);
+    if (summary.resumedFromStep !== null) console.log(`Continued from the checkpoint at step ${summary.resumedFromStep}${changedNote(summary.changedOnResume)}.`);
+    if (lengthChanged(summary.changedOnResume) && settings.schedule !== 'constant') {
+      console.log(`The ${settings.schedule} learning-rate schedule now spans the new length from step ${summary.resumedFromStep} on, so the result differs from a run given this length from the start.`);
+    }
     if (summary.skipped > 0) console.log(`${summary.skipped} row(s) without a usable "${flags.target}" were left out.`);
     if (summary.truncated > 0) console.log(`${summary.truncated} sequence(s) longer than 1,022 residues were cut to their first 1,022.`);
     const outputs = summary.mode === 'head-only' ? 'head (head.safetensors, head.onnx)' : 'adapter, head and merged model';
@@ -231,11 +235,57 @@ export async function finetuneCommand(flags: FinetuneFlags, command: Command): P
   } catch (error) {
     endProgress();
     if (interrupt.signal.aborted) throw new CliExit(`Stopped. Run the same command again to continue from the last checkpoint (${resolve(flags.out, 'checkpoints')}).`, 130);
+    if (error instanceof SettingsChangedError) throw new CliExit(settingsChangedMessage(outDir, error.differences), 2);
     if (error instanceof Error && !(error instanceof TypeError)) throw new CliExit(error.message);
     throw error;
   } finally {
     interrupt.done();
   }
+}
+
+/** Settings whose flag is not their name in kebab case (the last ones: names the training loop checks on its own). */
+const FLAGS: Record<string, string> = {
+  data: '--data / --target',
+  shuffle: '--no-shuffle',
+  accumulation: 'gradient accumulation (set in the app)',
+  headDropout: 'head dropout (set in the app)',
+  trainMembers: 'the training sequences (--data, --val-fraction)',
+  validationMembers: 'the validation sequences (--data, --val-fraction)',
+  batching: '--batch-tokens',
+  params: 'the trained tensors (--lora-r, --lora-targets, --lora-layers, --head)',
+  earlyStopping: '--patience',
+  schedule: '--schedule / --lr / --warmup-ratio',
+  optimizer: '--optimizer / --weight-decay / --momentum',
+};
+
+/** A setting as the flag that sets it: `maxSteps` → `--max-steps`. */
+function flagOf(setting: string): string {
+  return FLAGS[setting] ?? `--${setting.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+}
+
+function valueOf(setting: string, value: unknown): string {
+  if (value === null || value === undefined) return 'not set';
+  if (setting === 'shuffle') return value ? 'not given' : 'given';
+  if (Array.isArray(value)) return value.join(',');
+  if (typeof value === 'object') return JSON.stringify(value);
+  return String(value);
+}
+
+function settingsChangedMessage(outDir: string, differences: readonly SettingDifference[]): string {
+  const lines = differences.map((d) => `  ${flagOf(d.setting)}: ${valueOf(d.setting, d.before)} before, ${valueOf(d.setting, d.after)} now`);
+  return [
+    `${outDir} holds a run started with other settings; it cannot be continued with these:`,
+    ...lines,
+    'Give the same values to continue it, or another --out to start a new run. (--max-steps, more --epochs, --device and --threads may change.)',
+  ].join('\n');
+}
+
+const lengthChanged = (changed: readonly SettingDifference[]): boolean => changed.some((d) => d.setting === 'epochs' || d.setting === 'maxSteps');
+
+/** ", with --max-steps 20 (was 10)" for the settings a resumed run changed. */
+function changedNote(changed: readonly SettingDifference[]): string {
+  if (changed.length === 0) return '';
+  return `, with ${changed.map((d) => `${flagOf(d.setting)} ${valueOf(d.setting, d.after)} (was ${valueOf(d.setting, d.before)})`).join(', ')}`;
 }
 
 export interface PredictFlags {

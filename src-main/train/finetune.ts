@@ -27,7 +27,8 @@ import { applyInitAdapter, peftSettings, shapedParameters } from './finetune-ada
 import { prepareExamples, type FinetuneTable, type PreparedExamples } from './finetune-data';
 import { initHead, type HeadSpec } from './heads';
 import { initLora, type LoraSpec } from './lora';
-import { train, type TrainResult, type ValidationData, type ValidationMetric } from './loop';
+import { train, type SettingDifference, type TrainResult, type ValidationData, type ValidationMetric } from './loop';
+import { checkResumable, runIdentity } from './resume-settings';
 import { writeMergedModel } from './merge';
 import { OnnxTrainer, taskSpecOf } from './onnx-step';
 import type { OptimizerOptions, TensorMap } from './optimizers';
@@ -78,6 +79,8 @@ export interface FinetuneSummary extends Record<string, unknown> {
   finalTrainLoss: number | null;
   finalValLoss: number | null;
   resumedFromStep: number | null;
+  /** Settings that differ from the checkpoint's and may (the step limit, more epochs, device, threads). */
+  changedOnResume: SettingDifference[];
   device: Device;
   fallbackReason: string | null;
   classes: string[] | null;
@@ -203,13 +206,15 @@ export async function runFinetune(options: FinetuneRunOptions): Promise<Finetune
   if (settings.headOnly && options.initAdapterDir) {
     throw new Error('Head-only training trains no adapters, so it cannot start from an adapter folder; turn "head only" off to continue training an adapter.');
   }
+  const checkpointDir = join(outDir, CHECKPOINT_DIR);
+  const resumeFrom = loadCheckpoint(checkpointDir, 'last');
+  const identity = runIdentity(settings, options.table);
+  const changedOnResume = checkResumable(resumeFrom, identity); // before the slow part: a refusal comes at once
   const trainer = settings.headOnly
     ? await openHeadOnlyTrainer(options, prepared, head, task)
     : await OnnxTrainer.open(options.modelDir, examples, { lora, head, task, device: settings.device, threads: settings.threads, seed: settings.seed });
   try {
     const params = initialParameters(trainer, options, manifest.config, task);
-    const checkpointDir = join(outDir, CHECKPOINT_DIR);
-    const resumeFrom = loadCheckpoint(checkpointDir, 'last');
     writeJson(join(outDir, 'split.json'), { train: split.train.map((i) => prepared.ids[i]), validation: split.validation.map((i) => prepared.ids[i]) });
     const validation = validationOf(prepared, split.validation, settings.metric);
     const onMetrics = metricsLogger(outDir, options.onMetrics);
@@ -233,6 +238,7 @@ export async function runFinetune(options: FinetuneRunOptions): Promise<Finetune
       checkpointDir,
       checkpointEvery: options.checkpointEvery ?? 10,
       resumeFrom,
+      checkpointExtra: { run: identity },
       ...(options.signal ? { signal: options.signal } : {}),
       onMetrics: (metrics) => {
         onMetrics(metrics);
@@ -246,7 +252,7 @@ export async function runFinetune(options: FinetuneRunOptions): Promise<Finetune
     try {
       const files = await writeOutputs(options, staging, trainer, result, manifest.name, prepared, task);
       writeMetricsCsv(outDir, staging);
-      const summary = summarize(options, prepared, split, result, trainer, resumeFrom?.position.step ?? null, files, validation?.metric ?? 'loss');
+      const summary = summarize(options, prepared, split, result, trainer, resumeFrom?.position.step ?? null, files, validation?.metric ?? 'loss', changedOnResume);
       writeJson(join(staging, SUMMARY_FILE), { settings, model: { name: manifest.name, dir: options.modelDir }, ...summary, history: result.history });
       publishResults(staging, outDir);
       return summary;
@@ -303,6 +309,7 @@ function summarize(
   resumedFromStep: number | null,
   files: FinetuneSummary['files'],
   metric: string,
+  changedOnResume: SettingDifference[],
 ): FinetuneSummary {
   const last = result.history.at(-1);
   const targets = prepared.examples.targets;
@@ -327,6 +334,7 @@ function summarize(
     classes: targets.kind === 'classification' || targets.kind === 'token' ? targets.classes : null,
     mode: options.settings.headOnly ? 'head-only' : 'lora',
     files,
+    changedOnResume,
   };
 }
 

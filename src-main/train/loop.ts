@@ -110,6 +110,8 @@ export interface TrainLoopOptions {
   checkpointEvery?: number;
   /** Continue a run from this checkpoint (see loadCheckpoint(dir, 'last')). */
   resumeFrom?: TrainingCheckpoint | null;
+  /** Saved with every checkpoint (the caller's own settings, to check a resumption against). */
+  checkpointExtra?: Record<string, unknown>;
   signal?: AbortSignal;
   /** Per step: train_loss, lr, grad_norm; per epoch: epoch, epoch_train_loss, val_loss, val_<metric>... */
   onMetrics?: (metrics: Metric[]) => void;
@@ -165,7 +167,7 @@ class TrainingRun {
   private readonly schedule: ScheduleSpec;
   private readonly optimizer: Optimizer;
   private readonly early: EarlyStopping | null;
-  private readonly settings: string;
+  private readonly settings: LoopSettings;
   private position: LoopPosition;
   private rng: TrainingRng;
   private bestParams: TensorMap | null = null;
@@ -181,7 +183,7 @@ class TrainingRun {
     this.early = options.validation
       ? new EarlyStopping({ mode: metricMode(options.validation.metric), patience: options.earlyStopping?.patience ?? Infinity, minDelta: options.earlyStopping?.minDelta ?? 0 })
       : null;
-    this.settings = settingsFingerprint(options, this.accumulation, this.schedule);
+    this.settings = loopSettings(options, this.accumulation);
     this.rng = new TrainingRng(options.seed);
     this.position = {
       step: 0, epoch: 0, batchInEpoch: 0, epochRngState: this.rng.getState(), rngState: this.rng.getState(),
@@ -309,14 +311,13 @@ class TrainingRun {
       params: this.options.params,
       optimizer: this.optimizer.state(),
       position: this.position,
-      extra: { settings: this.settings },
+      extra: { ...this.options.checkpointExtra, settings: JSON.stringify(this.settings) },
     });
   }
 
   private restore(checkpoint: TrainingCheckpoint): void {
-    if (checkpoint.extra?.settings !== this.settings) {
-      throw new Error('The checkpoint was saved by a run with different settings (data, batching, optimizer, schedule, seed or epochs); it cannot be resumed with these.');
-    }
+    const differences = settingsDifferences(checkpoint.extra?.settings, this.settings);
+    if (differences.length > 0) throw new SettingsChangedError(differences);
     for (const [name, target] of this.options.params) {
       const saved = checkpoint.params.get(name);
       if (!saved || saved.length !== target.length) throw new Error(`The checkpoint has no parameter "${name}" of ${target.length} values.`);
@@ -326,6 +327,15 @@ class TrainingRun {
     this.position = structuredClone(checkpoint.position);
     this.rng = TrainingRng.fromState(this.position.rngState);
     if (this.early && this.position.earlyStopping) this.early.load(this.position.earlyStopping);
+    // More epochs or steps than the run was started with: a run that had ended goes on.
+    if (this.position.finished && !this.stoppedEarly()) {
+      this.position.finished = this.position.epoch >= this.options.epochs || this.reachedMaxSteps();
+    }
+  }
+
+  private stoppedEarly(): boolean {
+    const patience = this.options.earlyStopping?.patience;
+    return patience !== undefined && (this.position.earlyStopping?.staleEpochs ?? 0) >= patience;
   }
 
   /** Between steps: on cancel, saves "last" (when `save`) so that Resume continues from here. */
@@ -425,9 +435,17 @@ function checkOptions(options: TrainLoopOptions, accumulation: number): void {
   if (every !== undefined && (!Number.isSafeInteger(every) || every < 1)) throw new RangeError(`checkpointEvery must be ≥ 1 step, got ${every}.`);
 }
 
-/** What must not change between a run and its resumption for the result to be the same. */
-function settingsFingerprint(options: TrainLoopOptions, accumulation: number, schedule: ScheduleSpec): string {
-  return JSON.stringify({
+type LoopSettings = ReturnType<typeof loopSettings>;
+
+/**
+ * The settings a checkpoint is saved with. All must be the same to resume it, except those that
+ * only say how far to go: more epochs, and any step limit (RESUME_MAY_CHANGE). The schedule is
+ * compared as given; its length follows epochs and maxSteps, so the steps after a resumption
+ * with a new length follow the new schedule.
+ */
+function loopSettings(options: TrainLoopOptions, accumulation: number) {
+  const { kind, lr, warmupSteps, warmupRatio } = options.schedule;
+  return {
     trainMembers: options.trainMembers.length,
     validationMembers: options.validation?.members.length ?? 0,
     metric: options.validation?.metric ?? null,
@@ -438,11 +456,52 @@ function settingsFingerprint(options: TrainLoopOptions, accumulation: number, sc
     accumulation,
     maxGradNorm: options.maxGradNorm ?? null,
     optimizer: options.optimizer,
-    schedule,
+    schedule: { kind, lr, warmupSteps: warmupSteps ?? null, warmupRatio: warmupRatio ?? null },
     earlyStopping: options.earlyStopping ?? null,
     maxSteps: options.maxSteps ?? null,
     params: [...options.params].map(([name, values]) => [name, values.length]),
-  });
+  };
+}
+
+/** One setting that differs between a checkpoint and the run asked to continue it. */
+export interface SettingDifference {
+  setting: string;
+  before: unknown;
+  after: unknown;
+}
+
+/** A resumption refused because settings that shape the result differ; names each one. */
+export class SettingsChangedError extends Error {
+  constructor(readonly differences: readonly SettingDifference[]) {
+    super(
+      `The checkpoint was saved by a run with other settings, so it cannot be continued with these: ${differences
+        .map((d) => `${d.setting} was ${JSON.stringify(d.before)}, now ${JSON.stringify(d.after)}`)
+        .join('; ')}. Use the same settings to continue it, or start a new run in another folder.`,
+    );
+  }
+}
+
+/** Whether a checkpoint's setting may differ on resumption: limits of how far to train. */
+const RESUME_MAY_CHANGE: Record<string, (before: unknown, after: unknown) => boolean> = {
+  maxSteps: () => true,
+  epochs: (before, after) => typeof before === 'number' && typeof after === 'number' && after >= before,
+};
+
+function settingsDifferences(saved: unknown, current: LoopSettings): SettingDifference[] {
+  let before: Record<string, unknown>;
+  try {
+    before = typeof saved === 'string' ? (JSON.parse(saved) as Record<string, unknown>) : {};
+  } catch {
+    before = {};
+  }
+  const differences: SettingDifference[] = [];
+  for (const [setting, after] of Object.entries(current)) {
+    const was = before[setting] ?? null;
+    if (JSON.stringify(was) === JSON.stringify(after)) continue;
+    if (RESUME_MAY_CHANGE[setting]?.(was, after)) continue;
+    differences.push({ setting, before: was, after });
+  }
+  return differences;
 }
 
 function copyTensors(tensors: TensorMap): TensorMap {

@@ -209,6 +209,33 @@ describe('esm-studio finetune against tiny-lora', () => {
     expect(relativeError(rows.map((r) => Number(r.predicted_y)), expected)).toBeLessThanOrEqual(TOLERANCE);
   });
 
+  it('continues a run with a higher --max-steps (to the adapter of a run given that limit at once), and names the settings that may not change', () => {
+    const flags = (out: string, ...more: string[]) => ['finetune', '--model', CHECKPOINT, '--data', dataCsv, '--target', 'y', '--val-fraction', '0', '--epochs', '4', ...more, '--out', out];
+    const clean = join(home, 'steps-clean');
+    expect(cli(home, ...flags(clean, '--max-steps', '4')).code).toBe(0);
+
+    const out = join(home, 'steps-more');
+    const first = cli(home, ...flags(out, '--max-steps', '2'));
+    expect(first.code, first.err).toBe(0);
+    expect(first.out).toMatch(/Trained 2 steps/);
+    const more = cli(home, ...flags(out, '--max-steps', '4'));
+    expect(more.code, more.err).toBe(0);
+    expect(more.out).toContain('Continued from the checkpoint at step 2, with --max-steps 4 (was 2).');
+    expect(more.out).toMatch(/Trained 4 steps/);
+    for (const [name, data] of trained(clean)) expect(maxAbsDiff(trained(out).get(name)!, data), name).toBe(0);
+
+    const changed = cli(home, ...flags(out, '--max-steps', '4', '--lr', '0.01', '--lora-r', '4', '--no-shuffle'));
+    expect(changed.code).toBe(2);
+    expect(changed.err).toContain(`${out} holds a run started with other settings; it cannot be continued with these:`);
+    expect(changed.err).toContain('--lr: 0.001 before, 0.01 now');
+    expect(changed.err).toContain('--lora-r: 8 before, 4 now');
+    expect(changed.err).toContain('--no-shuffle: not given before, given now');
+    expect(changed.err).not.toContain('--max-steps:');
+    const fewer = cli(home, ...flags(out, '--max-steps', '4').map((f, i, all) => (all[i - 1] === '--epochs' ? '3' : f)));
+    expect(fewer.code).toBe(2);
+    expect(fewer.err).toContain('--epochs: 4 before, 3 now');
+  });
+
   it('refuses settings that cannot work, naming the flag', () => {
     const run = cli(home, 'finetune', '--model', CHECKPOINT, '--data', dataCsv, '--target', 'y', '--lora-r', '0', '--out', join(home, 'bad'));
     expect(run.code).toBe(2);

@@ -191,10 +191,24 @@ describe('training loop', () => {
     expect(bits(resumed.params)).toEqual(bits(reference.params));
   });
 
-  it('refuses to resume with different settings', async () => {
+  it('refuses to resume with different settings, naming each (more epochs may change)', async () => {
     const dir = tempDir();
     await train(options({ epochs: 1, checkpointDir: dir }));
-    await expect(train(options({ epochs: 2, seed: 12, checkpointDir: dir, resumeFrom: loadCheckpoint(dir, 'last') }))).rejects.toThrow(/different settings/);
+    const refused = train(options({ epochs: 2, seed: 12, checkpointDir: dir, resumeFrom: loadCheckpoint(dir, 'last') }));
+    await expect(refused).rejects.toThrow(/other settings, so it cannot be continued with these: seed was \d+, now 12\. /);
+    await expect(train(options({ epochs: 2, seed: 12, checkpointDir: dir, resumeFrom: loadCheckpoint(dir, 'last') }))).rejects.not.toThrow(/epochs/);
+  });
+
+  it('a finished run given more epochs goes on, to the parameters of a run given them at once (constant schedule)', async () => {
+    const constant = { schedule: { kind: 'constant' as const, lr: 0.05 } };
+    const reference = await train(options({ ...constant, epochs: 3 }));
+    const dir = tempDir();
+    const first = await train(options({ ...constant, epochs: 2, checkpointDir: dir }));
+    expect(first.epochsCompleted).toBe(2);
+    const more = await train(options({ ...constant, epochs: 3, checkpointDir: dir, resumeFrom: loadCheckpoint(dir, 'last') }));
+    expect(more.epochsCompleted).toBe(3);
+    expect(bits(more.params)).toEqual(bits(reference.params));
+    await expect(train(options({ ...constant, epochs: 1, checkpointDir: dir, resumeFrom: loadCheckpoint(dir, 'last') }))).rejects.toThrow(/epochs was 3, now 1/);
   });
 
   it('accumulating k micro-batches equals one batch of all their examples (SGD, unequal batch sizes)', async () => {
