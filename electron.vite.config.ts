@@ -1,7 +1,8 @@
 /**
  * Build of the three Electron parts. The main side has several entries that share one output
- * folder: the Electron main process, the serve process, the CLI and the compute process (which
- * Electron forks as a utilityProcess and serve/CLI fork as a child process).
+ * folder: the Electron main process, the serve process, the CLI, the compute process (which
+ * Electron forks as a utilityProcess and serve/CLI fork as a child process) and the dataset
+ * parse worker (a worker thread of serve and the desktop app).
  */
 import { resolve } from 'node:path';
 import { defineConfig } from 'electron-vite';
@@ -19,6 +20,8 @@ export default defineConfig({
           serve: resolve('src-main/serve/index.ts'),
           cli: resolve('src-main/cli/index.ts'),
           compute: resolve('src-main/jobs/compute-process.ts'),
+          // A worker thread of serve and the desktop app: parses large dataset files off the main loop.
+          'dataset-parse-worker': resolve('src-main/services/dataset-parse-worker.ts'),
         },
       },
     },

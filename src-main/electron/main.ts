@@ -6,8 +6,9 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { app, BrowserWindow, ipcMain, shell, type WebContents } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, shell, type WebContents } from 'electron';
 import { createHost, type Host } from '../services';
+import { EXTERNAL_HOSTS, externalLinkAllowed } from './external-links';
 import { utilityComputeLauncher } from './launcher';
 import { printReportToPdf } from './report-pdf';
 
@@ -41,8 +42,9 @@ function lockDown(contents: WebContents): void {
     if (!isAppUrl(url)) event.preventDefault();
   });
   contents.setWindowOpenHandler(({ url }) => {
-    // Links to documentation open in the user's browser, never inside the app.
-    if (url.startsWith('https://')) void shell.openExternal(url);
+    // Links to the sites the app points to open in the user's browser, never inside the app.
+    if (externalLinkAllowed(url)) void shell.openExternal(url);
+    else console.warn(`ESM Studio: refused to open ${url} (not a link to ${EXTERNAL_HOSTS.join(', ')}).`);
     return { action: 'deny' };
   });
   contents.session.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
@@ -82,18 +84,32 @@ function serveIpc(host: Host): void {
   });
 }
 
+/** Another ESM Studio (e.g. serve mode) may hold the data folder (store/lock): say so in a dialog and quit. */
+function openHostOrExplain(open: () => Host): Host | null {
+  try {
+    return open();
+  } catch (error) {
+    dialog.showErrorBox('ESM Studio cannot start', error instanceof Error ? error.message : String(error));
+    return null;
+  }
+}
+
 async function start(): Promise<void> {
   if (!app.requestSingleInstanceLock()) return app.quit();
   await app.whenReady();
   const home = process.env.ESM_STUDIO_HOME ?? app.getPath('userData');
-  const host = createHost({
-    home,
-    transport: 'ipc',
-    nativeBinding: electronNativeBinding(),
-    launcher: utilityComputeLauncher(join(here, 'compute.js')),
-    reveal: (path) => shell.showItemInFolder(path),
-    printPdf: printReportToPdf,
-  });
+  const host = openHostOrExplain(() =>
+    createHost({
+      home,
+      transport: 'ipc',
+      nativeBinding: electronNativeBinding(),
+      launcher: utilityComputeLauncher(join(here, 'compute.js')),
+      parseWorker: join(here, 'dataset-parse-worker.js'),
+      reveal: (path) => shell.showItemInFolder(path),
+      printPdf: printReportToPdf,
+    }),
+  );
+  if (!host) return app.quit();
   serveIpc(host);
   createWindow();
   app.on('second-instance', () => BrowserWindow.getAllWindows()[0]?.focus());

@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { nodeComputeLauncher } from '../jobs/node-launcher';
 import { createHost } from '../services';
+import { ALLOW_ENV, allowedFoldersFromEnv } from '../services/paths';
 import { defaultHome } from '../store';
 import { startServer } from './server';
 
@@ -13,7 +14,12 @@ const here = dirname(fileURLToPath(import.meta.url));
 
 async function main(): Promise<void> {
   const home = defaultHome();
-  const host = createHost({ home, transport: 'websocket', launcher: nodeComputeLauncher(join(here, 'compute.js')) });
+  const host = createHost({
+    home,
+    transport: 'websocket',
+    launcher: nodeComputeLauncher(join(here, 'compute.js')),
+    parseWorker: join(here, 'dataset-parse-worker.js'),
+  });
   const server = await startServer({
     host,
     rendererDir: join(here, '..', 'renderer'),
@@ -21,6 +27,8 @@ async function main(): Promise<void> {
     token: process.env.ESM_STUDIO_TOKEN || undefined,
   });
   console.log(`ESM Studio is serving ${home}`);
+  const readable = [home, ...allowedFoldersFromEnv()].join(', ');
+  console.log(`Files named by path are read only inside: ${readable} (add folders with ${ALLOW_ENV}).`);
   console.log(`Open ${server.url}`);
   const shutdown = (): void => {
     void server.close().then(() => {

@@ -1,17 +1,19 @@
 /**
  * serve/server — the browser transport: HTTP for the built renderer and a WebSocket at /api that
- * carries `{ id, method, input }` to `dispatch` and pushes events. Listens on 127.0.0.1 only and
- * requires a random token (in the URL it prints, then in a same-site cookie). No logic here.
+ * carries `{ id, method, input }` to `dispatch` and pushes events (see api-socket). Listens on
+ * 127.0.0.1 only, answers only requests addressed to this computer by name (the Host header:
+ * no DNS rebinding) and requires a random token (in the URL it prints, then in a same-site
+ * cookie). No logic here.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createReadStream, statSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import { basename } from 'node:path';
+import type { AddressInfo, Socket } from 'node:net';
 import sirv from 'sirv';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { WebSocketServer } from 'ws';
+import { MAX_REQUEST_BYTES } from '../api/schemas';
 import type { Host } from '../services';
-import { exportFilePath } from '../services/exports';
+import { attachApiSocket } from './api-socket';
+import { serveExport, serveReport } from './files';
 
 export interface ServeOptions {
   host: Host;
@@ -40,6 +42,9 @@ const CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
+/** The names this computer answers to; any other Host is a page of another site reaching us through DNS rebinding. */
+const LOCAL_NAMES = ['127.0.0.1', 'localhost', '[::1]'];
+
 function sameToken(given: string | null | undefined, token: string): boolean {
   if (!given) return false;
   const a = Buffer.from(given);
@@ -47,8 +52,16 @@ function sameToken(given: string | null | undefined, token: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-function requestToken(request: IncomingMessage): { query: string | null; cookie: string | null } {
-  const url = new URL(request.url ?? '/', 'http://127.0.0.1');
+/** The request's path and query; null when its target is not a URL at all. */
+function requestUrl(request: IncomingMessage): URL | null {
+  try {
+    return new URL(request.url ?? '/', 'http://127.0.0.1');
+  } catch {
+    return null;
+  }
+}
+
+function requestToken(request: IncomingMessage, url: URL): { query: string | null; cookie: string | null } {
   const cookie = (request.headers.cookie ?? '')
     .split(';')
     .map((part) => part.trim().split('='))
@@ -56,69 +69,24 @@ function requestToken(request: IncomingMessage): { query: string | null; cookie:
   return { query: url.searchParams.get('token'), cookie: cookie ?? null };
 }
 
+export function hostAllowed(host: string | undefined, port: number): boolean {
+  return host !== undefined && LOCAL_NAMES.some((name) => host.toLowerCase() === `${name}:${port}`);
+}
+
 /** Only pages served by this server may open the API socket (no cross-site WebSocket use). */
 function originAllowed(request: IncomingMessage, port: number): boolean {
   const origin = request.headers.origin;
   if (origin === undefined) return true; // Non-browser clients (tests, scripts) send none; the token still applies.
-  return origin === `http://127.0.0.1:${port}` || origin === `http://localhost:${port}`;
+  return LOCAL_NAMES.some((name) => origin.toLowerCase() === `http://${name}:${port}`);
 }
 
-function attachApi(wss: WebSocketServer, host: Host): void {
-  wss.on('connection', (socket: WebSocket) => {
-    const unsubscribe = host.events.subscribe((event) => socket.send(JSON.stringify({ event })));
-    socket.on('close', unsubscribe);
-    socket.on('message', async (data) => {
-      let request: { id?: unknown; method?: unknown; input?: unknown };
-      try {
-        request = JSON.parse(String(data)) as typeof request;
-      } catch {
-        return socket.close(1003, 'Messages must be JSON');
-      }
-      const envelope = await host.dispatch(request.method, request.input);
-      if (socket.readyState === socket.OPEN) socket.send(JSON.stringify({ id: request.id, envelope }));
-    });
-  });
+function refuse(response: ServerResponse, status: 400 | 403 | 404, message: string): void {
+  response.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8' });
+  response.end(message);
 }
 
-/** GET /exports/<projectId>/<file>: a project's export file, as a download. */
-function serveExport(host: Host, request: IncomingMessage, response: ServerResponse): boolean {
-  const match = /^\/exports\/(\d+)\/([^/]+)$/.exec(new URL(request.url ?? '/', 'http://127.0.0.1').pathname);
-  if (!match) return false;
-  let path: string;
-  try {
-    path = exportFilePath(host.store, Number(match[1]), decodeURIComponent(match[2]!));
-  } catch {
-    response.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' });
-    response.end('No such export.');
-    return true;
-  }
-  response.writeHead(200, {
-    'Content-Type': 'application/octet-stream',
-    'Content-Length': statSync(path).size,
-    'Content-Disposition': `attachment; filename="${basename(path).replace(/"/g, '')}"`,
-  });
-  createReadStream(path).pipe(response);
-  return true;
-}
-
-/** Reports are opened in the browser (then printed to PDF there), under a CSP that allows no script and no loads. */
-const REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'";
-
-/** GET /reports/<projectId>/<file>: a report's HTML, shown in the browser rather than downloaded. */
-function serveReport(host: Host, request: IncomingMessage, response: ServerResponse): boolean {
-  const match = /^\/reports\/(\d+)\/([^/]+)$/.exec(new URL(request.url ?? '/', 'http://127.0.0.1').pathname);
-  if (!match) return false;
-  let path: string;
-  try {
-    path = host.reports.reportPath(Number(match[1]), decodeURIComponent(match[2]!));
-  } catch {
-    response.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' });
-    response.end('No such report.');
-    return true;
-  }
-  response.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Length': statSync(path).size, 'Content-Security-Policy': REPORT_CSP });
-  createReadStream(path).pipe(response);
-  return true;
+function wrongHostMessage(port: number): string {
+  return `ESM Studio answers only at http://127.0.0.1:${port}/ or http://localhost:${port}/ (this request named another host).`;
 }
 
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
@@ -127,11 +95,12 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   let port = 0;
 
   const server: Server = createServer((request: IncomingMessage, response: ServerResponse) => {
-    const { query, cookie } = requestToken(request);
+    if (!hostAllowed(request.headers.host, port)) return refuse(response, 403, wrongHostMessage(port));
+    const url = requestUrl(request);
+    if (!url) return refuse(response, 400, 'ESM Studio: this request names no valid address.');
+    const { query, cookie } = requestToken(request, url);
     if (!sameToken(query, token) && !sameToken(cookie, token)) {
-      response.writeHead(403, { 'Content-Type': 'text/plain; charset=utf-8' });
-      response.end('ESM Studio: open the address printed by `npm run serve` (it carries the access token).');
-      return;
+      return refuse(response, 403, 'ESM Studio: open the address printed by `npm run serve` (it carries the access token).');
     }
     response.setHeader('Content-Security-Policy', CSP);
     response.setHeader('X-Content-Type-Options', 'nosniff');
@@ -141,21 +110,19 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     }
     if (serveExport(options.host, request, response)) return;
     if (serveReport(options.host, request, response)) return;
-    files(request, response, () => {
-      response.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' });
-      response.end('Not found');
-    });
+    files(request, response, () => refuse(response, 404, 'Not found'));
   });
 
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 600 * 1024 * 1024 });
-  attachApi(wss, options.host);
-  server.on('upgrade', (request, socket, head) => {
-    const { query, cookie } = requestToken(request);
-    const path = new URL(request.url ?? '/', 'http://127.0.0.1').pathname;
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_REQUEST_BYTES });
+  wss.on('connection', (socket) => attachApiSocket(socket, options.host));
+  server.on('upgrade', (request: IncomingMessage, socket: Socket, head: Buffer) => {
+    // Until ws takes the socket over, a reset connection must not become an uncaught error.
+    socket.on('error', () => socket.destroy());
+    const url = requestUrl(request);
+    const { query, cookie } = url ? requestToken(request, url) : { query: null, cookie: null };
     const authorised = sameToken(query, token) || sameToken(cookie, token);
-    if (path !== '/api' || !authorised || !originAllowed(request, port)) {
-      socket.write('HTTP/1.1 403 Forbidden\r\n\r\n');
-      socket.destroy();
+    if (!hostAllowed(request.headers.host, port) || url?.pathname !== '/api' || !authorised || !originAllowed(request, port)) {
+      socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
     wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request));
@@ -179,3 +146,4 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       }),
   };
 }
+

@@ -1,33 +1,20 @@
 /**
  * services/datasets — import sequence files into a project: preview (parse + validate, write
- * nothing), then import the valid records in one transaction, or nothing at all.
+ * nothing), then import the valid records in one transaction, or nothing at all. Requests parse
+ * large files off the main loop (dataset-parser); `preview`/`import` parse at once, for callers
+ * that run alone (tests, scripts).
  */
-import { readFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { ApiError, notFound } from '../api/errors';
 import type { Dataset, ImportOptions, ImportReport, ImportSource, SequenceRow } from '../api/schemas';
-import { parseSequenceFile, type ParsedFile } from '../datasets';
+import type { ParsedFile } from '../datasets';
 import type { Store } from '../store';
+import { IN_PROCESS_PARSER, type DatasetParser } from './dataset-parser';
 import type { Events } from './events';
 import { assertNoJobUses } from './job-usage';
 
-/** Larger files are refused with a clear message rather than exhausting memory. */
-const MAX_FILE_BYTES = 512 * 1024 * 1024;
-
-function readSource(source: ImportSource): { fileName: string; text: string } {
-  if (source.kind === 'text') return { fileName: source.fileName, text: source.text };
-  try {
-    const buffer = readFileSync(source.path);
-    if (buffer.length > MAX_FILE_BYTES) {
-      throw new ApiError('invalid-input', `${source.path}: the file is larger than 512 MB; split it into smaller files.`);
-    }
-    return { fileName: basename(source.path), text: buffer.toString('utf8') };
-  } catch (error) {
-    if (error instanceof ApiError) throw error;
-    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
-    throw new ApiError('invalid-input', `Cannot read ${source.path}: ${reason}.`);
-  }
-}
+type ImportInput = { projectId: number; name?: string; source: ImportSource; options: ImportOptions; accept: boolean };
+type Imported = { dataset: Dataset; report: ImportReport };
 
 export function defaultDatasetName(fileName: string): string {
   return basename(fileName, extname(fileName)) || 'dataset';
@@ -65,6 +52,7 @@ export class DatasetsService {
   constructor(
     private readonly store: Store,
     private readonly events: Events,
+    private readonly parser: DatasetParser = IN_PROCESS_PARSER,
   ) {}
 
   list(projectId: number): Dataset[] {
@@ -73,15 +61,29 @@ export class DatasetsService {
   }
 
   preview(source: ImportSource, options: ImportOptions): ImportReport {
-    return this.parse(source, options).report;
+    return this.parser.parseNow(source, options).report;
   }
 
-  import(input: { projectId: number; name?: string; source: ImportSource; options: ImportOptions; accept: boolean }): {
-    dataset: Dataset;
-    report: ImportReport;
-  } {
+  import(input: ImportInput): Imported {
     this.requireProject(input.projectId);
-    const parsed = this.parse(input.source, input.options);
+    return this.save(input, this.parser.parseNow(input.source, input.options));
+  }
+
+  /** `preview` for a request: a large file is parsed while other requests are answered. */
+  async previewRequest(source: ImportSource, options: ImportOptions): Promise<ImportReport> {
+    return (await this.parser.parse(source, options, 'report')).report;
+  }
+
+  /** `import` for a request: a large file is parsed while other requests are answered. */
+  async importRequest(input: ImportInput): Promise<Imported> {
+    this.requireProject(input.projectId);
+    const parsed = await this.parser.parse(input.source, input.options, 'records');
+    this.requireProject(input.projectId); // It may have been deleted meanwhile.
+    return this.save(input, parsed);
+  }
+
+  /** Stores the valid records of a parsed file as a new dataset, or refuses it. */
+  private save(input: ImportInput, parsed: ParsedFile): Imported {
     const { report } = parsed;
     if (report.errorCount > 0 && !input.accept) {
       throw new ApiError(
@@ -140,11 +142,6 @@ export class DatasetsService {
     this.events.emit({ type: 'datasets', projectId: dataset.projectId });
     this.events.emit({ type: 'projects' });
     return { ok: true };
-  }
-
-  private parse(source: ImportSource, options: ImportOptions): ParsedFile {
-    const { fileName, text } = readSource(source);
-    return parseSequenceFile(fileName, text, options);
   }
 
   private requireProject(projectId: number): void {

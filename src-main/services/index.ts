@@ -12,11 +12,13 @@ import type { ComputeLauncher } from '../jobs/protocol';
 import { openStore, type Store } from '../store';
 import type { OpenOptions } from '../store/db';
 import { lockDataFolder, type FolderLock } from '../store/lock';
+import { IN_PROCESS_PARSER, workerParser } from './dataset-parser';
 import { DatasetsService } from './datasets';
 import { createDispatch, type Dispatch, type Handlers } from './dispatch';
 import { Events } from './events';
 import { exportFilePath, listExports } from './exports';
 import { JobsService } from './jobs';
+import { allowedFolders, allowedFoldersFromEnv, checkingPaths, UNRESTRICTED, type PathPolicy } from './paths';
 import { learnOptions } from './learn';
 import { MapService } from './map';
 import { ProjectsService } from './projects';
@@ -33,6 +35,13 @@ export interface HostOptions extends OpenOptions {
   reveal?: (path: string) => void;
   /** Prints a report's HTML to PDF (only the desktop app can; see electron/report-pdf). */
   printPdf?: PrintPdf;
+  /**
+   * Serve mode only: the folders besides the data folder that requests may name paths in
+   * (default: ESM_STUDIO_ALLOW). The desktop app and the CLI read any path (services/paths).
+   */
+  allowedFolders?: readonly string[];
+  /** The built dataset-parse-worker.js: large dataset files are parsed in it, off the main loop (else here). */
+  parseWorker?: string;
   /** How many jobs run at once (see jobs/runner; default: ESM_STUDIO_HEAVY_JOBS heavy jobs, 2 light ones). */
   runner?: RunnerOptions;
 }
@@ -62,12 +71,18 @@ function lockIfRunningJobs(store: Store, options: HostOptions): FolderLock | nul
   }
 }
 
+/** Serve mode reads only inside the data folder and the allowed folders; the other transports read what the user chose. */
+function pathPolicy(store: Store, options: HostOptions): PathPolicy {
+  if (options.transport !== 'websocket') return UNRESTRICTED;
+  return allowedFolders([store.home.root, ...(options.allowedFolders ?? allowedFoldersFromEnv())]);
+}
+
 export function createHost(options: HostOptions): Host {
   const store = openStore(options.home, options);
   const lock = lockIfRunningJobs(store, options);
   const events = new Events();
   const projects = new ProjectsService(store, events);
-  const datasets = new DatasetsService(store, events);
+  const datasets = new DatasetsService(store, events, options.parseWorker ? workerParser(options.parseWorker) : IN_PROCESS_PARSER);
   const requireRunner = (): JobRunner => {
     if (!runner) throw new Error('This process runs no jobs.');
     return runner;
@@ -86,8 +101,8 @@ export function createHost(options: HostOptions): Host {
     'projects.rename': ({ id, name }) => projects.rename(id, name),
     'projects.delete': ({ id }) => projects.delete(id),
     'datasets.list': ({ projectId }) => datasets.list(projectId),
-    'datasets.preview': ({ source, options: importOptions }) => datasets.preview(source, importOptions),
-    'datasets.import': (input) => datasets.import(input),
+    'datasets.preview': ({ source, options: importOptions }) => datasets.previewRequest(source, importOptions),
+    'datasets.import': (input) => datasets.importRequest(input),
     'datasets.sequences': ({ datasetId, offset, limit }) => datasets.sequences(datasetId, offset, limit),
     'datasets.delete': ({ id }) => datasets.delete(id),
     'models.list': () => store.models.list(),
@@ -160,7 +175,7 @@ export function createHost(options: HostOptions): Host {
     jobs,
     reports,
     runner,
-    dispatch: createDispatch(handlers),
+    dispatch: createDispatch(checkingPaths(handlers, pathPolicy(store, options))),
     close() {
       runner?.stop();
       store.close();
