@@ -1,13 +1,14 @@
 /**
  * cli/project-embed — `esm-studio embed --project P --dataset D`: the app's embedding run, from
  * the terminal. It is stored as a run the app lists; running the same command again after an
- * interruption resumes that run instead of starting over. `--out` also writes the result
+ * interruption, a failure or Ctrl-C resumes that run (its finished batches kept) instead of
+ * starting over. Which jobs can be resumed is the API's answer (`resumable`), not decided here. `--out` also writes the result
  * matrices in the `embed` file layout.
  */
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Envelope, Input, MethodName, Output } from '../api/contract';
-import type { EmbedSettings, Job, Model, StoredJob } from '../api/schemas';
+import type { EmbedSettings, Job, Model } from '../api/schemas';
 import { MANIFEST_FILE } from '../esm/model';
 import type { Host } from '../services';
 import { CliExit } from './exit';
@@ -58,15 +59,16 @@ async function findOrInstallModel(host: Host, model: string): Promise<Model> {
   return (await call(host, 'models.list', {})).find((m) => resolve(m.source) === resolve(model))!;
 }
 
-/** The latest interrupted or failed run of the same embedding, to resume. */
-function resumableJob(host: Host, projectId: number, params: Record<string, unknown>): StoredJob | undefined {
+/** The latest resumable (interrupted, failed or cancelled) run of the same embedding. */
+async function resumableJob(host: Host, projectId: number, params: Record<string, unknown>): Promise<Job | undefined> {
   const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
-  return host.store.jobs
-    .list(projectId)
-    .filter((job) => job.kind === 'embed.dataset' && (job.state === 'interrupted' || job.state === 'failed'))
+  const jobs = await call(host, 'jobs.list', { projectId });
+  return jobs
+    .filter((job) => job.kind === 'embed.dataset' && job.resumable)
+    .sort((a, b) => b.id - a.id)
     .find((job) => {
-      const stored = host.store.jobs.record(job.id)!.params as Record<string, unknown>;
-      return Object.entries(params).every(([key, value]) => same(stored[key], value));
+      const stored = host.store.jobs.record(job.id)?.params as Record<string, unknown> | undefined;
+      return stored !== undefined && Object.entries(params).every(([key, value]) => same(stored[key], value));
     });
 }
 
@@ -87,11 +89,14 @@ export async function projectEmbed(host: Host, flags: ProjectEmbedFlags): Promis
 
   const request = { kind: 'embed.dataset' as const, projectId: project.id, datasetId: dataset.id, modelIds: [model.id], ...flags.settings };
   const compare = { datasetId: dataset.id, layers: flags.settings.layers, pool: flags.settings.pool, batchTokens: flags.settings.batchTokens, long: flags.settings.long, models: [{ id: model.id, name: model.name, dir: model.path }] };
-  const earlier = resumableJob(host, project.id, compare);
-  if (earlier) console.error(`Resuming run ${earlier.runId} (job ${earlier.id}, ${(earlier.fraction * 100).toFixed(0)} % done before it stopped).`);
+  const earlier = await resumableJob(host, project.id, compare);
+  if (earlier) console.error(`Resuming run ${earlier.runId} (job ${earlier.id}, ${earlier.state}, ${(earlier.fraction * 100).toFixed(0)} % done before it stopped).`);
   const job = earlier ? await call(host, 'jobs.resume', { id: earlier.id }) : await call(host, 'jobs.start', request);
   const finished = await followJob(host, job);
-  if (finished.state !== 'done') throw new CliExit(finished.error ?? `The embedding run ended ${finished.state}. Run the same command again to resume it.`);
+  if (finished.state === 'cancelled') {
+    throw new CliExit(`Cancelled run ${finished.runId}; its finished batches are kept. Run the same command again to resume it.`, 130);
+  }
+  if (finished.state !== 'done') throw new CliExit(`${finished.error ?? `The embedding run ended ${finished.state}.`} Run the same command again to resume it.`);
 
   const embeddings = await call(host, 'embeddings.list', { projectId: project.id, runId: finished.runId! });
   console.log(`Run ${finished.runId} of project "${project.name}": ${embeddings.map((e) => `${e.pooling}_layer${e.layer} [${e.rows}, ${e.cols}]`).join(', ')}`);

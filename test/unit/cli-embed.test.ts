@@ -82,4 +82,31 @@ describe('esm-studio embed --project', () => {
     expect(db.prepare("SELECT COUNT(*) AS n FROM runs WHERE kind = 'embed.dataset'").get()).toEqual({ n: 1 });
     db.close();
   });
+
+  it('after Ctrl-C says the run is kept, and the same command resumes that cancelled run (one run, same bytes)', { timeout: 600_000 }, async () => {
+    const clean = prepare();
+    expect(cli(clean, ...EMBED).code).toBe(0);
+    const expected = matrices(clean);
+
+    const home = prepare();
+    const child = spawn(process.execPath, [BIN, ...EMBED], { env: { ...process.env, ESM_STUDIO_HOME: home }, stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+    while (fractionDone(home) < 0.3 && child.exitCode === null) await new Promise((r) => setTimeout(r, 100));
+    expect(fractionDone(home)).toBeLessThan(1);
+    child.kill('SIGINT');
+    const code = await new Promise((r) => child.once('exit', r));
+    expect(code, err).toBe(130);
+    expect(err).toMatch(/Cancelled run (\d+); its finished batches are kept\. Run the same command again to resume it\./);
+    const runId = /Cancelled run (\d+)/.exec(err)![1];
+
+    const resumed = cli(home, ...EMBED);
+    expect(resumed.code, resumed.err).toBe(0);
+    expect(resumed.err).toMatch(new RegExp(`Resuming run ${runId} \\(job \\d+, cancelled, \\d+ % done`));
+    matrices(home).forEach((bytes, i) => expect(bytes.equals(expected[i]!), `matrix ${i}`).toBe(true));
+    const db = new Database(join(home, 'esm-studio.sqlite'), { readonly: true });
+    expect(db.prepare("SELECT COUNT(*) AS n FROM runs WHERE kind = 'embed.dataset'").get()).toEqual({ n: 1 });
+    expect(db.prepare("SELECT state FROM jobs WHERE kind = 'embed.dataset'").all()).toEqual([{ state: 'done' }]);
+    db.close();
+  });
 });
