@@ -35,13 +35,6 @@ export const ImportSource = z.discriminatedUnion('kind', [
 ]);
 export type ImportSource = z.infer<typeof ImportSource>;
 
-/**
- * The largest request serve mode accepts (one WebSocket message, in bytes). A file uploaded for
- * import is the largest request there is; larger files are imported by path from an allowed
- * folder (see ESM_STUDIO_ALLOW) or with the command line.
- */
-export const MAX_REQUEST_BYTES = 256 * 1024 * 1024;
-
 export const ImportOptions = z.object({
   /** Detected from the file name when absent. */
   format: SequenceFormat.optional(),

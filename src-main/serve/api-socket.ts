@@ -7,7 +7,7 @@
  */
 import type { WebSocket } from 'ws';
 import type { ApiErrorBody, Envelope } from '../api/contract';
-import { MAX_REQUEST_BYTES } from '../api/schemas';
+import { MAX_REQUEST_BYTES } from '../api/limits';
 import type { Host } from '../services';
 
 /** A request id a client can match its answer with: a number or a short text. */

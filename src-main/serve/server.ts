@@ -10,7 +10,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import sirv from 'sirv';
 import { WebSocketServer } from 'ws';
-import { MAX_REQUEST_BYTES } from '../api/schemas';
+import { MAX_REQUEST_BYTES } from '../api/limits';
 import type { Host } from '../services';
 import { attachApiSocket } from './api-socket';
 import { serveExport, serveReport } from './files';

@@ -6,6 +6,7 @@
  * (the contract's convention), so one check covers every request, present and future.
  */
 import { existsSync, realpathSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { basename, delimiter, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { ApiError } from '../api/errors';
 
@@ -18,11 +19,11 @@ export interface PathPolicy {
 
 export const UNRESTRICTED: PathPolicy = { check: () => undefined };
 
-/** The folders listed in ESM_STUDIO_ALLOW (separated like PATH: ':' here, ';' on Windows). */
+/** The folders listed in ESM_STUDIO_ALLOW (separated like PATH: ':' here, ';' on Windows; a leading ~ is the home folder). */
 export function allowedFoldersFromEnv(env: NodeJS.ProcessEnv = process.env): string[] {
   return (env[ALLOW_ENV] ?? '')
     .split(delimiter)
-    .map((folder) => folder.trim())
+    .map((folder) => folder.trim().replace(/^~(?=$|[\\/])/, homedir()))
     .filter((folder) => folder !== '');
 }
 

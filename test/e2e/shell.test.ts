@@ -161,6 +161,39 @@ describe('ESM Studio in the browser (serve mode)', () => {
     await screenshot(page, '12-error-toast');
   });
 
+  it('goes on after garbage on the API socket: errors answered, then the UI still works', async () => {
+    // A second socket from the page sends what a broken or hostile client might; each gets an error answer.
+    const garbage = ['null', '[1, 2]', '42', 'not json at all', '{"id": 1}', '{"method": "app.info"}'];
+    const replies = await page.evaluate(async (messages) => {
+      const token = new URLSearchParams(location.search).get('token') ?? '';
+      const socket = new WebSocket(`ws://${location.host}/api?token=${encodeURIComponent(token)}`);
+      await new Promise((resolve, reject) => {
+        socket.onopen = resolve;
+        socket.onerror = () => reject(new Error('the API socket did not open'));
+      });
+      const errors: unknown[] = [];
+      const all = new Promise<void>((resolve) => {
+        socket.onmessage = (message) => {
+          const data = JSON.parse(String(message.data)) as { error?: unknown; envelope?: { ok: boolean } };
+          if (data.error || data.envelope?.ok === false) errors.push(data);
+          if (errors.length === messages.length + 1) resolve();
+        };
+      });
+      for (const text of messages) socket.send(text);
+      socket.send(new Uint8Array([0xff, 0x00, 0x7b]));
+      await all;
+      socket.close();
+      return errors;
+    }, garbage);
+    expect(replies).toHaveLength(garbage.length + 1);
+    for (const reply of replies) expect(JSON.stringify(reply)).toMatch(/"code":"invalid-input"/);
+
+    await page.getByTestId('nav-projects').click();
+    await page.getByTestId('project-name-input').fill('After garbage');
+    await page.getByTestId('project-create').click();
+    await expect.poll(() => page.getByTestId('project-row').filter({ hasText: 'After garbage' }).count()).toBe(1);
+  });
+
   it('refuses the API without the token', async () => {
     const response = await fetch(`http://127.0.0.1:${server.port}/`);
     expect(response.status).toBe(403);

@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { delimiter, join, resolve } from 'node:path';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
 export const SERVE_ENTRY = join(ROOT, 'out', 'main', 'serve.js');
@@ -31,7 +31,9 @@ export interface ServeHandle {
 /** Starts serve and resolves once it prints its address. */
 export function startServe(home: string, fixed?: { port: number; token: string }): Promise<ServeHandle> {
   assertBuilt();
-  const env: NodeJS.ProcessEnv = { ...process.env, ESM_STUDIO_HOME: home };
+  // Serve reads paths only inside allowed folders: the tests install models from the fixtures and
+  // import fine-tunes from temporary folders.
+  const env: NodeJS.ProcessEnv = { ...process.env, ESM_STUDIO_HOME: home, ESM_STUDIO_ALLOW: [join(ROOT, 'test', 'fixtures'), tmpdir()].join(delimiter) };
   if (fixed) {
     env.ESM_STUDIO_PORT = String(fixed.port);
     env.ESM_STUDIO_TOKEN = fixed.token;

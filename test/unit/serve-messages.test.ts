@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { MAX_REQUEST_BYTES } from '../../src-main/api/schemas';
+import { MAX_REQUEST_BYTES } from '../../src-main/api/limits';
 import { createHost, type Host } from '../../src-main/services';
 import { startServer, type RunningServer } from '../../src-main/serve/server';
 

@@ -5,8 +5,8 @@
  * read any path. The refusal names the path and ESM_STUDIO_ALLOW.
  */
 import { mkdirSync, mkdtempSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { homedir, tmpdir } from 'node:os';
+import { delimiter, join, sep } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { Envelope } from '../../src-main/api/contract';
@@ -107,6 +107,7 @@ describe('paths helpers', () => {
   it('reads ESM_STUDIO_ALLOW like PATH', () => {
     expect(allowedFoldersFromEnv({ ESM_STUDIO_ALLOW: ['/data/a', ' /data/b ', '', '/data/c'].join(delimiter) })).toEqual(['/data/a', '/data/b', '/data/c']);
     expect(allowedFoldersFromEnv({})).toEqual([]);
+    expect(allowedFoldersFromEnv({ ESM_STUDIO_ALLOW: `~${sep}data` })).toEqual([join(homedir(), 'data')]);
   });
 
   it('finds every path field of a request, at any depth', () => {

@@ -5,6 +5,7 @@
  */
 import type { ApiEvent, Envelope, Input, MethodName, Output } from '../../../src-main/api/contract';
 import type { ApiErrorBody } from '../../../src-main/api/contract';
+import { MAX_REQUEST_BYTES } from '../../../src-main/api/limits';
 
 /** What the preload exposes as `window.esmStudio` (see src-main/electron/preload.ts). */
 export interface IpcBridge {
@@ -45,6 +46,18 @@ function ipcChannel(bridge: IpcBridge): Channel {
       return () => undefined;
     },
   };
+}
+
+/**
+ * Serve closes the socket on a message over MAX_REQUEST_BYTES (only an uploaded file can be that
+ * large); say why before sending instead. A character is 1 to 3 bytes in UTF-8: count exactly only near the limit.
+ */
+function tooLargeToSend(message: string): string | null {
+  if (message.length * 3 <= MAX_REQUEST_BYTES) return null;
+  const bytes = new Blob([message]).size;
+  if (bytes <= MAX_REQUEST_BYTES) return null;
+  const mb = (n: number): string => (n / 1024 / 1024).toFixed(0);
+  return `This file is too large to send from the browser (${mb(bytes)} MB; at most ${mb(MAX_REQUEST_BYTES)} MB). Split it into smaller files, or import it with the command line (npx esm-studio import).`;
 }
 
 /** WebSocket channel with request ids and automatic reconnection (the server may restart). */
@@ -105,9 +118,12 @@ function webSocketChannel(url: string): Channel {
     async send(method, input) {
       const ws = socket ?? (await connect());
       const id = nextId++;
+      const message = JSON.stringify({ id, method, input });
+      const tooLarge = tooLargeToSend(message);
+      if (tooLarge) return { ok: false, error: { code: 'invalid-input', message: tooLarge } };
       return new Promise<Envelope>((resolve) => {
         pending.set(id, resolve);
-        ws.send(JSON.stringify({ id, method, input }));
+        ws.send(message);
       });
     },
     onEvent(listener) {
