@@ -161,7 +161,7 @@ function pickRecord(records: readonly RawRecord[], choice: WildTypeChoice): RawR
     'invalid-input',
     `The wild-type FASTA has ${records.length} records (${ids.map((id) => `"${id}"`).join(', ')})` +
       `${choice.tableName ? ` and none is named like ${choice.tableName}` : ''}. Choose the record this scan mutates ` +
-      `(--wild-type-record NAME on the command line), or keep only that record in the FASTA.${fits}`,
+      `("Wild-type record" when importing, --wild-type-record NAME on the command line), or keep only that record in the FASTA.${fits}`,
     { records: ids },
   );
 }

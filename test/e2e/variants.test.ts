@@ -311,4 +311,23 @@ describe('variant effects in the browser', () => {
     expect(sequences.rows.map((r) => r.labels.fitness)).toEqual(good.map((r) => r.fitness));
     await screenshot(page, '92-variants-imported');
   });
+
+  it('asks which record of a several-record wild-type FASTA the scan mutates, instead of taking the first', async () => {
+    await page.getByTestId('nav-data').click();
+    await page.getByTestId('import-mode-mutations').check();
+    await page.getByTestId('import-file').setInputFiles({ name: 'second scan.csv', mimeType: 'text/csv', buffer: Buffer.from('mutant,fitness\nM1A,1\nK2E,2\nT3S,3\n') });
+    await page.getByTestId('import-mutations-needed').waitFor();
+    // The other protein comes first: taking the first record would check the scan against it.
+    const fasta = `>other_protein\nGGGGGGGGGGGGGGG\n>demo_wt demo protein\n${PROTEIN}\n`;
+    await page.getByTestId('import-wild-type-file').setInputFiles({ name: 'both.fasta', mimeType: 'text/plain', buffer: Buffer.from(fasta) });
+    const failed = page.getByTestId('import-failed');
+    await failed.waitFor({ timeout: 20_000 });
+    expect(await textOf(failed)).toContain('The wild-type FASTA has 2 records ("other_protein", "demo_wt") and none is named like second scan.csv.');
+    const record = page.getByTestId('import-wild-type-record');
+    expect(await record.locator('option').allTextContents()).toEqual(['Named like the table file', 'other_protein', 'demo_wt']);
+    await record.selectOption('demo_wt');
+    await page.getByTestId('import-report').waitFor({ timeout: 20_000 });
+    expect(await textOf(page.getByTestId('import-scan-summary'))).toContain('Mutations in column mutant of wild type demo_wt (30 residues)');
+    await page.getByTestId('import-cancel').click();
+  });
 });

@@ -633,7 +633,7 @@ describe('mutation scans: which wild type', () => {
     const error = thrownBy(() => parse('scan.csv', scan, { mutations: { wildType: wildTypes, offset: 0 } }));
     expect(error.message).toBe(
       'The wild-type FASTA has 2 records ("TOYA_HUMAN", "sp|P99999|TOYB_ECOLI") and none is named like scan.csv. ' +
-        'Choose the record this scan mutates (--wild-type-record NAME on the command line), or keep only that record in the FASTA. ' +
+        'Choose the record this scan mutates ("Wild-type record" when importing, --wild-type-record NAME on the command line), or keep only that record in the FASTA. ' +
         'Share of the scan\'s stated wild-type residues each record has: "TOYA_HUMAN" 100 %, "sp|P99999|TOYB_ECOLI" 17 %.',
     );
   });
