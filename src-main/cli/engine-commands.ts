@@ -102,7 +102,25 @@ export function parseList<T extends string>(value: string | undefined, allowed: 
   return items as T[];
 }
 
-function parseIntegers(value: string | undefined, what: string): number[] {
+/**
+ * `--layers 6,-1` on a 6-layer model names one layer twice (−1 is the last): say so, instead of
+ * computing it once and leaving the user to wonder where the second matrix went.
+ */
+export function checkDistinctLayers(given: readonly number[], numLayers: number, flag: string): void {
+  const seen = new Map<number, number>();
+  for (const layer of given) {
+    const resolved = layer < 0 ? numLayers + 1 + layer : layer;
+    const earlier = seen.get(resolved);
+    if (earlier !== undefined) {
+      const which = resolved === numLayers ? `layer ${numLayers}, the last` : `layer ${resolved}`;
+      const names = earlier === layer ? `${layer} is given twice` : `${earlier} and ${layer} are the same layer`;
+      throw new CliExit(`${flag}: ${names} of this ${numLayers}-layer model (${which}); give it once.`, 2);
+    }
+    seen.set(resolved, layer);
+  }
+}
+
+export function parseIntegers(value: string | undefined, what: string): number[] {
   const items = (value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   return items.map((item) => {
     const n = Number(item);
@@ -162,6 +180,8 @@ export async function embedCommand(flags: EmbedFlags): Promise<void> {
   try {
     layers = resolveLayers(parseIntegers(flags.layers, '--layers'), config.numLayers);
     attentionLayers = resolveLayers(parseIntegers(flags.attention, '--attention'), config.numLayers);
+    checkDistinctLayers(parseIntegers(flags.layers, '--layers'), config.numLayers, '--layers');
+    checkDistinctLayers(parseIntegers(flags.attention, '--attention'), config.numLayers, '--attention');
   } catch (error) {
     throw new CliExit((error as Error).message, 2);
   }

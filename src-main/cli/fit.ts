@@ -5,7 +5,7 @@
  * file is read with the import's label rule (datasets/readLabelTable): empty, NA, NaN… are missing
  * values, whose rows are left out (and counted); an infinity is an error naming its row.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ApiError } from '../api/errors';
 import { readNumberCell } from '../datasets';
@@ -20,6 +20,8 @@ import { buildFolds, type SplitSpec } from '../learn/splits';
 import { readNpy } from '../store/npy';
 import type { Host } from '../services';
 import { MUTATION_COLUMNS, mutationPositions } from '../variants/positions';
+import { writeBytesAtomically } from '../store/atomic';
+import { endProgress, progressLine } from './engine-commands';
 import { CliExit } from './exit';
 
 export interface FitFlags {
@@ -83,16 +85,31 @@ function fromFiles(flags: FitFlags): FitInput {
   return { ids, X, rows: ids.map((id) => labels.get(id) ?? {}) };
 }
 
+/** The run `flags.run` of the project, or an error naming the runs it has. */
+function projectRun(host: Host, projectId: number, projectName: string, run: string | undefined): number {
+  const runs = host.store.runs.list(projectId);
+  const runId = Number(run);
+  if (run === undefined || !Number.isInteger(runId)) throw new CliExit('--project needs --run <id> (the run whose embeddings to use; see `esm-studio runs --project NAME`).', 2);
+  if (runs.some((r) => r.id === runId)) return runId;
+  const embeddingRuns = runs.filter((r) => r.kind === 'embed.dataset').map((r) => `${r.id} (${r.title})`);
+  throw new CliExit(`Project "${projectName}" has no run ${runId}. Its embedding runs: ${embeddingRuns.join(', ') || 'none yet'}. \`esm-studio runs --project "${projectName}"\` lists them all.`);
+}
+
 function fromProject(host: Host, flags: FitFlags): FitInput {
   const project = host.store.projects.findByName(flags.project!);
   if (!project) throw new CliExit(`No project named "${flags.project}".`);
-  const runId = Number(flags.run);
-  const candidates = host.store.embeddings.list(project.id, runId).filter((e) => e.pooling === flags.pool && !e.offsetsPath && (!flags.model || e.modelName === flags.model));
+  const runId = projectRun(host, project.id, project.name, flags.run);
+  const all = host.store.embeddings.list(project.id, runId).filter((e) => !e.offsetsPath);
+  const available = all.map((e) => `${e.pooling}_layer${e.layer}${new Set(all.map((x) => x.modelName)).size > 1 ? ` (${e.modelName})` : ''}`);
+  if (all.length === 0) throw new CliExit(`Run ${runId} of "${project.name}" has no embedding matrices (it is not a finished embedding run).`);
+  const candidates = all.filter((e) => e.pooling === flags.pool && (!flags.model || e.modelName === flags.model));
+  if (candidates.length === 0) throw new CliExit(`Run ${runId} of "${project.name}" has no "${flags.pool}" matrix${flags.model ? ` for ${flags.model}` : ''}; it has ${available.join(', ')}. Choose with --pool and --model.`);
   const layers = [...new Set(candidates.map((e) => e.layer))];
   const layer = flags.layer === undefined ? Math.max(...layers) : Number(flags.layer) < 0 ? Math.max(...layers) + 1 + Number(flags.layer) : Number(flags.layer);
   const chosen = candidates.filter((e) => e.layer === layer);
   if (chosen.length !== 1) {
-    throw new CliExit(`Run ${runId} of "${project.name}" has ${chosen.length} "${flags.pool}" matrices of layer ${layer}${flags.model ? ` for ${flags.model}` : ''}; choose with --model, --layer and --pool.`);
+    const what = chosen.length === 0 ? `no "${flags.pool}" matrix of layer ${layer}` : `${chosen.length} "${flags.pool}" matrices of layer ${layer} (one per model)`;
+    throw new CliExit(`Run ${runId} of "${project.name}" has ${what}; it has ${available.join(', ')}. Choose with --model, --layer and --pool.`);
   }
   const e = chosen[0]!;
   const dataset = host.store.datasets.get(e.datasetId!)!;
@@ -115,12 +132,17 @@ function positionsOf(rows: FitInput['rows']): number[][] | null {
 }
 
 function writeResults(out: string, ids: string[], participating: number[], evaluation: Evaluation, y: (number | string)[], yhat: (number | string)[], meta: Record<string, unknown>): void {
-  mkdirSync(out, { recursive: true });
   const show = (v: number | string): string => (typeof v === 'number' ? formatFloat32(v) : csvField(v));
   const lines = ['id,fold,y,yhat', ...participating.map((row, i) => `${csvField(ids[row]!)},${evaluation.fold[i]},${show(y[i]!)},${show(yhat[i]!)}`)];
-  writeFileSync(join(out, 'predictions.csv'), `${lines.join('\n')}\n`);
-  writeFileSync(join(out, 'metrics.json'), JSON.stringify({ ...meta, perFold: evaluation.perFold, mean: evaluation.summary }, null, 2));
-  writeFileSync(join(out, 'models.json'), JSON.stringify({ ...meta, folds: evaluation.models }, null, 2));
+  const text = (value: string): Uint8Array => new TextEncoder().encode(value);
+  writeBytesAtomically(join(out, 'predictions.csv'), text(`${lines.join('\n')}\n`));
+  writeBytesAtomically(join(out, 'metrics.json'), text(JSON.stringify({ ...meta, perFold: evaluation.perFold, mean: evaluation.summary }, null, 2)));
+  writeBytesAtomically(join(out, 'models.json'), text(JSON.stringify({ ...meta, folds: evaluation.models }, null, 2)));
+}
+
+/** "fold 3 of 5 done" as the learner works through the outer folds. */
+function foldProgress(total: number): (fraction: number) => void {
+  return (fraction) => progressLine(fraction, `fold ${Math.min(total, Math.floor(fraction * total + 1e-9))} of ${total} done`);
 }
 
 export function fitCommand(flags: FitFlags, openHost: () => Host): void {
@@ -155,7 +177,7 @@ export function fitCommand(flags: FitFlags, openHost: () => Host): void {
     if (learner.task === 'regression') {
       const values = Float64Array.from(participating, (i) => targetNumber(input.rows[i]![flags.target], i, input.ids[i]!, flags.target)!);
       const folds = buildFolds(spec, { rows: participating, labels: null, classes: [], positions, splitValues: spec.column ? input.rows.map((r) => r[spec.column!] ?? null) : null });
-      evaluation = evaluateRegression(regressorFor(learner.id), values, { X, folds, scaling: flags.scale });
+      evaluation = evaluateRegression(regressorFor(learner.id), values, { X, folds, scaling: flags.scale, onProgress: foldProgress(folds.length) });
       y = Array.from(values);
       yhat = Array.from(evaluation.yhat);
     } else {
@@ -163,14 +185,16 @@ export function fitCommand(flags: FitFlags, openHost: () => Host): void {
       const classes = [...new Set(names)].sort();
       const labels = Int32Array.from(names, (n) => classes.indexOf(n));
       const folds = buildFolds(spec, { rows: participating, labels, classes, positions, splitValues: spec.column ? input.rows.map((r) => r[spec.column!] ?? null) : null });
-      evaluation = evaluateClassification(classifierFor(learner.id), labels, classes, { X, folds, scaling: flags.scale });
+      evaluation = evaluateClassification(classifierFor(learner.id), labels, classes, { X, folds, scaling: flags.scale, onProgress: foldProgress(folds.length) });
       y = names;
       yhat = Array.from(evaluation.yhat, (c) => classes[c] ?? '');
     }
   } catch (error) {
+    endProgress();
     if (error instanceof CliExit) throw error;
     throw new CliExit((error as Error).message);
   }
+  endProgress();
   const seconds = (performance.now() - started) / 1000;
   writeResults(resolve(flags.out), input.ids, participating, evaluation, y, yhat, { learner: learner.id, task: learner.task, target: flags.target, split: spec, scaling: flags.scale, rows: participating.length, seconds });
   const headline = learner.task === 'regression' ? ['r2', 'spearman'] : ['accuracy', 'balancedAccuracy'];

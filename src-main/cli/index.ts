@@ -6,12 +6,12 @@ import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
-import { FinetuneSettings, type SequenceFormat } from '../api/schemas';
+import { FinetuneSettings, ValidationMetricName, type SequenceFormat } from '../api/schemas';
 import { nodeComputeLauncher } from '../jobs/node-launcher';
 import { createHost, type Host } from '../services';
 import { APP_VERSION } from '../services/version';
 import { defaultHome } from '../store';
-import { convertCommand, embedCommand, type EmbedFlags } from './engine-commands';
+import { convertCommand, embedCommand, parseIntegers, type EmbedFlags } from './engine-commands';
 import { CliExit, exitWithFailure } from './exit';
 import { finetuneCommand, predictCommand, type FinetuneFlags, type PredictFlags } from './finetune';
 import { fitCommand, type FitFlags } from './fit';
@@ -112,6 +112,21 @@ async function listDatasets(flags: { project: string }): Promise<void> {
   });
 }
 
+/** One line per run: id, kind, state, date, title (tab-separated, newest first). */
+async function listRuns(flags: { project: string }): Promise<void> {
+  await withHost(false, async (host) => {
+    const project = host.store.projects.findByName(flags.project);
+    if (!project) throw new CliExit(`No project named "${flags.project}".`);
+    const runs = [...(await call(host, 'runs.list', { projectId: project.id }))].sort((a, b) => b.id - a.id);
+    if (runs.length === 0) {
+      console.log(`Project "${project.name}" has no runs yet. Start one with: esm-studio embed --project "${project.name}" --dataset NAME --model MODEL`);
+      return;
+    }
+    console.log('id\tkind\tstate\tcreated\ttitle');
+    for (const run of runs) console.log(`${run.id}\t${run.kind}\t${run.state}\t${run.createdAt.slice(0, 16).replace('T', ' ')}\t${run.title}`);
+  });
+}
+
 async function benchmarkCommand(flags: { project: string; seconds: string }): Promise<void> {
   await withHost(true, async (host) => {
     const project = host.projects.ensure(flags.project);
@@ -130,7 +145,7 @@ async function embedAction(flags: EmbedFlags & { project?: string; dataset?: str
   }
   if (!flags.dataset) throw new CliExit('--project needs --dataset <name>.', 2);
   const settings = {
-    layers: flags.layers.split(',').map(Number),
+    layers: parseIntegers(flags.layers, '--layers'),
     pool: flags.pool.split(',') as ('mean' | 'bos' | 'max' | 'per-token')[],
     batchTokens: Number(flags.batchTokens),
     device: flags.device as 'cpu',
@@ -170,6 +185,11 @@ export function buildProgram(): Command {
     .description('List the datasets of a project')
     .requiredOption('--project <name>', 'project name')
     .action(listDatasets);
+  program
+    .command('runs')
+    .description('List the runs of a project: id (for fit --run), kind, state, date and title')
+    .requiredOption('--project <name>', 'project name')
+    .action(listRuns);
   program
     .command('benchmark')
     .description('Measure this computer\'s compute speed (a job, stored as a run)')
@@ -244,10 +264,10 @@ export function buildProgram(): Command {
   const deviceOption = (): Option => new Option('--device <device>', 'where to compute').choices(['cpu', 'cuda', 'dml', 'webgpu', 'coreml']).default('cpu');
   program
     .command('finetune')
-    .description('Fine-tune a model with LoRA adapters and a head on a labelled CSV/TSV (adapter in PEFT format, head, merged model, metrics.csv); run again on the same --out to continue after a stop')
+    .description('Fine-tune a model with LoRA adapters and a head (or, with --head-only, the head alone) on a labelled CSV/TSV; writes the adapter in PEFT format, the head, a merged model, metrics.csv and training.json (see README); run again on the same --out to continue after a stop')
     .requiredOption('--model <dir>', 'a converted model folder or a Hugging Face checkpoint folder')
     .requiredOption('--data <csv>', 'a CSV/TSV with a sequence column and the target column(s)')
-    .option('--id-col <column>', 'the id column (default: row numbers)', 'id')
+    .option('--id-col <column>', 'the id column (rows are numbered when the file has none)', 'id')
     .option('--seq-col <column>', 'the sequence column', 'sequence')
     .requiredOption('--target <column>', 'the target column; several 0/1 columns, comma-separated, for --task multilabel; a string of one class per residue for --task token')
     .addOption(new Option('--task <task>', 'what to predict').choices(['regression', 'classification', 'multilabel', 'token']).default(d.task))
@@ -272,13 +292,13 @@ export function buildProgram(): Command {
     .option('--val-fraction <f>', 'share of sequences kept for validation', String(d.valFraction))
     .option('--seed <n>', 'random seed (split, init, order, dropout)', String(d.seed))
     .option('--patience <n>', 'stop after this many epochs without a better validation metric')
-    .option('--metric <name>', 'validation metric for the best epoch and early stopping', d.metric)
+    .addOption(new Option('--metric <name>', 'validation metric for the best epoch and early stopping').choices(ValidationMetricName.options).default(d.metric))
     .option('--init-adapter <dir>', 'start from this PEFT adapter folder (LoRA shape flags follow its config unless given)')
     .option('--max-steps <n>', 'stop after this many optimizer steps')
     .addOption(deviceOption())
     .option('--threads <n>', 'CPU threads (default: all cores)')
     .option('--no-shuffle', 'keep the data\'s order every epoch (with --lora-dropout 0: exactly reproducible)')
-    .requiredOption('--out <dir>', 'folder for the adapter, head, merged model, metrics.csv and checkpoints')
+    .requiredOption('--out <dir>', 'folder for the results (adapter, head, merged model; with --head-only the head and head.onnx), metrics.csv, training.json and checkpoints')
     .action((flags: FinetuneFlags, command: Command) => finetuneCommand(flags, command));
   program
     .command('predict')

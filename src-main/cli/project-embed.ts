@@ -11,6 +11,7 @@ import type { Envelope, Input, MethodName, Output } from '../api/contract';
 import type { EmbedSettings, Job, Model } from '../api/schemas';
 import { MANIFEST_FILE } from '../esm/model';
 import type { Host } from '../services';
+import { checkDistinctLayers } from './engine-commands';
 import { CliExit } from './exit';
 
 export async function call<M extends MethodName>(host: Host, method: M, input: Input<M>): Promise<Output<M>> {
@@ -86,6 +87,7 @@ export async function projectEmbed(host: Host, flags: ProjectEmbedFlags): Promis
   const dataset = (await call(host, 'datasets.list', { projectId: project.id })).find((d) => d.name === flags.dataset);
   if (!dataset) throw new CliExit(`Project "${project.name}" has no dataset named "${flags.dataset}".`);
   const model = await findOrInstallModel(host, flags.model);
+  checkDistinctLayers(flags.settings.layers, model.layers, '--layers');
 
   const request = { kind: 'embed.dataset' as const, projectId: project.id, datasetId: dataset.id, modelIds: [model.id], ...flags.settings };
   const compare = { datasetId: dataset.id, layers: flags.settings.layers, pool: flags.settings.pool, batchTokens: flags.settings.batchTokens, long: flags.settings.long, models: [{ id: model.id, name: model.name, dir: model.path }] };

@@ -190,6 +190,9 @@ describe('esm-studio finetune against tiny-lora', () => {
     const run = cli(home, ...flags, '--head-only', '--optimizer', 'adamw', '--lr', '0.01', '--max-steps', '3', '--epochs', '3', '--out', out);
     expect(run.code, run.err).toBe(0);
     expect(run.out).toMatch(/Trained 3 steps .* head \(head\.safetensors, head\.onnx\)/);
+    // It announces only what it writes: no adapter and no merged model, in the result or the progress.
+    expect(run.out).not.toMatch(/adapter|merged/i);
+    expect(run.err).not.toMatch(/adapter|merged/i);
     expect(existsSync(join(out, 'adapter_model.safetensors'))).toBe(false);
     const csv = join(home, 'head-only.csv');
     const predicted = cli(home, 'predict', '--finetuned', out, '--data', dataCsv, '--out', csv);

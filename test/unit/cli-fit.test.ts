@@ -57,5 +57,26 @@ describe('esm-studio fit', () => {
     const fit = cli(home, 'fit', '--project', 'P', '--run', run, '--target', 'hydrophobic', '--learner', 'knn', '--cv', '4', '--out', join(home, 'fit'));
     expect(fit.code, fit.err).toBe(0);
     expect(JSON.parse(readFileSync(join(home, 'fit', 'metrics.json'), 'utf8')).perFold.length).toBe(4);
+    // Progress, fold by fold (stderr is not a terminal here: one line per step of 10 %).
+    expect(fit.err).toMatch(/^\s*\d+%\s+fold 1 of 4 done$/m);
+    expect(fit.err).toMatch(/^100%\s+fold 4 of 4 done$/m);
+
+    // `runs` lists the run with its id; a wrong id, layer or pooling is named with what there is.
+    const runs = cli(home, 'runs', '--project', 'P');
+    expect(runs.code, runs.err).toBe(0);
+    const lines = runs.out.trim().split('\n').map((line) => line.split('\t'));
+    expect(lines[0]).toEqual(['id', 'kind', 'state', 'created', 'title']);
+    expect(lines.slice(1).map((l) => [l[0], l[1], l[2]])).toEqual([[run, 'embed.dataset', 'done']]);
+    expect(lines[1]![3]).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d$/);
+    expect(lines[1]![4]).toMatch(/^Embeddings of set with /);
+    const args = ['--target', 'hydrophobic', '--learner', 'knn', '--out', join(home, 'never')];
+    const missing = cli(home, 'fit', '--project', 'P', '--run', '99', ...args);
+    expect(missing.code).toBe(1);
+    expect(missing.err).toContain(`Project "P" has no run 99. Its embedding runs: ${run} (Embeddings of set with`);
+    expect(missing.err).not.toContain('Infinity');
+    const layer = cli(home, 'fit', '--project', 'P', '--run', run, '--layer', '5', ...args);
+    expect(layer.err).toContain(`Run ${run} of "P" has no "mean" matrix of layer 5; it has mean_layer1.`);
+    const pool = cli(home, 'fit', '--project', 'P', '--run', run, '--pool', 'bos', ...args);
+    expect(pool.err).toContain(`Run ${run} of "P" has no "bos" matrix; it has mean_layer1.`);
   });
 });

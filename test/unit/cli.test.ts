@@ -59,4 +59,36 @@ describe('esm-studio CLI', () => {
     expect(missing.code).toBe(1);
     expect(missing.err).toContain('Cannot read /no/such/file.fasta: no such file.');
   });
+
+  it('help texts state each default once and list the allowed values', () => {
+    const home = scratch();
+    const commands = ['import', 'projects', 'datasets', 'runs', 'benchmark', 'convert', 'embed', 'fit', 'score', 'finetune', 'predict', 'saturate'];
+    for (const command of commands) {
+      const { code, out } = cli(home, command, '--help');
+      expect(code, command).toBe(0);
+      // One option's text runs from its flag to the next flag; commander wraps it over lines.
+      const options = out.split(/\n(?=\s{2}-)/);
+      for (const option of options) expect(option.match(/\(default/g)?.length ?? 0, `${command}: ${option.trim()}`).toBeLessThanOrEqual(1);
+    }
+    const finetune = cli(home, 'finetune', '--help').out.replace(/\s+/g, ' ');
+    expect(finetune).toContain('choices: "loss", "r2", "spearman", "pearson", "rmse", "mae", "accuracy", "balanced_accuracy", "macro_f1", "mcc", "auroc", "auprc", default: "loss"');
+    expect(finetune).toContain('--head-only');
+    expect(cli(home, '--help').out).toMatch(/^\s+runs\b/m);
+  });
+
+  it('--layers naming one layer twice (6 and -1 of a 6-layer model) says so', () => {
+    const home = scratch();
+    const fasta = join(home, 'one.fasta');
+    writeFileSync(fasta, '>a\nMKVLA\n');
+    const tiny = join(ROOT, 'test', 'fixtures', 'golden', 'tiny', 'checkpoint'); // 2 layers
+    const twice = cli(home, 'embed', '--model', tiny, '--fasta', fasta, '--layers', '2,-1', '--out', join(home, 'out'));
+    expect(twice.code).toBe(2);
+    expect(twice.err).toContain('--layers: 2 and -1 are the same layer of this 2-layer model (layer 2, the last); give it once.');
+    const attention = cli(home, 'embed', '--model', tiny, '--fasta', fasta, '--attention', '1,1', '--out', join(home, 'out'));
+    expect(attention.err).toContain('--attention: 1 is given twice of this 2-layer model (layer 1); give it once.');
+    expect(cli(home, 'import', '--project', 'P', '--fasta', fasta).code).toBe(0);
+    const project = cli(home, 'embed', '--project', 'P', '--dataset', 'one', '--model', tiny, '--layers', '1,-2');
+    expect(project.code).toBe(2);
+    expect(project.err).toContain('--layers: 1 and -2 are the same layer of this 2-layer model (layer 1); give it once.');
+  });
 });
