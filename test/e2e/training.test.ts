@@ -23,6 +23,7 @@ let browser: Browser;
 let page: Page;
 let projectId: number;
 const COUNT = 40;
+const pageErrors: string[] = [];
 
 const jobsOf = (kind: string) => async (): Promise<Job[]> => (await api.call<Job[]>('jobs.list', { projectId })).filter((j) => j.kind === kind);
 
@@ -35,6 +36,8 @@ beforeAll(async () => {
   await api.call('datasets.import', { projectId, source: { kind: 'text', fileName: 'oily.csv', text: labelledCsv(COUNT) } });
   browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1360, height: 1100 } });
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  page.on('console', (message) => void (message.type() === 'error' && pageErrors.push(message.text())));
 });
 
 afterAll(async () => {
@@ -102,10 +105,19 @@ describe('fine-tuning from the Training page', () => {
     await expect.poll(async () => (await api.call<Metric[]>('runs.metrics', { runId: job.runId })).filter((m) => m.name === 'train_loss').length, { timeout: 120_000, interval: 250 }).toBeGreaterThanOrEqual(12);
     const row = page.getByTestId('job-row').filter({ hasText: 'Fine-tune' }).first();
     await row.getByTestId('job-cancel').click();
-    await expect.poll(async () => (await api.call<Job[]>('jobs.list', { projectId })).find((j) => j.id === job.id)?.state, { timeout: 30_000 }).toBe('cancelled');
+    // A run over a minute old asks first (on a busy machine it may be that old already).
+    const confirmCancel = page.getByTestId('confirm-ok');
+    await expect
+      .poll(async () => {
+        if (await confirmCancel.isVisible()) await confirmCancel.click();
+        return (await api.call<Job[]>('jobs.list', { projectId })).find((j) => j.id === job.id)?.state;
+      }, { timeout: 30_000 })
+      .toBe('cancelled');
     const before = (await api.call<Metric[]>('runs.metrics', { runId: job.runId })).filter((m) => m.name === 'train_loss').length;
 
     await row.getByTestId('job-resume').click();
+    // The panel follows the resumed job (it used to stay on "cancelled").
+    await expect.poll(() => row.getAttribute('data-state'), { timeout: 30_000 }).toMatch(/queued|running|done/);
     const done = await api.waitForJob(job.id);
     expect(done.state, done.error ?? '').toBe('done');
     const run = (await api.call<Run[]>('runs.list', { projectId })).find((r) => r.id === job.runId)!;
@@ -114,6 +126,8 @@ describe('fine-tuning from the Training page', () => {
     // One value per step, none lost or doubled by the restart.
     const steps = (await api.call<Metric[]>('runs.metrics', { runId: job.runId })).filter((m) => m.name === 'train_loss').map((m) => m.step);
     expect(steps).toEqual(Array.from({ length: run.summary.steps as number }, (_, i) => i + 1));
+    await expect.poll(() => row.getAttribute('data-state'), { timeout: 30_000 }).toBe('done');
+    expect(pageErrors).toEqual([]);
   });
 
   it('predicts a dataset with a finished run: a CSV with one row per sequence', async () => {
@@ -228,5 +242,17 @@ describe('fine-tuning from the Training page', () => {
     });
     expect(ours.split('\n').length).toBe(COUNT + 2);
     expect(ours).toBe(theirs);
+  });
+
+  it('opens on a project without labelled data, with no page error (its form effects settle)', async () => {
+    const bare = await api.call<{ id: number }>('projects.create', { name: 'No labels yet' });
+    await api.call('datasets.import', { projectId: bare.id, source: { kind: 'text', fileName: 'plain.fasta', text: '>a\nMKTAYIAKQR\n>b\nGSHMLEDPVD\n' } });
+    await page.goto(server.url);
+    await page.getByTestId('nav-projects').click();
+    await page.getByTestId('project-row').filter({ hasText: 'No labels yet' }).getByTestId('project-open').click();
+    await page.getByTestId('nav-training').click();
+    await page.getByTestId('finetune-form').waitFor();
+    await page.getByTestId('nav-runs').click();
+    expect(pageErrors).toEqual([]);
   });
 });
