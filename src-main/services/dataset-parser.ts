@@ -5,7 +5,7 @@
  * with it every other client's requests, waiting while it is parsed.
  */
 import { readFileSync, statSync } from 'node:fs';
-import { basename } from 'node:path';
+import { basename, resolve as resolvePath } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { ApiError } from '../api/errors';
 import type { ErrorCode } from '../api/contract';
@@ -27,8 +27,57 @@ export interface ParseRequest {
   want: ParseWant;
 }
 
-/** What the worker answers: the parsed file (records only when asked for), or the error to rethrow. */
-export type ParseReply = { parsed: ParsedFile } | { error: { code: ErrorCode; message: string; details?: unknown } | { message: string } };
+/**
+ * The records as a few flat values (each field's texts joined, with where each ends): copying
+ * these between threads holds up the main loop far less than 100,000 small objects would.
+ */
+export interface PackedRecords {
+  ids: string;
+  idEnds: Int32Array;
+  sequences: string;
+  sequenceEnds: Int32Array;
+  /** JSON of the records' label objects, in order. */
+  labels: string;
+  recordNumbers: Int32Array;
+  lines: Int32Array;
+}
+
+/** What the worker answers: the report and the records (when asked for), or the error to rethrow. */
+export type ParseReply =
+  | { report: ParsedFile['report']; records: PackedRecords | null }
+  | { error: { code: ErrorCode; message: string; details?: unknown } | { message: string } };
+
+function ends(texts: readonly string[]): Int32Array {
+  const result = new Int32Array(texts.length);
+  let end = 0;
+  texts.forEach((text, i) => (result[i] = end += text.length));
+  return result;
+}
+
+export function packRecords(records: ParsedFile['records']): PackedRecords {
+  const ids = records.map((r) => r.seqId);
+  const sequences = records.map((r) => r.sequence);
+  return {
+    ids: ids.join(''),
+    idEnds: ends(ids),
+    sequences: sequences.join(''),
+    sequenceEnds: ends(sequences),
+    labels: JSON.stringify(records.map((r) => r.labels)),
+    recordNumbers: Int32Array.from(records, (r) => r.record),
+    lines: Int32Array.from(records, (r) => r.line),
+  };
+}
+
+export function unpackRecords(packed: PackedRecords): ParsedFile['records'] {
+  const labels = JSON.parse(packed.labels) as ParsedFile['records'][number]['labels'][];
+  return labels.map((recordLabels, i) => ({
+    seqId: packed.ids.slice(i === 0 ? 0 : packed.idEnds[i - 1], packed.idEnds[i]),
+    sequence: packed.sequences.slice(i === 0 ? 0 : packed.sequenceEnds[i - 1], packed.sequenceEnds[i]),
+    labels: recordLabels,
+    record: packed.recordNumbers[i]!,
+    line: packed.lines[i]!,
+  }));
+}
 
 function readSource(source: ImportSource): { fileName: string; text: string } {
   if (source.kind === 'text') return { fileName: source.fileName, text: source.text };
@@ -75,7 +124,7 @@ export const IN_PROCESS_PARSER: DatasetParser = {
 };
 
 function fromReply(reply: ParseReply): ParsedFile {
-  if ('parsed' in reply) return reply.parsed;
+  if ('report' in reply) return { report: reply.report, records: reply.records ? unpackRecords(reply.records) : [] };
   const { error } = reply;
   throw 'code' in error ? new ApiError(error.code, error.message, error.details) : new Error(error.message);
 }
@@ -91,7 +140,7 @@ export function workerParser(workerFile: string): DatasetParser {
     parse(source, options, want) {
       if (sourceBytes(source) < OFF_THREAD_BYTES) return Promise.resolve(readAndParse(source, options));
       return new Promise<ParsedFile>((resolve, reject) => {
-        const worker = new Worker(workerFile, { workerData: { source, options, want } satisfies ParseRequest });
+        const worker = new Worker(resolvePath(workerFile), { workerData: { source, options, want } satisfies ParseRequest });
         let settled = false;
         const settle = (action: () => void): void => {
           if (settled) return;
