@@ -5,13 +5,14 @@
  * starting over. Which jobs can be resumed is the API's answer (`resumable`), not decided here. `--out` also writes the result
  * matrices in the `embed` file layout.
  */
-import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Envelope, Input, MethodName, Output } from '../api/contract';
 import type { EmbedSettings, Job, Model } from '../api/schemas';
 import { MANIFEST_FILE } from '../esm/model';
 import type { Host } from '../services';
 import { checkDistinctLayers } from './engine-commands';
+import { writeBytesAtomically, writingFile } from '../store/atomic';
 import { CliExit } from './exit';
 
 export async function call<M extends MethodName>(host: Host, method: M, input: Input<M>): Promise<Output<M>> {
@@ -111,11 +112,12 @@ function writeOutFolder(host: Host, projectId: number, datasetId: number, job: J
   mkdirSync(out, { recursive: true });
   for (const e of embeddings) {
     if (e.pooling === 'per-token') continue; // per-residue rows stay in the project (offsets-indexed)
-    copyFileSync(join(folder, e.path), join(out, `${e.pooling}_layer${e.layer}.npy`));
+    const target = join(out, `${e.pooling}_layer${e.layer}.npy`);
+    writingFile(target, () => copyFileSync(join(folder, e.path), target));
   }
   const rows = host.store.datasets.sequences(datasetId, 0, host.store.datasets.get(datasetId)!.sequenceCount);
-  writeFileSync(join(out, 'ids.txt'), rows.map((r) => `${r.seqId}\n`).join(''));
+  writeBytesAtomically(join(out, 'ids.txt'), new TextEncoder().encode(rows.map((r) => `${r.seqId}\n`).join('')));
   const run = host.store.runs.get(job.runId!)!;
-  writeFileSync(join(out, 'run.json'), JSON.stringify({ run: run.id, project: projectId, params: run.params, summary: run.summary }, null, 2));
+  writeBytesAtomically(join(out, 'run.json'), new TextEncoder().encode(JSON.stringify({ run: run.id, project: projectId, params: run.params, summary: run.summary }, null, 2)));
   console.log(`Also written to ${out}.`);
 }

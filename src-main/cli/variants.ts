@@ -7,7 +7,7 @@
  * unscored instead, and the summary accounts for every row the output lists. The wild type is
  * chosen from `--wt` as on import (a several-record FASTA needs a name match or --wild-type-record).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { ApiError } from '../api/errors';
@@ -22,6 +22,7 @@ import { saturationLongCsv } from '../variants/tables';
 import { offsetHint } from '../variants/wild-type';
 import { endProgress, interruptible, modelFolder, parseList, progressLine } from './engine-commands';
 import { CliExit } from './exit';
+import { writeBytesAtomically } from '../store/atomic';
 
 interface Common {
   model: string[];
@@ -96,6 +97,11 @@ async function withEnsemble(flags: Common, settings: ReturnType<typeof options>,
 
 const formatScore = (value: number): string => (Number.isFinite(value) ? String(value) : '');
 
+/** The output CSV, complete or not at all (a full disk is reported naming it). */
+function writeText(path: string, text: string): void {
+  writeBytesAtomically(path, new TextEncoder().encode(text));
+}
+
 export async function scoreCommand(flags: ScoreFlags): Promise<void> {
   const settings = options(flags);
   const path = resolve(flags.variants);
@@ -126,7 +132,7 @@ export async function scoreCommand(flags: ScoreFlags): Promise<void> {
   );
   const lines = [[...header, 'score'].map(csvField).join(',')];
   rows.forEach((r, i) => lines.push([...r.map(csvField), formatScore(scores[i]!)].join(',')));
-  writeFileSync(resolve(flags.out), `${lines.join('\n')}\n`);
+  writeText(resolve(flags.out), `${lines.join('\n')}\n`);
   const scored = scores.filter(Number.isFinite).length;
   console.log(`Scored ${scored} of the ${rows.length} rows listed (${settings.method}${flags.model.length > 1 ? `, mean of ${flags.model.length} models` : ''}) into ${resolve(flags.out)}.`);
   const unscored = unscoredReasons(rows.length - scored, { mismatched: mismatchedRows, unreadable: applied.unparsable.length, stops: applied.stops.length });
@@ -152,6 +158,6 @@ export async function saturateCommand(flags: Common): Promise<void> {
   const scores = await withEnsemble(flags, settings, (model, signal, label) =>
     saturationScores(model, wildType.sequence, settings.method, { signal, onProgress: (f, m) => progressLine(f, `${label}${m}`) }),
   );
-  writeFileSync(resolve(flags.out), saturationLongCsv({ wildType: wildType.sequence, offset: settings.offset, scores }));
+  writeText(resolve(flags.out), saturationLongCsv({ wildType: wildType.sequence, offset: settings.offset, scores }));
   console.log(`Scored all ${19 * wildType.sequence.length} single mutants of ${wildType.id} (${settings.method}) into ${resolve(flags.out)}.`);
 }

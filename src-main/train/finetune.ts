@@ -19,7 +19,7 @@ import { join, resolve } from 'node:path';
 import type { FinetuneSettings, Metric } from '../api/schemas';
 import type { Device } from '../engine/session';
 import { readManifest } from '../esm/model';
-import { writeBytesAtomically, writingFile } from '../store/atomic';
+import { writeBytesAtomically, writeFailure, writingFile } from '../store/atomic';
 import { openResultsStaging, publishResults, settleResults } from './staging';
 import { validationSplit } from './batches';
 import { loadCheckpoint } from './checkpoint';
@@ -258,7 +258,7 @@ export async function runFinetune(options: FinetuneRunOptions): Promise<Finetune
       return summary;
     } catch (error) {
       rmSync(staging, { recursive: true, force: true });
-      throw error;
+      throw writeFailure(outDir, error); // a full disk names the run's folder when no file was named
     }
   } finally {
     await trainer.close();
