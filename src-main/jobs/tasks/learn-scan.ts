@@ -128,5 +128,7 @@ export const learnScan: Task<ScanParams, ScanCheckpoint> = async (ctx) => {
     done.add(index);
     ctx.checkpoint({ done: [...done].sort((a, b) => a - b) });
   }
-  return { fits: units.length, folds: folds.length, rows: target.rows.length, target: params.target, task: params.task };
+  // Rows without a value of the target (missing measurements) are left out of every fit: say how many.
+  const leftOut = input.target.length - target.rows.length;
+  return { fits: units.length, folds: folds.length, rows: target.rows.length, leftOut, target: params.target, task: params.task };
 };
