@@ -1,7 +1,7 @@
 /**
  * The README's set-up holds: `engines` asks for at least the Node version that the pinned
- * Electron's tooling requires, `.npmrc` holds no key npm does not know (npm warned "Unknown project
- * config" on every call), and `npm start` without Electron's binary ends with the clear message
+ * Electron's tooling requires, onnxruntime's CUDA download is skipped without a `.npmrc` key npm
+ * does not know (npm warned "Unknown project config" on every call), and `npm start` without Electron's binary ends with the clear message
  * and exit code 1 instead of going on to `electron .` and a stack trace.
  */
 import { spawnSync } from 'node:child_process';
@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from '../support/serve';
 
-const packageJson = (dir: string) => JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { engines?: { node?: string }; scripts: Record<string, string> };
+const packageJson = (dir: string) =>
+  JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { engines?: { node?: string }; scripts: Record<string, string>; allowScripts?: Record<string, boolean> };
 
 /** The lowest version a range such as ">= 22.12.0" or "^22.13.0 || >=24" allows, as [major, minor, patch]. */
 function lowest(range: string): number[] {
@@ -31,7 +32,9 @@ describe('set-up', () => {
     expect(readFileSync(join(ROOT, 'README.md'), 'utf8')).toContain(`Node.js](https://nodejs.org) ${ours[0]}.${ours[1]} or newer`);
   });
 
-  it('.npmrc sets no key npm does not know (onnxruntime\'s skip is an environment variable)', () => {
+  it('skips onnxruntime\'s CUDA download in ways npm accepts: allowScripts (npm 11), the environment variable (npm 10), no unknown .npmrc key', () => {
+    expect(packageJson(ROOT).allowScripts?.['onnxruntime-node']).toBe(false);
+    expect(packageJson(ROOT).allowScripts?.['better-sqlite3']).toBe(true);
     const npmrc = join(ROOT, '.npmrc');
     const keys = existsSync(npmrc) ? readFileSync(npmrc, 'utf8').split('\n').filter((l) => /^\s*[^#;\s]/.test(l)).map((l) => l.split('=')[0]!.trim()) : [];
     expect(keys).not.toContain('onnxruntime-node-install');
