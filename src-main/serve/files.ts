@@ -3,11 +3,11 @@
  * as pages. A name that is not a plain file of the project's exports folder (missing, a folder,
  * gone while being read) answers 404; a read error never reaches the server.
  */
-import { createReadStream, statSync, type Stats } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { basename } from 'node:path';
 import type { Host } from '../services';
-import { exportFilePath } from '../services/exports';
+import { exportFilePath, regularFile } from '../services/exports';
 
 /** Reports are opened in the browser (then printed to PDF there), under a CSP that allows no script and no loads. */
 const REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'";
@@ -15,15 +15,6 @@ const REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:
 function notFound(response: ServerResponse, message: string): void {
   response.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' });
   response.end(message);
-}
-
-function regularFile(path: string): Stats | null {
-  try {
-    const stat = statSync(path);
-    return stat.isFile() ? stat : null;
-  } catch {
-    return null;
-  }
 }
 
 /** Streams one regular file; a folder or a missing file is a 404, a failed read ends the response. */

@@ -6,7 +6,7 @@ import type { ExportFile } from '../api/schemas';
 import type { Store } from '../store';
 
 /** The entry's stat when it is a regular file (a symlink counts by its target); null for folders and vanished entries. */
-function regularFile(path: string): Stats | null {
+export function regularFile(path: string): Stats | null {
   try {
     const stat = statSync(path);
     return stat.isFile() ? stat : null;
