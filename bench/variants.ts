@@ -11,8 +11,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { convertCheckpoint } from '../src-main/esm/model';
-import { AMINO_ACIDS } from '../src-main/esm/tokenizer';
+import { convertCheckpoint } from '../src-main/models/esm2/model';
+import { AMINO_ACIDS } from '../src-main/models/esm2/tokenizer';
 import { ZeroShotModel } from '../src-main/variants/model';
 import { ESM2_SHAPES, writeRandomCheckpoint } from './support/random-checkpoint';
 import { figure, markdownTable } from './support/table';

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { convertCheckpoint } from '../../src-main/esm/model';
+import { convertCheckpoint } from '../../src-main/models/esm2/model';
 
 export interface ConvertMeasurement {
   seconds: number;

@@ -10,7 +10,7 @@
  */
 import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { expectedTensors, parseEsmConfig, type EsmConfig, type TensorSpec } from '../../src-main/esm/checkpoint';
+import { expectedTensors, parseEsmConfig, type EsmConfig, type TensorSpec } from '../../src-main/models/esm2/checkpoint';
 
 export interface CheckpointShape {
   layers: number;

@@ -20,7 +20,7 @@
  * Prints one JSON line (TrainMeasurement).
  */
 import { FinetuneSettings } from '../../src-main/api/schemas';
-import { AMINO_ACIDS, encode } from '../../src-main/esm/tokenizer';
+import { AMINO_ACIDS, encode } from '../../src-main/models/esm2/tokenizer';
 import { epochBatches } from '../../src-main/train/batches';
 import { headSpecOf, loraSpecOf, runFinetune } from '../../src-main/train/finetune';
 import type { FinetuneTable } from '../../src-main/train/finetune-data';

@@ -6,9 +6,9 @@
  * with its input index, so callers can write them in input order.
  */
 import * as ort from 'onnxruntime-node';
-import { graphFile, readManifest, type ModelManifest } from '../esm/model';
-import { outputName, type GraphOutputs, type Pooling } from '../esm/graph';
-import { encodeBatch, MAX_RESIDUES } from '../esm/tokenizer';
+import { graphFile, readManifest, type ModelManifest } from '../models/esm2/model';
+import { outputName, type GraphOutputs, type Pooling } from '../models/esm2/graph';
+import { encodeBatch, MAX_RESIDUES } from '../models/esm2/tokenizer';
 import { planBatches, type Batch } from './batching';
 import { openSession, type Device, type OpenedSession } from './session';
 import { blendPairs, blendRows, planWindows, type Window } from './windows';

@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { ApiError, notFound } from '../api/errors';
 import type { Fit, Job, JobRequest } from '../api/schemas';
 import { parseCompression } from '../embeddings/compress';
-import { openCheckpoint } from '../esm/checkpoint';
+import { openCheckpoint } from '../models/esm2/checkpoint';
 import type { LabelTable } from '../exports';
 import type { JobHooks, JobRunner } from '../jobs/runner';
 import { modelFolderName } from '../jobs/tasks/embed-dataset';

@@ -11,8 +11,8 @@
  */
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { openSafetensors, readFloat32 } from '../esm/checkpoint/safetensors';
-import { writeSafetensorsFile, type WritableTensor } from '../esm/checkpoint/safetensors-write';
+import { openSafetensors, readFloat32 } from '../models/formats/safetensors';
+import { writeSafetensorsFile, type WritableTensor } from '../models/formats/safetensors-write';
 import { writeBytesAtomically } from '../store/atomic';
 import type { EarlyStoppingState } from './early-stopping';
 import type { OptimizerState, TensorMap } from './optimizers';

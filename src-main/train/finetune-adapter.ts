@@ -9,7 +9,7 @@
  * therefore only be exported together with the attention output ("dense").
  */
 import { join } from 'node:path';
-import type { EsmConfig } from '../esm/checkpoint';
+import type { EsmConfig } from '../models/esm2/checkpoint';
 import type { ParamSpec } from './lora';
 import { LORA_TARGETS, loraLayers, type LoraSpec, type LoraTarget } from './lora';
 import { ADAPTER_CONFIG, loraParameterShapes, parsePeftConfig, readPeftAdapter, type LoraSettings, type PeftAdapter, type ShapedTensorMap } from './peft';

@@ -11,7 +11,7 @@
  * `<unk>` (the command line and the app check files on reading; this guards every other caller).
  */
 import { cleanSequence, showCharacter } from '../datasets/residues';
-import { encode, MAX_RESIDUES } from '../esm/tokenizer';
+import { encode, MAX_RESIDUES } from '../models/esm2/tokenizer';
 import type { ExampleTargets, Examples } from './onnx-step';
 
 export const FINETUNE_TASKS = ['regression', 'classification', 'multilabel', 'token'] as const;

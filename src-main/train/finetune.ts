@@ -18,7 +18,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'nod
 import { join, resolve } from 'node:path';
 import type { FinetuneSettings, Metric } from '../api/schemas';
 import type { Device } from '../engine/session';
-import { readManifest } from '../esm/model';
+import { readManifest } from '../models/esm2/model';
 import { writeBytesAtomically, writeFailure, writingFile } from '../store/atomic';
 import { openResultsStaging, publishResults, settleResults } from './staging';
 import { validationSplit } from './batches';
@@ -37,7 +37,7 @@ import { sequenceTaskOf, storedEmbeddings, writeHeadGraphs, writeHeadPredictionG
 import { TrainingRng } from './rng';
 import { taskOutDim, type TaskSpec } from './graph';
 import { weightedTask } from './class-weights';
-import type { EsmConfig } from '../esm/checkpoint';
+import type { EsmConfig } from '../models/esm2/checkpoint';
 
 export const CHECKPOINT_DIR = 'checkpoints';
 export const MERGED_DIR = 'merged';

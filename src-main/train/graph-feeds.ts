@@ -4,7 +4,7 @@
  * back into plain arrays (loss, predictions, pooled vectors, one gradient per tensor).
  */
 import * as ort from 'onnxruntime-node';
-import { TOKENS } from '../esm/tokenizer';
+import { TOKENS } from '../models/esm2/tokenizer';
 import { IO, type TrainingGraph } from './graph';
 import { dropoutSeedValue } from './graph-dropout';
 

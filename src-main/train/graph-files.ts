@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { writeModel, type GraphBuilder, type Value } from '../onnx';
-import { readManifest, WEIGHTS_FILE, type ModelManifest } from '../esm/model';
+import { readManifest, WEIGHTS_FILE, type ModelManifest } from '../models/esm2/model';
 import { openSession, type OpenedSession, type SessionOptions } from '../engine/session';
 import { buildTrainingGraph, type BackboneGraphSpec, type BuildOptions, type FrozenParams, type TrainingGraph } from './graph';
 

@@ -16,10 +16,10 @@
  */
 import { differentiate as autodiff } from '../autodiff';
 import { byteView, GraphBuilder, type Dim, type DType, type Graph, type Value } from '../onnx';
-import type { EsmConfig } from '../esm/checkpoint';
-import { buildEsmGraph, outputName } from '../esm/graph';
-import { TOKENS } from '../esm/tokenizer';
-import type { Precision } from '../esm/weights';
+import type { EsmConfig } from '../models/esm2/checkpoint';
+import { buildEsmGraph, outputName } from '../models/esm2/graph';
+import { TOKENS } from '../models/esm2/tokenizer';
+import type { Precision } from '../models/esm2/weights';
 import { headParameters, sequenceHead, tokenHead, type HeadSpec } from './heads';
 import { loraHook, loraParameters, type LoraSpec, type ParamSpec } from './lora';
 import { DROPOUT_SEED_INPUT } from './graph-dropout';

@@ -11,9 +11,9 @@
  */
 import { createRng } from '../learn/stats';
 import type { GraphBuilder, Value } from '../onnx';
-import type { EsmConfig } from '../esm/checkpoint';
-import type { AdaptLinear } from '../esm/graph';
-import { layerTensorNames } from '../esm/weights';
+import type { EsmConfig } from '../models/esm2/checkpoint';
+import type { AdaptLinear } from '../models/esm2/graph';
+import { layerTensorNames } from '../models/esm2/weights';
 import { dropout } from './graph-dropout';
 
 /** The projections an adapter can sit on (PEFT's `target_modules`, by role). */

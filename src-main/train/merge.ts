@@ -12,9 +12,9 @@
 import { closeSync, existsSync, mkdirSync, openSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { byteView, float32ToFloat16, GraphBuilder, writeModel, type Value } from '../onnx';
-import { float16ToFloat32 } from '../esm/checkpoint/safetensors';
-import { buildEsmGraph } from '../esm/graph';
-import { DEFAULT_GRAPH_FILE, DEFAULT_OUTPUTS, MANIFEST_FILE, readManifest, WEIGHTS_FILE, type ModelManifest } from '../esm/model';
+import { float16ToFloat32 } from '../models/formats/safetensors';
+import { buildEsmGraph } from '../models/esm2/graph';
+import { DEFAULT_GRAPH_FILE, DEFAULT_OUTPUTS, MANIFEST_FILE, readManifest, WEIGHTS_FILE, type ModelManifest } from '../models/esm2/model';
 import { buildTrainingGraph, type TaskSpec } from './graph';
 import { installedWeights } from './graph-files';
 import type { HeadSpec } from './heads';

@@ -13,8 +13,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { openSafetensors, readFloat32, type TensorTable } from '../esm/checkpoint/safetensors';
-import { writeSafetensorsFile } from '../esm/checkpoint/safetensors-write';
+import { openSafetensors, readFloat32, type TensorTable } from '../models/formats/safetensors';
+import { writeSafetensorsFile } from '../models/formats/safetensors-write';
 import { writeBytesAtomically } from '../store/atomic';
 
 export const ADAPTER_WEIGHTS = 'adapter_model.safetensors';

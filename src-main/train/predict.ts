@@ -24,7 +24,7 @@ import { modelTokens } from './finetune-data';
 import { HEAD_GRAPH_FILE, poolSequences, runHeadPrediction, sequenceTaskOf } from './head-only';
 import { readHeadConfig, type HeadConfig } from './head-config';
 import { buildMergedModel } from './import';
-import { MANIFEST_FILE } from '../esm/model';
+import { MANIFEST_FILE } from '../models/esm2/model';
 
 export interface PredictOptions {
   /**

@@ -7,8 +7,8 @@
  * context on both sides.
  */
 import * as ort from 'onnxruntime-node';
-import { graphFile, readManifest } from '../esm/model';
-import { encode, MAX_RESIDUES, TOKENS, VOCAB_SIZE } from '../esm/tokenizer';
+import { graphFile, readManifest } from '../models/esm2/model';
+import { encode, MAX_RESIDUES, TOKENS, VOCAB_SIZE } from '../models/esm2/tokenizer';
 import { openSession, type Device } from '../engine/session';
 import { planWindows, type Window } from '../engine/windows';
 

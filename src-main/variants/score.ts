@@ -8,7 +8,7 @@
  * Synonymous variants score 0; variants with a stop are not scored (NaN): ESM-2 has no stop token.
  * The saturation scan gives all 19 × L single mutants; an ensemble averages several models.
  */
-import { AMINO_ACIDS, residueToken, VOCAB_SIZE } from '../esm/tokenizer';
+import { AMINO_ACIDS, residueToken, VOCAB_SIZE } from '../models/esm2/tokenizer';
 import type { Mutation } from './mutations';
 import type { MaskedControl, ZeroShotModel } from './model';
 

@@ -2,8 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { openSafetensors } from '../../src-main/esm/checkpoint';
-import { readFloat32 } from '../../src-main/esm/checkpoint/safetensors';
+import { openSafetensors } from '../../src-main/models/esm2/checkpoint';
+import { readFloat32 } from '../../src-main/models/formats/safetensors';
 import { ROOT } from './serve';
 
 export const GOLDEN = join(ROOT, 'test', 'fixtures', 'golden');

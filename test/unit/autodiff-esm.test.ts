@@ -11,9 +11,9 @@ import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { differentiate } from '../../src-main/autodiff';
 import { checkGradient } from '../../src-main/autodiff/check';
-import type { EsmConfig } from '../../src-main/esm/checkpoint/config';
-import { buildEsmGraph, outputName, type GraphOutputs } from '../../src-main/esm/graph';
-import { layerTensorNames, storedTensors, TOP_LEVEL } from '../../src-main/esm/weights';
+import type { EsmConfig } from '../../src-main/models/esm2/checkpoint/config';
+import { buildEsmGraph, outputName, type GraphOutputs } from '../../src-main/models/esm2/graph';
+import { layerTensorNames, storedTensors, TOP_LEVEL } from '../../src-main/models/esm2/weights';
 import { byteView, encodeModel, GraphBuilder, int, type Graph, type Value } from '../../src-main/onnx';
 
 const CONFIG: EsmConfig = {

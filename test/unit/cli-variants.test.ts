@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { residueToken, VOCAB_SIZE } from '../../src-main/esm/tokenizer';
+import { residueToken, VOCAB_SIZE } from '../../src-main/models/esm2/tokenizer';
 import { readSaturationCsv, saturationLongCsv, saturationWideCsv } from '../../src-main/variants/tables';
 import { loadGolden, seqKey, type Golden, type GoldenSequence } from '../support/golden';
 import { assertBuilt, ROOT } from '../support/serve';

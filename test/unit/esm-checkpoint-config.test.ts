@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../../src-main/api/errors';
-import { parseEsmConfig } from '../../src-main/esm/checkpoint/config';
+import { parseEsmConfig } from '../../src-main/models/esm2/checkpoint/config';
 
 const GOLDEN = resolve(import.meta.dirname, '..', 'fixtures', 'golden');
 const FILE = '/models/my-esm/config.json';

@@ -14,7 +14,7 @@ import {
   openShardedSafetensors,
   readFloat32,
   type TensorInfo,
-} from '../../src-main/esm/checkpoint/safetensors';
+} from '../../src-main/models/formats/safetensors';
 import {
   bits16Tensor,
   float32Tensor,

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ApiError } from '../../src-main/api/errors';
-import { DECODER_WEIGHT, expectedTensors, openCheckpoint, WORD_EMBEDDINGS, type EsmCheckpoint } from '../../src-main/esm/checkpoint';
+import { DECODER_WEIGHT, expectedTensors, openCheckpoint, WORD_EMBEDDINGS, type EsmCheckpoint } from '../../src-main/models/esm2/checkpoint';
 import { float32Tensor, float32Values, narrowTensor, readSafetensorsWhole, writeSafetensors, type RawTensor } from '../support/safetensors-writer';
 
 const GOLDEN = resolve(import.meta.dirname, '..', 'fixtures', 'golden');

@@ -15,7 +15,7 @@ import {
   TOKENS,
   tokenToResidue,
   VOCAB_SIZE,
-} from '../../src-main/esm/tokenizer';
+} from '../../src-main/models/esm2/tokenizer';
 import { int32Values, readSafetensorsWhole, type RawTensor } from '../support/safetensors-writer';
 
 const GOLDEN = resolve(import.meta.dirname, '..', 'fixtures', 'golden');

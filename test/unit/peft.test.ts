@@ -7,8 +7,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openSafetensors, readFloat32 } from '../../src-main/esm/checkpoint/safetensors';
-import { writeSafetensorsFile } from '../../src-main/esm/checkpoint/safetensors-write';
+import { openSafetensors, readFloat32 } from '../../src-main/models/formats/safetensors';
+import { writeSafetensorsFile } from '../../src-main/models/formats/safetensors-write';
 import {
   ADAPTER_CONFIG, ADAPTER_WEIGHTS, HEAD_WEIGHTS, loraParameterShapes, readPeftAdapter, splitTrainedParameters, writePeftAdapter,
   type LoraSettings, type ShapedTensorMap,

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { GraphBuilder, writeModel, type Graph, type Value } from '../../src-main/onnx';
-import type { EsmConfig } from '../../src-main/esm/checkpoint';
+import type { EsmConfig } from '../../src-main/models/esm2/checkpoint';
 import { buildHeadGraph, IO } from '../../src-main/train/graph';
 import { dropout, dropoutHash, dropoutSeedValue } from '../../src-main/train/graph-dropout';
 import { runStep } from '../../src-main/train/graph-feeds';

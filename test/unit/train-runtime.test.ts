@@ -7,8 +7,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openSafetensors, readFloat32 } from '../../src-main/esm/checkpoint/safetensors';
-import { encodeSafetensorsFile, writeSafetensorsFile } from '../../src-main/esm/checkpoint/safetensors-write';
+import { openSafetensors, readFloat32 } from '../../src-main/models/formats/safetensors';
+import { encodeSafetensorsFile, writeSafetensorsFile } from '../../src-main/models/formats/safetensors-write';
 import { createRng } from '../../src-main/learn/stats';
 import { epochBatches, validationSplit } from '../../src-main/train/batches';
 import { checkpointJsonPath, loadCheckpoint, saveCheckpoint, type LoopPosition } from '../../src-main/train/checkpoint';

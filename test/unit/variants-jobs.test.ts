@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ExportFile, Job, SaturationMap, VariantScores, StoredJob } from '../../src-main/api/schemas';
-import { residueToken, VOCAB_SIZE } from '../../src-main/esm/tokenizer';
+import { residueToken, VOCAB_SIZE } from '../../src-main/models/esm2/tokenizer';
 import { nodeComputeLauncher } from '../../src-main/jobs/node-launcher';
 import { createHost, type Host } from '../../src-main/services';
 import { spearman } from '../../src-main/learn/stats';

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Embedder, type EmbedPlan } from '../../engine/embed';
 import type { Device } from '../../engine/session';
-import type { Pooling } from '../../esm/graph';
+import type { Pooling } from '../../models/esm2/graph';
 import { NpyRowWriter, writeNpyAtomic } from '../../store/npy';
 import { throwIfCancelled, yieldToEvents, type Task, type TaskContext } from './types';
 

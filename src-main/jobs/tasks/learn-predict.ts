@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { compress, parseCompression } from '../../embeddings/compress';
 import { Embedder } from '../../engine/embed';
 import type { Device } from '../../engine/session';
-import type { Pooling } from '../../esm/graph';
+import type { Pooling } from '../../models/esm2/graph';
 import { csvField, formatFloat32 } from '../../exports';
 import { evaluateClassification, evaluateRegression, predictWithFoldModels, type Task as LearnTask } from '../../learn/evaluate';
 import { classifierFor, regressorFor } from '../../learn/learners';

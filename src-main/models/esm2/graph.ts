@@ -5,7 +5,7 @@
  * contacts). Batch size and length are dynamic; padding is masked. Which tensors leave the
  * graph is chosen per graph, so pooled vectors can be computed inside it.
  */
-import type { GraphBuilder, Value } from '../onnx';
+import type { GraphBuilder, Value } from '../../onnx';
 import type { EsmConfig } from './checkpoint/config';
 import { TOKENS } from './tokenizer';
 import { layerTensorNames, TOP_LEVEL, type Precision } from './weights';

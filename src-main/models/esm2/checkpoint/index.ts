@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { ApiError } from '../../api/errors';
+import { ApiError } from '../../../api/errors';
 import { parseEsmConfig, type EsmConfig } from './config';
 import {
   FLOAT_DTYPES,
@@ -17,12 +17,12 @@ import {
   shardFiles,
   type TensorInfo,
   type TensorTable,
-} from './safetensors';
+} from '../../formats/safetensors';
 
 export type { EsmConfig } from './config';
 export { parseEsmConfig } from './config';
-export type { SafetensorsDtype, TensorInfo, TensorTable } from './safetensors';
-export { openSafetensors, openShardedSafetensors } from './safetensors';
+export type { SafetensorsDtype, TensorInfo, TensorTable } from '../../formats/safetensors';
+export { openSafetensors, openShardedSafetensors } from '../../formats/safetensors';
 
 export interface TensorSpec {
   name: string;

@@ -5,7 +5,7 @@
  */
 import { basename, dirname } from 'node:path';
 import { z } from 'zod';
-import { ApiError } from '../../api/errors';
+import { ApiError } from '../../../api/errors';
 import { TOKENS, VOCAB_SIZE } from '../tokenizer';
 
 export interface EsmConfig {

@@ -3,7 +3,7 @@
  * turning protein sequences into token ids: one sequence as int32, a right-padded batch as the
  * int64 tensor onnxruntime takes as `input_ids`.
  */
-import { ApiError } from '../api/errors';
+import { ApiError } from '../../api/errors';
 
 /** Token strings by id, exactly as in ESM-2's `vocab.txt` (fair-esm's `Alphabet`, "ESM-1b" style). */
 export const ALPHABET: readonly string[] = Object.freeze([

@@ -5,7 +5,7 @@
  * float32. One table serves conversion (bytes from the checkpoint) and graph generation
  * (bytes already in the model's data file).
  */
-import type { DType } from '../onnx';
+import type { DType } from '../../onnx';
 import type { EsmConfig } from './checkpoint/config';
 
 export type Precision = 'fp32' | 'fp16';
