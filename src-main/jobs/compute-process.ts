@@ -8,7 +8,7 @@ import { createReadStream, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { FromCompute, ToCompute } from './protocol';
 import { tasks } from './tasks';
-import { CancelledError } from './tasks/types';
+import { CancelledError } from '../core/cancel';
 
 interface Port {
   post(message: FromCompute): void;

@@ -12,7 +12,7 @@ import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { ApiError } from '../api/errors';
-import { CancelledError } from '../jobs/tasks/types';
+import { CancelledError } from '../core/cancel';
 
 export const DEFAULT_HUB_ENDPOINT = 'https://huggingface.co';
 export const DEFAULT_REVISION = 'main';

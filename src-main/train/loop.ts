@@ -16,7 +16,7 @@
  * taken between optimizer steps (never with half-accumulated gradients).
  */
 import type { Metric } from '../api/schemas';
-import { CancelledError, yieldToEvents } from '../jobs/tasks/types';
+import { CancelledError, yieldToEvents } from '../core/cancel';
 import { classificationMetrics, regressionMetrics } from '../learn/metrics';
 import { epochBatches, type BatchingOptions, type TrainBatch } from './batches';
 import { loadCheckpoint, saveCheckpoint, type CheckpointSlot, type EpochSummary, type LoopPosition, type TrainingCheckpoint } from './checkpoint';

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Metric } from '../../src-main/api/schemas';
-import { CancelledError } from '../../src-main/jobs/tasks/types';
+import { CancelledError } from '../../src-main/core/cancel';
 import { loadCheckpoint } from '../../src-main/train/checkpoint';
 import { gradientsFromOutputs, stepsPerEpoch, train, type EvaluateFunction, type StepFunction, type TrainLoopOptions } from '../../src-main/train/loop';
 import type { TensorMap } from '../../src-main/train/optimizers';

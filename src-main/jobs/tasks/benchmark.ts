@@ -3,7 +3,8 @@
  * every model layer) in the compute process and records GFLOP/s per step as run metrics. It is
  * a real, resumable job that exercises the whole job path on any machine.
  */
-import { throwIfCancelled, yieldToEvents, type Task } from './types';
+import { throwIfCancelled, yieldToEvents } from '../../core/cancel';
+import type { Task } from './types';
 
 export interface BenchmarkParams {
   seconds: number;

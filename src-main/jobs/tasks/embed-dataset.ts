@@ -11,7 +11,8 @@ import { Embedder, type EmbedPlan } from '../../engine/embed';
 import type { Device } from '../../engine/session';
 import type { Pooling } from '../../models/esm2/graph';
 import { NpyRowWriter, writeNpyAtomic } from '../../store/npy';
-import { throwIfCancelled, yieldToEvents, type Task, type TaskContext } from './types';
+import { throwIfCancelled, yieldToEvents } from '../../core/cancel';
+import type { Task, TaskContext } from './types';
 
 export interface EmbedDatasetParams {
   /** Folder of this run, relative to the project folder. */

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { compress, outputLength, parseCompression } from '../../embeddings/compress';
 import { writeCsv, writeNpyExport, writeNpzExport, writeParquet, writePerResidueNpz, type LabelTable } from '../../exports';
 import { NpyRowReader, NpyRowWriter, readNpy } from '../../store/npy';
-import { throwIfCancelled, yieldToEvents, type Task } from './types';
+import { throwIfCancelled, yieldToEvents } from '../../core/cancel';
+import type { Task } from './types';
 
 /** A stored matrix, paths relative to the project folder. */
 export interface StoredMatrix {

@@ -18,7 +18,8 @@ import type { Scaling } from '../../learn/scale';
 import { buildFolds, type SplitSpec } from '../../learn/splits';
 import { readNpy } from '../../store/npy';
 import type { ScanInput } from './learn-scan';
-import { throwIfCancelled, type Task } from './types';
+import { throwIfCancelled } from '../../core/cancel';
+import type { Task } from './types';
 
 export interface PredictParams {
   modelDir: string;

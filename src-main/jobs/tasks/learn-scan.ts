@@ -13,7 +13,8 @@ import { classifierFor, regressorFor } from '../../learn/learners';
 import { takeRows, type Matrix } from '../../learn/matrix';
 import type { Scaling } from '../../learn/scale';
 import { readNpy } from '../../store/npy';
-import { throwIfCancelled, yieldToEvents, type Task } from './types';
+import { throwIfCancelled, yieldToEvents } from '../../core/cancel';
+import type { Task } from './types';
 
 export interface ScanItem {
   embeddingId: number;

@@ -9,7 +9,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { project, type ProjectionSettings } from '../../map/project';
 import { readNpy, writeNpyAtomic } from '../../store/npy';
-import { throwIfCancelled, yieldToEvents, type Task } from './types';
+import { throwIfCancelled, yieldToEvents } from '../../core/cancel';
+import type { Task } from './types';
 
 export interface MapProjectParams extends ProjectionSettings {
   /** The embedding matrix, relative to the project folder; float32 [rows, cols]. */

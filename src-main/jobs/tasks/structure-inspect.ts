@@ -15,7 +15,8 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Embedder } from '../../engine/embed';
 import { writeNpyAtomic } from '../../store/npy';
-import { throwIfCancelled, type Task } from './types';
+import { throwIfCancelled } from '../../core/cancel';
+import type { Task } from './types';
 
 export interface StructureInspectParams {
   modelDir: string;

@@ -20,16 +20,4 @@ export interface TaskContext<Params, Checkpoint> {
 
 export type Task<Params, Checkpoint> = (context: TaskContext<Params, Checkpoint>) => Promise<Record<string, unknown>>;
 
-export class CancelledError extends Error {
-  constructor() {
-    super('Cancelled');
-    this.name = 'CancelledError';
-  }
-}
-
-/** Lets queued messages (such as a cancel) through between synchronous chunks of work. */
-export const yieldToEvents = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-
-export function throwIfCancelled(signal: AbortSignal): void {
-  if (signal.aborted) throw new CancelledError();
-}
+// CancelledError, throwIfCancelled and yieldToEvents live in core/cancel.

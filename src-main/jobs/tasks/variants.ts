@@ -14,7 +14,8 @@ import { ZeroShotModel } from '../../variants/model';
 import { parseVariant, type Mutation } from '../../variants/mutations';
 import { ensembleMean, METHOD_LABELS, SATURATION_AMINO_ACIDS, saturationScores, scoreVariants, type ScoreMethod } from '../../variants/score';
 import { evaluateScores } from '../../variants/tables';
-import { throwIfCancelled, type Task, type TaskContext } from './types';
+import { throwIfCancelled } from '../../core/cancel';
+import type { Task, TaskContext } from './types';
 
 export interface ScoringModel {
   id: number;
