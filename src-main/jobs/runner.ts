@@ -12,7 +12,7 @@ import type { ApiEvent } from '../api/contract';
 import type { Job, StoredJob } from '../api/schemas';
 import type { Store } from '../store';
 import type { JobRecord } from '../store/jobs';
-import { isProcessAlive } from './process';
+import { isProcessAlive } from '../core/process';
 import { FromCompute, type ComputeChannel, type ComputeLauncher } from './protocol';
 
 export interface NewJob {

@@ -13,7 +13,7 @@
  */
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { isProcessAlive } from '../jobs/process';
+import { isProcessAlive } from '../core/process';
 
 /** Appends bytes to an open file; handed to the body of `writeAtomically`. */
 export interface FileSink {

@@ -7,7 +7,7 @@
 import { closeSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { ApiError } from '../api/errors';
-import { isProcessAlive } from '../jobs/process';
+import { isProcessAlive } from '../core/process';
 
 interface LockContent {
   pid: number;

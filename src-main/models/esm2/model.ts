@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, w
 import { basename, dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { ApiError } from '../../api/errors';
-import { isProcessAlive } from '../../jobs/process';
+import { isProcessAlive } from '../../core/process';
 import { byteView, float32ToFloat16, GraphBuilder, writeModel, type Graph, type Value } from '../../onnx';
 import { openCheckpoint, type EsmCheckpoint, type EsmConfig } from './checkpoint';
 import { buildEsmGraph, type GraphOutputs } from './graph';

@@ -1,4 +1,4 @@
-/** jobs/process — whether a process (the owner of a job or of a half-built folder) still runs. */
+/** core/process — whether a process (the owner of a job, a lock or a half-built folder) still runs. */
 export function isProcessAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
