@@ -11,7 +11,7 @@ import { convertCheckpoint, MANIFEST_FILE } from '../models/esm2/model';
 import { Embedder, resolveLayers, type LongMode } from '../engine/embed';
 import { EmbeddingFiles } from '../engine/output-files';
 import { DEVICES, type Device } from '../engine/session';
-import { APP_VERSION } from '../services/version';
+import { APP_VERSION } from '../core/version';
 import { defaultHome } from '../store';
 import { homeLayout } from '../store/paths';
 import { CliExit } from './exit';

@@ -9,7 +9,7 @@ import { Command, Option } from 'commander';
 import { FinetuneSettings, ValidationMetricName, type SequenceFormat } from '../api/schemas';
 import { nodeComputeLauncher } from '../jobs/node-launcher';
 import { createHost, type Host } from '../services';
-import { APP_VERSION } from '../services/version';
+import { APP_VERSION } from '../core/version';
 import { defaultHome } from '../store';
 import { convertCommand, embedCommand, parseIntegers, type EmbedFlags } from './engine-commands';
 import { CliExit, exitWithFailure } from './exit';

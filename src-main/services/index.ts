@@ -24,7 +24,7 @@ import { MapService } from './map';
 import { ProjectsService } from './projects';
 import { StructureService } from './structure';
 import { ReportsService, type PrintPdf } from './reports';
-import { APP_VERSION } from './version';
+import { APP_VERSION } from '../core/version';
 
 export interface HostOptions extends OpenOptions {
   home: string;

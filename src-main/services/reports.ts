@@ -19,7 +19,7 @@ import type { Store } from '../store';
 import { writeBytesAtomically } from '../store/atomic';
 import type { Events } from './events';
 import { exportFilePath, listExports } from './exports';
-import { APP_VERSION } from './version';
+import { APP_VERSION } from '../core/version';
 
 /** Prints an HTML file to a PDF file (the desktop app supplies one: electron/report-pdf). */
 export type PrintPdf = (htmlPath: string, pdfPath: string) => Promise<void>;

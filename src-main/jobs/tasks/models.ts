@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { convertCheckpoint, WEIGHTS_FILE, type ModelManifest } from '../../models/esm2/model';
 import { ApiError } from '../../api/errors';
 import { downloadModel, hubOptionsFromEnv } from '../../models/download';
-import { APP_VERSION } from '../../services/version';
+import { APP_VERSION } from '../../core/version';
 import type { Task, TaskContext } from './types';
 
 export interface InstallParams {
