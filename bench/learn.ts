@@ -25,7 +25,7 @@ import { kFold } from '../src-main/learn/cv';
 import { LassoCV, type FittedLinear } from '../src-main/learn/linear';
 import { createArena, featureMajor, jsKernels, matrix, takeRows, type Kernels, type Matrix } from '../src-main/learn/matrix';
 import { fitScaler } from '../src-main/learn/scale';
-import { createRng } from '../src-main/learn/stats';
+import { createRng } from '../src-main/core/rng';
 import { encodeNpy } from '../src-main/store/npy';
 import { figure, markdownTable } from './support/table';
 

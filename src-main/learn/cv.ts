@@ -8,7 +8,7 @@
  * Conventions: fold indices in messages are 1-based ("Fold 3"), as are row numbers ("row 7" is
  * the 7th data row, header not counted). train and test index arrays are sorted ascending.
  */
-import { createRng } from './stats';
+import { createRng } from '../core/rng';
 
 export interface Fold {
   train: Int32Array;

@@ -23,7 +23,7 @@
 import { RandomForestClassifier } from 'ml-random-forest';
 import { argmaxRows, checkClassifierInputs, classCounts, presentClasses, type Classifier, type FitOptions, type FittedClassifier } from './logistic';
 import { matrix, type Matrix } from './matrix';
-import { createRng, type Rng } from './stats';
+import { createRng, type Rng } from '../core/rng';
 
 export interface RandomForestOptions {
   /** Trees (default 100, as sklearn). */

@@ -13,7 +13,7 @@
  *  - summarize() skips null and NaN and counts them as `undefinedCount`.
  */
 import type { Matrix } from './matrix';
-import { assertSameLength, at, isConstant, mean, pearson, ranks, sd, spearman } from './stats';
+import { assertSameLength, at, isConstant, mean, pearson, ranks, sd, spearman } from '../core/stats';
 
 // ---------------------------------------------------------------------------------------------
 // Regression

@@ -6,7 +6,7 @@
  */
 import { PCA } from 'ml-pca';
 import { UMAP } from 'umap-js';
-import { createRng } from '../learn/stats';
+import { createRng } from '../core/rng';
 
 export type MapMethod = 'pca' | 'umap';
 

@@ -10,7 +10,7 @@
  * Sequences of equal length (all variants of one protein, the common case) change batch-mates
  * every epoch. Without shuffling, the batches are packed the same way from dataset order.
  */
-import type { TrainingRng } from './rng';
+import type { SeededRng as TrainingRng } from '../core/rng';
 
 export interface TrainBatch {
   /** Example indices (into the caller's arrays), longest first. */

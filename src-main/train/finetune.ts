@@ -34,7 +34,7 @@ import { OnnxTrainer, taskSpecOf } from './onnx-step';
 import type { OptimizerOptions, TensorMap } from './optimizers';
 import { readPeftAdapter, writeHead, writePeftAdapter } from './peft';
 import { sequenceTaskOf, storedEmbeddings, writeHeadGraphs, writeHeadPredictionGraph, HEAD_GRAPH_FILE } from './head-only';
-import { TrainingRng } from './rng';
+import { SeededRng as TrainingRng } from '../core/rng';
 import { taskOutDim, type TaskSpec } from './graph';
 import { weightedTask } from './class-weights';
 import type { EsmConfig } from '../models/esm2/checkpoint';

@@ -7,7 +7,7 @@
  * Weights use PyTorch's [out, in] layout (like PEFT checkpoints and the golden refs), so the
  * graph transposes them. Owns head specs, parameter names and shapes, init and graph code.
  */
-import { createRng } from '../learn/stats';
+import { createRng } from '../core/rng';
 import type { GraphBuilder, Value } from '../onnx';
 import { dropout } from './graph-dropout';
 import type { ParamSpec } from './lora';

@@ -23,7 +23,7 @@ import { loadCheckpoint, saveCheckpoint, type CheckpointSlot, type EpochSummary,
 import { clipGradNorm, globalNorm, GradientAccumulator } from './clip';
 import { EarlyStopping, type MetricMode } from './early-stopping';
 import { createOptimizer, type Optimizer, type OptimizerOptions, type TensorMap } from './optimizers';
-import { TrainingRng } from './rng';
+import { SeededRng as TrainingRng } from '../core/rng';
 import { checkSchedule, learningRate, warmupStepsFromRatio, type ScheduleKind, type ScheduleSpec } from './schedule';
 
 export type { TrainBatch } from './batches';

@@ -9,7 +9,7 @@
  * the `adaptLinear` hook that esm/graph calls to add the low-rank path. The frozen weights stay
  * as they are; A and B are graph inputs, fed from TypeScript each step.
  */
-import { createRng } from '../learn/stats';
+import { createRng } from '../core/rng';
 import type { GraphBuilder, Value } from '../onnx';
 import type { EsmConfig } from '../models/esm2/checkpoint';
 import type { AdaptLinear } from '../models/esm2/graph';

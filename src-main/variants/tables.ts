@@ -7,7 +7,7 @@
 import { parse } from 'csv-parse/sync';
 import { ApiError } from '../api/errors';
 import { binaryAuroc } from '../learn/metrics';
-import { spearman } from '../learn/stats';
+import { spearman } from '../core/stats';
 import { SATURATION_AMINO_ACIDS } from './score';
 
 export interface SaturationMap {

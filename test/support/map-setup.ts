@@ -7,7 +7,7 @@
  */
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { createRng } from '../../src-main/learn/stats';
+import { createRng } from '../../src-main/core/rng';
 import { createHost } from '../../src-main/services';
 import { writeNpyAtomic } from '../../src-main/store/npy';
 

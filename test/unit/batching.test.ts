@@ -1,16 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { createRng } from '../../src-main/core/rng';
 import { planBatches, restoreOrder, type Batch } from '../../src-main/engine/batching';
 
-/** mulberry32: a small seeded generator, so random cases are the same on every run. */
+/** The project's seeded generator, so random cases are the same on every run. */
 function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = createRng(seed);
+  return () => rng.next();
 }
 
 function randomLengths(random: () => number, count: number, max: number): number[] {

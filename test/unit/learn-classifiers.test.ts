@@ -9,7 +9,7 @@ import { balancedSampleWeights, LogisticRegressionCV, logisticFromJSON, logSpace
 import type { Matrix } from '../../src-main/learn/matrix';
 import { bestF1Threshold, fitMultiLabel, multiLabelFromJSON, THRESHOLD_GRID } from '../../src-main/learn/multilabel';
 import { NearestPrototype, prototypeFromJSON } from '../../src-main/learn/prototype';
-import { createRng, type Rng } from '../../src-main/learn/stats';
+import { createRng, type Rng } from '../../src-main/core/rng';
 
 // ---------------------------------------------------------------------------------------------
 // Toy data

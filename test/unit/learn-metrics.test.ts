@@ -12,7 +12,8 @@ import {
   summarize,
   type RegressionMetrics,
 } from '../../src-main/learn/metrics';
-import { createRng, mean, pearson, ranks, sd, spearman } from '../../src-main/learn/stats';
+import { createRng } from '../../src-main/core/rng';
+import { mean, pearson, ranks, sd, spearman } from '../../src-main/core/stats';
 
 const matrix = (rows: readonly (readonly number[])[]): Matrix => ({
   data: Float64Array.from(rows.flat()),

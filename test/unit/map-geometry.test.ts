@@ -4,7 +4,7 @@
  * SVG export.
  */
 import { describe, expect, it } from 'vitest';
-import { createRng } from '../../src-main/learn/stats';
+import { createRng } from '../../src-main/core/rng';
 import { colorBy, MISSING, OTHER, PALETTE, viridis, VIRIDIS, hexToRgb } from '../../src-renderer/src/lib/map/colors';
 import { GridIndex } from '../../src-renderer/src/lib/map/grid-index';
 import { insidePolygon, pointsInPolygon } from '../../src-renderer/src/lib/map/lasso';

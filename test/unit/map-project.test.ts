@@ -4,7 +4,7 @@
  * cancelling between chunks of work.
  */
 import { describe, expect, it } from 'vitest';
-import { createRng } from '../../src-main/learn/stats';
+import { createRng } from '../../src-main/core/rng';
 import { principalComponents, project, type DenseMatrix, type ProjectionHooks, type ProjectionSettings } from '../../src-main/map/project';
 
 const quiet: ProjectionHooks = { progress: () => undefined, checkCancelled: () => undefined, yieldNow: () => Promise.resolve() };

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { Fit, Job, StoredJob } from '../../src-main/api/schemas';
 import { nodeComputeLauncher } from '../../src-main/jobs/node-launcher';
 import { createHost, type Host } from '../../src-main/services';
-import { pearson } from '../../src-main/learn/stats';
+import { pearson } from '../../src-main/core/stats';
 import { labelledCsv, setUpScanProject } from '../support/scan-setup';
 import { assertBuilt, ROOT } from '../support/serve';
 

@@ -9,13 +9,13 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openSafetensors, readFloat32 } from '../../src-main/models/formats/safetensors';
 import { encodeSafetensorsFile, writeSafetensorsFile } from '../../src-main/models/formats/safetensors-write';
-import { createRng } from '../../src-main/learn/stats';
+import { createRng } from '../../src-main/core/rng';
 import { epochBatches, validationSplit } from '../../src-main/train/batches';
 import { checkpointJsonPath, loadCheckpoint, saveCheckpoint, type LoopPosition } from '../../src-main/train/checkpoint';
 import { clipGradNorm, globalNorm, GradientAccumulator } from '../../src-main/train/clip';
 import { EarlyStopping } from '../../src-main/train/early-stopping';
 import { AdamW, createOptimizer, Sgd, type TensorMap } from '../../src-main/train/optimizers';
-import { TrainingRng } from '../../src-main/train/rng';
+import { SeededRng as TrainingRng } from '../../src-main/core/rng';
 import { learningRate, warmupStepsFromRatio } from '../../src-main/train/schedule';
 import { float32Values, readSafetensorsWhole } from '../support/safetensors-writer';
 

@@ -11,7 +11,7 @@ import type { ExportFile, Job, SaturationMap, VariantScores, StoredJob } from '.
 import { residueToken, VOCAB_SIZE } from '../../src-main/models/esm2/tokenizer';
 import { nodeComputeLauncher } from '../../src-main/jobs/node-launcher';
 import { createHost, type Host } from '../../src-main/services';
-import { spearman } from '../../src-main/learn/stats';
+import { spearman } from '../../src-main/core/stats';
 import { readSaturationCsv } from '../../src-main/variants/tables';
 import { loadGolden, seqKey } from '../support/golden';
 import { assertBuilt, ROOT } from '../support/serve';

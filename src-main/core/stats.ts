@@ -1,45 +1,9 @@
 /**
- * learn/stats — the small statistics the learning code shares: a seeded pseudo-random number
- * generator (so that folds and shuffles are the same on every run and every computer), average
- * ranks with ties, mean, standard deviation and Pearson correlation. Pure: no I/O, no dependencies.
+ * core/stats — the small statistics the back end and the renderer share: average ranks with ties,
+ * mean, standard deviation, Pearson and Spearman correlation (learn's metrics, variant scores
+ * against measurements, the renderer's predicted-vs-measured scatter). Pure: no I/O, no
+ * dependencies, so the renderer may import it.
  */
-
-/** A seeded generator: `next()` is uniform in [0, 1); the same seed always gives the same stream. */
-export interface Rng {
-  next(): number;
-  /** A uniform integer in [0, n). */
-  nextInt(n: number): number;
-  /** Fisher–Yates shuffle in place; returns the same array for chaining. */
-  shuffle<T extends { length: number; [index: number]: unknown }>(array: T): T;
-}
-
-/**
- * Mulberry32 (Tommy Ettinger's 32-bit generator): tiny, fast and well distributed enough for
- * shuffling rows. Not cryptographic. The seed is taken modulo 2^32 (after truncation to an
- * integer), so seeds 1 and 1.7 give the same stream.
- */
-export function createRng(seed: number): Rng {
-  if (!Number.isFinite(seed)) throw new RangeError(`Random seed must be a finite number, got ${seed}.`);
-  let state = Math.trunc(seed) >>> 0;
-  const next = (): number => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const nextInt = (n: number): number => Math.floor(next() * n);
-  const shuffle = <T extends { length: number; [index: number]: unknown }>(array: T): T => {
-    for (let i = array.length - 1; i > 0; i--) {
-      const j = nextInt(i + 1);
-      const tmp = array[i];
-      array[i] = array[j];
-      array[j] = tmp;
-    }
-    return array;
-  };
-  return { next, nextInt, shuffle };
-}
 
 /**
  * 1-based ranks; tied values all get the mean of the ranks they span (scipy's rankdata
