@@ -13,13 +13,15 @@
 //   variants.ts     masked-marginal positions/s, 8M and 35M shapes, 300-residue protein (~1 minute)
 //   map.ts          Map page frame time (median, p95, fps) and first draw, 100,000 points, Chromium
 //                   headless with SwiftShader WebGL, through serve (under a minute; --quick: 2 s gestures)
+//   map-pca.ts      the Map's PCA at D 1,280: 10,000 rows (--quick: 2,000), covariance and top-2
+//                   eigenvectors timed separately (~10 s on 2 cores)
 //   train.ts        LoRA fine-tuning step time (median, p90), tokens/s and peak RSS, 8M and 35M shapes,
 //                   8 × 250-token batches on the CPU (a few minutes on 2 cores; --quick: 8M, 4 steps)
 // TypeScript suites run through tsx.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 
-const SUITES = ['import.mjs', 'embed.ts', 'large-model.ts', 'learn.ts', 'variants.ts', 'map.ts', 'train.ts'];
+const SUITES = ['import.mjs', 'embed.ts', 'large-model.ts', 'learn.ts', 'variants.ts', 'map.ts', 'map-pca.ts', 'train.ts'];
 const flags = process.argv.slice(2).filter((arg) => arg.startsWith('--'));
 const only = process.argv.slice(2).filter((arg) => !arg.startsWith('--'));
 for (const suite of SUITES.filter((s) => only.length === 0 || only.some((o) => s.startsWith(o)))) {

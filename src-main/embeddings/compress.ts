@@ -4,9 +4,10 @@
  * into one fixed-length vector: mean, max, the BOS/<cls> token, per-protein PCA (component 1
  * or 2) and a truncated 2-D DCT ("iDCT"). Also owns the names these go by ('pca1',
  * 'idct_5x44'), their one-sentence UI explanations, and the small float64 numerics they need
- * (a top-eigenpair solver built on learn/matrix's symmetricEigen, and cosine tables). Pure: no I/O.
+ * (products with a per-residue matrix for learn/eigen's top-eigenpair solver, and cosine tables).
+ * Pure: no I/O.
  */
-import { symmetricEigen } from '../learn/matrix';
+import { multiplyRows, topEigenpairsOf } from '../learn/eigen';
 
 export type Compression =
   | { kind: 'mean' }
@@ -308,18 +309,6 @@ function topLoadings(c: Float64Array, rows: number, cols: number): { values: num
   return { values, loadings };
 }
 
-/**
- * A·v for each v of a block, A [rows × cols]. One pass over A serves the whole block: for a
- * protein A is megabytes, so streaming it from memory, not arithmetic, is what costs.
- */
-function multiplyRows(a: Float64Array, rows: number, cols: number, vs: Float64Array[]): Float64Array[] {
-  const outs = vs.map(() => new Float64Array(rows));
-  for (let r = 0; r < rows; r += 1) {
-    for (let b = 0; b < vs.length; b += 1) outs[b]![r] = dot(a, r * cols, vs[b]!, 0, cols);
-  }
-  return outs;
-}
-
 /** Aᵀ·v for each v of a block, A [rows × cols], in one pass over A. */
 function multiplyTransposed(a: Float64Array, rows: number, cols: number, vs: Float64Array[]): Float64Array[] {
   const outs = vs.map(() => new Float64Array(cols));
@@ -353,130 +342,6 @@ function removeProjection(u: Float64Array, w: Float64Array): void {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Symmetric top-eigenpair solver: block Krylov (block Lanczos with full reorthogonalization)
-// and Rayleigh–Ritz.
-//
-// Why not power iteration with deflation: it converges like (λ2/λ1)^k, so it stalls exactly
-// when the top eigenvalues are close, and with λ1 = λ2 it never settles. A Krylov space grown
-// from a block of `count` start vectors converges with the gap to λ(count+1) instead, and
-// Rayleigh–Ritz returns exactly orthonormal vectors that each satisfy ‖Mu − λu‖ ≤ 1e-10·λ1.
-// Note that components with nearly equal eigenvalues are inherently ill-defined: any rotation
-// within their shared 2-D subspace is (almost) as good, and a tiny change of the data can swap
-// or mix them. What is stable is that subspace and the residual; the individual vectors are
-// only as well determined as the gap allows (error ≈ residual / gap).
-
-const RESIDUAL_TOL = 1e-10; // relative to the largest |eigenvalue| (λ1 for a covariance)
-const DROP_TOL = 1e-13; // a new Krylov direction this small (relative to ‖M‖) adds nothing
-const CHECK_GROWTH = 1.05; // check when the basis has grown 5%: checks stay a small share of the cost
-const SEED = 0x5eed5; // fixed start vectors: the same input always gives the same output
-
-/** The `count` largest eigenvalues (descending) of dense symmetric M [n × n] and unit eigenvectors. */
-export function topEigenpairs(m: Float64Array, n: number, count: number): { values: number[]; vectors: Float64Array[] } {
-  if (m.length !== n * n) throw new RangeError(`matrix has ${m.length} values, expected ${n} × ${n}`);
-  return topEigenpairsOf((vs) => multiplyRows(m, n, n, vs), n, count, Math.sqrt(sumOfSquares(m, 0, n * n)));
-}
-
-/**
- * Same, for a symmetric operator given as `apply(block) = M·v for each v`; `normBound` ≥ ‖M‖₂
- * (e.g. the Frobenius norm) sets the scale below which a new Krylov direction counts as zero.
- */
-function topEigenpairsOf(
-  apply: (block: Float64Array[]) => Float64Array[],
-  n: number,
-  count: number,
-  normBound: number,
-): { values: number[]; vectors: Float64Array[] } {
-  const want = Math.min(count, n);
-  const basis: Float64Array[] = [];
-  const images: Float64Array[] = []; // images[i] = M · basis[i]
-  const random = mulberry32(SEED);
-
-  let block: Float64Array[] = [];
-  for (let i = 0; i < want; i += 1) block.push(Float64Array.from({ length: n }, () => random() - 0.5));
-  let startBlock = true;
-  let nextCheck = want;
-  for (;;) {
-    const added: Float64Array[] = [];
-    for (const candidate of block) {
-      const reference = startBlock ? Math.sqrt(sumOfSquares(candidate, 0, n)) : normBound;
-      if (appendOrthonormal(basis, candidate, DROP_TOL * reference)) added.push(candidate);
-    }
-    startBlock = false;
-    const newImages = added.length > 0 ? apply(added) : [];
-    images.push(...newImages);
-    // Exhausted: the basis spans an invariant subspace (or all of ℝⁿ), so Ritz pairs are exact.
-    const exhausted = added.length === 0 || basis.length >= n;
-    if (exhausted || basis.length >= nextCheck) {
-      const ritz = ritzPairs(basis, images, want);
-      const tolerance = RESIDUAL_TOL * ritz.spectralRadius;
-      if (exhausted || ritz.residuals.every((r) => r <= tolerance)) return { values: ritz.values, vectors: ritz.vectors };
-      // A check costs O(k³); spacing checks geometrically bounds their total.
-      nextCheck = Math.max(basis.length + 1, Math.ceil(basis.length * CHECK_GROWTH));
-    }
-    block = newImages.map((image) => image.slice());
-  }
-}
-
-/** Orthogonalizes v against the basis (two Gram–Schmidt passes) and appends it if it survives. */
-function appendOrthonormal(basis: Float64Array[], v: Float64Array, dropBelow: number): boolean {
-  const n = v.length;
-  for (let pass = 0; pass < 2; pass += 1) {
-    for (const q of basis) {
-      const along = dot(v, 0, q, 0, n);
-      for (let i = 0; i < n; i += 1) v[i]! -= along * q[i]!;
-    }
-  }
-  const norm = Math.sqrt(sumOfSquares(v, 0, n));
-  if (!(norm > dropBelow)) return false;
-  for (let i = 0; i < n; i += 1) v[i]! /= norm;
-  basis.push(v);
-  return true;
-}
-
-/** Rayleigh–Ritz on span(basis): the top `want` Ritz pairs and their true residual norms. */
-function ritzPairs(
-  basis: Float64Array[],
-  images: Float64Array[],
-  want: number,
-): { values: number[]; vectors: Float64Array[]; residuals: number[]; spectralRadius: number } {
-  const k = basis.length;
-  const n = basis[0]?.length ?? 0;
-  const h = new Float64Array(k * k);
-  for (let i = 0; i < k; i += 1) {
-    for (let j = i; j < k; j += 1) {
-      // Average both triangles: Qᵀ(MQ) is symmetric only up to rounding.
-      const value = 0.5 * (dot(basis[i]!, 0, images[j]!, 0, n) + dot(basis[j]!, 0, images[i]!, 0, n));
-      h[i * k + j] = value;
-      h[j * k + i] = value;
-    }
-  }
-  const { values, vectors: s } = symmetricEigen(h, k);
-  const spectralRadius = Math.max(Math.abs(values[0] ?? 0), Math.abs(values[k - 1] ?? 0));
-  const result = { values: [] as number[], vectors: [] as Float64Array[], residuals: [] as number[], spectralRadius };
-  for (let r = 0; r < Math.min(want, k); r += 1) {
-    const column = k - 1 - r; // symmetricEigen sorts ascending
-    const theta = values[column]!;
-    const y = new Float64Array(n);
-    const z = new Float64Array(n);
-    for (let i = 0; i < k; i += 1) {
-      const weight = s[column * k + i]!; // row `column` of s is that eigenvector
-      const q = basis[i]!;
-      const mq = images[i]!;
-      for (let t = 0; t < n; t += 1) {
-        y[t]! += weight * q[t]!;
-        z[t]! += weight * mq[t]!;
-      }
-    }
-    let residual = 0;
-    for (let t = 0; t < n; t += 1) residual += (z[t]! - theta * y[t]!) ** 2;
-    result.values.push(theta);
-    result.vectors.push(y);
-    result.residuals.push(Math.sqrt(residual));
-  }
-  return result;
-}
-
-// ---------------------------------------------------------------------------------------------
 // Small helpers
 
 function dot(a: ArrayLike<number>, aStart: number, b: ArrayLike<number>, bStart: number, length: number): number {
@@ -489,18 +354,6 @@ function sumOfSquares(a: ArrayLike<number>, start: number, length: number): numb
   let sum = 0;
   for (let i = 0; i < length; i += 1) sum += a[start + i]! * a[start + i]!;
   return sum;
-}
-
-/** Small deterministic PRNG (mulberry32): reproducible start vectors without Math.random. */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function checkShape(residues: number, dims: number): void {

@@ -13,7 +13,8 @@
  *
  * Pure numerics: no I/O.
  */
-import { checkXy, createArena, kFoldBounds, type Arena, type FittedRegressor, type Matrix, type Regressor } from './matrix';
+import { createArena, type Arena } from './kernels';
+import { checkXy, kFoldBounds, type FittedRegressor, type Matrix, type Regressor } from './matrix';
 
 export interface KNeighborsOptions {
   /** k when it is not chosen by CV. Default 5. */

@@ -25,20 +25,8 @@
  *
  * Pure numerics: no I/O.
  */
-import {
-  checkXy,
-  columnMeans,
-  createArena,
-  dot,
-  featureMajor,
-  kFoldBounds,
-  mirrorUpper,
-  type Arena,
-  type FittedRegressor,
-  type Kernels,
-  type Matrix,
-  type Regressor,
-} from './matrix';
+import { createArena, dot, mirrorUpper, type Arena, type Kernels } from './kernels';
+import { checkXy, columnMeans, featureMajor, kFoldBounds, type FittedRegressor, type Matrix, type Regressor } from './matrix';
 
 export type { FittedRegressor, Regressor } from './matrix';
 

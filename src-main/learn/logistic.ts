@@ -21,7 +21,8 @@
  * class absent from the training rows gets probability 0 instead of an error.
  */
 import { stratifiedKFold, type Fold } from './cv';
-import { axpy, checkXy, crossProduct, dot, matrix, takeRows, type Matrix } from './matrix';
+import { axpy, crossProduct, dot } from './kernels';
+import { checkXy, matrix, takeRows, type Matrix } from './matrix';
 
 // ---------------------------------------------------------------------------------------------
 // The classifier contract (shared by logistic, prototype and forest)

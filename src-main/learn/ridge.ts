@@ -19,18 +19,9 @@
  *
  * Pure numerics: no I/O.
  */
-import {
-  checkXy,
-  columnMeans,
-  createArena,
-  dot,
-  featureMajor,
-  mirrorUpper,
-  symmetricEigen,
-  type FittedRegressor,
-  type Matrix,
-  type Regressor,
-} from './matrix';
+import { symmetricEigen } from './eigen';
+import { createArena, dot, mirrorUpper } from './kernels';
+import { checkXy, columnMeans, featureMajor, type FittedRegressor, type Matrix, type Regressor } from './matrix';
 
 export interface RidgeCVOptions {
   /** Candidate penalties, tried in this order. Default [0.1, 1, 10, 100, 1000]. */

@@ -9,9 +9,9 @@ import {
   outputLength,
   parseCompression,
   principalComponents,
-  topEigenpairs,
   type Compression,
 } from '../../src-main/embeddings/compress';
+import { topEigenpairs } from '../../src-main/learn/eigen';
 
 // ---------------------------------------------------------------------------------------------
 // Independent helpers

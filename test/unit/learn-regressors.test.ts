@@ -11,7 +11,9 @@ import { EigenvalueDecomposition, Matrix as MlMatrix, solve as mlSolve } from 'm
 import { describe, expect, it } from 'vitest';
 import { KNeighborsRegressor } from '../../src-main/learn/knn';
 import { alphaGrid, ElasticNetCV, fitElasticNet, LassoCV, type FittedLinear } from '../../src-main/learn/linear';
-import { createArena, jsKernels, matrix, simdAvailable, symmetricEigen, takeRows, type Matrix } from '../../src-main/learn/matrix';
+import { symmetricEigen } from '../../src-main/learn/eigen';
+import { createArena, jsKernels, simdAvailable } from '../../src-main/learn/kernels';
+import { matrix, takeRows, type Matrix } from '../../src-main/learn/matrix';
 import { RidgeCV } from '../../src-main/learn/ridge';
 import { fitScaler } from '../../src-main/learn/scale';
 import { decodeNpz } from '../../src-main/store/npy';

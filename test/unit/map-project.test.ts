@@ -95,6 +95,92 @@ describe('PCA', () => {
   });
 });
 
+describe('PCA at D 1,280 (ESM-2 650M width)', () => {
+  const D = 1280;
+  const ROWS = 240;
+
+  /** Rows along two planted directions (variances 25 and 4) plus small noise in every dimension. */
+  function wide(): DenseMatrix {
+    return anisotropic(ROWS, D, 5);
+  }
+
+  /**
+   * The top-2 eigenvectors of the sample covariance by orthogonal (subspace) iteration: plain
+   * float64 loops, no project code. Converges like (λ3/λ2)^t; here λ3/λ2 is tiny.
+   */
+  function subspaceIteration(m: DenseMatrix): number[][] {
+    const { rows, cols, data } = m;
+    const means = new Float64Array(cols);
+    for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) means[c]! += data[r * cols + c]! / rows;
+    const centred = Float64Array.from(data, (x, i) => x - means[i % cols]!);
+    // C·v computed as Xᵀ(X v) / (n − 1): the covariance is never formed.
+    const apply = (v: number[]): number[] => {
+      const xv = new Float64Array(rows);
+      for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) xv[r]! += centred[r * cols + c]! * v[c]!;
+      const out = new Array<number>(cols).fill(0);
+      for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c]! += (centred[r * cols + c]! * xv[r]!) / (rows - 1);
+      return out;
+    };
+    let basis = [Array.from({ length: cols }, (_, i) => Math.sin(i + 1)), Array.from({ length: cols }, (_, i) => Math.cos(3 * i))];
+    for (let it = 0; it < 60; it++) {
+      const images = basis.map(apply);
+      const first = normalise(images[0]!);
+      const along = images[1]!.reduce((s, x, i) => s + x * first[i]!, 0);
+      basis = [first, normalise(images[1]!.map((x, i) => x - along * first[i]!))];
+    }
+    return basis;
+  }
+
+  function normalise(v: number[]): number[] {
+    const norm = Math.hypot(...v);
+    return v.map((x) => x / norm);
+  }
+
+  it('agrees with an independent subspace iteration: same 2-D subspace, same oriented components', async () => {
+    const m = wide();
+    const { scores, explained } = await principalComponents(m, 2, quiet);
+    const reference = subspaceIteration(m);
+    // Scores = X_c · loading: compare ours with the reference loadings' (oriented the same way).
+    const means = new Float64Array(D);
+    for (let r = 0; r < ROWS; r++) for (let c = 0; c < D; c++) means[c]! += m.data[r * D + c]! / ROWS;
+    for (let j = 0; j < 2; j++) {
+      const v = reference[j]!;
+      const largest = v.reduce((a, b) => (Math.abs(b) > Math.abs(a) ? b : a), 0);
+      const expected = Array.from({ length: ROWS }, (_, r) => {
+        let s = 0;
+        for (let c = 0; c < D; c++) s += (m.data[r * D + c]! - means[c]!) * v[c]!;
+        return s * Math.sign(largest);
+      });
+      const ours = Array.from({ length: ROWS }, (_, r) => scores[r * 2 + j]!);
+      const scale = Math.max(...expected.map(Math.abs));
+      for (let r = 0; r < ROWS; r++) expect(Math.abs(ours[r]! - expected[r]!)).toBeLessThan(1e-6 * scale);
+    }
+    // The two components carry nearly all the variance, the first ~6× the second.
+    expect(explained[0]! + explained[1]!).toBeGreaterThan(0.9);
+    expect(explained[0]! / explained[1]!).toBeGreaterThan(3);
+  }, 60_000);
+
+  it('can be cancelled while the eigenvectors are being found', async () => {
+    const m = wide();
+    const messages: string[] = [];
+    let solving = false;
+    let checksWhileSolving = 0;
+    const hooks: ProjectionHooks = {
+      progress: (_fraction, message) => {
+        messages.push(message);
+        if (/Eigen-decomposition/.test(message)) solving = true;
+      },
+      checkCancelled: () => {
+        if (solving && ++checksWhileSolving >= 2) throw new Error('Cancelled');
+      },
+      yieldNow: () => Promise.resolve(),
+    };
+    await expect(project(m, settings({ method: 'pca' }), hooks)).rejects.toThrow('Cancelled');
+    expect(checksWhileSolving).toBe(2);
+    expect(messages).not.toContain('Principal components done');
+  }, 60_000);
+});
+
 describe('UMAP', () => {
   /** Three tight clusters far apart in 10 dimensions. */
   function clusters(perCluster: number): { m: DenseMatrix; cluster: number[] } {
