@@ -3,7 +3,7 @@
  * user (CliExit) prints its message and exits with its code; any other error prints its message
  * only and exits with 1. The JavaScript stack trace is for developers: `--debug` prints it.
  */
-import { isDiskFull, writeFailure } from '../store/atomic';
+import { isDiskFull, writeFailure } from '../core/atomic';
 
 export class CliExit extends Error {
   constructor(

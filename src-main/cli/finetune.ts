@@ -22,7 +22,7 @@ import { runFinetune } from '../train/finetune';
 import { SettingsChangedError, type SettingDifference } from '../train/loop';
 import type { FinetuneTable } from '../train/finetune-data';
 import { predictFinetuned, predictionsCsv } from '../train/predict';
-import { writeBytesAtomically } from '../store/atomic';
+import { writeBytesAtomically } from '../core/atomic';
 import { endProgress, interruptible, modelFolder, parseList, progressLine, readFasta } from './engine-commands';
 import { DEVICES } from '../engine/session';
 import { CliExit } from './exit';

@@ -20,7 +20,7 @@ import { buildFolds, type SplitSpec } from '../learn/splits';
 import { readNpy } from '../store/npy';
 import type { Host } from '../services';
 import { MUTATION_COLUMNS, mutationPositions } from '../variants/positions';
-import { writeBytesAtomically } from '../store/atomic';
+import { writeBytesAtomically } from '../core/atomic';
 import { endProgress, progressLine } from './engine-commands';
 import { CliExit } from './exit';
 

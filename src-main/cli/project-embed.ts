@@ -12,7 +12,7 @@ import type { EmbedSettings, Job, Model } from '../api/schemas';
 import { MANIFEST_FILE } from '../models/esm2/model';
 import type { Host } from '../services';
 import { checkDistinctLayers } from './engine-commands';
-import { writeBytesAtomically, writingFile } from '../store/atomic';
+import { writeBytesAtomically, writingFile } from '../core/atomic';
 import { CliExit } from './exit';
 
 export async function call<M extends MethodName>(host: Host, method: M, input: Input<M>): Promise<Output<M>> {

@@ -22,7 +22,7 @@ import { saturationLongCsv } from '../variants/tables';
 import { offsetHint } from '../variants/wild-type';
 import { endProgress, interruptible, modelFolder, parseList, progressLine } from './engine-commands';
 import { CliExit } from './exit';
-import { writeBytesAtomically } from '../store/atomic';
+import { writeBytesAtomically } from '../core/atomic';
 
 interface Common {
   model: string[];

@@ -4,7 +4,7 @@
  * printToPDF renders it, and the bytes are written beside it. The window is always destroyed.
  */
 import { BrowserWindow } from 'electron';
-import { writeBytesAtomically } from '../store/atomic';
+import { writeBytesAtomically } from '../core/atomic';
 
 /** How long loading a report may take before printing gives up (they are local and small). */
 const LOAD_TIMEOUT_MS = 30_000;

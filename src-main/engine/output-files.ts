@@ -3,14 +3,14 @@
  * `ids.txt`, `<pool>_layer<k>.npy` [N, D], `per_token/<i>_layer<k>.npy` [L, D],
  * `logits/<i>.npy` [T, 33], `contacts/<i>.npy` [L, L], `attention/<i>_layer<k>.npy` [H, T, T] and
  * `run.json`. Everything is written into a staging folder `<out>/.embedding-staging-<pid>/`
- * and moved into `<out>` only when the run completes, run.json last (store/atomic's
+ * and moved into `<out>` only when the run completes, run.json last (core/atomic's
  * publishStaging): a cancelled, killed or disk-full run leaves no result file in `<out>`. What a
  * killed run left is cleaned up by the next run on the same folder.
  */
 import { rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { Pooling } from '../models/esm2/graph';
-import { DiskFullError, openStaging, publishStaging, settleStaging, writeBytesAtomically, writingFile } from '../store/atomic';
+import { DiskFullError, openStaging, publishStaging, settleStaging, writeBytesAtomically, writingFile } from '../core/atomic';
 import { NpyRowWriter, writeNpyAtomic } from '../store/npy';
 import type { SequenceResult } from './embed';
 

@@ -3,7 +3,7 @@
  * dimension (e0, e1, ...). Fields are quoted as RFC 4180 says; every float32 is written with the
  * fewest digits that read back as the same float32; a missing label is an empty cell.
  */
-import { writeAtomically, type FileSink } from '../store/atomic';
+import { writeAtomically, type FileSink } from '../core/atomic';
 import { checkExport, checkUniqueNames, DEFAULT_COLUMN_PREFIX, labelColumnValues, type MatrixExport } from './types';
 
 const LINE_END = '\n';

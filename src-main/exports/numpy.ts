@@ -7,7 +7,7 @@
  */
 import { encodeNpy, writeNpyAtomic, type NpyArray } from '../store/npy';
 import { writeStoredZip, type ZipMember } from '../store/zip';
-import { writeAtomically } from '../store/atomic';
+import { writeAtomically } from '../core/atomic';
 import { checkExport, checkShape, labelColumnValues, type LabelColumn, type MatrixExport, type PerResidueMatrix } from './types';
 
 export const EMBEDDINGS_MEMBER = 'embeddings';

@@ -5,7 +5,7 @@
  * chunk of rows so memory stays bounded, to a partial file renamed into place at the end.
  */
 import { ByteWriter, ParquetWriter, type ColumnSource, type SchemaElement } from 'hyparquet-writer';
-import { writeAtomicallyAsync, type FileSink } from '../store/atomic';
+import { writeAtomicallyAsync, type FileSink } from '../core/atomic';
 import { checkExport, checkUniqueNames, labelColumnValues, type LabelColumn, type MatrixExport } from './types';
 
 export const PARQUET_ID_COLUMN = 'id';

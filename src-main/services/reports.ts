@@ -16,7 +16,7 @@ import type { DatasetFacts, ModelFacts, ScanFacts, SoftwareFacts } from '../repo
 import { parsePredictionsCsv } from '../reports/predictions';
 import { mainMetricKey, rankFits } from '../reports/sections/scan';
 import type { Store } from '../store';
-import { writeBytesAtomically } from '../store/atomic';
+import { writeBytesAtomically } from '../core/atomic';
 import type { Events } from './events';
 import { exportFilePath, listExports } from './exports';
 import { APP_VERSION } from '../core/version';

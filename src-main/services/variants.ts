@@ -13,7 +13,7 @@ import type { ExportFile, Job, JobRequest, SaturationMap, VariantScores } from '
 import type { JobHooks, JobRunner } from '../jobs/runner';
 import type { SaturationResults, ScoreInput, ScoreResults, ScoringModel } from '../jobs/tasks/variants';
 import { isIndexColumnName, measurementColumns } from '../datasets';
-import { writeBytesAtomically } from '../store/atomic';
+import { writeBytesAtomically } from '../core/atomic';
 import type { Store } from '../store';
 import { METHOD_EXPLANATIONS, METHOD_LABELS, SCORE_METHODS } from '../variants/score';
 import { saturationLongCsv, saturationWideCsv, evaluateScores } from '../variants/tables';

@@ -14,7 +14,7 @@
  */
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { syncDirectory, writeAll, writeBytesAtomically, writingFile } from './atomic';
+import { syncDirectory, writeAll, writeBytesAtomically, writingFile } from '../core/atomic';
 import * as zlib from 'node:zlib';
 import {
   CENTRAL_HEADER_SIGNATURE,
@@ -303,7 +303,7 @@ export function writeNpyAtomic(path: string, array: NpyArray): void {
  * Written to `path + '.partial'` and renamed by `finish()`; `abort()` removes it. With
  * `resume`, an existing partial file is reopened and kept: rows written before an interruption
  * stay, and `sync()` makes what was written durable before a checkpoint says so. A full disk
- * is reported naming `path` (store/atomic's writeFailure).
+ * is reported naming `path` (core/atomic's writeFailure).
  */
 export class NpyRowWriter {
   readonly partial: string;

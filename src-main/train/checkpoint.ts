@@ -13,7 +13,7 @@ import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { openSafetensors, readFloat32 } from '../models/formats/safetensors';
 import { writeSafetensorsFile, type WritableTensor } from '../models/formats/safetensors-write';
-import { writeBytesAtomically } from '../store/atomic';
+import { writeBytesAtomically } from '../core/atomic';
 import type { EarlyStoppingState } from './early-stopping';
 import type { OptimizerState, TensorMap } from './optimizers';
 

@@ -19,7 +19,7 @@ import { join, resolve } from 'node:path';
 import type { FinetuneSettings, Metric } from '../api/schemas';
 import type { Device } from '../engine/session';
 import { readManifest } from '../models/esm2/model';
-import { writeBytesAtomically, writeFailure, writingFile } from '../store/atomic';
+import { writeBytesAtomically, writeFailure, writingFile } from '../core/atomic';
 import { openResultsStaging, publishResults, settleResults } from './staging';
 import { validationSplit } from './batches';
 import { loadCheckpoint } from './checkpoint';

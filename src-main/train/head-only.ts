@@ -16,7 +16,7 @@ import { planBatches } from '../engine/batching';
 import { openSession, type Device } from '../engine/session';
 import { readManifest } from '../models/esm2/model';
 import { writeModel } from '../onnx';
-import { writeBytesAtomically } from '../store/atomic';
+import { writeBytesAtomically } from '../core/atomic';
 import { buildHeadGraph, IO, taskOutDim, type TaskSpec } from './graph';
 import { runStep } from './graph-feeds';
 import { writeTrainingGraph } from './graph-files';

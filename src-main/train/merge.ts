@@ -19,7 +19,7 @@ import { buildTrainingGraph, type TaskSpec } from './graph';
 import { installedWeights } from './graph-files';
 import type { HeadSpec } from './heads';
 import { adaptedLinears, loraScale, type AdaptedLinear, type LoraSpec } from './lora';
-import { settleStaging, writeFailure } from '../store/atomic';
+import { settleStaging, writeFailure } from '../core/atomic';
 import { mergingPrefix } from './staging';
 
 export const PREDICTION_GRAPH_FILE = 'prediction.onnx';

@@ -15,7 +15,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openSafetensors, readFloat32, type TensorTable } from '../models/formats/safetensors';
 import { writeSafetensorsFile } from '../models/formats/safetensors-write';
-import { writeBytesAtomically } from '../store/atomic';
+import { writeBytesAtomically } from '../core/atomic';
 
 export const ADAPTER_WEIGHTS = 'adapter_model.safetensors';
 export const ADAPTER_CONFIG = 'adapter_config.json';

@@ -1,5 +1,5 @@
 /**
- * store/atomic: a full disk names the file being written (on a real full file system where this
+ * core/atomic: a full disk names the file being written (on a real full file system where this
  * machine lets us mount a small tmpfs, and always through /dev/full), and staging folders —
  * files that appear complete or not at all — are published, kept while their process runs, and
  * settled after it was killed.
@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DiskFullError, openStaging, publishStaging, settleStaging, writeBytesAtomically, writeFailure } from '../../src-main/store/atomic';
+import { DiskFullError, openStaging, publishStaging, settleStaging, writeBytesAtomically, writeFailure } from '../../src-main/core/atomic';
 import { NpyRowWriter } from '../../src-main/store/npy';
 import { describeFailure } from '../../src-main/cli/exit';
 import { mountSmallDisk, unmountSmallDisk } from '../support/small-disk';

@@ -10,7 +10,7 @@
 import { join, resolve } from 'node:path';
 import type { FinetuneSettings } from '../../api/schemas';
 import type { Device } from '../../engine/session';
-import { writeBytesAtomically } from '../../store/atomic';
+import { writeBytesAtomically } from '../../core/atomic';
 import { runFinetune } from '../../train/finetune';
 import type { FinetuneTable } from '../../train/finetune-data';
 import { importFinetuned } from '../../train/import';

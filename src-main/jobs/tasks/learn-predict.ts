@@ -4,8 +4,8 @@
  * fits are deterministic, so these are the models the scan scored) and writes, per sequence,
  * the mean prediction of the fold models and their spread (sd) as the uncertainty.
  */
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
+import { writeTextAtomically } from '../../core/atomic';
 import { compress, parseCompression } from '../../embeddings/compress';
 import { Embedder } from '../../engine/embed';
 import type { Device } from '../../engine/session';
@@ -106,9 +106,7 @@ export const learnPredict: Task<PredictParams, null> = async (ctx) => {
   const header = params.task === 'regression' ? 'id,prediction,uncertainty_sd' : `id,probability${classes.length === 2 ? `_${classes[1]}` : '_top_class'},uncertainty_sd`;
   const lines = [header, ...input.ids.map((id, i) => `${csvField(id)},${formatFloat32(mean[i]!)},${formatFloat32(sd[i]!)}`)];
   const target = join(ctx.workDir, params.outPath);
-  mkdirSync(dirname(target), { recursive: true });
-  writeFileSync(`${target}.partial`, `${lines.join('\n')}\n`);
-  renameSync(`${target}.partial`, target);
+  writeTextAtomically(target, `${lines.join('\n')}\n`);
   await ctx.artifact('export', params.outPath, { format: 'csv' });
   return { path: params.outPath, sequences: input.ids.length, folds: evaluation.perFold.length };
 };

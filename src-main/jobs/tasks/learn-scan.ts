@@ -4,8 +4,8 @@
  * folds. Each fit writes its out-of-fold predictions (CSV) and fold models (JSON); a checkpoint
  * after each fit lets an interrupted scan continue with the fits it had not done.
  */
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
+import { writeTextAtomically } from '../../core/atomic';
 import { csvField, formatFloat32 } from '../../exports';
 import { buildFolds, type SplitSpec } from '../../learn/splits';
 import { evaluateClassification, evaluateRegression, type Task as LearnTask } from '../../learn/evaluate';
@@ -81,12 +81,6 @@ function predictionsCsv(ids: string[], rows: number[], fold: Int32Array, y: Arra
   return `${lines.join('\n')}\n`;
 }
 
-/** Readers see the whole file or none: write beside it, then rename. */
-function writeAtomically(path: string, text: string): void {
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(`${path}.partial`, text);
-  renameSync(`${path}.partial`, path);
-}
 
 export const learnScan: Task<ScanParams, ScanCheckpoint> = async (ctx) => {
   const { params } = ctx;
@@ -116,8 +110,8 @@ export const learnScan: Task<ScanParams, ScanCheckpoint> = async (ctx) => {
     const base = join(params.runDir, `${item.embeddingId}-${learner}`);
     const yShown = params.task === 'regression' ? target.y! : Array.from(target.labels!, (c) => target.classes[c]!);
     const yhatShown = params.task === 'regression' ? evaluation.yhat : Array.from(evaluation.yhat, (c) => target.classes[c] ?? '');
-    writeAtomically(join(ctx.workDir, `${base}-predictions.csv`), predictionsCsv(input.ids, target.rows, evaluation.fold, yShown, yhatShown));
-    writeAtomically(join(ctx.workDir, `${base}-models.json`), JSON.stringify({ learner, task: params.task, classes: target.classes, folds: evaluation.models }));
+    writeTextAtomically(join(ctx.workDir, `${base}-predictions.csv`), predictionsCsv(input.ids, target.rows, evaluation.fold, yShown, yhatShown));
+    writeTextAtomically(join(ctx.workDir, `${base}-models.json`), JSON.stringify({ learner, task: params.task, classes: target.classes, folds: evaluation.models }));
     await ctx.artifact('fit', `${base}-predictions.csv`, {
       ...item,
       learner,

@@ -11,7 +11,8 @@
  * Layers are computed in passes small enough that one pass's attention stays under a memory
  * budget (a 33-layer model on 1,000 residues would otherwise hold gigabytes at once).
  */
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { writeTextAtomically } from '../../core/atomic';
 import { join } from 'node:path';
 import { Embedder } from '../../engine/embed';
 import { writeNpyAtomic } from '../../store/npy';
@@ -86,8 +87,7 @@ export const structureInspect: Task<StructureInspectParams, null> = async (ctx) 
   }
   throwIfCancelled(ctx.signal);
   const meta: StructureMeta = { sequence: params.sequence, modelName: params.modelName, layers: numLayers, heads: numHeads, length: L, createdAt: new Date().toISOString() };
-  writeFileSync(join(dir, 'meta.json.partial'), JSON.stringify(meta, null, 2));
-  renameSync(join(dir, 'meta.json.partial'), join(dir, 'meta.json'));
+  writeTextAtomically(join(dir, 'meta.json'), JSON.stringify(meta, null, 2));
   await ctx.artifact('structure', join(params.outDir, 'contacts.npy'), { layers: numLayers, heads: numHeads, length: L });
   ctx.progress(1, 'Attention and contacts ready');
   return { outDir: params.outDir, layers: numLayers, heads: numHeads, length: L };

@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Device } from '../../engine/session';
 import { csvField } from '../../exports';
-import { writeBytesAtomically } from '../../store/atomic';
+import { writeBytesAtomically } from '../../core/atomic';
 import { ZeroShotModel } from '../../variants/model';
 import { parseVariant, type Mutation } from '../../variants/mutations';
 import { ensembleMean, METHOD_LABELS, SATURATION_AMINO_ACIDS, saturationScores, scoreVariants, type ScoreMethod } from '../../variants/score';

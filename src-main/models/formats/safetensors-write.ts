@@ -2,13 +2,13 @@
  * esm/checkpoint/safetensors-write — writes safetensors files (the format `safetensors.ts` reads):
  * u64 little-endian header length, a JSON header padded with spaces to a multiple of 8 bytes (as
  * the reference implementation does, so tensor data starts 8-byte aligned), then the tensors'
- * little-endian bytes in the order given. Files are written atomically (store/atomic): a reader
+ * little-endian bytes in the order given. Files are written atomically (core/atomic): a reader
  * never sees half a file, and a crash leaves the previous file in place.
  *
  * Tensors are streamed to the file one at a time rather than concatenated first, so writing a
  * merged model does not need a second copy of it in memory.
  */
-import { writeAtomically, type FileSink } from '../../store/atomic';
+import { writeAtomically, type FileSink } from '../../core/atomic';
 
 /** The typed arrays we write, with the dtype each is stored as. */
 export type WritableTensorData = Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array;

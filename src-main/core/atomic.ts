@@ -1,5 +1,5 @@
 /**
- * store/atomic — writing a file so that readers only ever see a complete one: the
+ * core/atomic — the one atomic write: a file that readers only ever see complete. The
  * bytes go to `<path>.partial`, are fsynced, then renamed over `<path>`. A failure on the way
  * removes the partial file and rethrows, naming the file. Also the one home of `writeFailure`:
  * a full disk (ENOSPC) reads "The disk is full while writing <file>; free space and resume" on
@@ -13,7 +13,7 @@
  */
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { isProcessAlive } from '../core/process';
+import { isProcessAlive } from './process';
 
 /** Appends bytes to an open file; handed to the body of `writeAtomically`. */
 export interface FileSink {
@@ -43,6 +43,11 @@ export async function writeAtomicallyAsync(path: string, body: (sink: FileSink) 
 
 export function writeBytesAtomically(path: string, bytes: Uint8Array): void {
   writeAtomically(path, (sink) => sink.write(bytes));
+}
+
+/** A text file (UTF-8), written atomically. */
+export function writeTextAtomically(path: string, text: string): void {
+  writeBytesAtomically(path, new TextEncoder().encode(text));
 }
 
 interface Partial {
