@@ -3,10 +3,9 @@
  * `.npz`, and per-residue matrices as `.npz`. Everything opens with np.load without
  * allow_pickle: ids are a fixed-width unicode array ('<U{longest}'), which store/npy does not
  * encode, so that encoding lives here (encodeUnicodeNpy). The archives are streamed to the file
- * by store/zip's writer.
+ * by store/npy's writeNpz (fflate).
  */
-import { encodeNpy, writeNpyAtomic, type NpyArray } from '../store/npy';
-import { writeStoredZip, type ZipMember } from '../store/zip';
+import { encodeNpy, writeNpyAtomic, writeNpz, type NpyArray, type NpzMember } from '../store/npy';
 import { writeAtomically } from '../core/atomic';
 import { checkExport, checkShape, labelColumnValues, type LabelColumn, type MatrixExport, type PerResidueMatrix } from './types';
 
@@ -34,7 +33,7 @@ export function writeNpzExport(path: string, data: MatrixExport): void {
   const labelMembers = labelColumns.map((column) => labelMember(path, data, column));
   checkMemberNames(path, [EMBEDDINGS_MEMBER, IDS_MEMBER, ...labelMembers.map((member) => member.name)]);
   writeAtomically(path, (sink) =>
-    writeStoredZip(path, sink, [
+    writeNpz(path, sink, [
       npyMember(EMBEDDINGS_MEMBER, encodeNpy(matrixArray(data.matrix, data.rows, data.cols))),
       npyMember(IDS_MEMBER, encodeUnicodeNpy(data.ids)),
       ...labelMembers,
@@ -46,10 +45,10 @@ export function writeNpzExport(path: string, data: MatrixExport): void {
 export function writePerResidueNpz(path: string, perResidue: PerResidueMatrix[]): void {
   perResidue.forEach((entry, index) => checkShape(path, `sequence ${index} ('${entry.id}')`, entry.matrix, entry.residues, entry.dims));
   const ids = perResidue.map((entry) => entry.id);
-  writeAtomically(path, (sink) => writeStoredZip(path, sink, perResidueMembers(perResidue, ids)));
+  writeAtomically(path, (sink) => writeNpz(path, sink, perResidueMembers(perResidue, ids)));
 }
 
-function* perResidueMembers(perResidue: PerResidueMatrix[], ids: string[]): Generator<ZipMember> {
+function* perResidueMembers(perResidue: PerResidueMatrix[], ids: string[]): Generator<NpzMember> {
   yield npyMember(IDS_MEMBER, encodeUnicodeNpy(ids));
   for (const [index, entry] of perResidue.entries()) {
     yield npyMember(`${SEQUENCE_MEMBER_PREFIX}${index}`, encodeNpy(matrixArray(entry.matrix, entry.residues, entry.dims)));
@@ -60,11 +59,11 @@ function matrixArray(matrix: Float32Array, rows: number, cols: number): NpyArray
   return { dtype: 'float32', shape: [rows, cols], data: matrix };
 }
 
-function npyMember(key: string, bytes: Uint8Array): ZipMember {
+function npyMember(key: string, bytes: Uint8Array): NpzMember {
   return { name: `${key}.npy`, bytes };
 }
 
-function labelMember(path: string, data: MatrixExport, column: LabelColumn): ZipMember {
+function labelMember(path: string, data: MatrixExport, column: LabelColumn): NpzMember {
   const values = labelColumnValues(path, data.labels!, column);
   const key = labelMemberKey(column.name);
   if (column.type === 'category') return npyMember(key, encodeUnicodeNpy(values.map((value) => (value === null ? '' : String(value)))));

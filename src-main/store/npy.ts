@@ -2,34 +2,26 @@
  * store/npy — NumPy `.npy` and `.npz` files, the format ESM Studio stores embeddings, logits and
  * contact maps in, so that users can open them with `np.load` directly.
  *
- * Written by hand on purpose: no maintained npm package writes .npy, and the format is small
+ * The .npy codec is written here on purpose. The format is small
  * (https://numpy.org/doc/stable/reference/generated/numpy.lib.format.html): a magic string, a
  * version, a header length, a Python-literal header dict padded to 64 bytes, then the raw
- * little-endian C-order data. Headers are written byte-for-byte as NumPy writes them.
- * `.npz` is a zip of `.npy` members; no zip library is a dependency. encodeNpz writes them with
- * store/zip (the one zip writer); the reader lives here and also inflates deflated members,
- * which is what `np.savez_compressed` produces.
+ * little-endian C-order data. The one maintained npm codec, npyjs (1.2), was checked for issue
+ * 13 and does not fit: its headers are not NumPy's (no spaces, 16-byte alignment, so files
+ * differ from np.save's), it turns float16 into float32, its errors do not say what is wrong
+ * with which file, and it pulls in a fetch polyfill the offline app has no use for. Headers here
+ * are written byte-for-byte as NumPy writes them, and the streaming row writer/reader below
+ * (matrices larger than memory) has no library equivalent at all.
+ * `.npz` is a zip of `.npy` members, zipped and unzipped with fflate: stored members as np.savez
+ * writes them, and deflated ones (np.savez_compressed) on reading. fflate does not check CRCs
+ * when unzipping, so decodeNpz compares every member with its central-directory CRC itself.
  *
  * Data is viewed in host byte order; every platform ESM Studio ships on is little-endian.
  */
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { syncDirectory, writeAll, writeBytesAtomically, writingFile } from '../core/atomic';
-import * as zlib from 'node:zlib';
-import {
-  CENTRAL_HEADER_SIGNATURE,
-  END_OF_CENTRAL_DIRECTORY_SIGNATURE,
-  LOCAL_HEADER_SIGNATURE,
-  METHOD_DEFLATE,
-  METHOD_STORED,
-  ZIP32_LIMIT,
-  crc32,
-  writeStoredZip,
-  type ZipMember,
-} from './zip';
-
-/** Re-exported so the CRC tests keep one import; the CRC itself lives in store/zip. */
-export { _tableCrc32ForTests } from './zip';
+import { crc32 } from 'node:zlib';
+import { Zip, ZipPassThrough, unzipSync, zipSync, type Zippable } from 'fflate';
 
 export type NpyDtype = 'float32' | 'float64' | 'int32' | 'int64' | 'uint8' | 'float16' | 'bool';
 
@@ -443,105 +435,101 @@ export function readNpy(path: string): NpyArray {
 // ---------------------------------------------------------------------------------------------
 // .npz: a zip whose members are `<name>.npy`, as np.savez writes them
 
-/** The arrays as `<name>.npy` members of a stored zip, collected in memory. */
-export function encodeNpz(entries: Record<string, NpyArray>): Buffer {
-  const chunks: Uint8Array[] = [];
-  writeStoredZip('npz', { write: (bytes) => chunks.push(bytes) }, npzMembers(entries));
-  return Buffer.concat(chunks);
+/** One member of an .npz: `<key>.npy` and its encoded bytes. */
+export interface NpzMember {
+  name: string;
+  bytes: Uint8Array;
 }
 
-/** Encodes lazily, so a bad array fails before the later ones are encoded. */
-function* npzMembers(entries: Record<string, NpyArray>): Generator<ZipMember> {
-  for (const [name, array] of Object.entries(entries)) yield { name: `${name}.npy`, bytes: encodeNpy(array) };
+/** Where an archive's bytes go, in order (core/atomic's FileSink is one). */
+export interface ByteSink {
+  write(bytes: Uint8Array): void;
+}
+
+/** fflate writes local time: local midnight gives every time zone the same DOS date, 1980-01-01 00:00, so output is reproducible. */
+const FIXED_MTIME = new Date(1980, 0, 1);
+const ZIP32_LIMIT = 0xffffffff;
+const MAX_MEMBERS = 0xffff;
+const LOCAL_HEADER = 30;
+const DATA_DESCRIPTOR = 16;
+const CENTRAL_HEADER = 46;
+
+/** The arrays as `<name>.npy` members of a stored zip, in memory, CRCs in the local headers as np.savez writes them. */
+export function encodeNpz(entries: Record<string, NpyArray>): Buffer {
+  const members: Zippable = {};
+  for (const [name, array] of Object.entries(entries)) members[`${name}.npy`] = [encodeNpy(array), { level: 0, mtime: FIXED_MTIME }];
+  const bytes = zipSync(members);
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/**
+ * Streams the members to `sink` as a stored zip (fflate's streaming Zip: sizes and CRCs follow
+ * each member in a data descriptor, which np.load reads). Members may be produced lazily (a
+ * generator), so only one encoded array is in memory at a time. fflate has no zip64: archives of
+ * 4 GiB or more, or of more than 65,535 arrays, are refused naming `file`.
+ */
+export function writeNpz(file: string, sink: ByteSink, members: Iterable<NpzMember>): void {
+  const zip = new Zip((error, chunk) => {
+    if (error) throw error;
+    sink.write(chunk);
+  });
+  let count = 0;
+  let size = 0;
+  for (const member of members) {
+    if (++count > MAX_MEMBERS) throw new Error(`${file}: more than ${MAX_MEMBERS} arrays do not fit a zip without zip64.`);
+    const nameLength = Buffer.byteLength(member.name, 'utf8');
+    size += LOCAL_HEADER + nameLength + member.bytes.length + DATA_DESCRIPTOR + CENTRAL_HEADER + nameLength;
+    if (size >= ZIP32_LIMIT) throw new Error(`${file}: larger than 4 GiB, which needs zip64 (not supported); export as .npy instead.`);
+    const entry = new ZipPassThrough(member.name);
+    entry.mtime = FIXED_MTIME;
+    zip.add(entry);
+    entry.push(member.bytes, true);
+  }
+  zip.end();
 }
 
 /** Reads every `.npy` member (or only those named in `only`); keys drop the `.npy` suffix, as np.load does. */
 export function decodeNpz(buffer: Buffer, file = '<buffer>', only?: readonly string[]): Record<string, NpyArray> {
-  const fail = (reason: string): never => {
-    throw new Error(`${file}: ${reason}`);
-  };
-  const end = findEndRecord(buffer) ?? fail('not a zip file (no end of central directory)');
-  const entryCount = buffer.readUInt16LE(end + 10);
-  const centralSize = buffer.readUInt32LE(end + 12);
-  const centralOffset = buffer.readUInt32LE(end + 16);
-  if (entryCount === 0xffff || centralOffset === ZIP32_LIMIT) fail('zip64 archives are not supported');
-  if (centralOffset + centralSize > end) fail('truncated zip central directory');
-
+  const keyOf = (name: string): string => (name.endsWith('.npy') ? name.slice(0, -'.npy'.length) : name);
+  let members: Record<string, Uint8Array>;
+  try {
+    // A folder entry holds no array.
+    members = unzipSync(buffer, { filter: (entry) => !entry.name.endsWith('/') && (!only || only.includes(keyOf(entry.name))) });
+  } catch (error) {
+    throw new Error(`${file}: not a zip file, or a damaged one (${error instanceof Error ? error.message : String(error)})`, { cause: error });
+  }
+  const crcs = centralDirectoryCrcs(buffer);
   const result: Record<string, NpyArray> = {};
-  let position = centralOffset;
-  for (let index = 0; index < entryCount; index += 1) {
-    const entry = readCentralEntry(buffer, position, fail);
-    position = entry.next;
-    if (entry.name.endsWith('/')) continue; // a folder entry holds no array
-    const bytes = readMemberData(buffer, entry, `${file}:${entry.name}`);
-    const key = entry.name.endsWith('.npy') ? entry.name.slice(0, -'.npy'.length) : entry.name;
-    if (only && !only.includes(key)) continue;
-    result[key] = decodeNpy(bytes, `${file}:${entry.name}`);
+  for (const [name, bytes] of Object.entries(members)) {
+    if (crc32(bytes) !== crcs.get(name)) throw new Error(`${file}:${name}: zip member CRC mismatch (corrupt file)`);
+    result[keyOf(name)] = decodeNpy(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), `${file}:${name}`);
   }
   return result;
 }
 
-interface CentralEntry {
-  name: string;
-  method: number;
-  crc: number;
-  compressedSize: number;
-  size: number;
-  localOffset: number;
-  next: number;
-}
-
-function findEndRecord(buffer: Buffer): number | undefined {
-  // The end record is 22 bytes plus a comment of at most 65535 bytes, so search only that tail.
-  const lowest = Math.max(0, buffer.length - 22 - 0xffff);
-  for (let position = buffer.length - 22; position >= lowest; position -= 1) {
-    if (buffer.readUInt32LE(position) === END_OF_CENTRAL_DIRECTORY_SIGNATURE) return position;
+/**
+ * Each member's CRC-32 from the zip's central directory (fflate, which has already read the
+ * archive's structure, does not check them). Zip64 archives keep their count and offset in the
+ * zip64 end record.
+ */
+function centralDirectoryCrcs(buffer: Buffer): Map<string, number> {
+  const crcs = new Map<string, number>();
+  let end = buffer.length - 22;
+  while (end > 0 && buffer.readUInt32LE(end) !== 0x06054b50) end--;
+  let count = buffer.readUInt16LE(end + 10);
+  let position = buffer.readUInt32LE(end + 16);
+  const locator = end - 20;
+  if (locator >= 0 && buffer.readUInt32LE(locator) === 0x07064b50) {
+    const zip64End = Number(buffer.readBigUInt64LE(locator + 8));
+    count = Number(buffer.readBigUInt64LE(zip64End + 32));
+    position = Number(buffer.readBigUInt64LE(zip64End + 48));
   }
-  return undefined;
-}
-
-function readCentralEntry(buffer: Buffer, position: number, fail: (reason: string) => never): CentralEntry {
-  if (position + 46 > buffer.length || buffer.readUInt32LE(position) !== CENTRAL_HEADER_SIGNATURE) {
-    fail('corrupt zip central directory');
+  for (let index = 0; index < count; index++) {
+    const nameLength = buffer.readUInt16LE(position + 28);
+    const utf8 = (buffer.readUInt16LE(position + 8) & 0x0800) !== 0;
+    const name = buffer.toString(utf8 ? 'utf8' : 'latin1', position + 46, position + 46 + nameLength);
+    crcs.set(name, buffer.readUInt32LE(position + 16));
+    position += 46 + nameLength + buffer.readUInt16LE(position + 30) + buffer.readUInt16LE(position + 32);
   }
-  const nameLength = buffer.readUInt16LE(position + 28);
-  const extraLength = buffer.readUInt16LE(position + 30);
-  const commentLength = buffer.readUInt16LE(position + 32);
-  const name = buffer.toString('utf8', position + 46, position + 46 + nameLength);
-  const entry: CentralEntry = {
-    name,
-    method: buffer.readUInt16LE(position + 10),
-    crc: buffer.readUInt32LE(position + 16),
-    compressedSize: buffer.readUInt32LE(position + 20),
-    size: buffer.readUInt32LE(position + 24),
-    localOffset: buffer.readUInt32LE(position + 42),
-    next: position + 46 + nameLength + extraLength + commentLength,
-  };
-  if (entry.compressedSize === ZIP32_LIMIT || entry.size === ZIP32_LIMIT || entry.localOffset === ZIP32_LIMIT) {
-    fail(`'${name}' needs zip64, which is not supported`);
-  }
-  return entry;
-}
-
-function readMemberData(buffer: Buffer, entry: CentralEntry, member: string): Buffer {
-  const fail = (reason: string): never => {
-    throw new Error(`${member}: ${reason}`);
-  };
-  const local = entry.localOffset;
-  if (local + 30 > buffer.length || buffer.readUInt32LE(local) !== LOCAL_HEADER_SIGNATURE) {
-    fail('corrupt zip local header');
-  }
-  // Sizes come from the central directory: local headers may defer them to a data descriptor,
-  // and their extra field (zip64 placeholders from Python's zipfile) may differ in length.
-  const dataStart = local + 30 + buffer.readUInt16LE(local + 26) + buffer.readUInt16LE(local + 28);
-  const dataEnd = dataStart + entry.compressedSize;
-  if (dataEnd > buffer.length) fail('truncated zip member');
-  const stored = buffer.subarray(dataStart, dataEnd);
-  let bytes: Buffer;
-  if (entry.method === METHOD_STORED) bytes = stored;
-  else if (entry.method === METHOD_DEFLATE) bytes = zlib.inflateRawSync(stored);
-  else return fail(`unsupported zip compression method ${entry.method}`);
-  if (bytes.length !== entry.size) fail('zip member size does not match its directory entry');
-  if (crc32(bytes) !== entry.crc) fail('zip member CRC mismatch (corrupt file)');
-  return bytes;
+  return crcs;
 }
