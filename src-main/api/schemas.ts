@@ -4,6 +4,7 @@
  * can import this file too.
  */
 import { z } from 'zod';
+import { VALIDATION_METRIC_NAMES } from '../core/metrics';
 
 export const Id = z.number().int().positive();
 
@@ -224,7 +225,7 @@ export type SplitSpec = z.infer<typeof SplitSpec>;
 // ---------- fine-tuning ----------
 export const FinetuneTaskName = z.enum(['regression', 'classification', 'multilabel', 'token']);
 export const LoraTargetName = z.enum(['query', 'key', 'value', 'attention-output', 'intermediate', 'output']);
-export const ValidationMetricName = z.enum(['loss', 'r2', 'spearman', 'pearson', 'rmse', 'mae', 'accuracy', 'balanced_accuracy', 'macro_f1', 'mcc', 'auroc', 'auprc']);
+export const ValidationMetricName = z.enum(VALIDATION_METRIC_NAMES);
 
 /** How to fine-tune (LoRA + head); the defaults are the app's and the CLI's (see train.options for explanations). */
 export const FinetuneSettings = z.object({

@@ -20,6 +20,7 @@ import type { FinetuneSettings, Metric } from '../api/schemas';
 import type { Device } from '../engine/session';
 import { readManifest } from '../models/esm2/model';
 import { writeBytesAtomically, writeFailure, writingFile } from '../core/atomic';
+import { validationMetricsFor } from '../core/metrics';
 import { openResultsStaging, publishResults, settleResults } from './staging';
 import { validationSplit } from './batches';
 import { loadCheckpoint } from './checkpoint';
@@ -111,11 +112,11 @@ function validationOf(prepared: PreparedExamples, members: number[], metric: Val
   if (members.length === 0) return undefined;
   const { targets } = prepared.examples;
   if (targets.kind === 'regression') {
-    const ok = ['loss', 'r2', 'spearman', 'pearson', 'rmse', 'mae'].includes(metric);
+    const ok = validationMetricsFor('regression').includes(metric);
     return { members, targets: { kind: 'regression', values: targets.values }, metric: ok ? metric : 'loss' };
   }
   if (targets.kind === 'classification') {
-    const ok = ['loss', 'accuracy', 'balanced_accuracy', 'macro_f1', 'mcc', 'auroc', 'auprc'].includes(metric);
+    const ok = validationMetricsFor('classification').includes(metric);
     return { members, targets: { kind: 'classification', labels: targets.labels, classes: targets.classes }, metric: ok ? metric : 'loss' };
   }
   const none = new Float64Array(prepared.examples.tokens.length).fill(NaN);

@@ -17,6 +17,7 @@
  */
 import type { Metric } from '../api/schemas';
 import { CancelledError, yieldToEvents } from '../core/cancel';
+import { higherIsBetter, type ValidationMetricName } from '../core/metrics';
 import { classificationMetrics, regressionMetrics } from '../learn/metrics';
 import { epochBatches, type BatchingOptions, type TrainBatch } from './batches';
 import { loadCheckpoint, saveCheckpoint, type CheckpointSlot, type EpochSummary, type LoopPosition, type TrainingCheckpoint } from './checkpoint';
@@ -62,9 +63,7 @@ export interface EvaluationResult {
 /** A forward pass without gradients (validation). */
 export type EvaluateFunction = (batch: TrainBatch, params: TensorMap) => Promise<EvaluationResult>;
 
-export type ValidationMetric =
-  | 'loss' | 'r2' | 'spearman' | 'pearson' | 'rmse' | 'mae'
-  | 'accuracy' | 'balanced_accuracy' | 'macro_f1' | 'mcc' | 'auroc' | 'auprc';
+export type ValidationMetric = ValidationMetricName;
 
 export type ValidationTargets =
   | { kind: 'regression'; values: ArrayLike<number> }
@@ -146,9 +145,9 @@ export function gradientsFromOutputs(outputs: ReadonlyMap<string, Float32Array>,
   return grads;
 }
 
-/** Higher is better for every validation metric except these. */
+/** Which way early stopping follows a metric (core/metrics says which are better low). */
 export function metricMode(metric: ValidationMetric): MetricMode {
-  return metric === 'loss' || metric === 'rmse' || metric === 'mae' ? 'min' : 'max';
+  return higherIsBetter(metric) ? 'max' : 'min';
 }
 
 /** Runs (or resumes) training to the end, early stop or cancellation (CancelledError). */

@@ -4,6 +4,7 @@
  * (its out-of-fold predictions) with R², Spearman ρ and n.
  */
 import type { Fit } from '../../api/schemas';
+import { mainMetric, metricsFor } from '../../core/metrics';
 import { regressionMetrics } from '../../learn/metrics';
 import type { ReportFacts, ScanFacts } from '../facts';
 import { formatValue, tableHtml } from '../html';
@@ -16,30 +17,17 @@ interface MetricColumn {
   higherIsBetter: boolean;
 }
 
-const REGRESSION: MetricColumn[] = [
-  { key: 'r2', label: 'R²', higherIsBetter: true },
-  { key: 'spearman', label: 'Spearman ρ', higherIsBetter: true },
-  { key: 'pearson', label: 'Pearson r', higherIsBetter: true },
-  { key: 'rmse', label: 'RMSE', higherIsBetter: false },
-  { key: 'mae', label: 'MAE', higherIsBetter: false },
-];
-
-const CLASSIFICATION: MetricColumn[] = [
-  { key: 'accuracy', label: 'Accuracy', higherIsBetter: true },
-  { key: 'balancedAccuracy', label: 'Balanced accuracy', higherIsBetter: true },
-  { key: 'macroF1', label: 'Macro F1', higherIsBetter: true },
-  { key: 'mcc', label: 'MCC', higherIsBetter: true },
-  { key: 'auroc', label: 'AUROC', higherIsBetter: true },
-  { key: 'auprc', label: 'AUPRC', higherIsBetter: true },
-];
-
 /** The results table lists at most this many fits (best first); the CSV in the app has them all. */
 const MAX_ROWS = 60;
 
-export const scanMetricColumns = (task: Fit['task']): MetricColumn[] => (task === 'regression' ? REGRESSION : CLASSIFICATION);
+/** The report's columns: core/metrics' scores under their full names (counts such as non-zero coefficients left out). */
+export const scanMetricColumns = (task: Fit['task']): MetricColumn[] =>
+  metricsFor(task)
+    .filter((m) => !m.count)
+    .map((m) => ({ key: m.key, label: m.title, higherIsBetter: m.higherIsBetter }));
 
 /** The metric a scan is judged by: R² for regression, balanced accuracy for classification. */
-export const mainMetricKey = (task: Fit['task']): string => (task === 'regression' ? 'r2' : 'balancedAccuracy');
+export const mainMetricKey = (task: Fit['task']): string => mainMetric(task);
 
 function mean(fit: Fit, key: string): number | null {
   const value = fit.summary[key]?.mean;

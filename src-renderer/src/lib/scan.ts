@@ -1,45 +1,9 @@
 // lib/scan — the metrics of a scan's fits, how they are named and sorted, the CSV of a scan, and the points of its plot.
-import type { Fit, Task } from './types';
+import { CLASSIFICATION_METRICS, REGRESSION_METRICS, type MetricInfo } from '../../../src-main/core/metrics';
+import type { Fit } from './types';
 
-export interface MetricInfo {
-  /** Key in a fit's summary. */
-  key: string;
-  /** Short column header. */
-  label: string;
-  /** One sentence for a tooltip. */
-  explanation: string;
-  /** Whether a larger value is better (false for errors). */
-  higherIsBetter: boolean;
-  /** Shown as a whole number (a count), not a score. */
-  count?: boolean;
-}
-
-export const REGRESSION_METRICS: readonly MetricInfo[] = [
-  { key: 'r2', label: 'R²', explanation: 'Share of the variation in the label that the predictions explain; 1 is perfect, 0 is no better than the average.', higherIsBetter: true },
-  { key: 'spearman', label: 'Spearman ρ', explanation: 'How well the predictions rank the proteins in the right order; 1 is a perfect ranking.', higherIsBetter: true },
-  { key: 'pearson', label: 'Pearson r', explanation: 'How closely predictions and labels fall on a straight line; 1 is perfect.', higherIsBetter: true },
-  { key: 'rmse', label: 'RMSE', explanation: 'Typical size of a prediction error, in the units of the label (large errors weigh more); lower is better.', higherIsBetter: false },
-  { key: 'mae', label: 'MAE', explanation: 'Average size of a prediction error, in the units of the label; lower is better.', higherIsBetter: false },
-  { key: 'nonZero', label: 'Non-zero coef.', explanation: 'How many embedding features the model actually uses (sparse models such as Lasso drop the rest).', higherIsBetter: false, count: true },
-];
-
-export const CLASSIFICATION_METRICS: readonly MetricInfo[] = [
-  { key: 'accuracy', label: 'Accuracy', explanation: 'Share of proteins put in the right class.', higherIsBetter: true },
-  { key: 'balancedAccuracy', label: 'Balanced acc.', explanation: 'Accuracy averaged over the classes, so a rare class counts as much as a common one.', higherIsBetter: true },
-  { key: 'macroF1', label: 'Macro F1', explanation: 'Balance of precision and recall, averaged over the classes; 1 is perfect.', higherIsBetter: true },
-  { key: 'mcc', label: 'MCC', explanation: 'Matthews correlation between predicted and true classes; 1 is perfect, 0 is chance.', higherIsBetter: true },
-  { key: 'auroc', label: 'AUROC', explanation: 'How well the predicted probabilities separate the classes; 1 is perfect, 0.5 is chance.', higherIsBetter: true },
-  { key: 'auprc', label: 'AUPRC', explanation: 'Average precision of the predicted probabilities; good for rare classes.', higherIsBetter: true },
-];
-
-export function metricsFor(task: Task): readonly MetricInfo[] {
-  return task === 'regression' ? REGRESSION_METRICS : CLASSIFICATION_METRICS;
-}
-
-/** The metric a scan is judged by first: R² for regression, balanced accuracy for classification. */
-export function mainMetric(task: Task): string {
-  return task === 'regression' ? 'r2' : 'balancedAccuracy';
-}
+// The metric catalogue is core/metrics (shared with the back end's report); the views import it from here.
+export { CLASSIFICATION_METRICS, mainMetric, metricsFor, REGRESSION_METRICS, type MetricInfo } from '../../../src-main/core/metrics';
 
 /** "mean", "bos", "idct_5x44", "pca1" → a name a biologist can read. */
 export function poolingName(pooling: string): string {
