@@ -123,16 +123,6 @@ export class FittedForest implements FittedClassifier {
   }
 }
 
-/** Rebuilds a model saved with toJSON(). */
-export function forestFromJSON(json: Record<string, unknown>): FittedForest {
-  const saved = json.options as Required<RandomForestOptions> & { maxDepth: number | null };
-  const forests = (json.forests as Parameters<typeof RandomForestClassifier.load>[0][]).map((model) => RandomForestClassifier.load(model));
-  return new FittedForest(json.classes as string[], Int32Array.from(json.fittedClasses as number[]), json.features as number, forests, {
-    ...saved,
-    maxDepth: saved.maxDepth ?? Infinity,
-  });
-}
-
 // ---------------------------------------------------------------------------------------------
 // Library adapters
 

@@ -206,23 +206,6 @@ export class FittedLogistic implements FittedClassifier {
   }
 }
 
-/** Rebuilds a model saved with toJSON() (prediction only; outOfFold is not stored). */
-export function logisticFromJSON(json: Record<string, unknown>): FittedLogistic {
-  const coef = json.coef as number[][];
-  const intercept = json.intercept as number[];
-  const d = json.features as number;
-  const theta = Float64Array.from([...coef.flat(), ...intercept]);
-  const model: LinearModel = { K: intercept.length, d, theta, converged: json.converged !== false };
-  return new FittedLogistic(
-    json.classes as string[],
-    Int32Array.from(json.fittedClasses as number[]),
-    model,
-    json.chosen as Record<string, number>,
-    null,
-    json.cv as CvInfo,
-  );
-}
-
 // ---------------------------------------------------------------------------------------------
 // The model and its loss
 

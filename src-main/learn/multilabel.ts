@@ -12,7 +12,7 @@
  * with too few positives or negatives for inner CV (< 2) keeps 0.5; a label with no positives
  * at all gets probability 0.
  */
-import { LogisticRegressionCV, logisticFromJSON, type FitOptions, type FittedLogistic, type LogisticRegressionCVOptions } from './logistic';
+import { LogisticRegressionCV, type FitOptions, type FittedLogistic, type LogisticRegressionCVOptions } from './logistic';
 import { matrix, type Matrix } from './matrix';
 
 export interface FittedMultiLabel {
@@ -87,12 +87,6 @@ export class OneVsRestLogistic implements FittedMultiLabel {
       models: this.models.map((model) => model.toJSON()),
     };
   }
-}
-
-/** Rebuilds a model saved with toJSON(). */
-export function multiLabelFromJSON(json: Record<string, unknown>): OneVsRestLogistic {
-  const models = (json.models as Record<string, unknown>[]).map(logisticFromJSON);
-  return new OneVsRestLogistic(json.labels as string[], models, Float64Array.from(json.thresholds as number[]));
 }
 
 /**

@@ -113,14 +113,6 @@ export class FittedPrototype implements FittedClassifier {
   }
 }
 
-/** Rebuilds a model saved with toJSON(). */
-export function prototypeFromJSON(json: Record<string, unknown>): FittedPrototype {
-  const rows = json.centroids as number[][];
-  const centroidMatrix: Matrix = { data: Float64Array.from(rows.flat()), rows: rows.length, cols: rows[0]?.length ?? 0 };
-  const fittedClasses = Int32Array.from(json.fittedClasses as number[]);
-  return new FittedPrototype(json.classes as string[], fittedClasses, centroidMatrix, json.distance as PrototypeDistance, json.temperature as number);
-}
-
 // ---------------------------------------------------------------------------------------------
 // Centroids and distances
 

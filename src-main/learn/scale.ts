@@ -38,12 +38,6 @@ export function fitScaler(X: Matrix, scaling: Scaling): Scaler {
   return makeScaler(scaling, offset, scale);
 }
 
-/** Rebuilds a scaler saved with toJSON(). */
-export function scalerFromJSON(json: ScalerJSON): Scaler {
-  if (json.offset.length !== json.scale.length) throw new RangeError('Scaler offset and scale have different lengths.');
-  return makeScaler(json.scaling, Float64Array.from(json.offset), Float64Array.from(json.scale));
-}
-
 function makeScaler(scaling: Scaling, offset: Float64Array, scale: Float64Array): Scaler {
   const cols = offset.length;
   return {

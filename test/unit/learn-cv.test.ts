@@ -13,7 +13,7 @@ import {
   type SplitScheme,
 } from '../../src-main/learn/cv';
 import type { Matrix } from '../../src-main/learn/matrix';
-import { fitScaler, scalerFromJSON } from '../../src-main/learn/scale';
+import { fitScaler } from '../../src-main/learn/scale';
 
 const tests = (folds: readonly Fold[]) => folds.map((f) => Array.from(f.test));
 
@@ -219,14 +219,13 @@ describe('scalers', () => {
     ]);
   });
 
-  it('none copies; toJSON round-trips; wrong column counts are refused', () => {
+  it('none copies; toJSON names the scaling; wrong column counts are refused', () => {
     const none = fitScaler(train, 'none').transform(train);
     expect(none.data).not.toBe(train.data);
     expect(rowsOf(none)).toEqual(rowsOf(train));
     const scaler = fitScaler(train, 'standard');
     const json = JSON.parse(JSON.stringify(scaler)) as ReturnType<typeof scaler.toJSON>;
     expect(json.scaling).toBe('standard');
-    expect(rowsOf(scalerFromJSON(json).transform(test))).toEqual(rowsOf(scaler.transform(test)));
     expect(() => scaler.transform(matrix([[1, 2, 3]]))).toThrow('fitted on 2 columns but got 3');
   });
 });

@@ -4,7 +4,7 @@
 // kernels in learn-regressors.test.ts.)
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { compileKernels, generatedSource, GENERATED_FILE } from '../../scripts/build-kernels-wasm.ts';
+import { compileKernels, generatedSource, GENERATED_FILE } from '../../scripts/build-kernels-wasm';
 import { KERNELS_WASM_BASE64 } from '../../src-main/learn/kernels-wasm.generated';
 
 describe('learn/kernels.wat', () => {
