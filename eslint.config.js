@@ -21,4 +21,25 @@ export default ts.config(
     files: ['**/*.svelte', '**/*.svelte.ts'],
     languageOptions: { parserOptions: { parser: ts.parser, extraFileExtensions: ['.svelte'] } },
   },
+  // Model families: nothing outside src-main/models/ imports a family's folder; everything else
+  // asks models/family, models/registry and models/installed. Tests may import a family directly.
+  // typescript-eslint's twin of no-restricted-imports, so this block never replaces (or is
+  // replaced by) the layering rules' own no-restricted-imports options for the same files.
+  {
+    files: ['src-main/**/*.ts', 'src-renderer/**/*.ts', 'src-renderer/**/*.svelte'],
+    ignores: ['src-main/models/**'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/models/esm2', '**/models/esm2/**'],
+              message: "A model family's folder is private to src-main/models/: use models/family, models/registry or models/installed.",
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

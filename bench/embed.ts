@@ -16,7 +16,7 @@
 import { rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { availableDevices, type Device } from '../src-main/engine/session';
-import type { Precision } from '../src-main/models/esm2/weights';
+import type { Precision } from '../src-main/models/family';
 import { inScratchFolder, Interrupted, runChild } from './support/child';
 import type { ConvertMeasurement } from './support/convert-one';
 import type { EmbedMeasurement } from './support/embed-one';

@@ -11,7 +11,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { convertCheckpoint } from '../src-main/models/esm2/model';
+import { convertCheckpoint } from '../src-main/models/installed';
 import { AMINO_ACIDS } from '../src-main/models/esm2/tokenizer';
 import { ZeroShotModel } from '../src-main/variants/model';
 import { ESM2_SHAPES, writeRandomCheckpoint } from './support/random-checkpoint';

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { convertCheckpoint } from '../../src-main/models/esm2/model';
+import { convertCheckpoint } from '../../src-main/models/installed';
 
 export interface ConvertMeasurement {
   seconds: number;

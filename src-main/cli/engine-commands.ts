@@ -7,7 +7,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ApiError } from '../api/errors';
 import { parseSequenceFile, requireValidFile } from '../datasets';
-import { convertCheckpoint, MANIFEST_FILE } from '../models/esm2/model';
+import { convertCheckpoint, MANIFEST_FILE } from '../models/installed';
 import { Embedder, resolveLayers, type LongMode } from '../engine/embed';
 import { EmbeddingFiles } from '../engine/output-files';
 import { DEVICES, type Device } from '../engine/session';

@@ -15,9 +15,9 @@ import type { Command } from 'commander';
 import { ApiError } from '../api/errors';
 import { FinetuneSettings } from '../api/schemas';
 import { parseSequenceFile, readNumberCell, requireValidFile, type ParsedFile } from '../datasets';
-import { readManifest } from '../models/esm2/model';
+import { readManifest } from '../models/installed';
 import { adapterLoraSpecFor } from '../train/finetune-adapter';
-import type { EsmConfig } from '../models/esm2/checkpoint';
+import type { ModelConfig } from '../models/family';
 import { runFinetune } from '../train/finetune';
 import { SettingsChangedError, type SettingDifference } from '../train/loop';
 import type { FinetuneTable } from '../train/finetune-data';
@@ -142,7 +142,7 @@ function requireNumbers(path: string, parsed: ParsedFile, name: string): void {
 const numberOrNull = (text: string | undefined): number | null => (text === undefined || text === '' ? null : Number(text));
 
 /** Flags → validated settings; LoRA shape flags left at their defaults follow --init-adapter's config. */
-export function settingsFromFlags(flags: FinetuneFlags, given: (flag: keyof FinetuneFlags) => boolean, config: EsmConfig): FinetuneSettings {
+export function settingsFromFlags(flags: FinetuneFlags, given: (flag: keyof FinetuneFlags) => boolean, config: ModelConfig): FinetuneSettings {
   const layers = flags.loraLayers === 'all' ? 'all' : Number(flags.loraLayers);
   const raw: Record<string, unknown> = {
     task: flags.task,

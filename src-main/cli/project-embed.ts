@@ -9,7 +9,7 @@ import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Envelope, Input, MethodName, Output } from '../api/contract';
 import type { EmbedSettings, Job, Model } from '../api/schemas';
-import { MANIFEST_FILE } from '../models/esm2/model';
+import { MANIFEST_FILE } from '../models/installed';
 import type { Host } from '../services';
 import { checkDistinctLayers } from './engine-commands';
 import { writeBytesAtomically, writingFile } from '../core/atomic';

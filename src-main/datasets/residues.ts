@@ -8,7 +8,7 @@ import type { SequenceChunk } from './types';
 /** The 20 standard amino acids plus X (unknown), B, Z (ambiguous), U (selenocysteine), O (pyrrolysine). */
 export const VALID_RESIDUES = 'ACDEFGHIKLMNPQRSTVWYXBUZO';
 
-export { MAX_RESIDUES } from '../models/esm2/tokenizer';
+export { SHORTEST_MAX_RESIDUES as MAX_RESIDUES } from '../models/registry';
 
 const WHITESPACE = /\s+/g;
 const LOWER_CASE = /[a-z]/;

@@ -1,20 +1,16 @@
 /**
  * engine/embed — runs an installed model over many sequences: identical sequences once,
  * token-budget batches sorted by length, pooled vectors computed inside the graph, and
- * sequences longer than the model's 1022 residues either cut into overlapping windows that are
+ * sequences longer than the model reads at once (1022 residues for ESM-2) either cut into overlapping windows that are
  * blended back together, or truncated. Results are handed to a sink per sequence, each tagged
  * with its input index, so callers can write them in input order.
  */
 import * as ort from 'onnxruntime-node';
-import { graphFile, readManifest, type ModelManifest } from '../models/esm2/model';
-import { outputName, type GraphOutputs, type Pooling } from '../models/esm2/graph';
-import { encodeBatch, MAX_RESIDUES } from '../models/esm2/tokenizer';
+import { outputName, type GraphOutputs, type ModelFamily, type Pooling } from '../models/family';
+import { graphFile, openInstalled, type ModelManifest } from '../models/installed';
 import { planBatches, type Batch } from './batching';
 import { openSession, type Device, type OpenedSession } from './session';
 import { blendPairs, blendRows, planWindows, type Window } from './windows';
-
-export { MAX_RESIDUES };
-const VOCAB = 33;
 
 export type LongMode = 'window' | 'truncate';
 
@@ -41,7 +37,7 @@ export interface SequenceResult {
   pooled: Map<string, Float32Array>;
   /** layer → [residues, hidden] (no <cls>/<eos>). */
   perToken: Map<number, Float32Array>;
-  /** [residues + 2, 33], with the <cls> and <eos> rows. */
+  /** [residues + 2, vocabulary], with the <cls> and <eos> rows. */
   logits?: Float32Array;
   /** [residues, residues]. */
   contacts?: Float32Array;
@@ -111,15 +107,25 @@ export class Embedder {
   /** Messages about the device (fallback reasons), for the run record. */
   readonly notes: string[] = [];
 
+  /** Residues one pass reads; longer sequences are windowed or truncated. */
+  readonly maxResidues: number;
+  /** Width of a logits row. */
+  private readonly vocab: number;
+
   private constructor(
     readonly modelDir: string,
     readonly manifest: ModelManifest,
+    readonly family: ModelFamily,
     readonly device: Device,
     readonly threads: number | undefined,
-  ) {}
+  ) {
+    this.maxResidues = family.tokenizer.maxResidues;
+    this.vocab = family.tokenizer.vocabSize;
+  }
 
   static open(modelDir: string, options: { device?: Device; threads?: number } = {}): Embedder {
-    return new Embedder(modelDir, readManifest(modelDir), options.device ?? 'cpu', options.threads);
+    const model = openInstalled(modelDir);
+    return new Embedder(modelDir, model.manifest, model.family, options.device ?? 'cpu', options.threads);
   }
 
   /** The device sessions actually run on (after any fallback). */
@@ -155,12 +161,15 @@ export class Embedder {
   plan(sequences: readonly string[], options: EmbedOptions): EmbedPlan {
     const config = this.manifest.config;
     const layers = resolveLayers(options.layers, config.numLayers);
+    if (options.contacts && !this.family.heads.contacts) {
+      throw new RangeError(`${this.family.label} models have no contact head, so they cannot predict contacts; leave contacts off for ${this.manifest.name}.`);
+    }
     const resolved: ResolvedOptions = {
       ...options,
       layers,
       attentionLayers: options.attentionLayers ?? [],
       long: options.long ?? 'window',
-      budget: Math.max(options.batchTokens ?? 8192, MAX_RESIDUES + 2),
+      budget: Math.max(options.batchTokens ?? 8192, this.maxResidues + 2),
     };
     // Identical sequences are computed once and handed to every index that has them.
     const owners = new Map<string, number[]>();
@@ -169,25 +178,25 @@ export class Embedder {
     const units: Unit[] = [];
     for (const [sequence, indices] of owners) {
       const owner = indices[0]!;
-      if (sequence.length <= MAX_RESIDUES) whole.push({ residues: sequence, owner });
-      else if (resolved.long === 'truncate') whole.push({ residues: sequence.slice(0, MAX_RESIDUES), owner });
+      if (sequence.length <= this.maxResidues) whole.push({ residues: sequence, owner });
+      else if (resolved.long === 'truncate') whole.push({ residues: sequence.slice(0, this.maxResidues), owner });
     }
     for (const batch of planBatches(whole.map((item) => item.residues.length + 2), resolved.budget)) {
       units.push({ kind: 'batch', items: batch.indices.map((i) => whole[i]!), batch });
     }
     if (resolved.long === 'window') {
       for (const [sequence, indices] of owners) {
-        if (sequence.length <= MAX_RESIDUES) continue;
-        const windows = planWindows(sequence.length, MAX_RESIDUES).map((window) => ({ residues: sequence.slice(window.start, window.end), owner: indices[0]!, window }));
+        if (sequence.length <= this.maxResidues) continue;
+        const windows = planWindows(sequence.length, this.maxResidues).map((window) => ({ residues: sequence.slice(window.start, window.end), owner: indices[0]!, window }));
         units.push({ kind: 'windows', items: windows });
       }
     }
     return { sequences, owners, units, options: resolved };
   }
 
-  /** Residues each input's results cover: its length, or 1022 when truncated. */
-  static residuesOf(sequence: string, long: LongMode = 'window'): number {
-    return long === 'truncate' ? Math.min(sequence.length, MAX_RESIDUES) : sequence.length;
+  /** Residues each input's results cover: its length, or the model's limit (`maxResidues`) when truncated. */
+  static residuesOf(sequence: string, long: LongMode, maxResidues: number): number {
+    return long === 'truncate' ? Math.min(sequence.length, maxResidues) : sequence.length;
   }
 
   /** Computes one unit; returns one result per input index it covers (duplicates included). */
@@ -232,7 +241,7 @@ export class Embedder {
 
   private async runBatch(outputs: GraphOutputs, items: Item[], batch: Batch): Promise<ort.InferenceSession.ReturnType> {
     const { session } = await this.session(outputs);
-    const encoded = encodeBatch(items.map((item) => item.residues));
+    const encoded = this.family.tokenizer.encodeBatch(items.map((item) => item.residues));
     const feeds = { input_ids: new ort.Tensor('int64', encoded.ids, [encoded.batch, encoded.length]) };
     if (encoded.length !== batch.paddedLength) throw new Error('batch length mismatch');
     return session.run(feeds);
@@ -257,7 +266,7 @@ export class Embedder {
         else result.pooled.set(`${kind}_${layer}`, tensor.slice(row * D, (row + 1) * D));
       }
     }
-    if (options.logits) result.logits = (out.logits!.data as Float32Array).slice(row * T * VOCAB, (row * T + L + 2) * VOCAB);
+    if (options.logits) result.logits = (out.logits!.data as Float32Array).slice(row * T * this.vocab, (row * T + L + 2) * this.vocab);
     if (options.contacts) result.contacts = squareBlock(out.contacts!.data as Float32Array, T - 2, row, L, 0);
     for (const layer of options.attentionLayers ?? []) {
       const data = out[outputName.attention(layer)]!.data as Float32Array;
@@ -314,12 +323,12 @@ export class Embedder {
       }
     }
     if (options.logits) {
-      const residues = blendRows(L, VOCAB, windows, parts.map((p) => residueRows(p.logits!, VOCAB, p.window.end - p.window.start)));
-      const logits = new Float32Array((L + 2) * VOCAB);
-      logits.set(first.logits!.slice(0, VOCAB), 0);
-      logits.set(residues, VOCAB);
+      const residues = blendRows(L, this.vocab, windows, parts.map((p) => residueRows(p.logits!, this.vocab, p.window.end - p.window.start)));
+      const logits = new Float32Array((L + 2) * this.vocab);
+      logits.set(first.logits!.slice(0, this.vocab), 0);
+      logits.set(residues, this.vocab);
       const lastLength = last.window.end - last.window.start;
-      logits.set(last.logits!.slice((lastLength + 1) * VOCAB, (lastLength + 2) * VOCAB), (L + 1) * VOCAB);
+      logits.set(last.logits!.slice((lastLength + 1) * this.vocab, (lastLength + 2) * this.vocab), (L + 1) * this.vocab);
       result.logits = logits;
     }
     if (options.contacts) result.contacts = blendPairs(L, windows, parts.map((p) => p.contacts!));

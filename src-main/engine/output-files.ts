@@ -9,7 +9,7 @@
  */
 import { rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import type { Pooling } from '../models/esm2/graph';
+import type { Pooling } from '../models/family';
 import { DiskFullError, openStaging, publishStaging, settleStaging, writeBytesAtomically, writingFile } from '../core/atomic';
 import { NpyRowWriter, writeNpyAtomic } from '../store/npy';
 import type { SequenceResult } from './embed';

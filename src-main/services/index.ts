@@ -5,8 +5,8 @@
 import { totalmem } from 'node:os';
 import type { AppInfo } from '../api/schemas';
 import { ApiError, notFound } from '../api/errors';
-import { COMPRESSION_INFO } from '../embeddings/compress';
-import { ESM2_FAMILY } from '../models/catalog';
+import { COMPRESSION_INFO } from '../core/compression';
+import { catalogEntries } from '../models/catalog';
 import { describeJob, JobRunner, type RunnerOptions } from '../jobs/runner';
 import type { ComputeLauncher } from '../jobs/protocol';
 import { openStore, type Store } from '../store';
@@ -109,7 +109,7 @@ export function createHost(options: HostOptions): Host {
     'models.catalog': () => {
       const installed = store.models.list();
       const memoryGB = Math.round(totalmem() / 1e9);
-      return ESM2_FAMILY.map((entry) => ({
+      return catalogEntries().map((entry) => ({
         ...entry,
         installed: installed.filter((m) => m.catalogId === entry.id).map((m) => m.id),
         fitsThisComputer: memoryGB >= entry.minMemoryGB,

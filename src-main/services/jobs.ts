@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { ApiError, notFound } from '../api/errors';
 import type { Fit, Job, JobRequest } from '../api/schemas';
-import { parseCompression } from '../embeddings/compress';
-import { openCheckpoint } from '../models/esm2/checkpoint';
+import { parseCompression } from '../core/compression';
+import { familyOfCheckpoint } from '../models/registry';
 import type { LabelTable } from '../exports';
 import type { JobHooks, JobRunner } from '../jobs/runner';
 import { modelFolderName } from '../jobs/tasks/embed-dataset';
@@ -20,7 +20,7 @@ import type { PredictInput } from '../jobs/tasks/learn-predict';
 import { LEARNERS } from '../learn/learners';
 import { datasetPositions, needsPositions } from './learn';
 import { startProjection } from './map';
-import { ESM2_FAMILY } from '../models/catalog';
+import { catalogEntries } from '../models/catalog';
 import { hubOptionsFromEnv } from '../models/download';
 import type { Store } from '../store';
 import type { EmbeddingRecord } from '../store/embeddings';
@@ -264,14 +264,14 @@ export class JobsService {
     if (!existsSync(request.path)) throw new ApiError('invalid-input', `${request.path} does not exist on this computer.`);
     // Refused now, not when the job finally runs: the same check conversion starts with, which
     // reads config.json and the weight files' headers only (kilobytes, whatever the model's size).
-    openCheckpoint(request.path);
+    familyOfCheckpoint(request.path).openCheckpoint(request.path);
     const name = request.path.split(/[\\/]/).filter(Boolean).pop() ?? 'model';
     const params = { source: request.path, precision: request.precision, targetDir: this.installTarget(name, request.precision), catalogId: null };
     return this.runner().enqueue({ projectId: null, kind: request.kind, title: `Install model from ${name}`, params, createsRun: false });
   }
 
   private startDownload(request: Extract<Request, { kind: 'model.download' }>): Job {
-    const entry = ESM2_FAMILY.find((e) => e.id === request.catalogId);
+    const entry = catalogEntries().find((e) => e.id === request.catalogId);
     if (!entry) throw notFound(`Model ${request.catalogId} of the ESM-2 family`);
     const hub = hubOptionsFromEnv();
     const params = {

@@ -9,7 +9,7 @@ import { basename, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { ApiError, notFound } from '../api/errors';
 import { FinetuneSettings, type Dataset, type FinetuneOptions, type InitAdapter, type Job, type JobRequest } from '../api/schemas';
-import { readManifest } from '../models/esm2/model';
+import { readManifest } from '../models/installed';
 import { adapterLoraSpecFor } from '../train/finetune-adapter';
 import type { HeadConfig } from '../train/head-config';
 import { checkImportable } from '../train/import';

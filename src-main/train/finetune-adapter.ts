@@ -9,7 +9,7 @@
  * therefore only be exported together with the attention output ("dense").
  */
 import { join } from 'node:path';
-import type { EsmConfig } from '../models/esm2/checkpoint';
+import type { ModelConfig } from '../models/family';
 import type { ParamSpec } from './lora';
 import { LORA_TARGETS, loraLayers, type LoraSpec, type LoraTarget } from './lora';
 import { ADAPTER_CONFIG, loraParameterShapes, parsePeftConfig, readPeftAdapter, type LoraSettings, type PeftAdapter, type ShapedTensorMap } from './peft';
@@ -66,7 +66,7 @@ export function loraSpecFromPeft(settings: LoraSettings, numLayers: number): Omi
  * model first (every LoRA matrix present with the shape the model needs), so a wrong folder or an
  * adapter of another model size is refused before a run starts, with the file and tensor named.
  */
-export function adapterLoraSpecFor(dir: string, config: EsmConfig): Omit<LoraSpec, 'dropout'> {
+export function adapterLoraSpecFor(dir: string, config: ModelConfig): Omit<LoraSpec, 'dropout'> {
   const settings = parsePeftConfig(join(dir, ADAPTER_CONFIG));
   const spec = loraSpecFromPeft(settings, config.numLayers);
   readPeftAdapter(dir, { lora: loraParameterShapes(settings, config) });
@@ -76,7 +76,7 @@ export function adapterLoraSpecFor(dir: string, config: EsmConfig): Omit<LoraSpe
 const PEFT_TASK_TYPE: Record<string, string> = { regression: 'SEQ_CLS', classification: 'SEQ_CLS', multilabel: 'SEQ_CLS', token: 'TOKEN_CLS' };
 
 /** Our spec → PEFT's LoraConfig fields. */
-export function peftSettings(spec: LoraSpec, config: EsmConfig, baseModel: string, task: string): LoraSettings {
+export function peftSettings(spec: LoraSpec, config: ModelConfig, baseModel: string, task: string): LoraSettings {
   return {
     baseModel,
     r: spec.r,

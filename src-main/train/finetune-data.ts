@@ -11,7 +11,7 @@
  * `<unk>` (the command line and the app check files on reading; this guards every other caller).
  */
 import { cleanSequence, showCharacter } from '../datasets/residues';
-import { encode, MAX_RESIDUES } from '../models/esm2/tokenizer';
+import type { Tokenizer } from '../models/family';
 import type { ExampleTargets, Examples } from './onnx-step';
 
 export const FINETUNE_TASKS = ['regression', 'classification', 'multilabel', 'token'] as const;
@@ -55,7 +55,7 @@ function binaryOf(cell: Cell): 0 | 1 | null {
 }
 
 /** Turns the table into examples for `task`; throws with a readable message when nothing is usable. */
-export function prepareExamples(table: FinetuneTable, task: FinetuneTask): PreparedExamples {
+export function prepareExamples(table: FinetuneTable, task: FinetuneTask, tokenizer: Tokenizer): PreparedExamples {
   if (table.columns.length === 0) throw new Error('Choose the target column to fine-tune on.');
   if (task !== 'multilabel' && table.columns.length > 1) throw new Error(`A ${task} task has one target column; got ${table.columns.map((c) => c.name).join(', ')}.`);
   const column = table.columns[0]!;
@@ -88,17 +88,17 @@ export function prepareExamples(table: FinetuneTable, task: FinetuneTask): Prepa
     targets = { kind: 'multilabel', values: Float32Array.from(values), labels: table.columns.map((c) => c.name) };
     if (keep.length > 0 && values.length !== keep.length * width) throw new Error('Internal error: multi-label targets are ragged.');
   } else {
-    targets = tokenTargets(table, column, keep);
+    targets = tokenTargets(table, column, keep, tokenizer);
   }
   if (keep.length === 0) throw new Error(`No row has a usable "${column.name}" value for a ${task} task.`);
   for (const row of keep) checkResidues(table, row);
   let truncated = 0;
   const tokens = keep.map((row) => {
-    const encoded = modelTokens(table.sequences[row]!);
+    const encoded = modelTokens(table.sequences[row]!, tokenizer);
     if (encoded.truncated) truncated += 1;
     return encoded.ids;
   });
-  if (targets.kind === 'token') targets.labels = targets.labels.map((labels) => labels.subarray(0, MAX_RESIDUES));
+  if (targets.kind === 'token') targets.labels = targets.labels.map((labels) => labels.subarray(0, tokenizer.maxResidues));
   return { examples: { tokens, targets }, rows: keep, ids: keep.map((row) => table.ids[row] ?? String(row + 1)), skipped: table.sequences.length - keep.length, truncated };
 }
 
@@ -110,22 +110,23 @@ function checkResidues(table: FinetuneTable, row: number): void {
   }
 }
 
-/** The token ids the model reads, training and predicting alike: <cls> residues <eos>, at most 1,022 residues. */
-export function modelTokens(sequence: string): { ids: Int32Array; truncated: boolean } {
-  const ids = encode(sequence);
-  if (ids.length <= MAX_RESIDUES + 2) return { ids, truncated: false };
-  const cut = ids.slice(0, MAX_RESIDUES + 2);
+/** The token ids the model reads, training and predicting alike: <cls> residues <eos>, at most the model's limit (1,022 residues for ESM-2). */
+export function modelTokens(sequence: string, tokenizer: Tokenizer): { ids: Int32Array; truncated: boolean } {
+  const ids = tokenizer.encode(sequence);
+  const limit = tokenizer.maxResidues;
+  if (ids.length <= limit + 2) return { ids, truncated: false };
+  const cut = ids.slice(0, limit + 2);
   cut[cut.length - 1] = ids[ids.length - 1]!; // keep <eos>
   return { ids: cut, truncated: true };
 }
 
 /** Per-residue class strings → class indices (rows whose string does not fit the sequence are an error). */
-function tokenTargets(table: FinetuneTable, column: FinetuneTable['columns'][number], keep: number[]): ExampleTargets {
+function tokenTargets(table: FinetuneTable, column: FinetuneTable['columns'][number], keep: number[], tokenizer: Tokenizer): ExampleTargets {
   const strings: string[] = [];
   column.values.forEach((cell, row) => {
     if (blank(cell)) return;
     const text = String(cell).trim();
-    const residues = encode(table.sequences[row]!).length - 2;
+    const residues = tokenizer.encode(table.sequences[row]!).length - 2;
     if (text.length !== residues) {
       throw new Error(`Row ${row + 1} (${table.ids[row] ?? ''}): "${column.name}" has ${text.length} labels for ${residues} residues; give one character per residue ('${UNLABELLED}' for none).`);
     }

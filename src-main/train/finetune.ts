@@ -18,7 +18,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'nod
 import { join, resolve } from 'node:path';
 import type { FinetuneSettings, Metric } from '../api/schemas';
 import type { Device } from '../engine/session';
-import { readManifest } from '../models/esm2/model';
+import { familyOfManifest, readManifest } from '../models/installed';
 import { writeBytesAtomically, writeFailure, writingFile } from '../core/atomic';
 import { validationMetricsFor } from '../core/metrics';
 import { openResultsStaging, publishResults, settleResults } from './staging';
@@ -38,7 +38,7 @@ import { sequenceTaskOf, storedEmbeddings, writeHeadGraphs, writeHeadPredictionG
 import { SeededRng as TrainingRng } from '../core/rng';
 import { taskOutDim, type TaskSpec } from './graph';
 import { weightedTask } from './class-weights';
-import type { EsmConfig } from '../models/esm2/checkpoint';
+import type { ModelConfig, ModelFamily } from '../models/family';
 
 export const CHECKPOINT_DIR = 'checkpoints';
 export const MERGED_DIR = 'merged';
@@ -124,9 +124,9 @@ function validationOf(prepared: PreparedExamples, members: number[], metric: Val
 }
 
 /** PEFT's init for the adapters, PyTorch's for the head (seeded), or an adapter folder's tensors. */
-function initialParameters(trainer: OnnxTrainer, options: FinetuneRunOptions, config: EsmConfig, task: TaskSpec): TensorMap {
+function initialParameters(trainer: OnnxTrainer, options: FinetuneRunOptions, config: ModelConfig, family: ModelFamily, task: TaskSpec): TensorMap {
   const { settings } = options;
-  const lora = settings.headOnly ? [] : initLora(loraSpecOf(settings), config, settings.seed);
+  const lora = settings.headOnly ? [] : initLora(loraSpecOf(settings), config, family, settings.seed);
   const params: TensorMap = new Map([...lora, ...initHead(headSpecOf(settings), config.hiddenSize, taskOutDim(task), settings.seed + 1)]);
   if (options.initAdapterDir) applyInitAdapter(params, trainer.trainable, readPeftAdapter(options.initAdapterDir), options.initAdapterDir);
   for (const spec of trainer.trainable) {
@@ -196,7 +196,8 @@ export async function runFinetune(options: FinetuneRunOptions): Promise<Finetune
   writingFile(outDir, () => mkdirSync(outDir, { recursive: true }));
   settleResults(outDir, MERGED_DIR);
   const manifest = readManifest(options.modelDir);
-  const prepared = prepareExamples(options.table, settings.task);
+  const family = familyOfManifest(manifest);
+  const prepared = prepareExamples(options.table, settings.task, family.tokenizer);
   const { examples } = prepared;
   const labels = examples.targets.kind === 'classification' ? examples.targets.labels : undefined;
   // Its own generator: the split must not shift when the training's draws change.
@@ -215,7 +216,7 @@ export async function runFinetune(options: FinetuneRunOptions): Promise<Finetune
     ? await openHeadOnlyTrainer(options, prepared, head, task)
     : await OnnxTrainer.open(options.modelDir, examples, { lora, head, task, device: settings.device, threads: settings.threads, seed: settings.seed });
   try {
-    const params = initialParameters(trainer, options, manifest.config, task);
+    const params = initialParameters(trainer, options, manifest.config, family, task);
     writeJson(join(outDir, 'split.json'), { train: split.train.map((i) => prepared.ids[i]), validation: split.validation.map((i) => prepared.ids[i]) });
     const validation = validationOf(prepared, split.validation, settings.metric);
     const onMetrics = metricsLogger(outDir, options.onMetrics);

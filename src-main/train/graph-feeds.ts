@@ -4,7 +4,6 @@
  * back into plain arrays (loss, predictions, pooled vectors, one gradient per tensor).
  */
 import * as ort from 'onnxruntime-node';
-import { TOKENS } from '../models/esm2/tokenizer';
 import { IO, type TrainingGraph } from './graph';
 import { dropoutSeedValue } from './graph-dropout';
 
@@ -32,10 +31,10 @@ export interface StepResult {
   gradients: Map<string, Float32Array>;
 }
 
-/** Right-pads token rows with <pad> into an int64 tensor [batch, longest]. */
-export function tokenTensor(rows: readonly (readonly number[])[]): ort.Tensor {
+/** Right-pads token rows with the model's `<pad>` id into an int64 tensor [batch, longest]. */
+export function tokenTensor(rows: readonly (readonly number[])[], pad: number): ort.Tensor {
   const length = Math.max(...rows.map((r) => r.length));
-  const ids = new BigInt64Array(rows.length * length).fill(BigInt(TOKENS.PAD));
+  const ids = new BigInt64Array(rows.length * length).fill(BigInt(pad));
   rows.forEach((row, b) => row.forEach((id, t) => (ids[b * length + t] = BigInt(id))));
   return new ort.Tensor('int64', ids, [rows.length, length]);
 }
@@ -48,7 +47,7 @@ function dataFeeds(training: TrainingGraph, batch: TrainingBatch): Record<string
     const missing = (): never => {
       throw new Error(`The training graph needs "${input.name}" but the batch has none.`);
     };
-    if (input.name === IO.tokens) feeds[input.name] = tokenTensor(batch.tokens ?? missing());
+    if (input.name === IO.tokens) feeds[input.name] = tokenTensor(batch.tokens ?? missing(), training.padToken ?? missing());
     else if (input.name === IO.embeddings) {
       const e = batch.embeddings ?? missing();
       feeds[input.name] = new ort.Tensor('float32', e.data, [e.rows, e.cols]);

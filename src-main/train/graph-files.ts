@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { writeModel, type GraphBuilder, type Value } from '../onnx';
-import { readManifest, WEIGHTS_FILE, type ModelManifest } from '../models/esm2/model';
+import { familyOfManifest, readManifest, WEIGHTS_FILE, type ModelManifest } from '../models/installed';
 import { openSession, type OpenedSession, type SessionOptions } from '../engine/session';
 import { buildTrainingGraph, type BackboneGraphSpec, type BuildOptions, type FrozenParams, type TrainingGraph } from './graph';
 
@@ -22,7 +22,7 @@ export function installedWeights(modelDir: string, manifest: ModelManifest): Fro
     };
 }
 
-export type InstalledGraphSpec = Omit<BackboneGraphSpec, 'config' | 'precision'>;
+export type InstalledGraphSpec = Omit<BackboneGraphSpec, 'family' | 'config' | 'precision'>;
 
 /** A stable file name for one graph spec of one model version. */
 function trainingGraphName(manifest: ModelManifest, spec: InstalledGraphSpec, options: BuildOptions): string {
@@ -41,7 +41,7 @@ export async function writeTrainingGraph(
   options: BuildOptions = {},
 ): Promise<{ file: string; training: TrainingGraph }> {
   const manifest = readManifest(modelDir);
-  const training = buildTrainingGraph({ ...spec, config: manifest.config, precision: manifest.precision }, installedWeights(modelDir, manifest), options);
+  const training = buildTrainingGraph({ ...spec, family: familyOfManifest(manifest), config: manifest.config, precision: manifest.precision }, installedWeights(modelDir, manifest), options);
   const file = join(modelDir, trainingGraphName(manifest, spec, options));
   await writeModel(training.graph, file, { producerVersion: manifest.appVersion });
   return { file, training };

@@ -1,7 +1,7 @@
 /**
  * train/graph — the graphs a fine-tuning run executes, as ONNX for onnxruntime:
  *
- *   input_ids → ESM-2 (frozen weights, LoRA adapters as inputs) → pool → head → prediction
+ *   input_ids → the model (its family's graph; frozen weights, LoRA adapters as inputs) → pool → head → prediction
  *                                                                          └→ loss (+ gradients)
  *
  * and the head-only variant that starts from stored embedding vectors [batch, D] (the fast path
@@ -16,10 +16,7 @@
  */
 import { differentiate as autodiff } from '../autodiff';
 import { byteView, GraphBuilder, type Dim, type DType, type Graph, type Value } from '../onnx';
-import type { EsmConfig } from '../models/esm2/checkpoint';
-import { buildEsmGraph, outputName } from '../models/esm2/graph';
-import { TOKENS } from '../models/esm2/tokenizer';
-import type { Precision } from '../models/esm2/weights';
+import { outputName, type ModelConfig, type ModelFamily, type Precision, type SpecialTokens } from '../models/family';
 import { headParameters, sequenceHead, tokenHead, type HeadSpec } from './heads';
 import { loraHook, loraParameters, type LoraSpec, type ParamSpec } from './lora';
 import { DROPOUT_SEED_INPUT } from './graph-dropout';
@@ -68,6 +65,8 @@ export interface TrainingGraph {
   /** The data inputs, in graph order. */
   inputs: DataInput[];
   outputs: { loss: string | null; prediction: string; pooled: string | null; gradients: Record<string, string> };
+  /** The `<pad>` id `input_ids` rows are padded with (backbone graphs; null for head-only graphs). */
+  padToken: number | null;
 }
 
 /** forward graph → forward + backward (src-main/autodiff's `differentiate`). */
@@ -89,7 +88,9 @@ export interface BuildOptions {
 }
 
 export interface BackboneGraphSpec {
-  config: EsmConfig;
+  /** The model's family: its forward graph, tokens and adaptable layers. */
+  family: ModelFamily;
+  config: ModelConfig;
   precision: Precision;
   /** null: the backbone stays frozen (only the head trains). */
   lora: LoraSpec | null;
@@ -122,8 +123,8 @@ export function taskOutDim(task: TaskSpec): number {
 const effectiveHead = (head: HeadSpec, task: TaskSpec): HeadSpec => (task.kind === 'token' ? { ...head, kind: 'linear' } : head);
 
 /** Trainable tensors of a backbone graph: adapters first (layer order), then the head. */
-export function trainableParameters(spec: Pick<BackboneGraphSpec, 'config' | 'lora' | 'head' | 'task'>): ParamSpec[] {
-  const lora = spec.lora ? loraParameters(spec.lora, spec.config) : [];
+export function trainableParameters(spec: Pick<BackboneGraphSpec, 'family' | 'config' | 'lora' | 'head' | 'task'>): ParamSpec[] {
+  const lora = spec.lora ? loraParameters(spec.lora, spec.config, spec.family) : [];
   return [...lora, ...headParameters(effectiveHead(spec.head, spec.task), spec.config.hiddenSize, taskOutDim(spec.task))];
 }
 
@@ -166,10 +167,10 @@ function checkedSize(data: Float32Array, name: string, shape: readonly number[])
 }
 
 /** 1 at residues of `input_ids`, 0 at <cls>, <eos> and padding (float32 [batch, tokens]). */
-function residueMask(g: GraphBuilder, tokens: Value): Value {
+function residueMask(g: GraphBuilder, tokens: Value, special: Readonly<SpecialTokens>): Value {
   const is = (id: number): Value => g.cast(g.equal(tokens, g.scalar(id, 'int64')), 'float32');
-  const special = g.add(g.add(is(TOKENS.CLS), is(TOKENS.EOS)), is(TOKENS.PAD));
-  return g.sub(g.scalar(1), special);
+  const notResidue = g.add(g.add(is(special.CLS), is(special.EOS)), is(special.PAD));
+  return g.sub(g.scalar(1), notResidue);
 }
 
 interface TaskResult {
@@ -199,12 +200,12 @@ function sequenceTask(g: GraphBuilder, task: Exclude<TaskSpec, { kind: 'token' }
 }
 
 /** Token task: per-residue probabilities and the masked cross-entropy. */
-function tokenTask(g: GraphBuilder, task: Extract<TaskSpec, { kind: 'token' }>, raw: Value, tokens: Value, withLoss: boolean): TaskResult {
+function tokenTask(g: GraphBuilder, task: Extract<TaskSpec, { kind: 'token' }>, raw: Value, tokens: Value, special: Readonly<SpecialTokens>, withLoss: boolean): TaskResult {
   const prediction = g.softmax(raw, -1);
   if (!withLoss) return { prediction, loss: null, inputs: [] };
   const labels = g.input(IO.labels, 'int64', ['batch', 'tokens']);
   const labelMask = g.input(IO.labelMask, 'float32', ['batch', 'tokens']);
-  const keep = g.mul(labelMask, residueMask(g, tokens));
+  const keep = g.mul(labelMask, residueMask(g, tokens, special));
   const loss = crossEntropyLoss(g, raw, labels, 3, { classes: task.classes, keep, ...(task.classWeights ? { classWeights: task.classWeights } : {}) });
   return {
     prediction,
@@ -257,6 +258,7 @@ function finish(
   result: TaskResult & { pooled: Value | null; fed: ParamSpec[]; dataInputs: DataInput[] },
   mode: GraphMode,
   options: BuildOptions,
+  padToken: number | null,
 ): TrainingGraph {
   const keep = new Set<string>();
   const mark = (value: Value, name: string): string => (keep.add(name), g.output(value, name).name);
@@ -272,39 +274,39 @@ function finish(
   }
   const seedInputs: DataInput[] = graph.inputs.some((i) => i.name === DROPOUT_SEED_INPUT) ? [{ name: DROPOUT_SEED_INPUT, dtype: 'int64', shape: [] }] : [];
   const inputs = [...result.dataInputs, ...result.inputs, ...seedInputs];
-  return { graph, trainable: result.fed, inputs, outputs: { loss, prediction, pooled, gradients } };
+  return { graph, trainable: result.fed, inputs, outputs: { loss, prediction, pooled, gradients }, padToken };
 }
 
 /**
- * ESM-2 with LoRA adapters (optional) and a head. `frozen` gives the stored weights; the
+ * The model (its family's forward graph) with LoRA adapters (optional) and a head. `frozen` gives the stored weights; the
  * trainable tensors are inputs unless `options.baked` holds them.
  */
 export function buildTrainingGraph(spec: BackboneGraphSpec, frozen: FrozenParams, options: BuildOptions = {}): TrainingGraph {
-  const { config, task, mode } = spec;
-  const g = new GraphBuilder(`esm2-${task.kind}-${mode}`);
+  const { config, family, task, mode } = spec;
+  const g = new GraphBuilder(`${family.id}-${task.kind}-${mode}`);
   const seed = mode === 'train' ? lazySeedInput(g) : null;
   const trainables = trainableLookup(g, trainableParameters(spec), options.baked);
   const tokens = ref(IO.tokens, 'int64', ['batch', 'tokens']);
   const head = effectiveHead(spec.head, task);
   const pool = task.kind === 'token' ? 'per-token' : head.pool;
-  buildEsmGraph(g, {
+  family.buildGraph(g, {
     config,
     precision: spec.precision,
     outputs: { layers: [config.numLayers], pool: [pool] },
     param: frozen(g),
-    ...(spec.lora ? { adaptLinear: loraHook(g, spec.lora, config, { param: trainables.lookup, dropout: seed && { seed, tokens, salt: options.seed ?? 0 } }) } : {}),
+    ...(spec.lora ? { adaptLinear: loraHook(g, spec.lora, config, family, { param: trainables.lookup, dropout: seed && { seed, tokens, salt: options.seed ?? 0 } }) } : {}),
   });
-  // buildEsmGraph made the representation an output with this name; read it from there.
+  // The family's graph made the representation an output with this name; read it from there.
   const representation = ref(outputName.pooled(pool, config.numLayers), 'float32');
   const dataInputs: DataInput[] = [{ name: IO.tokens, dtype: 'int64', shape: ['batch', 'tokens'] }];
   const withLoss = mode !== 'predict';
   if (task.kind === 'token') {
     const raw = tokenHead(g, representation, trainables.lookup);
-    return finish(g, { ...tokenTask(g, task, raw, tokens, withLoss), pooled: null, fed: trainables.fed, dataInputs }, mode, options);
+    return finish(g, { ...tokenTask(g, task, raw, tokens, family.tokenizer.tokens, withLoss), pooled: null, fed: trainables.fed, dataInputs }, mode, options, family.tokenizer.tokens.PAD);
   }
   const headDropout = seed && { seed, batchSource: tokens, salt: (options.seed ?? 0) + HEAD_DROPOUT_SALT };
   const raw = sequenceHead(g, head, representation, config.hiddenSize, { param: trainables.lookup, dropout: headDropout });
-  return finish(g, { ...sequenceTask(g, task, raw, withLoss), pooled: representation, fed: trainables.fed, dataInputs }, mode, options);
+  return finish(g, { ...sequenceTask(g, task, raw, withLoss), pooled: representation, fed: trainables.fed, dataInputs }, mode, options, family.tokenizer.tokens.PAD);
 }
 
 /** The head alone on stored embedding vectors (`embeddings` [batch, inDim] float32). */
@@ -318,5 +320,5 @@ export function buildHeadGraph(spec: HeadGraphSpec, options: BuildOptions = {}):
     dropout: mode === 'train' ? { seed: lazySeedInput(g), batchSource: embeddings, salt: (options.seed ?? 0) + HEAD_DROPOUT_SALT } : null,
   });
   const dataInputs: DataInput[] = [{ name: IO.embeddings, dtype: 'float32', shape: ['batch', spec.inDim] }];
-  return finish(g, { ...sequenceTask(g, task, raw, mode !== 'predict'), pooled: null, fed: trainables.fed, dataInputs }, mode, options);
+  return finish(g, { ...sequenceTask(g, task, raw, mode !== 'predict'), pooled: null, fed: trainables.fed, dataInputs }, mode, options, null);
 }

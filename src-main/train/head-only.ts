@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { planBatches } from '../engine/batching';
 import { openSession, type Device } from '../engine/session';
-import { readManifest } from '../models/esm2/model';
+import { readManifest } from '../models/installed';
 import { writeModel } from '../onnx';
 import { writeBytesAtomically } from '../core/atomic';
 import { buildHeadGraph, IO, taskOutDim, type TaskSpec } from './graph';

@@ -7,7 +7,7 @@
  */
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { readManifest } from '../models/esm2/model';
+import { readManifest } from '../models/installed';
 import { adapterLoraSpecFor } from './finetune-adapter';
 import { MERGED_DIR } from './finetune';
 import { readHeadConfig, type HeadConfig } from './head-config';

@@ -1,24 +1,22 @@
 /**
- * train/lora — low-rank adapters on ESM-2's linear layers, with Hugging Face PEFT's semantics,
+ * train/lora — low-rank adapters on a model family's linear layers, with Hugging Face PEFT's semantics,
  * names and initialisation, so adapters move between ESM Studio and PEFT unchanged:
  *
  *   y = x Wᵀ + b + (alpha / r) · (dropout(x) Aᵀ) Bᵀ,   A = lora_A [r, in], B = lora_B [out, r]
  *
  * Owns: the spec (rank, alpha, dropout, which projections, which layers), the list of adapted
  * linears and their tensor names, PEFT's init (A Kaiming-uniform, B = 0) from a seeded PRNG, and
- * the `adaptLinear` hook that esm/graph calls to add the low-rank path. The frozen weights stay
+ * the `adaptLinear` hook that the family's graph builder calls to add the low-rank path. The frozen weights stay
  * as they are; A and B are graph inputs, fed from TypeScript each step.
  */
 import { createRng } from '../core/rng';
 import type { GraphBuilder, Value } from '../onnx';
-import type { EsmConfig } from '../models/esm2/checkpoint';
-import type { AdaptLinear } from '../models/esm2/graph';
-import { layerTensorNames } from '../models/esm2/weights';
+import { ADAPTER_ROLES, type AdaptLinear, type AdapterRole, type ModelConfig, type ModelFamily } from '../models/family';
 import { dropout } from './graph-dropout';
 
-/** The projections an adapter can sit on (PEFT's `target_modules`, by role). */
-export const LORA_TARGETS = ['query', 'key', 'value', 'attention-output', 'intermediate', 'output'] as const;
-export type LoraTarget = (typeof LORA_TARGETS)[number];
+/** The projections an adapter can sit on (PEFT's `target_modules`, by role; each family names its own). */
+export const LORA_TARGETS = ADAPTER_ROLES;
+export type LoraTarget = AdapterRole;
 
 export interface LoraSpec {
   /** Rank r of A [r, in] and B [out, r]. */
@@ -53,7 +51,7 @@ export interface ParamSpec {
 
 export const loraScale = (spec: LoraSpec): number => spec.alpha / spec.r;
 
-export function validateLoraSpec(spec: LoraSpec, config: EsmConfig): void {
+export function validateLoraSpec(spec: LoraSpec, config: ModelConfig): void {
   if (!Number.isInteger(spec.r) || spec.r < 1) throw new RangeError(`LoRA rank must be a positive whole number, got ${spec.r}.`);
   if (!(spec.alpha > 0)) throw new RangeError(`LoRA alpha must be positive, got ${spec.alpha}.`);
   if (!(spec.dropout >= 0 && spec.dropout < 1)) throw new RangeError(`LoRA dropout must be in [0, 1), got ${spec.dropout}.`);
@@ -70,41 +68,28 @@ export function loraLayers(spec: LoraSpec, numLayers: number): number[] {
   return Array.from({ length: count }, (_, i) => numLayers - count + i);
 }
 
-function targetBase(target: LoraTarget, layer: number): string {
-  const n = layerTensorNames(layer);
-  const byTarget: Record<LoraTarget, string> = {
-    query: n.query,
-    key: n.key,
-    value: n.value,
-    'attention-output': n.attentionOut,
-    intermediate: n.intermediate,
-    output: n.output,
-  };
-  return byTarget[target];
-}
-
-function targetDims(target: LoraTarget, config: EsmConfig): { inDim: number; outDim: number } {
-  const D = config.hiddenSize;
-  if (target === 'intermediate') return { inDim: D, outDim: config.intermediateSize };
-  if (target === 'output') return { inDim: config.intermediateSize, outDim: D };
-  return { inDim: D, outDim: D };
+/** The family's linear layer for `target` in `layer`; refused when the family has no such projection. */
+function targetLinear(family: ModelFamily, config: ModelConfig, target: LoraTarget, layer: number) {
+  const linear = family.adaptableLinear(config, layer, target);
+  if (!linear) throw new RangeError(`${family.label} models have no "${target}" projection for LoRA; choose other targets.`);
+  return linear;
 }
 
 /** Every adapted linear, layer by layer in the order of LORA_TARGETS. */
-export function adaptedLinears(spec: LoraSpec, config: EsmConfig): AdaptedLinear[] {
+export function adaptedLinears(spec: LoraSpec, config: ModelConfig, family: ModelFamily): AdaptedLinear[] {
   validateLoraSpec(spec, config);
   const targets = LORA_TARGETS.filter((t) => spec.targets.includes(t));
   return loraLayers(spec, config.numLayers).flatMap((layer) =>
     targets.map((target) => {
-      const base = targetBase(target, layer);
-      return { base, layer, target, ...targetDims(target, config), a: `${base}.lora_A.weight`, b: `${base}.lora_B.weight` };
+      const { base, inDim, outDim } = targetLinear(family, config, target, layer);
+      return { base, layer, target, inDim, outDim, a: `${base}.lora_A.weight`, b: `${base}.lora_B.weight` };
     }),
   );
 }
 
 /** The adapters' trainable tensors (A then B for each adapted linear). */
-export function loraParameters(spec: LoraSpec, config: EsmConfig): ParamSpec[] {
-  return adaptedLinears(spec, config).flatMap((m) => [
+export function loraParameters(spec: LoraSpec, config: ModelConfig, family: ModelFamily): ParamSpec[] {
+  return adaptedLinears(spec, config, family).flatMap((m) => [
     { name: m.a, shape: [spec.r, m.inDim] },
     { name: m.b, shape: [m.outDim, spec.r] },
   ]);
@@ -114,10 +99,10 @@ export function loraParameters(spec: LoraSpec, config: EsmConfig): ParamSpec[] {
  * PEFT's init: A ~ U(−1/√in, 1/√in) (`kaiming_uniform_(A, a=√5)`: gain √(2/(1+5)), bound
  * gain·√3/√fan_in = 1/√in), B = 0, so the adapted model starts equal to the frozen one.
  */
-export function initLora(spec: LoraSpec, config: EsmConfig, seed: number): Map<string, Float32Array> {
+export function initLora(spec: LoraSpec, config: ModelConfig, family: ModelFamily, seed: number): Map<string, Float32Array> {
   const rng = createRng(seed);
   const out = new Map<string, Float32Array>();
-  for (const m of adaptedLinears(spec, config)) {
+  for (const m of adaptedLinears(spec, config, family)) {
     const bound = 1 / Math.sqrt(m.inDim);
     out.set(m.a, Float32Array.from({ length: spec.r * m.inDim }, () => (2 * rng.next() - 1) * bound));
     out.set(m.b, new Float32Array(m.outDim * spec.r));
@@ -136,12 +121,12 @@ export interface LoraHookOptions {
 }
 
 /**
- * The hook for esm/graph's `adaptLinear`: adds the scaled low-rank path to each adapted layer and
+ * The hook for a family graph's `adaptLinear`: adds the scaled low-rank path to each adapted layer and
  * leaves every other linear alone. The path runs in float32 even in fp16 models, where the
  * small adapter updates would otherwise round away.
  */
-export function loraHook(g: GraphBuilder, spec: LoraSpec, config: EsmConfig, options: LoraHookOptions): AdaptLinear {
-  const modules = new Map(adaptedLinears(spec, config).map((m, i) => [m.base, { m, index: i }]));
+export function loraHook(g: GraphBuilder, spec: LoraSpec, config: ModelConfig, family: ModelFamily, options: LoraHookOptions): AdaptLinear {
+  const modules = new Map(adaptedLinears(spec, config, family).map((m, i) => [m.base, { m, index: i }]));
   return (base, x, y) => {
     const entry = modules.get(base);
     if (!entry) return y;

@@ -13,8 +13,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readSync, renameSync, rmSyn
 import { basename, dirname, join, resolve } from 'node:path';
 import { byteView, float32ToFloat16, GraphBuilder, writeModel, type Value } from '../onnx';
 import { float16ToFloat32 } from '../models/formats/safetensors';
-import { buildEsmGraph } from '../models/esm2/graph';
-import { DEFAULT_GRAPH_FILE, DEFAULT_OUTPUTS, MANIFEST_FILE, readManifest, WEIGHTS_FILE, type ModelManifest } from '../models/esm2/model';
+import { DEFAULT_GRAPH_FILE, defaultOutputsOf, familyOfManifest, MANIFEST_FILE, readManifest, WEIGHTS_FILE, type ModelManifest } from '../models/installed';
 import { buildTrainingGraph, type TaskSpec } from './graph';
 import { installedWeights } from './graph-files';
 import type { HeadSpec } from './heads';
@@ -90,15 +89,16 @@ function mergedBytes(dataFile: string, entry: ManifestEntry, module: AdaptedLine
 
 /** Writes model.onnx and weights.data of the merged model into `folder`; returns the weight table. */
 async function writeMergedWeights(sourceDir: string, manifest: ModelManifest, folder: string, options: MergeOptions) {
-  const modules = new Map(adaptedLinears(options.lora, manifest.config).map((m) => [`${m.base}.weight`, m]));
+  const family = familyOfManifest(manifest);
+  const modules = new Map(adaptedLinears(options.lora, manifest.config, family).map((m) => [`${m.base}.weight`, m]));
   const dataFile = join(sourceDir, WEIGHTS_FILE);
-  const g = new GraphBuilder('esm2');
+  const g = new GraphBuilder(family.id);
   const params = new Map<string, Value>();
   for (const entry of manifest.weights) {
     const read = (): Uint8Array => mergedBytes(dataFile, entry, modules.get(entry.name), options);
     params.set(entry.name, g.initializer(entry.name, entry.dtype, entry.dims, { kind: 'lazy', read }));
   }
-  buildEsmGraph(g, { config: manifest.config, precision: manifest.precision, outputs: DEFAULT_OUTPUTS, param: (name) => params.get(name)! });
+  family.buildGraph(g, { config: manifest.config, precision: manifest.precision, outputs: defaultOutputsOf(family), param: (name) => params.get(name)! });
   return writeModel(g.build(), join(folder, DEFAULT_GRAPH_FILE), {
     dataPath: join(folder, WEIGHTS_FILE),
     externalThreshold: 0,
@@ -108,7 +108,7 @@ async function writeMergedWeights(sourceDir: string, manifest: ModelManifest, fo
 
 /** prediction.onnx: the merged backbone (no adapters left) with the head baked in. */
 async function writePredictionGraph(folder: string, manifest: ModelManifest, head: NonNullable<MergeOptions['head']>): Promise<void> {
-  const spec = { config: manifest.config, precision: manifest.precision, lora: null, head: head.spec, task: head.task, mode: 'predict' as const };
+  const spec = { family: familyOfManifest(manifest), config: manifest.config, precision: manifest.precision, lora: null, head: head.spec, task: head.task, mode: 'predict' as const };
   const { graph } = buildTrainingGraph(spec, installedWeights(folder, manifest), { baked: head.weights });
   await writeModel(graph, join(folder, PREDICTION_GRAPH_FILE), { producerVersion: manifest.appVersion });
 }

@@ -24,7 +24,7 @@ import { modelTokens } from './finetune-data';
 import { HEAD_GRAPH_FILE, poolSequences, runHeadPrediction, sequenceTaskOf } from './head-only';
 import { readHeadConfig, type HeadConfig } from './head-config';
 import { buildMergedModel } from './import';
-import { MANIFEST_FILE } from '../models/esm2/model';
+import { MANIFEST_FILE, openInstalled } from '../models/installed';
 
 export interface PredictOptions {
   /**
@@ -103,7 +103,8 @@ async function predictHeadOnly(runDir: string, config: HeadConfig, sequences: re
     throw new Error(`${runDir} trained a head on ${base?.name ?? 'a model'} (${base?.dir ?? 'unknown folder'}), which is no longer installed there; install that model again to predict with this run.`);
   }
   if (!existsSync(join(runDir, HEAD_GRAPH_FILE))) throw new Error(`${runDir} has no ${HEAD_GRAPH_FILE}; the run did not finish.`);
-  const encoded = sequences.map(modelTokens);
+  const { tokenizer } = openInstalled(base.dir).family;
+  const encoded = sequences.map((sequence) => modelTokens(sequence, tokenizer));
   const device = options.device ?? 'cpu';
   const pooled = await poolSequences(base.dir, encoded.map((e) => e.ids), config.head, sequenceTaskOf(config.task), {
     device,
@@ -130,7 +131,9 @@ async function predictMerged(runDir: string, config: HeadConfig, sequences: read
     await buildMergedModel(runDir, config, options.baseModelDir);
   }
   if (!existsSync(graph)) throw new Error(`${runDir} has no merged prediction model (${join(MERGED_DIR, PREDICTION_GRAPH_FILE)}); the run did not finish.`);
-  const encoded = sequences.map(modelTokens);
+  // The merged folder is an installed model of the base model's family.
+  const { tokenizer } = openInstalled(join(runDir, MERGED_DIR)).family;
+  const encoded = sequences.map((sequence) => modelTokens(sequence, tokenizer));
   const batches = planBatches(encoded.map((e) => e.ids.length), options.batchTokens ?? 4096);
   const opened = await openSession(graph, { device: options.device ?? 'cpu', ...(options.threads ? { threads: options.threads } : {}) });
   const perBatch: string[][][] = [];
@@ -139,7 +142,7 @@ async function predictMerged(runDir: string, config: HeadConfig, sequences: read
     for (const batch of batches) {
       if (options.signal?.aborted) throw new Error('Cancelled');
       const rows = batch.indices.map((i) => Array.from(encoded[i]!.ids));
-      const outputs = await opened.session.run({ [IO.tokens]: tokenTensor(rows) });
+      const outputs = await opened.session.run({ [IO.tokens]: tokenTensor(rows, tokenizer.tokens.PAD) });
       const prediction = outputs[IO.prediction]!;
       const data = prediction.data as Float32Array;
       const width = data.length / batch.indices.length;

@@ -1,14 +1,14 @@
 /**
- * variants/model — an installed ESM-2 model as a source of log-probabilities for zero-shot scoring:
+ * variants/model — an installed model (any family with a language-model head) as a source of log-probabilities for zero-shot scoring:
  * the unmasked log-probabilities of every residue of a sequence (one pass) and, for chosen
  * positions, the log-probabilities with that one position replaced by `<mask>` (one pass per
- * position, many positions per batch). Proteins longer than the model's 1022 residues are read
+ * position, many positions per batch). Proteins longer than the model reads at once are read
  * through the engine's windows: each position is taken from the window where it has the most
  * context on both sides.
  */
 import * as ort from 'onnxruntime-node';
-import { graphFile, readManifest } from '../models/esm2/model';
-import { encode, MAX_RESIDUES, TOKENS, VOCAB_SIZE } from '../models/esm2/tokenizer';
+import type { Tokenizer } from '../models/family';
+import { graphFile, openInstalled } from '../models/installed';
 import { openSession, type Device } from '../engine/session';
 import { planWindows, type Window } from '../engine/windows';
 
@@ -30,6 +30,8 @@ const DEFAULT_BATCH_TOKENS = 8192;
 export class ZeroShotModel {
   private constructor(
     readonly name: string,
+    /** The model's alphabet: which row of log-probabilities is which residue. */
+    readonly tokenizer: Tokenizer,
     private readonly session: ort.InferenceSession,
     private readonly batchTokens: number,
     /** Why the requested device was not used, when it was not. */
@@ -37,28 +39,29 @@ export class ZeroShotModel {
   ) {}
 
   static async open(modelDir: string, options: ZeroShotOptions = {}): Promise<ZeroShotModel> {
-    const manifest = readManifest(modelDir);
+    const { manifest, family } = openInstalled(modelDir);
     const file = await graphFile(modelDir, manifest, { layers: [], pool: [], logits: true });
     const opened = await openSession(file, { device: options.device, threads: options.threads });
-    return new ZeroShotModel(manifest.name, opened.session, options.batchTokens ?? DEFAULT_BATCH_TOKENS, opened.fallbackReason);
+    return new ZeroShotModel(manifest.name, family.tokenizer, opened.session, options.batchTokens ?? DEFAULT_BATCH_TOKENS, opened.fallbackReason);
   }
 
   async close(): Promise<void> {
     await this.session.release();
   }
 
-  /** log p(token | whole sequence) for every residue: [L × 33], row i = residue i (0-based). */
+  /** log p(token | whole sequence) for every residue: [L × vocabulary], row i = residue i (0-based). */
   async unmaskedLogProbs(sequence: string): Promise<Float64Array> {
     const L = sequence.length;
-    const out = new Float64Array(L * VOCAB_SIZE);
-    const windows = planWindows(L, MAX_RESIDUES);
+    const V = this.tokenizer.vocabSize;
+    const out = new Float64Array(L * V);
+    const windows = planWindows(L, this.tokenizer.maxResidues);
     const best = bestWindowOf(L, windows);
     for (const [w, window] of windows.entries()) {
-      const tokens = encode(sequence.slice(window.start, window.end));
+      const tokens = this.tokenizer.encode(sequence.slice(window.start, window.end));
       const logits = await this.runLogits([tokens], tokens.length);
       for (let p = window.start; p < window.end; p++) {
         if (best[p] !== w) continue;
-        out.set(logSoftmax(logits, (p - window.start + 1) * VOCAB_SIZE), p * VOCAB_SIZE);
+        out.set(logSoftmax(logits, (p - window.start + 1) * V, V), p * V);
       }
     }
     return out;
@@ -66,7 +69,7 @@ export class ZeroShotModel {
 
   /**
    * log p(token | sequence with position p masked) at p, for each 0-based position in `positions`:
-   * position → [33]. Positions are batched by the token budget; every batch holds copies of the
+   * position → [vocabulary]. Positions are batched by the token budget; every batch holds copies of the
    * same window, so nothing is padded.
    */
   async maskedLogProbs(sequence: string, positions: readonly number[], control: MaskedControl = {}): Promise<Map<number, Float64Array>> {
@@ -74,21 +77,22 @@ export class ZeroShotModel {
     for (const p of positions) {
       if (!Number.isInteger(p) || p < 0 || p >= L) throw new RangeError(`Position ${p + 1} is outside the sequence (length ${L}).`);
     }
-    const windows = planWindows(L, MAX_RESIDUES);
+    const V = this.tokenizer.vocabSize;
+    const windows = planWindows(L, this.tokenizer.maxResidues);
     const best = bestWindowOf(L, windows);
     const unique = [...new Set(positions)].sort((a, b) => a - b);
     const result = new Map<number, Float64Array>();
     let done = 0;
     for (const [w, window] of windows.entries()) {
       const mine = unique.filter((p) => best[p] === w);
-      const base = encode(sequence.slice(window.start, window.end));
+      const base = this.tokenizer.encode(sequence.slice(window.start, window.end));
       const perBatch = Math.max(1, Math.floor(this.batchTokens / base.length));
       for (let i = 0; i < mine.length; i += perBatch) {
         if (control.signal?.aborted) return result;
         const chunk = mine.slice(i, i + perBatch);
-        const rows = chunk.map((p) => withMask(base, p - window.start + 1));
+        const rows = chunk.map((p) => withMask(base, p - window.start + 1, this.tokenizer.tokens.MASK));
         const logits = await this.runLogits(rows, base.length);
-        chunk.forEach((p, row) => result.set(p, logSoftmax(logits, (row * base.length + p - window.start + 1) * VOCAB_SIZE)));
+        chunk.forEach((p, row) => result.set(p, logSoftmax(logits, (row * base.length + p - window.start + 1) * V, V)));
         done += chunk.length;
         control.onProgress?.(done, unique.length);
       }
@@ -96,7 +100,7 @@ export class ZeroShotModel {
     return result;
   }
 
-  /** Logits [rows, length, 33] of equally long token rows. */
+  /** Logits [rows, length, vocabulary] of equally long token rows. */
   private async runLogits(rows: readonly Int32Array[], length: number): Promise<Float32Array> {
     const ids = new BigInt64Array(rows.length * length);
     rows.forEach((row, r) => row.forEach((id, t) => (ids[r * length + t] = BigInt(id))));
@@ -105,20 +109,20 @@ export class ZeroShotModel {
   }
 }
 
-function withMask(tokens: Int32Array, index: number): Int32Array {
+function withMask(tokens: Int32Array, index: number, mask: number): Int32Array {
   const copy = tokens.slice();
-  copy[index] = TOKENS.MASK;
+  copy[index] = mask;
   return copy;
 }
 
-/** Log-softmax over the 33 tokens starting at `offset`, in float64. */
-export function logSoftmax(logits: ArrayLike<number>, offset: number): Float64Array {
+/** Log-softmax over the `width` logits (the whole vocabulary) starting at `offset`, in float64. */
+export function logSoftmax(logits: ArrayLike<number>, offset: number, width: number): Float64Array {
   let max = -Infinity;
-  for (let k = 0; k < VOCAB_SIZE; k++) max = Math.max(max, logits[offset + k]!);
+  for (let k = 0; k < width; k++) max = Math.max(max, logits[offset + k]!);
   let sum = 0;
-  for (let k = 0; k < VOCAB_SIZE; k++) sum += Math.exp(logits[offset + k]! - max);
+  for (let k = 0; k < width; k++) sum += Math.exp(logits[offset + k]! - max);
   const logZ = max + Math.log(sum);
-  return Float64Array.from({ length: VOCAB_SIZE }, (_, k) => logits[offset + k]! - logZ);
+  return Float64Array.from({ length: width }, (_, k) => logits[offset + k]! - logZ);
 }
 
 /**

@@ -8,7 +8,7 @@
  * Synonymous variants score 0; variants with a stop are not scored (NaN): ESM-2 has no stop token.
  * The saturation scan gives all 19 × L single mutants; an ensemble averages several models.
  */
-import { AMINO_ACIDS, residueToken, VOCAB_SIZE } from '../models/esm2/tokenizer';
+import type { Tokenizer } from '../models/family';
 import type { Mutation } from './mutations';
 import type { MaskedControl, ZeroShotModel } from './model';
 
@@ -42,13 +42,13 @@ function mutatedPositions(variants: readonly (readonly Mutation[] | null)[]): nu
 
 const scorable = (mutations: readonly Mutation[]): boolean => mutations.every((m) => m.kind !== 'stop');
 
-/** Σ over missense sites of lp(mut) − lp(wt), reading a site's 33 log-probs with `at`. */
-function marginalScore(mutations: readonly Mutation[], at: (position: number) => Float64Array): number {
+/** Σ over missense sites of lp(mut) − lp(wt), reading a site's log-probs (one per token) with `at`. */
+function marginalScore(mutations: readonly Mutation[], at: (position: number) => Float64Array, tokenizer: Tokenizer): number {
   let score = 0;
   for (const m of mutations) {
     if (m.kind !== 'missense') continue;
     const lp = at(m.position - 1);
-    score += lp[residueToken(m.mut)]! - lp[residueToken(m.wt)]!;
+    score += lp[tokenizer.residueToken(m.mut)]! - lp[tokenizer.residueToken(m.wt)]!;
   }
   return score;
 }
@@ -68,12 +68,12 @@ export async function scoreVariants(
   if (method === 'pll') return pllScores(model, wildType, variants, scores, control);
   const table = await siteLogProbs(model, wildType, mutatedPositions(variants), method, control);
   variants.forEach((v, i) => {
-    if (v && scorable(v)) scores[i] = marginalScore(v, (p) => table.get(p)!);
+    if (v && scorable(v)) scores[i] = marginalScore(v, (p) => table.get(p)!, model.tokenizer);
   });
   return scores;
 }
 
-/** 33 log-probs at each position, unmasked (wt-marginal) or with the position masked. */
+/** The log-probs of every token at each position, unmasked (wt-marginal) or with the position masked. */
 async function siteLogProbs(
   model: ZeroShotModel,
   wildType: string,
@@ -87,7 +87,8 @@ async function siteLogProbs(
   control.onProgress?.(0, 'One pass over the wild type');
   const all = await model.unmaskedLogProbs(wildType);
   control.onProgress?.(1, 'One pass over the wild type');
-  return new Map(positions.map((p) => [p, all.subarray(p * VOCAB_SIZE, (p + 1) * VOCAB_SIZE)]));
+  const width = model.tokenizer.vocabSize;
+  return new Map(positions.map((p) => [p, all.subarray(p * width, (p + 1) * width)]));
 }
 
 function maskedProgress(control: ScoreControl, from: number, span: number, what: string): MaskedControl {
@@ -102,7 +103,7 @@ export async function pseudoLogLikelihood(model: ZeroShotModel, sequence: string
   const positions = Array.from({ length: sequence.length }, (_, j) => j);
   const lp = await model.maskedLogProbs(sequence, positions, control);
   let total = 0;
-  for (const j of positions) total += lp.get(j)![residueToken(sequence[j]!)]!;
+  for (const j of positions) total += lp.get(j)![model.tokenizer.residueToken(sequence[j]!)]!;
   return total;
 }
 
@@ -138,8 +139,11 @@ async function pllScores(
   return scores;
 }
 
-/** The 20 standard amino acids in the order of saturation maps (the model's alphabet order). */
-export const SATURATION_AMINO_ACIDS: readonly string[] = AMINO_ACIDS;
+/**
+ * The 20 standard amino acids in the order of saturation maps: ESM-2's alphabet order, kept as the
+ * app's one column order whatever the model's family.
+ */
+export const SATURATION_AMINO_ACIDS: readonly string[] = Object.freeze([...'LAGVSERTIDPKQNFYMHWC']);
 
 /**
  * All single mutants: [L × 20] scores, row = position, column = SATURATION_AMINO_ACIDS; the

@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ApiError } from '../../src-main/api/errors';
-import { ESM2_FAMILY, findCatalogEntry } from '../../src-main/models/catalog';
+import { findCatalogEntry } from '../../src-main/models/catalog';
+import { ESM2_CATALOG as ESM2_FAMILY } from '../../src-main/models/esm2/catalog';
 import { downloadModel, hubOptionsFromEnv, type DownloadProgress } from '../../src-main/models/download';
 import { startHubServer, type HubServer } from '../support/hub-server';
 

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Embedder, type SequenceResult } from '../../src-main/engine/embed';
-import { convertCheckpoint } from '../../src-main/models/esm2/model';
+import { convertCheckpoint } from '../../src-main/models/installed';
 import { readNpy } from '../../src-main/store/npy';
 import { block, loadGolden, maxAbsDiff, seqKey } from '../support/golden';
 import { assertBuilt, ROOT } from '../support/serve';

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { convertCheckpoint, readManifest } from '../../src-main/models/esm2/model';
+import { convertCheckpoint, readManifest } from '../../src-main/models/installed';
 import { WriteCancelled } from '../../src-main/onnx';
 import { loadGolden } from '../support/golden';
 

@@ -7,7 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { convertCheckpoint, graphFile, readManifest } from '../../src-main/models/esm2/model';
+import { convertCheckpoint, graphFile, readManifest } from '../../src-main/models/installed';
 import { block, loadGolden, logSoftmaxRows, maxAbsDiff, runGraph, seqKey, type Golden } from '../support/golden';
 
 const TOLERANCE = 1e-4;

@@ -6,7 +6,7 @@ import { copyFileSync, mkdtempSync, mkdirSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { convertCheckpoint, graphFile, readManifest } from '../../src-main/models/esm2/model';
+import { convertCheckpoint, graphFile, readManifest } from '../../src-main/models/installed';
 import { loadGolden, maxAbsDiff, runGraph, seqKey } from '../support/golden';
 import { float32Tensor, readSafetensorsWhole, writeSafetensors } from '../support/safetensors-writer';
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { availableDevices, openSession } from '../../src-main/engine/session';
-import { convertCheckpoint } from '../../src-main/models/esm2/model';
+import { convertCheckpoint } from '../../src-main/models/installed';
 import { loadGolden } from '../support/golden';
 
 let model: string;

@@ -12,7 +12,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { FinetuneSettings } from '../../src-main/api/schemas';
 import { openSafetensors } from '../../src-main/models/esm2/checkpoint';
 import { readFloat32 } from '../../src-main/models/formats/safetensors';
-import { convertCheckpoint } from '../../src-main/models/esm2/model';
+import { convertCheckpoint } from '../../src-main/models/installed';
 import { weightedTask } from '../../src-main/train/class-weights';
 import { runFinetune } from '../../src-main/train/finetune';
 import { EMBEDDINGS_FILE } from '../../src-main/train/head-only';

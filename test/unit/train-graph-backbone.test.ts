@@ -10,8 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { convertCheckpoint, graphFile, readManifest } from '../../src-main/models/esm2/model';
-import { encode } from '../../src-main/models/esm2/tokenizer';
+import { convertCheckpoint, graphFile, readManifest } from '../../src-main/models/installed';
+import { esm2 } from '../../src-main/models/esm2';
+import { encode, TOKENS } from '../../src-main/models/esm2/tokenizer';
 import { buildHeadGraph, IO, trainableParameters, type TaskSpec } from '../../src-main/train/graph';
 import { openTrainingSession, writeTrainingGraph } from '../../src-main/train/graph-files';
 import { runStep, tokenTensor, type TrainingBatch } from '../../src-main/train/graph-feeds';
@@ -36,7 +37,7 @@ beforeAll(async () => {
 /** Adapters with B ≠ 0 (as after some training), so merging has something to fold in. */
 function trainedAdapters(spec: LoraSpec, seed: number): Map<string, Float32Array> {
   const config = readManifest(modelDir).config;
-  const adapters = initLora(spec, config, seed);
+  const adapters = initLora(spec, config, esm2, seed);
   let state = seed;
   for (const [name, data] of adapters) {
     if (!name.includes('lora_B')) continue;
@@ -58,7 +59,7 @@ describe('merging adapters', () => {
     const head = { kind: 'swat' as const, pool: 'bos' as const, hiddenDim: 16, dropout: 0.2 };
     const config = readManifest(modelDir).config;
     const params = new Map([...trainedAdapters(lora, 3), ...initHead(head, config.hiddenSize, 2, 4)]);
-    expect([...params.keys()].sort()).toEqual(trainableParameters({ config, lora, head, task }).map((p) => p.name).sort());
+    expect([...params.keys()].sort()).toEqual(trainableParameters({ family: esm2, config, lora, head, task }).map((p) => p.name).sort());
 
     const { file, training } = await writeTrainingGraph(modelDir, { lora, head, task, mode: 'predict' });
     const session = (await openTrainingSession(file)).session;
@@ -72,7 +73,7 @@ describe('merging adapters', () => {
 
     const prediction = (await openTrainingSession(join(mergedDir, PREDICTION_GRAPH_FILE))).session;
     expect(prediction.inputNames).toEqual(['input_ids']);
-    const out = await prediction.run({ input_ids: tokenTensor(tokens) });
+    const out = await prediction.run({ input_ids: tokenTensor(tokens, TOKENS.PAD) });
     await prediction.release();
     const predDiff = maxAbsDiff(out.prediction!.data as Float32Array, unmerged.prediction);
     const pooledDiff = maxAbsDiff(out.pooled!.data as Float32Array, unmerged.pooled!);
@@ -80,7 +81,7 @@ describe('merging adapters', () => {
     // The engine's own graphs of the merged folder (what Embedder runs) see the adapted model too.
     const engineFile = await graphFile(mergedDir, readManifest(mergedDir), { layers: [config.numLayers], pool: ['bos'] });
     const engine = await ort.InferenceSession.create(engineFile);
-    const engineOut = await engine.run({ input_ids: tokenTensor(tokens) });
+    const engineOut = await engine.run({ input_ids: tokenTensor(tokens, TOKENS.PAD) });
     await engine.release();
     const engineDiff = maxAbsDiff(engineOut[`bos_${config.numLayers}`]!.data as Float32Array, unmerged.pooled!);
     console.log(`merged vs LoRA graph: prediction ${predDiff.toExponential(2)}, pooled ${pooledDiff.toExponential(2)}, engine ${engineDiff.toExponential(2)}`);
@@ -91,7 +92,7 @@ describe('merging adapters', () => {
     // …and differs from the base model, so the adapters were really folded in.
     const baseFile = await graphFile(modelDir, readManifest(modelDir), { layers: [config.numLayers], pool: ['bos'] });
     const base = await ort.InferenceSession.create(baseFile);
-    const baseOut = await base.run({ input_ids: tokenTensor(tokens) });
+    const baseOut = await base.run({ input_ids: tokenTensor(tokens, TOKENS.PAD) });
     await base.release();
     expect(maxAbsDiff(baseOut[`bos_${config.numLayers}`]!.data as Float32Array, unmerged.pooled!)).toBeGreaterThan(1e-3);
   });

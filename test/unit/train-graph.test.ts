@@ -10,6 +10,7 @@ import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { GraphBuilder, writeModel, type Graph, type Value } from '../../src-main/onnx';
 import type { EsmConfig } from '../../src-main/models/esm2/checkpoint';
+import { esm2 } from '../../src-main/models/esm2';
 import { buildHeadGraph, IO } from '../../src-main/train/graph';
 import { dropout, dropoutHash, dropoutSeedValue } from '../../src-main/train/graph-dropout';
 import { runStep } from '../../src-main/train/graph-feeds';
@@ -143,7 +144,7 @@ describe('initialisation', () => {
   const config = { numLayers: 4, hiddenSize: 64, intermediateSize: 256 } as EsmConfig;
 
   it('adapts the chosen projections of the top K layers, with PEFT names', () => {
-    const modules = adaptedLinears({ r: 8, alpha: 16, dropout: 0, targets: ['value', 'intermediate', 'output'], layers: 2 }, config);
+    const modules = adaptedLinears({ r: 8, alpha: 16, dropout: 0, targets: ['value', 'intermediate', 'output'], layers: 2 }, config, esm2);
     expect(modules.map((m) => m.base)).toEqual([
       'esm.encoder.layer.2.attention.self.value',
       'esm.encoder.layer.2.intermediate.dense',
@@ -153,7 +154,7 @@ describe('initialisation', () => {
       'esm.encoder.layer.3.output.dense',
     ]);
     expect(modules[2]!.a).toBe('esm.encoder.layer.2.output.dense.lora_A.weight');
-    const params = loraParameters({ r: 8, alpha: 16, dropout: 0, targets: ['output'], layers: 'all' }, config);
+    const params = loraParameters({ r: 8, alpha: 16, dropout: 0, targets: ['output'], layers: 'all' }, config, esm2);
     expect(params).toHaveLength(8);
     expect(params[0]).toEqual({ name: 'esm.encoder.layer.0.output.dense.lora_A.weight', shape: [8, 256] });
     expect(params[1]).toEqual({ name: 'esm.encoder.layer.0.output.dense.lora_B.weight', shape: [64, 8] });
@@ -161,21 +162,21 @@ describe('initialisation', () => {
 
   it('draws A uniformly within ±1/√in (kaiming_uniform_, a=√5) and sets B to 0, reproducibly', () => {
     const spec = { r: 16, alpha: 16, dropout: 0.1, targets: ['query' as const], layers: 'all' as const };
-    const init = initLora(spec, config, 42);
+    const init = initLora(spec, config, esm2, 42);
     const a = init.get('esm.encoder.layer.0.attention.self.query.lora_A.weight')!;
     const bound = 1 / Math.sqrt(64);
     expect(Math.max(...a.map(Math.abs))).toBeLessThanOrEqual(bound);
     const variance = a.reduce((s, v) => s + v * v, 0) / a.length;
     expect(Math.sqrt(variance)).toBeCloseTo(bound / Math.sqrt(3), 2); // sd of U(−b, b)
     expect(init.get('esm.encoder.layer.0.attention.self.query.lora_B.weight')!.every((v) => v === 0)).toBe(true);
-    expect(initLora(spec, config, 42).get('esm.encoder.layer.3.attention.self.query.lora_A.weight')).toEqual(
+    expect(initLora(spec, config, esm2, 42).get('esm.encoder.layer.3.attention.self.query.lora_A.weight')).toEqual(
       init.get('esm.encoder.layer.3.attention.self.query.lora_A.weight'),
     );
   });
 
   it('refuses impossible specs', () => {
-    expect(() => adaptedLinears({ r: 0, alpha: 1, dropout: 0, targets: ['query'], layers: 'all' }, config)).toThrow(/rank/);
-    expect(() => adaptedLinears({ r: 4, alpha: 1, dropout: 0, targets: ['query'], layers: 5 }, config)).toThrow(/layers/);
+    expect(() => adaptedLinears({ r: 0, alpha: 1, dropout: 0, targets: ['query'], layers: 'all' }, config, esm2)).toThrow(/rank/);
+    expect(() => adaptedLinears({ r: 4, alpha: 1, dropout: 0, targets: ['query'], layers: 5 }, config, esm2)).toThrow(/layers/);
   });
 });
 

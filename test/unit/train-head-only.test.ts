@@ -13,7 +13,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { FinetuneSettings } from '../../src-main/api/schemas';
 import { openSafetensors } from '../../src-main/models/esm2/checkpoint';
 import { readFloat32 } from '../../src-main/models/formats/safetensors';
-import { convertCheckpoint } from '../../src-main/models/esm2/model';
+import { convertCheckpoint } from '../../src-main/models/installed';
 import { encode } from '../../src-main/models/esm2/tokenizer';
 import { runFinetune, type FinetuneSummary } from '../../src-main/train/finetune';
 import type { FinetuneTable } from '../../src-main/train/finetune-data';

@@ -10,10 +10,11 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { openSafetensors } from '../../src-main/models/esm2/checkpoint';
 import { readFloat32, readTensorBytes } from '../../src-main/models/formats/safetensors';
-import { convertCheckpoint } from '../../src-main/models/esm2/model';
+import { convertCheckpoint } from '../../src-main/models/installed';
 import { openTrainingSession, writeTrainingGraph, type InstalledGraphSpec } from '../../src-main/train/graph-files';
 import { runStep, type TrainingBatch } from '../../src-main/train/graph-feeds';
 import { loraParameters, type LoraSpec } from '../../src-main/train/lora';
+import { esm2 } from '../../src-main/models/esm2';
 import { GOLDEN, maxAbsDiff } from '../support/golden';
 
 const TOLERANCE = 1e-4;
@@ -75,8 +76,8 @@ describe('LoRA golden (tiny-lora)', () => {
 
   it('names the adapters as PEFT does, with the reference shapes', () => {
     const config = { numLayers: 2, hiddenSize: 64, intermediateSize: 256 } as Parameters<typeof loraParameters>[1];
-    for (const p of loraParameters(LORA, config)) expect(ref.shape(`init.${p.name}`)).toEqual(p.shape);
-    expect(loraParameters(LORA, config)).toHaveLength(8);
+    for (const p of loraParameters(LORA, config, esm2)) expect(ref.shape(`init.${p.name}`)).toEqual(p.shape);
+    expect(loraParameters(LORA, config, esm2)).toHaveLength(8);
   });
 
   it('matches the reference loss, predictions and pooled vectors (eval graph)', async () => {

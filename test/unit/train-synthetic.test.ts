@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FinetuneSettings } from '../../src-main/api/schemas';
-import { convertCheckpoint } from '../../src-main/models/esm2/model';
+import { convertCheckpoint } from '../../src-main/models/installed';
 import { runFinetune, type FinetuneSummary } from '../../src-main/train/finetune';
 import { predictFinetuned } from '../../src-main/train/predict';
 import { GOLDEN } from '../support/golden';

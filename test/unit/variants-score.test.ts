@@ -7,7 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { convertCheckpoint, DEFAULT_GRAPH_FILE } from '../../src-main/models/esm2/model';
+import { convertCheckpoint, DEFAULT_GRAPH_FILE } from '../../src-main/models/installed';
 import { encode, residueToken, TOKENS, VOCAB_SIZE } from '../../src-main/models/esm2/tokenizer';
 import { ZeroShotModel } from '../../src-main/variants/model';
 import { parseVariant, type Mutation } from '../../src-main/variants/mutations';

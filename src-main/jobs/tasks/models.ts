@@ -5,7 +5,7 @@
  */
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { convertCheckpoint, WEIGHTS_FILE, type ModelManifest } from '../../models/esm2/model';
+import { convertCheckpoint, WEIGHTS_FILE, type ModelManifest } from '../../models/installed';
 import { ApiError } from '../../api/errors';
 import { downloadModel, hubOptionsFromEnv } from '../../models/download';
 import { APP_VERSION } from '../../core/version';

@@ -1,34 +1,18 @@
 /**
- * esm/graph — the ESM-2 network as an ONNX graph, read top to bottom like `ESM2.forward` in the
+ * models/esm2/graph — the ESM-2 network as an ONNX graph, read top to bottom like `ESM2.forward` in the
  * original code: embed (with token-dropout scaling) → layers (pre-LayerNorm attention with
  * rotary positions, then the feed-forward block) → final LayerNorm → heads (language model,
  * contacts). Batch size and length are dynamic; padding is masked. Which tensors leave the
  * graph is chosen per graph, so pooled vectors can be computed inside it.
  */
 import type { GraphBuilder, Value } from '../../onnx';
+import { outputName, type AdaptLinear, type GraphOutputs, type Pooling } from '../family';
 import type { EsmConfig } from './checkpoint/config';
 import { TOKENS } from './tokenizer';
 import { layerTensorNames, TOP_LEVEL, type Precision } from './weights';
 
-export type Pooling = 'mean' | 'bos' | 'max' | 'per-token';
-
-export interface GraphOutputs {
-  /** Hidden-state layers to return: 0 = embeddings, k = after layer k, numLayers = after the final LayerNorm. */
-  layers: number[];
-  pool: Pooling[];
-  logits?: boolean;
-  contacts?: boolean;
-  /** 1-based layers whose softmax attention [batch, heads, tokens, tokens] to return. */
-  attentionLayers?: number[];
-}
-
-/** Output names, shared with the engine that reads them. */
-export const outputName = {
-  pooled: (pool: Pooling, layer: number): string => (pool === 'per-token' ? `hidden_${layer}` : `${pool}_${layer}`),
-  attention: (layer: number): string => `attention_${layer}`,
-  logits: 'logits',
-  contacts: 'contacts',
-};
+// The output contract lives with the family interface; re-exported for this family's tests.
+export { outputName, type AdaptLinear, type GraphOutputs, type Pooling };
 
 /** ESM-2's token dropout: the fraction of tokens masked in training, undone at inference. */
 const MASK_RATIO_TRAIN = 0.15 * 0.8;
@@ -179,13 +163,6 @@ function residueMask(ctx: Context): Value {
   const notSpecial = g.not(g.op('Or', [isSpecial(TOKENS.CLS), isSpecial(TOKENS.EOS)], {}, { dtype: 'bool' }));
   return g.mul(notPad, g.cast(notSpecial, 'float32'));
 }
-
-/**
- * Lets another module change a linear layer's output (train/lora adds low-rank adapters):
- * `base` is the tensor name without `.weight`, `x` the input, `y` = x Wᵀ + b. Returns the value
- * used in place of `y`; return `y` itself to leave that layer alone.
- */
-export type AdaptLinear = (base: string, x: Value, y: Value) => Value;
 
 export interface EsmGraphOptions {
   config: EsmConfig;

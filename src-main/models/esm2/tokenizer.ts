@@ -1,9 +1,10 @@
 /**
- * esm/tokenizer — the ESM-2 alphabet (33 tokens, the order of the checkpoints' `vocab.txt`) and
+ * models/esm2/tokenizer — the ESM-2 alphabet (33 tokens, the order of the checkpoints' `vocab.txt`) and
  * turning protein sequences into token ids: one sequence as int32, a right-padded batch as the
  * int64 tensor onnxruntime takes as `input_ids`.
  */
 import { ApiError } from '../../api/errors';
+import type { Tokenizer } from '../family';
 
 /** Token strings by id, exactly as in ESM-2's `vocab.txt` (fair-esm's `Alphabet`, "ESM-1b" style). */
 export const ALPHABET: readonly string[] = Object.freeze([
@@ -105,3 +106,16 @@ function residueIds(sequence: string): number[] {
 function startsWithMask(text: string, index: number): boolean {
   return text.charCodeAt(index) === 0x3c /* '<' */ && text.slice(index, index + MASK_LITERAL.length).toLowerCase() === MASK_LITERAL;
 }
+
+/** This alphabet as the family interface's tokenizer. */
+export const esm2Tokenizer: Tokenizer = Object.freeze({
+  alphabet: ALPHABET,
+  vocabSize: VOCAB_SIZE,
+  tokens: TOKENS,
+  aminoAcids: AMINO_ACIDS,
+  maxResidues: MAX_RESIDUES,
+  encode,
+  encodeBatch,
+  residueToken,
+  tokenToResidue,
+});

@@ -1,24 +1,15 @@
 /**
- * esm/weights — how each checkpoint tensor is stored for the ONNX graphs: linear weights
+ * models/esm2/weights — how each checkpoint tensor is stored for the ONNX graphs: linear weights
  * transposed to [in, out] (so MatMul needs no Transpose at run time), big matrices in float16
  * for fp16 models, and everything that feeds LayerNorm, rotary or the contact head kept in
  * float32. One table serves conversion (bytes from the checkpoint) and graph generation
  * (bytes already in the model's data file).
  */
 import type { DType } from '../../onnx';
+import type { Precision, StoredTensor } from '../family';
 import type { EsmConfig } from './checkpoint/config';
 
-export type Precision = 'fp32' | 'fp16';
-
-export interface StoredTensor {
-  /** Hugging Face name of the source tensor. */
-  name: string;
-  /** Shape as stored (transposed for linear weights). */
-  dims: number[];
-  dtype: DType;
-  /** A [out, in] linear weight stored as [in, out]. */
-  transposed: boolean;
-}
+export type { Precision, StoredTensor };
 
 const layerPrefix = (layer: number): string => `esm.encoder.layer.${layer}`;
 

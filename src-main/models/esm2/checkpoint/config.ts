@@ -1,14 +1,15 @@
 /**
- * esm/checkpoint/config — reads a Hugging Face ESM `config.json` into the few numbers the ESM-2
+ * models/esm2/checkpoint/config — reads a Hugging Face ESM `config.json` into the few numbers the ESM-2
  * graph needs, and refuses (with a message a biologist can act on) every model this converter
  * does not build: other architectures, ESM-1b's absolute positions, ESMFold.
  */
 import { basename, dirname } from 'node:path';
 import { z } from 'zod';
 import { ApiError } from '../../../api/errors';
+import type { ModelConfig } from '../../family';
 import { TOKENS, VOCAB_SIZE } from '../tokenizer';
 
-export interface EsmConfig {
+export interface EsmConfig extends ModelConfig {
   numLayers: number;
   hiddenSize: number;
   numHeads: number;
@@ -193,4 +194,34 @@ function fieldTypeError(file: string, json: Record<string, unknown>, error: z.Zo
 
 function configError(file: string, problem: string): ApiError {
   return new ApiError('invalid-input', `${file}: ${problem}`);
+}
+
+/**
+ * The config as conversion stored it in a manifest (`toEsmConfig`'s fields). The sizes must be
+ * there; the rest fall back to ESM-2's values, as older manifests may lack a later field.
+ */
+const StoredEsmConfig = z.looseObject({
+  numLayers: positiveInt,
+  hiddenSize: positiveInt,
+  numHeads: positiveInt,
+  headDim: positiveInt,
+  intermediateSize: positiveInt,
+  vocabSize: positiveInt,
+  maxPositions: positiveInt.default(DEFAULT_MAX_POSITIONS),
+  layerNormEps: z.number().positive().default(DEFAULT_LAYER_NORM_EPS),
+  tokenDropout: z.boolean().default(true),
+  maskTokenId: z.number().int().default(TOKENS.MASK),
+  padTokenId: z.number().int().default(TOKENS.PAD),
+  sourceName: z.string().default(''),
+  torchDtype: z.string().nullish().transform((value) => value ?? null),
+});
+
+/** Checks a config read back from a manifest; `where` names the file in the message. */
+export function readStoredEsmConfig(stored: unknown, where: string): EsmConfig {
+  const parsed = StoredEsmConfig.safeParse(stored);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ApiError('invalid-input', `${where}: the model's "config" is damaged (${issue?.path.join('.') || 'config'}: ${issue?.message ?? 'invalid'}); convert the checkpoint again.`);
+  }
+  return parsed.data;
 }

@@ -1,5 +1,5 @@
 /**
- * esm/checkpoint — opens a Hugging Face ESM-2 checkpoint (`EsmForMaskedLM` in safetensors, one
+ * models/esm2/checkpoint — opens a Hugging Face ESM-2 checkpoint (`EsmForMaskedLM` in safetensors, one
  * file or sharded) for conversion: reads config.json, checks that every tensor the ESM-2 graph
  * needs is present with the right shape, and then hands out tensors one at a time. Only headers
  * are read when opening; weights are read lazily, so an 11 GB checkpoint never sits in memory.
@@ -165,6 +165,21 @@ function locate(path: string): Location {
     'invalid-input',
     `${path}: not a model checkpoint. Choose the model's folder (holding config.json and model.safetensors) or its .safetensors file.`,
   );
+}
+
+/**
+ * Whether `path` looks like an ESM-2 checkpoint: its config.json (beside a weights file, or in the
+ * folder) says `"model_type": "esm"`. Never throws: anything unreadable is simply not recognised.
+ */
+export function recognisesCheckpoint(path: string): boolean {
+  try {
+    const configFile = fs.statSync(path).isDirectory() ? join(path, CONFIG_FILE) : join(dirname(path), CONFIG_FILE);
+    if (fs.statSync(configFile).size > MAX_CONFIG_BYTES) return false;
+    const json: unknown = JSON.parse(fs.readFileSync(configFile, 'utf8'));
+    return typeof json === 'object' && json !== null && (json as Record<string, unknown>).model_type === 'esm';
+  } catch {
+    return false;
+  }
 }
 
 function kindOf(path: string): 'folder' | 'file' {

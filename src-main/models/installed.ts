@@ -1,21 +1,21 @@
 /**
- * esm/model — converting a checkpoint into an installed model folder, and making more graphs of
- * an installed model. A model folder holds `weights.data` (every weight once, as esm/weights
- * stores it), `model.onnx` (the default graph), `manifest.json` (source checksum, config, app
- * version, weight table, outputs) and `graph-<key>.onnx` files made on demand, which reference
- * the same weights. Conversion builds in a temporary sibling folder and renames it at the end,
- * so a cancelled or failed conversion leaves nothing behind.
+ * models/installed — installed model folders, whatever their family: converting a checkpoint into
+ * one, reading its manifest, and making more graphs of it. A model folder holds `weights.data`
+ * (every weight once, as its family's weight table stores it), `model.onnx` (the default graph),
+ * `manifest.json` (family, source checksum, config, app version, weight table, outputs) and
+ * `graph-<key>.onnx` files made on demand, which reference the same weights. Conversion builds in
+ * a temporary sibling folder and renames it at the end, so a cancelled or failed conversion
+ * leaves nothing behind. A manifest without `family` was written before families existed: ESM-2.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
-import { ApiError } from '../../api/errors';
-import { isProcessAlive } from '../../core/process';
-import { byteView, float32ToFloat16, GraphBuilder, writeModel, type Graph, type Value } from '../../onnx';
-import { openCheckpoint, type EsmCheckpoint, type EsmConfig } from './checkpoint';
-import { buildEsmGraph, type GraphOutputs } from './graph';
-import { storedTensors, transpose2d, type Precision, type StoredTensor } from './weights';
+import { ApiError } from '../api/errors';
+import { isProcessAlive } from '../core/process';
+import { GraphBuilder, writeModel, type Graph, type Value } from '../onnx';
+import type { FamilyCheckpoint, GraphOutputs, ModelConfig, ModelFamily, Precision } from './family';
+import { DEFAULT_FAMILY_ID, familyById, familyOfCheckpoint } from './registry';
 
 export const WEIGHTS_FILE = 'weights.data';
 export const DEFAULT_GRAPH_FILE = 'model.onnx';
@@ -28,8 +28,11 @@ const ManifestSchema = z.object({
   format: z.literal(MANIFEST_FORMAT),
   formatVersion: z.literal(1),
   name: z.string(),
+  /** The family's id (models/registry); absent in manifests written before families: ESM-2. */
+  family: z.string().optional(),
   precision: z.enum(['fp32', 'fp16']),
-  config: z.custom<EsmConfig>((value) => typeof value === 'object' && value !== null && 'numLayers' in value),
+  /** The family's parsed config; checked again by the family when read (`readManifest`). */
+  config: z.custom<ModelConfig>((value) => typeof value === 'object' && value !== null && 'numLayers' in value),
   source: z.object({ path: z.string(), checksum: z.string(), ignoredKeys: z.array(z.string()), tiedDecoder: z.boolean() }),
   appVersion: z.string(),
   createdAt: z.string(),
@@ -48,23 +51,19 @@ export interface ConvertOptions {
   isCancelled?: () => boolean;
 }
 
-/** Bytes of a stored tensor, read from the checkpoint and laid out as the graph wants. */
-function storedBytes(checkpoint: EsmCheckpoint, tensor: StoredTensor): Uint8Array {
-  let data = checkpoint.readFloat32(tensor.name);
-  if (tensor.transposed) data = transpose2d(data, tensor.dims[1]!, tensor.dims[0]!);
-  return tensor.dtype === 'float16' ? byteView(float32ToFloat16(data)) : byteView(data);
-}
-
 /** A graph whose weights are all read from the checkpoint when written (every weight is included). */
-function conversionGraph(checkpoint: EsmCheckpoint, precision: Precision, outputs: GraphOutputs): Graph {
-  const g = new GraphBuilder('esm2');
+function conversionGraph(family: ModelFamily, checkpoint: FamilyCheckpoint, precision: Precision, outputs: GraphOutputs): Graph {
+  const g = new GraphBuilder(family.id);
   const params = new Map<string, Value>();
-  for (const tensor of storedTensors(checkpoint.config, precision)) {
-    params.set(tensor.name, g.initializer(tensor.name, tensor.dtype, tensor.dims, { kind: 'lazy', read: () => storedBytes(checkpoint, tensor) }));
+  for (const tensor of family.storedTensors(checkpoint.config, precision)) {
+    params.set(tensor.name, g.initializer(tensor.name, tensor.dtype, tensor.dims, { kind: 'lazy', read: () => checkpoint.storedBytes(tensor) }));
   }
-  buildEsmGraph(g, { config: checkpoint.config, precision, outputs, param: (name) => params.get(name)! });
+  family.buildGraph(g, { config: checkpoint.config, precision, outputs, param: (name) => params.get(name)! });
   return g.build();
 }
+
+/** The outputs of a model's default graph: everything its family's heads give. */
+export const defaultOutputsOf = (family: ModelFamily): GraphOutputs => ({ ...DEFAULT_OUTPUTS, contacts: family.heads.contacts });
 
 const buildingPrefix = (target: string): string => `.${basename(target)}.converting-`;
 
@@ -80,14 +79,18 @@ function removeAbandonedBuilds(target: string): void {
   }
 }
 
-/** Converts a Hugging Face ESM-2 checkpoint (folder or .safetensors) into a model folder `outDir`. */
+/**
+ * Converts a checkpoint (folder or .safetensors) of any known family into a model folder `outDir`;
+ * a checkpoint no family recognises gets the default family's (ESM-2's) explanation of what is wrong.
+ */
 export async function convertCheckpoint(source: string, outDir: string, options: ConvertOptions): Promise<ModelManifest> {
   const precision = options.precision ?? 'fp32';
   const target = resolve(outDir);
   if (existsSync(join(target, MANIFEST_FILE))) {
     throw new ApiError('conflict', `${target} already holds a converted model; choose another folder or delete it first.`);
   }
-  const checkpoint = openCheckpoint(source);
+  const family = familyOfCheckpoint(source);
+  const checkpoint = family.openCheckpoint(source);
   const report = options.onProgress ?? (() => undefined);
   report(0, 'Checking the checkpoint files');
   const checksum = await checkpoint.checksum((f) => report(0.2 * f, 'Checking the checkpoint files'));
@@ -98,7 +101,8 @@ export async function convertCheckpoint(source: string, outDir: string, options:
   rmSync(building, { recursive: true, force: true });
   mkdirSync(building, { recursive: true });
   try {
-    const graph = conversionGraph(checkpoint, precision, DEFAULT_OUTPUTS);
+    const defaultOutputs = defaultOutputsOf(family);
+    const graph = conversionGraph(family, checkpoint, precision, defaultOutputs);
     const weights = await writeModel(graph, join(building, DEFAULT_GRAPH_FILE), {
       dataPath: join(building, WEIGHTS_FILE),
       externalThreshold: 0,
@@ -109,6 +113,7 @@ export async function convertCheckpoint(source: string, outDir: string, options:
     const manifest: ModelManifest = {
       format: MANIFEST_FORMAT,
       formatVersion: 1,
+      family: family.id,
       name: checkpoint.config.sourceName,
       precision,
       config: checkpoint.config,
@@ -116,7 +121,7 @@ export async function convertCheckpoint(source: string, outDir: string, options:
       appVersion: options.appVersion,
       createdAt: new Date().toISOString(),
       weights,
-      defaultOutputs: { ...DEFAULT_OUTPUTS },
+      defaultOutputs: { ...defaultOutputs },
     };
     writeFileSync(join(building, MANIFEST_FILE), JSON.stringify(manifest, null, 2));
     mkdirSync(dirname(target), { recursive: true });
@@ -137,7 +142,30 @@ export function readManifest(modelDir: string): ModelManifest {
   }
   const parsed = ManifestSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
   if (!parsed.success) throw new ApiError('invalid-input', `${file} is damaged: ${parsed.error.issues[0]?.message ?? 'invalid'}.`);
-  return parsed.data;
+  const family = familyOfManifest(parsed.data, file);
+  return { ...parsed.data, config: family.readConfig(parsed.data.config, file) };
+}
+
+/** The family of an installed model (a manifest without `family` is ESM-2's). */
+export function familyOfManifest(manifest: Pick<ModelManifest, 'family'>, where = 'manifest.json'): ModelFamily {
+  const id = manifest.family ?? DEFAULT_FAMILY_ID;
+  const family = familyById(id);
+  if (!family) {
+    throw new ApiError('invalid-input', `${where}: the model family "${id}" is not one this version of ESM Studio knows; update ESM Studio or convert the checkpoint again.`);
+  }
+  return family;
+}
+
+/** An installed model: its folder, manifest and family, read once. */
+export interface InstalledModel {
+  dir: string;
+  manifest: ModelManifest;
+  family: ModelFamily;
+}
+
+export function openInstalled(modelDir: string): InstalledModel {
+  const manifest = readManifest(modelDir);
+  return { dir: modelDir, manifest, family: familyOfManifest(manifest) };
 }
 
 /** A stable short name for an output selection. */
@@ -157,14 +185,15 @@ function outputsKey(manifest: ModelManifest, outputs: GraphOutputs): string {
 export async function graphFile(modelDir: string, manifest: ModelManifest, outputs: GraphOutputs): Promise<string> {
   const file = join(modelDir, `graph-${outputsKey(manifest, outputs)}.onnx`);
   if (existsSync(file)) return file;
-  const g = new GraphBuilder('esm2');
+  const family = familyOfManifest(manifest);
+  const g = new GraphBuilder(family.id);
   const table = new Map(manifest.weights.map((w) => [w.name, w]));
   const param = (name: string): Value => {
     const entry = table.get(name);
     if (!entry) throw new ApiError('invalid-input', `${modelDir}: weight ${name} is missing from the manifest; convert the checkpoint again.`);
     return g.initializer(name, entry.dtype, entry.dims, { kind: 'external', location: WEIGHTS_FILE, offset: entry.offset, length: entry.length });
   };
-  buildEsmGraph(g, { config: manifest.config, precision: manifest.precision, outputs, param });
+  family.buildGraph(g, { config: manifest.config, precision: manifest.precision, outputs, param });
   await writeModel(g.build(), file, { producerVersion: manifest.appVersion });
   return file;
 }

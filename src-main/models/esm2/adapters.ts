@@ -1,0 +1,24 @@
+/**
+ * models/esm2/adapters — which of ESM-2's linear layers LoRA can adapt, by role: the tensor name
+ * (without `.weight`) and the sizes of each.
+ */
+import type { AdaptableLinear, AdapterRole } from '../family';
+import type { EsmConfig } from './checkpoint/config';
+import { layerTensorNames } from './weights';
+
+/** The linear layer with this role in 0-based layer `layer`. */
+export function esm2AdaptableLinear(config: EsmConfig, layer: number, role: AdapterRole): AdaptableLinear {
+  const n = layerTensorNames(layer);
+  const byRole: Record<AdapterRole, string> = {
+    query: n.query,
+    key: n.key,
+    value: n.value,
+    'attention-output': n.attentionOut,
+    intermediate: n.intermediate,
+    output: n.output,
+  };
+  const D = config.hiddenSize;
+  const dims =
+    role === 'intermediate' ? { inDim: D, outDim: config.intermediateSize } : role === 'output' ? { inDim: config.intermediateSize, outDim: D } : { inDim: D, outDim: D };
+  return { base: byRole[role], ...dims };
+}

@@ -1,0 +1,168 @@
+/**
+ * models/family — the seam between the app and a protein language model family (ESM-2 today;
+ * ESM C next). A `ModelFamily` owns everything that differs between families: reading its
+ * checkpoints and config, the names and layout of its weights, its alphabet and tokenizer, the
+ * longest sequence it reads, the ONNX graph of its forward pass (embeddings, logits, contacts and
+ * attention where it has them), the linear layers LoRA may adapt, and its catalogue entries.
+ *
+ * Everything outside `models/` works through this file's types and `models/registry` (which family
+ * a model folder or checkpoint belongs to); nothing outside imports a family's folder. The graph
+ * contract every family honours: one input `input_ids` int64 [batch, tokens] (`<cls>` + residues +
+ * `<eos>`, right-padded with the family's `<pad>`), outputs named by `outputName`, hidden layer 0 =
+ * the embedding output, layer k = after block k, layer numLayers = after the final norm.
+ */
+import type { DType, GraphBuilder, Value } from '../onnx';
+import type { CatalogEntry } from './catalog';
+
+/** How per-residue hidden states become one vector per sequence (or stay per residue). */
+export type Pooling = 'mean' | 'bos' | 'max' | 'per-token';
+
+/** Element type of activations and big weights in a converted model. */
+export type Precision = 'fp32' | 'fp16';
+
+export interface GraphOutputs {
+  /** Hidden-state layers to return: 0 = embeddings, k = after layer k, numLayers = after the final norm. */
+  layers: number[];
+  pool: Pooling[];
+  logits?: boolean;
+  /** Only for families with a contact head (`heads.contacts`). */
+  contacts?: boolean;
+  /** 1-based layers whose softmax attention [batch, heads, tokens, tokens] to return. */
+  attentionLayers?: number[];
+}
+
+/** Output names of every family's graphs, shared with the engine that reads them. */
+export const outputName = {
+  pooled: (pool: Pooling, layer: number): string => (pool === 'per-token' ? `hidden_${layer}` : `${pool}_${layer}`),
+  attention: (layer: number): string => `attention_${layer}`,
+  logits: 'logits',
+  contacts: 'contacts',
+};
+
+/**
+ * Lets another module change a linear layer's output (train/lora adds low-rank adapters):
+ * `base` is the tensor name without `.weight`, `x` the input, `y` = x Wᵀ + b. Returns the value
+ * used in place of `y`; return `y` itself to leave that layer alone.
+ */
+export type AdaptLinear = (base: string, x: Value, y: Value) => Value;
+
+/**
+ * The sizes every family's parsed config has; a family's own config extends it with what only its
+ * graph needs. Manifests store the whole config; `ModelFamily.readConfig` checks it back.
+ */
+export interface ModelConfig {
+  numLayers: number;
+  hiddenSize: number;
+  numHeads: number;
+  headDim: number;
+  intermediateSize: number;
+  /** Width of the logits (33 for ESM-2, 64 for ESM C). */
+  vocabSize: number;
+  /** Where the checkpoint says it comes from, else its folder name. */
+  sourceName: string;
+}
+
+/** A weight as a converted model stores it (see a family's weight table). */
+export interface StoredTensor {
+  /** Name of the source tensor in the checkpoint. */
+  name: string;
+  /** Shape as stored (transposed for linear weights). */
+  dims: number[];
+  dtype: DType;
+  /** A [out, in] linear weight stored as [in, out]. */
+  transposed: boolean;
+}
+
+/** Special token ids of an alphabet. */
+export interface SpecialTokens {
+  CLS: number;
+  PAD: number;
+  EOS: number;
+  UNK: number;
+  MASK: number;
+}
+
+export interface EncodedBatch {
+  /** Row-major [batch, length] int64, right-padded with `<pad>`. */
+  ids: BigInt64Array;
+  batch: number;
+  length: number;
+}
+
+/** A family's alphabet and how sequences become token ids. */
+export interface Tokenizer {
+  /** Token strings by id. */
+  readonly alphabet: readonly string[];
+  /** Width of the logits (may exceed the alphabet: ESM C has 64 logits for 33 tokens). */
+  readonly vocabSize: number;
+  readonly tokens: Readonly<SpecialTokens>;
+  /** The 20 standard amino acids in this alphabet's id order. */
+  readonly aminoAcids: readonly string[];
+  /** The most residues one forward pass reads (without `<cls>` and `<eos>`); longer ones are windowed. */
+  readonly maxResidues: number;
+  /** `<cls>` + one id per residue + `<eos>`; no length limit applied. */
+  encode(sequence: string): Int32Array;
+  encodeBatch(sequences: readonly string[]): EncodedBatch;
+  /** Id of one residue letter; an input error for anything not in the alphabet. */
+  residueToken(aa: string): number;
+  /** Token string of an id; a RangeError outside the alphabet. */
+  tokenToResidue(id: number): string;
+}
+
+/** A checkpoint opened for conversion: checked, read lazily one tensor at a time. */
+export interface FamilyCheckpoint {
+  config: ModelConfig;
+  /** Names in the files the model does not use. */
+  ignoredKeys: string[];
+  /** True when the decoder was absent and the word embeddings stand in for it. */
+  tiedDecoder: boolean;
+  /** sha256 over the checkpoint's files (for the manifest). */
+  checksum(onProgress?: (fraction: number) => void): Promise<string>;
+  /** The bytes of a stored tensor, laid out and typed as `tensor` says. */
+  storedBytes(tensor: StoredTensor): Uint8Array;
+}
+
+export interface FamilyGraphOptions {
+  config: ModelConfig;
+  precision: Precision;
+  outputs: GraphOutputs;
+  /** The graph value of a stored weight (by its `StoredTensor.name`). */
+  param: (name: string) => Value;
+  /** Optional hook on every linear layer; without it the graph is the plain forward pass. */
+  adaptLinear?: AdaptLinear;
+}
+
+/** A linear layer LoRA can adapt: its tensor name without `.weight`, and its sizes. */
+export interface AdaptableLinear {
+  base: string;
+  inDim: number;
+  outDim: number;
+}
+
+/** The roles of the linear layers LoRA can target (PEFT's `target_modules`, by meaning). */
+export const ADAPTER_ROLES = ['query', 'key', 'value', 'attention-output', 'intermediate', 'output'] as const;
+export type AdapterRole = (typeof ADAPTER_ROLES)[number];
+
+export interface ModelFamily {
+  /** Stored in manifests (`family`); a manifest without one is 'esm2'. */
+  readonly id: string;
+  /** For people: 'ESM-2'. */
+  readonly label: string;
+  readonly tokenizer: Tokenizer;
+  /** Which optional heads its graphs can output. */
+  readonly heads: { contacts: boolean };
+  /** Models of this family that can be downloaded. */
+  readonly catalog: readonly CatalogEntry[];
+  /** Whether a checkpoint folder or file looks like this family's (cheap: config or headers only). */
+  recognises(source: string): boolean;
+  /** Opens and checks a checkpoint; a message a biologist can act on when it is not usable. */
+  openCheckpoint(source: string): FamilyCheckpoint;
+  /** Checks a config stored in a manifest (written by this family's conversion). */
+  readConfig(stored: unknown, where: string): ModelConfig;
+  /** Every stored weight, in graph order. */
+  storedTensors(config: ModelConfig, precision: Precision): StoredTensor[];
+  /** Adds the forward pass to `g` (the graph contract in this file's header). */
+  buildGraph(g: GraphBuilder, options: FamilyGraphOptions): void;
+  /** The linear layer with this role in 0-based block `layer`, or null when the family has none. */
+  adaptableLinear(config: ModelConfig, layer: number, role: AdapterRole): AdaptableLinear | null;
+}
