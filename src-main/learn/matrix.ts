@@ -1,7 +1,7 @@
 /**
  * learn/matrix — the contracts every learner shares: the dense row-major Matrix, the regressor
  * interfaces (learn/linear, learn/ridge, learn/knn, ...), the shape helpers (matrix, takeRows,
- * column, columnMeans, a transposed "feature-major" copy), scikit-learn's KFold block
+ * columnMeans, a transposed "feature-major" copy), scikit-learn's KFold block
  * boundaries, and the input check. The numerical kernels live in learn/kernels, the eigen
  * solvers in learn/eigen.
  *
@@ -51,14 +51,6 @@ export function takeRows(m: Matrix, rows: ArrayLike<number>): Matrix {
     out.set(m.data.subarray(r * m.cols, (r + 1) * m.cols), i * m.cols);
   }
   return { data: out, rows: rows.length, cols: m.cols };
-}
-
-/** A copy of column j. */
-export function column(m: Matrix, j: number): Float64Array {
-  if (!Number.isInteger(j) || j < 0 || j >= m.cols) throw new RangeError(`Column ${j} is outside 0..${m.cols - 1}.`);
-  const out = new Float64Array(m.rows);
-  for (let r = 0; r < m.rows; r++) out[r] = m.data[r * m.cols + j]!;
-  return out;
 }
 
 /** Column means (what centering for an intercept subtracts). */
