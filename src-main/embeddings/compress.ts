@@ -2,87 +2,12 @@
  * embeddings/compress — SWAT's ways ("Compressing and interpreting per-residue protein
  * embeddings") of turning one protein's per-residue embedding matrix X [L residues × D dims]
  * into one fixed-length vector: mean, max, the BOS/<cls> token, per-protein PCA (component 1
- * or 2) and a truncated 2-D DCT ("iDCT"). Also owns the names these go by ('pca1',
- * 'idct_5x44'), their one-sentence UI explanations, and the small float64 numerics they need
- * (products with a per-residue matrix for learn/eigen's top-eigenpair solver, and cosine tables).
- * Pure: no I/O.
+ * or 2) and a truncated 2-D DCT ("iDCT"), and the small float64 numerics they need (products
+ * with a per-residue matrix for learn/eigen's top-eigenpair solver, and cosine tables). Their
+ * names ('pca1', 'idct_5x44') and UI explanations are core/compression's. Pure: no I/O.
  */
+import { checkCoefficientCount, checkComponent, type Compression } from '../core/compression';
 import { multiplyRows, topEigenpairsOf } from '../learn/eigen';
-
-export type Compression =
-  | { kind: 'mean' }
-  | { kind: 'bos' }
-  | { kind: 'max' }
-  | { kind: 'pca'; component: 1 | 2 }
-  | { kind: 'idct'; n: number; m: number };
-
-export type CompressionKind = Compression['kind'];
-
-export const COMPRESSION_INFO: Record<CompressionKind, { label: string; explanation: string }> = {
-  mean: {
-    label: 'Mean over residues',
-    explanation: "Averages all residues' embeddings into one vector, the standard whole-protein summary that works well for most predictions.",
-  },
-  bos: {
-    label: 'Start token (BOS/CLS)',
-    explanation: 'Uses the vector ESM-2 produces for the special start-of-sequence token, which the model can use as a summary of the whole protein.',
-  },
-  max: {
-    label: 'Max over residues',
-    explanation: 'Keeps, for each embedding feature, its strongest value at any residue, so a signal present at a single site is not averaged away.',
-  },
-  pca: {
-    label: 'Per-protein PCA',
-    explanation:
-      "Scores each embedding feature on the main pattern of variation along this protein's own sequence (component 1, or the next one for component 2).",
-  },
-  idct: {
-    label: 'iDCT (sequence frequencies)',
-    explanation:
-      'Describes how the embedding changes along the sequence with a few low-frequency wave coefficients, keeping the coarse positional information that averaging throws away.',
-  },
-};
-
-// ---------------------------------------------------------------------------------------------
-// Names
-
-/** Canonical only (no leading zeros), so that parse → name → parse round-trips exactly. */
-const IDCT_NAME = /^idct_([1-9][0-9]*)x([1-9][0-9]*)$/;
-
-export function compressionName(c: Compression): string {
-  switch (c.kind) {
-    case 'mean':
-    case 'bos':
-    case 'max':
-      return c.kind;
-    case 'pca':
-      checkComponent(c.component);
-      return `pca${c.component}`;
-    case 'idct':
-      checkCoefficientCount('n', c.n);
-      checkCoefficientCount('m', c.m);
-      return `idct_${c.n}x${c.m}`;
-  }
-}
-
-/** Inverse of compressionName; a RangeError names the accepted forms. */
-export function parseCompression(name: string): Compression {
-  if (name === 'mean' || name === 'bos' || name === 'max') return { kind: name };
-  if (name === 'pca1') return { kind: 'pca', component: 1 };
-  if (name === 'pca2') return { kind: 'pca', component: 2 };
-  const match = IDCT_NAME.exec(name);
-  if (match) {
-    const n = Number(match[1]);
-    const m = Number(match[2]);
-    checkCoefficientCount('n', n);
-    checkCoefficientCount('m', m);
-    return { kind: 'idct', n, m };
-  }
-  throw new RangeError(
-    `Unknown compression ${JSON.stringify(name)}: expected 'mean', 'bos', 'max', 'pca1', 'pca2' or 'idct_<n>x<m>' ` +
-      `with whole numbers n, m ≥ 1 written without leading zeros (e.g. 'idct_5x44')`,
-  );
-}
 
 // ---------------------------------------------------------------------------------------------
 // Entry points
@@ -359,12 +284,4 @@ function sumOfSquares(a: ArrayLike<number>, start: number, length: number): numb
 function checkShape(residues: number, dims: number): void {
   if (!Number.isSafeInteger(residues) || residues < 1) throw new RangeError(`residues must be a whole number ≥ 1, got ${residues}`);
   if (!Number.isSafeInteger(dims) || dims < 1) throw new RangeError(`dims must be a whole number ≥ 1, got ${dims}`);
-}
-
-function checkComponent(component: number): void {
-  if (component !== 1 && component !== 2) throw new RangeError(`PCA component must be 1 or 2, got ${component}`);
-}
-
-function checkCoefficientCount(name: 'n' | 'm', value: number): void {
-  if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`iDCT ${name} must be a whole number ≥ 1, got ${value}`);
 }

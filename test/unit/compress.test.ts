@@ -2,15 +2,8 @@
 // here independently (plain double sums, a plain Jacobi eigen-solver), never with the module's
 // own helpers.
 import { describe, expect, it } from 'vitest';
-import {
-  COMPRESSION_INFO,
-  compress,
-  compressionName,
-  outputLength,
-  parseCompression,
-  principalComponents,
-  type Compression,
-} from '../../src-main/embeddings/compress';
+import { COMPRESSION_INFO, compressionName, parseCompression, type Compression } from '../../src-main/core/compression';
+import { compress, outputLength, principalComponents } from '../../src-main/embeddings/compress';
 import { topEigenpairs } from '../../src-main/learn/eigen';
 
 // ---------------------------------------------------------------------------------------------

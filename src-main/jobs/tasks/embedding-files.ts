@@ -5,7 +5,8 @@
  * complete.
  */
 import { join } from 'node:path';
-import { compress, outputLength, parseCompression } from '../../embeddings/compress';
+import { parseCompression } from '../../core/compression';
+import { compress, outputLength } from '../../embeddings/compress';
 import { writeCsv, writeNpyExport, writeNpzExport, writeParquet, writePerResidueNpz, type LabelTable } from '../../exports';
 import { NpyRowReader, NpyRowWriter, readNpy } from '../../store/npy';
 import { throwIfCancelled, yieldToEvents } from '../../core/cancel';

@@ -6,7 +6,8 @@
  */
 import { join } from 'node:path';
 import { writeTextAtomically } from '../../core/atomic';
-import { compress, parseCompression } from '../../embeddings/compress';
+import { parseCompression } from '../../core/compression';
+import { compress } from '../../embeddings/compress';
 import { Embedder } from '../../engine/embed';
 import type { Device } from '../../engine/session';
 import type { Pooling } from '../../models/esm2/graph';

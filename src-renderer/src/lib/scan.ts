@@ -1,27 +1,33 @@
 // lib/scan — the metrics of a scan's fits, how they are named and sorted, the CSV of a scan, and the points of its plot.
+import { tryParseCompression } from '../../../src-main/core/compression';
 import { CLASSIFICATION_METRICS, REGRESSION_METRICS, type MetricInfo } from '../../../src-main/core/metrics';
 import type { Fit } from './types';
 
 // The metric catalogue is core/metrics (shared with the back end's report); the views import it from here.
 export { CLASSIFICATION_METRICS, mainMetric, metricsFor, REGRESSION_METRICS, type MetricInfo } from '../../../src-main/core/metrics';
 
-/** "mean", "bos", "idct_5x44", "pca1" → a name a biologist can read. */
+/** "mean", "bos", "idct_5x44", "pca1" (core/compression's names) → a name a biologist can read. */
 export function poolingName(pooling: string): string {
-  if (pooling === 'mean') return 'Mean';
-  if (pooling === 'bos') return 'Start token (BOS)';
-  if (pooling === 'max') return 'Max';
   if (pooling === 'per-token') return 'Per residue';
-  const pca = /^pca(\d)$/.exec(pooling);
-  if (pca) return `PCA component ${pca[1]}`;
-  const idct = /^idct_(\d+)x(\d+)$/.exec(pooling);
-  if (idct) return `iDCT ${idct[1]} × ${idct[2]}`;
-  return pooling;
+  const c = tryParseCompression(pooling);
+  switch (c?.kind) {
+    case 'mean':
+      return 'Mean';
+    case 'bos':
+      return 'Start token (BOS)';
+    case 'max':
+      return 'Max';
+    case 'pca':
+      return `PCA component ${c.component}`;
+    case 'idct':
+      return `iDCT ${c.n} × ${c.m}`;
+    default:
+      return pooling;
+  }
 }
 
 /** Whether a pooling is a compression of per-residue embeddings (iDCT, PCA). */
-export function isCompression(pooling: string): boolean {
-  return /^(pca\d|idct_\d+x\d+)$/.test(pooling);
-}
+export { isCompression } from '../../../src-main/core/compression';
 
 /** Layer 0 → "0 (token embeddings)", −1 → "last (−1)". */
 export function layerName(layer: number): string {
