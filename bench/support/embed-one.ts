@@ -9,7 +9,7 @@
  * processes were competing for the CPU and tokens/s is pessimistic.
  */
 import { Embedder, type EmbedOptions } from '../../src-main/engine/embed';
-import { DEVICES, type Device } from '../../src-main/engine/session';
+import { DEVICES, type Device } from '../../src-main/core/devices';
 
 const AMINO = 'ACDEFGHIKLMNPQRSTVWY';
 const OPTIONS: EmbedOptions = { layers: [-1], pool: ['mean'] };

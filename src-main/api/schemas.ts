@@ -4,6 +4,7 @@
  * can import this file too.
  */
 import { z } from 'zod';
+import { DEVICES } from '../core/devices';
 import { VALIDATION_METRIC_NAMES } from '../core/metrics';
 
 export const Id = z.number().int().positive();
@@ -195,7 +196,7 @@ export type Job = z.infer<typeof Job>;
 /** A job as the database keeps it; the runner adds what depends on the other jobs (see jobs/runner). */
 export type StoredJob = Omit<Job, 'lane' | 'resumable' | 'keepsWorkOnCancel' | 'waitingFor'>;
 
-export const Device = z.enum(['cpu', 'cuda', 'dml', 'webgpu', 'coreml']);
+export const Device = z.enum(DEVICES);
 export const PoolingName = z.enum(['mean', 'bos', 'max', 'per-token']);
 export type PoolingName = z.infer<typeof PoolingName>;
 

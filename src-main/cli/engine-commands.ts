@@ -10,7 +10,7 @@ import { parseSequenceFile, requireValidFile } from '../datasets';
 import { convertCheckpoint, MANIFEST_FILE } from '../models/installed';
 import { Embedder, resolveLayers, type LongMode } from '../engine/embed';
 import { EmbeddingFiles } from '../engine/output-files';
-import { DEVICES, type Device } from '../engine/session';
+import { DEVICES, type Device } from '../core/devices';
 import { APP_VERSION } from '../core/version';
 import { defaultHome } from '../store';
 import { homeLayout } from '../store/paths';

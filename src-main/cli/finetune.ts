@@ -24,7 +24,7 @@ import type { FinetuneTable } from '../train/finetune-data';
 import { predictFinetuned, predictionsCsv } from '../train/predict';
 import { writeBytesAtomically } from '../core/atomic';
 import { endProgress, interruptible, modelFolder, parseList, progressLine, readFasta } from './engine-commands';
-import { DEVICES } from '../engine/session';
+import { DEVICES } from '../core/devices';
 import { CliExit } from './exit';
 
 export interface FinetuneFlags {

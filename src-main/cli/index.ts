@@ -9,6 +9,7 @@ import { Command, Option } from 'commander';
 import { FinetuneSettings, ValidationMetricName, type SequenceFormat } from '../api/schemas';
 import { nodeComputeLauncher } from '../jobs/node-launcher';
 import { createHost, type Host } from '../services';
+import { DEVICES } from '../core/devices';
 import { APP_VERSION } from '../core/version';
 import { defaultHome } from '../store';
 import { convertCommand, embedCommand, parseIntegers, type EmbedFlags } from './engine-commands';
@@ -217,7 +218,7 @@ export function buildProgram(): Command {
     .option('--contacts', 'also write predicted contact maps per sequence')
     .option('--attention <layers>', 'also write the attention maps of these layers (comma-separated)')
     .option('--batch-tokens <n>', 'tokens per batch (padded length × sequences)', '8192')
-    .addOption(new Option('--device <device>', 'where to compute').choices(['cpu', 'cuda', 'dml', 'webgpu', 'coreml']).default('cpu'))
+    .addOption(new Option('--device <device>', 'where to compute').choices(DEVICES).default('cpu'))
     .addOption(new Option('--long <mode>', 'sequences over 1022 residues: overlapping windows, or truncation').choices(['window', 'truncate']).default('window'))
     .option('--threads <n>', 'CPU threads (default: all cores)')
     .action((flags: EmbedFlags & { project?: string; dataset?: string }) => embedAction(flags));
@@ -250,7 +251,7 @@ export function buildProgram(): Command {
       .addOption(new Option('--method <method>', 'wt-marginal (one pass), masked-marginal (one pass per mutated position) or pll (pseudo-log-likelihood)').choices(['wt-marginal', 'masked-marginal', 'pll']).default('masked-marginal'))
       .option('--offset <n>', 'number of the first residue of the FASTA minus 1 (mutation numbers are shifted by it)', '0')
       .requiredOption('--out <csv>', 'the CSV to write')
-      .addOption(new Option('--device <device>', 'where to compute').choices(['cpu', 'cuda', 'dml', 'webgpu', 'coreml']).default('cpu'))
+      .addOption(new Option('--device <device>', 'where to compute').choices(DEVICES).default('cpu'))
       .option('--batch-tokens <n>', 'tokens per batch (masked copies × length)', '8192');
   zeroShotOptions(
     program
@@ -261,7 +262,7 @@ export function buildProgram(): Command {
       .option('--skip-mismatches', 'leave rows whose wild-type residue does not match unscored, instead of stopping'),
   ).action((flags: ScoreFlags) => scoreCommand(flags));
   const d = FinetuneSettings.parse({});
-  const deviceOption = (): Option => new Option('--device <device>', 'where to compute').choices(['cpu', 'cuda', 'dml', 'webgpu', 'coreml']).default('cpu');
+  const deviceOption = (): Option => new Option('--device <device>', 'where to compute').choices(DEVICES).default('cpu');
   program
     .command('finetune')
     .description('Fine-tune a model with LoRA adapters and a head (or, with --head-only, the head alone) on a labelled CSV/TSV; writes the adapter in PEFT format, the head, a merged model, metrics.csv and training.json (see README); run again on the same --out to continue after a stop')

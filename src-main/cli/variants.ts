@@ -12,7 +12,7 @@ import { basename, resolve } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { ApiError } from '../api/errors';
 import { chooseWildType, type WildTypeChoice } from '../datasets';
-import { DEVICES, type Device } from '../engine/session';
+import { DEVICES, type Device } from '../core/devices';
 import { csvField } from '../exports';
 import { applyVariants, describeMismatches } from '../variants/apply';
 import { ZeroShotModel } from '../variants/model';

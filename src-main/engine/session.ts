@@ -4,9 +4,9 @@
  * words a user can act on. Sessions only ever live in the compute process or the CLI.
  */
 import * as ort from 'onnxruntime-node';
+import { DEVICES, type Device } from '../core/devices';
 
-export const DEVICES = ['cpu', 'cuda', 'dml', 'webgpu', 'coreml'] as const;
-export type Device = (typeof DEVICES)[number];
+export type { Device } from '../core/devices';
 
 export interface SessionOptions {
   device?: Device;

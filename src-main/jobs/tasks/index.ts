@@ -1,6 +1,7 @@
 /** jobs/tasks — the registry of task bodies the compute process can run, by job kind. */
 import { z } from 'zod';
 import { FinetuneSettings } from '../../api/schemas';
+import { DEVICES } from '../../core/devices';
 import { SCORE_METHODS } from '../../variants/score';
 import { benchmark } from './benchmark';
 import { embedDataset } from './embed-dataset';
@@ -23,7 +24,7 @@ const storedMatrix = z.object({ path: z.string(), rows: z.number().int(), cols: 
 const variantsCommon = {
   runDir: z.string(),
   models: z.array(z.object({ id: z.number(), name: z.string(), dir: z.string() })).min(1),
-  device: z.enum(['cpu', 'cuda', 'dml', 'webgpu', 'coreml']),
+  device: z.enum(DEVICES),
   batchTokens: z.number().int().positive(),
 };
 const install = { precision: z.enum(['fp32', 'fp16']), targetDir: z.string(), catalogId: z.string().nullable() };
@@ -53,7 +54,7 @@ export const tasks: Record<string, TaskEntry> = {
       layers: z.array(z.number().int()),
       pool: z.array(z.enum(['mean', 'bos', 'max', 'per-token'])),
       batchTokens: z.number().int().positive(),
-      device: z.enum(['cpu', 'cuda', 'dml', 'webgpu', 'coreml']),
+      device: z.enum(DEVICES),
       threads: z.number().int().min(0),
       long: z.enum(['window', 'truncate']),
     }),
@@ -95,7 +96,7 @@ export const tasks: Record<string, TaskEntry> = {
       scaling: z.enum(['standard', 'minmax', 'none']),
       classWeight: z.enum(['balanced']).nullable(),
       trainingPath: z.string(),
-      device: z.enum(['cpu', 'cuda', 'dml', 'webgpu', 'coreml']),
+      device: z.enum(DEVICES),
       outPath: z.string(),
     }),
     run: learnPredict as Task<never, never>,
@@ -126,7 +127,7 @@ export const tasks: Record<string, TaskEntry> = {
     run: trainImportTask as Task<never, never>,
   },
   'train.predict': {
-    params: z.object({ runDir: z.string(), device: z.enum(['cpu', 'cuda', 'dml', 'webgpu', 'coreml']), outPath: z.string() }),
+    params: z.object({ runDir: z.string(), device: z.enum(DEVICES), outPath: z.string() }),
     run: trainPredictTask as Task<never, never>,
   },
 };

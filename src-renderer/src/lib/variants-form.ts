@@ -1,13 +1,4 @@
-// lib/variants-form — the choices the variant-effect forms share: devices, and the check of a pasted wild type.
-export type Device = 'cpu' | 'cuda' | 'dml' | 'webgpu' | 'coreml';
-
-export const DEVICES: readonly { value: Device; label: string }[] = [
-  { value: 'cpu', label: 'CPU' },
-  { value: 'cuda', label: 'NVIDIA GPU (CUDA)' },
-  { value: 'dml', label: 'GPU on Windows (DirectML)' },
-  { value: 'webgpu', label: 'GPU (WebGPU)' },
-  { value: 'coreml', label: 'Apple chip (Core ML)' },
-];
+// lib/variants-form — the check of a pasted wild type the variant-effect forms share (their devices are core/devices').
 
 const STANDARD = 'ACDEFGHIKLMNPQRSTVWY';
 
