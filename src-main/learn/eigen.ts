@@ -4,6 +4,7 @@
  * eigenpairs by block Krylov and Rayleigh–Ritz (topEigenpairs; embeddings/compress and map/project
  * use it), which can stop between iterations. Pure numerics: no I/O.
  */
+import { createRng } from '../core/rng';
 import { createArena, type Kernels } from './kernels';
 
 /** Eigenvalues (ascending) and eigenvectors of a symmetric matrix; vectors[k·n + j] is component j of vector k. */
@@ -264,10 +265,10 @@ function* krylovSteps(apply: (block: Float64Array[]) => Float64Array[], n: numbe
   const want = Math.min(count, n);
   const basis: Float64Array[] = [];
   const images: Float64Array[] = []; // images[i] = M · basis[i]
-  const random = mulberry32(SEED);
+  const rng = createRng(SEED); // fixed start vectors: the same input always gives the same output
 
   let block: Float64Array[] = [];
-  for (let i = 0; i < want; i += 1) block.push(Float64Array.from({ length: n }, () => random() - 0.5));
+  for (let i = 0; i < want; i += 1) block.push(Float64Array.from({ length: n }, () => rng.next() - 0.5));
   let startBlock = true;
   let nextCheck = want;
   for (;;) {
@@ -359,16 +360,4 @@ function sumOfSquares(a: ArrayLike<number>, start: number, length: number): numb
   let sum = 0;
   for (let i = 0; i < length; i += 1) sum += a[start + i]! * a[start + i]!;
   return sum;
-}
-
-/** Small deterministic PRNG (mulberry32): reproducible start vectors without Math.random. */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
