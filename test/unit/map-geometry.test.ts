@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createRng } from '../../src-main/core/rng';
-import { colorBy, MISSING, OTHER, PALETTE, viridis, VIRIDIS, hexToRgb } from '../../src-renderer/src/lib/map/colors';
+import { hexToRgb, sequential as viridis, VIRIDIS } from '../../src-renderer/src/lib/color-scales';
+import { colorBy, MISSING, OTHER, PALETTE } from '../../src-renderer/src/lib/map/colors';
 import { GridIndex } from '../../src-renderer/src/lib/map/grid-index';
 import { insidePolygon, pointsInPolygon } from '../../src-renderer/src/lib/map/lasso';
 import { buildSvg, visibleCount } from '../../src-renderer/src/lib/map/svg-export';

@@ -63,7 +63,9 @@ describe('colour scales', () => {
     const scale = scaleFor([0, 1], 'diverging');
     const white = colorOf(0, scale);
     expect(white[0]).toBeCloseTo(white[2], 5);
-    expect(colorOf(1, scale)[0]).toBeGreaterThan(colorOf(-1, scale)[0]);
+    // Negative is red, positive blue: the heatmap's meaning (issue 13; it used to be the reverse here).
+    expect(colorOf(-1, scale)[0]).toBeGreaterThan(colorOf(1, scale)[0]);
+    expect(colorOf(1, scale)[2]).toBeGreaterThan(colorOf(-1, scale)[2]);
     expect(colorOf(null, scale)).toBe(MISSING);
   });
 });

@@ -4,8 +4,6 @@ export type PageId = 'projects' | 'data' | 'models' | 'runs' | 'map' | 'structur
 export interface Page {
   id: PageId;
   label: string;
-  /** Set for pages that later versions fill: one sentence of what will be there. */
-  comingLater?: string;
 }
 
 export const pages: readonly Page[] = [

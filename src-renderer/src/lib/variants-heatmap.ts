@@ -1,43 +1,20 @@
 /**
  * lib/variants-heatmap — the drawing arithmetic of the saturation heatmap, kept apart from the
- * canvas so it can be read (and tested) alone: the diverging colour scale centred on 0, the
- * symmetric colour limit, the per-position mean shown along the bottom (a display summary of the
- * back end's scores), the cell geometry and the words of the hover text.
+ * canvas so it can be read (and tested) alone: cell colours on lib/color-scales' diverging
+ * scale, the symmetric colour limit, the per-position mean shown along the bottom (a display
+ * summary of the back end's scores), the cell geometry and the words of the hover text.
  */
+import { cssRgb, diverging } from './color-scales';
 
-/** RdBu-like stops from the most negative (red: the model finds the mutant unlikely) to the most positive (blue). */
-const STOPS: readonly (readonly [number, number, number])[] = [
-  [165, 0, 38],
-  [215, 48, 39],
-  [244, 109, 67],
-  [253, 174, 97],
-  [247, 247, 247],
-  [146, 197, 222],
-  [67, 147, 195],
-  [33, 102, 172],
-  [5, 48, 97],
-];
-
-/** The colour of `value` on a scale from −limit (first stop) through 0 (white) to +limit (last stop). */
+/** The heatmap's colour of `value`: lib/color-scales' diverging scale with ±limit at its ends (negative red). */
 export function divergingColor(value: number, limit: number): string {
-  const [r, g, b] = divergingRgb(value, limit);
-  return `rgb(${r} ${g} ${b})`;
+  return cssRgb(diverging(limit > 0 ? value / limit : 0));
 }
 
+/** The same as 0–255 channels, as the canvas stores them. */
 export function divergingRgb(value: number, limit: number): [number, number, number] {
-  const t = limit > 0 ? Math.max(-1, Math.min(1, value / limit)) : 0;
-  const x = ((t + 1) / 2) * (STOPS.length - 1);
-  const i = Math.min(STOPS.length - 2, Math.floor(x));
-  const f = x - i;
-  const a = STOPS[i]!;
-  const b = STOPS[i + 1]!;
-  return [0, 1, 2].map((k) => Math.round(a[k]! + (b[k]! - a[k]!) * f)) as [number, number, number];
-}
-
-/** CSS gradient of the whole scale, left (−limit) to right (+limit), for the colour bar. */
-export function scaleGradient(): string {
-  const parts = STOPS.map(([r, g, b], i) => `rgb(${r} ${g} ${b}) ${((i / (STOPS.length - 1)) * 100).toFixed(1)}%`);
-  return `linear-gradient(to right, ${parts.join(', ')})`;
+  const [r, g, b] = diverging(limit > 0 ? value / limit : 0);
+  return [Math.round(r * 255), Math.round(g * 255), Math.round(b * 255)];
 }
 
 /**

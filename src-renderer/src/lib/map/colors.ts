@@ -1,35 +1,15 @@
 // lib/map/colors — how a column becomes point colours: a categorical palette (most frequent
-// categories first, the rest as "other") with its legend, or the viridis scale between the
-// column's minimum and maximum with its colour bar. Missing values are grey.
+// categories first, the rest as "other") with its legend, or lib/color-scales' sequential
+// (viridis) scale between the column's minimum and maximum with its colour bar. Missing values
+// are grey.
 import type { MapColumn } from '../../../../src-main/api/schemas';
-
-export type Rgb = readonly [number, number, number];
+import { hexToRgb, sequential, sequentialGradient, type Rgb } from '../color-scales';
 
 /** Tableau 10 and two more: distinct on light and dark backgrounds. */
 export const PALETTE: readonly string[] = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#3b8bc2', '#8cd17d', '#d37295'];
 export const MISSING = '#9aa0a6';
 export const OTHER = '#c7c2b8';
 export const SINGLE = '#4e79a7';
-
-/** Viridis (matplotlib), 9 evenly spaced stops. */
-export const VIRIDIS: readonly string[] = ['#440154', '#472d7b', '#3b528b', '#2c728e', '#21918c', '#28ae80', '#5ec962', '#addc30', '#fde725'];
-
-export function hexToRgb(hex: string): Rgb {
-  const n = Number.parseInt(hex.slice(1), 16);
-  return [((n >> 16) & 255) / 255, ((n >> 8) & 255) / 255, (n & 255) / 255];
-}
-
-const VIRIDIS_RGB = VIRIDIS.map(hexToRgb);
-
-/** Viridis at t in [0, 1], interpolated between stops. */
-export function viridis(t: number): Rgb {
-  const s = Math.min(1, Math.max(0, t)) * (VIRIDIS_RGB.length - 1);
-  const i = Math.min(VIRIDIS_RGB.length - 2, Math.floor(s));
-  const f = s - i;
-  const a = VIRIDIS_RGB[i]!;
-  const b = VIRIDIS_RGB[i + 1]!;
-  return [a[0] + (b[0] - a[0]) * f, a[1] + (b[1] - a[1]) * f, a[2] + (b[2] - a[2]) * f];
-}
 
 export interface LegendEntry {
   label: string;
@@ -100,8 +80,8 @@ function numberColoring(column: Extract<MapColumn, { type: 'number' }>): Colorin
   const span = max - min || 1;
   const colors = new Float32Array(column.values.length * 3);
   const missingRgb = hexToRgb(MISSING);
-  column.values.forEach((v, i) => fill(colors, i, v === null ? missingRgb : viridis((v - min) / span)));
-  const gradient = `linear-gradient(to right, ${VIRIDIS.join(', ')})`;
+  column.values.forEach((v, i) => fill(colors, i, v === null ? missingRgb : sequential((v - min) / span)));
+  const gradient = sequentialGradient();
   return {
     colors,
     legend: { kind: 'number', column: column.name, min, max, missing, gradient },
