@@ -5,9 +5,8 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { nodeComputeLauncher } from '../jobs/node-launcher';
-import { createHost } from '../services';
+import { createHost, defaultHome } from '../services';
 import { ALLOW_ENV, allowedFoldersFromEnv } from '../services/paths';
-import { defaultHome } from '../store';
 import { startServer } from './server';
 
 const here = dirname(fileURLToPath(import.meta.url));

@@ -12,6 +12,8 @@ import type { ComputeLauncher } from '../jobs/protocol';
 import { openStore, type Store } from '../store';
 import type { OpenOptions } from '../store/db';
 import { lockDataFolder, type FolderLock } from '../store/lock';
+// Transports find the data folder through the services, never the store.
+export { defaultHome } from '../store/paths';
 import { IN_PROCESS_PARSER, workerParser } from './dataset-parser';
 import { DatasetsService } from './datasets';
 import { createDispatch, type Dispatch, type Handlers } from './dispatch';
