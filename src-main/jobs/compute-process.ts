@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { FromCompute, ToCompute } from './protocol';
+import { isTaskKind } from '../api/tasks';
 import { tasks } from './tasks';
 import { CancelledError } from '../core/cancel';
 
@@ -54,22 +55,19 @@ const running = new Map<number, AbortController>();
 
 async function runJob(message: Extract<ToCompute, { type: 'start' }>): Promise<void> {
   const { jobId } = message;
-  const entry = tasks[message.kind];
-  if (!entry) return port.post({ type: 'failed', jobId, message: `Unknown job kind "${message.kind}".` });
-  const params = entry.params.safeParse(message.params);
-  if (!params.success) return port.post({ type: 'failed', jobId, message: `Invalid job parameters: ${params.error.message}` });
-
+  const task = isTaskKind(message.kind) ? tasks.get(message.kind) : undefined;
+  if (!task) return port.post({ type: 'failed', jobId, message: `Unknown job kind "${message.kind}".` });
   const controller = new AbortController();
   running.set(jobId, controller);
   try {
-    const summary = await entry.run({
-      params: params.data as never,
-      input: message.input ?? null,
-      resumeFrom: (message.checkpoint ?? null) as never,
+    const summary = await task.run({
+      params: message.params,
+      input: message.input,
+      checkpoint: message.checkpoint,
       workDir: message.workDir,
       signal: controller.signal,
-      progress: (fraction, text) => port.post({ type: 'progress', jobId, fraction: Math.min(1, Math.max(0, fraction)), message: text }),
-      checkpoint: (state) => port.post({ type: 'checkpoint', jobId, state }),
+      progress: (fraction, text) => port.post({ type: 'progress', jobId, fraction, message: text }),
+      checkpointed: (state) => port.post({ type: 'checkpoint', jobId, state }),
       metrics: (metrics) => port.post({ type: 'metrics', jobId, metrics }),
       artifact: async (kind, path, meta) => {
         const file = join(message.workDir, path);

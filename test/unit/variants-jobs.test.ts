@@ -153,14 +153,14 @@ describe('variant-effect tasks resume', () => {
     mkdirSync(join(workDir, 'runs/1/parts'), { recursive: true });
     writeFileSync(join(workDir, 'runs/1/parts/model0-wt-marginal.json'), JSON.stringify(marker));
     const checkpoints: unknown[] = [];
-    const summary = await saturateProtein({
+    const summary = await saturateProtein.run({
       params: { runDir: 'runs/1', models, method: 'wt-marginal', wildType: protein.sequence, wildTypeName: 'x', offset: 0, device: 'cpu', batchTokens: 4096 },
       input: null,
-      resumeFrom: { done: ['model0-wt-marginal'] },
+      checkpoint: { done: ['model0-wt-marginal'] },
       workDir,
       signal: new AbortController().signal,
       progress: () => {},
-      checkpoint: (state) => checkpoints.push(state),
+      checkpointed: (state) => checkpoints.push(state),
       metrics: () => {},
       artifact: async () => {},
     });

@@ -1,65 +1,69 @@
 /**
- * jobs/tasks/embed-dataset — an embedding run over a dataset, in the compute process: for each
- * chosen model, the planned units (batches) are computed in a fixed order and their rows written
- * straight to their final place in float32 .npy files. After every unit the files are synced
- * and a checkpoint records it, so a resumed run skips finished units and ends with the same
- * bytes as an uninterrupted one.
+ * jobs/tasks/embed-dataset — an embedding run (`embed.dataset`): for each chosen model, the
+ * planned units (batches) are computed in a fixed order and their rows written straight to their
+ * final place in float32 .npy files — pooled matrices [sequences, D], per-residue rows
+ * `per_token_layer<k>.npy` [all residues, D] with `per_token_offsets.npy`, and on request
+ * per-sequence `logits/<i>.npy`, `contacts/<i>.npy`, `attention/<i>_layer<k>.npy`. After every
+ * unit the files are synced and a checkpoint records it, so a resumed run skips finished units
+ * and ends with the same bytes as an uninterrupted one. The app runs it on a dataset, the command
+ * line on a FASTA file, and a cluster worker on one shard of the units (see jobs/shards).
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { Embedder, type EmbedPlan } from '../../engine/embed';
-import type { Device } from '../../engine/session';
-import type { Pooling } from '../../models/esm2/graph';
-import { NpyRowWriter, writeNpyAtomic } from '../../store/npy';
+import { z } from 'zod';
 import { throwIfCancelled, yieldToEvents } from '../../core/cancel';
-import type { Task, TaskContext } from './types';
+import { Embedder, type EmbedPlan, type SequenceResult } from '../../engine/embed';
+import type { Pooling } from '../../models/family';
+import { NpyRowWriter, writeNpyAtomic } from '../../store/npy';
+import { contract, defineTask, type TaskContext } from '../task';
+import type { TaskParams } from '../../api/tasks';
+import { shardOwns, writeShardRecord } from '../shards';
 
-export interface EmbedDatasetParams {
-  /** Folder of this run, relative to the project folder. */
-  runDir: string;
-  models: { id: number; name: string; dir: string }[];
-  layers: number[];
-  pool: Pooling[];
-  batchTokens: number;
-  device: Device;
-  threads: number;
-  long: 'window' | 'truncate';
-}
+export type EmbedDatasetParams = TaskParams<'embed.dataset'>;
 
-export interface EmbedDatasetInput {
-  sequences: string[];
-}
+export const EmbedDatasetInput = z.object({
+  sequences: z.array(z.string()),
+  /** Set by a cluster worker: only this slice of the units is computed (jobs/shards). */
+  shard: z.object({ index: z.number().int().min(0), count: z.number().int().min(1) }).nullable().default(null),
+});
+export type EmbedDatasetInput = z.input<typeof EmbedDatasetInput>;
 
-export interface EmbedDatasetCheckpoint {
+const EmbedDatasetCheckpoint = z.object({
   /** Models completely written (in params order). */
-  modelsDone: number;
+  modelsDone: z.number().int(),
   /** Units finished of the model in progress. */
-  unitsDone: number[];
-}
+  unitsDone: z.array(z.number().int()),
+});
+type EmbedDatasetCheckpoint = z.output<typeof EmbedDatasetCheckpoint>;
 
 /** Folder name of a model's results inside the run folder. */
 export const modelFolderName = (name: string): string => name.replace(/[^A-Za-z0-9._-]+/g, '_');
 
+/** Where a model's files go, relative to the work folder. */
+export function modelOutDir(params: Pick<EmbedDatasetParams, 'runDir'>, model: EmbedDatasetParams['models'][number]): string {
+  return model.outDir ?? join(params.runDir, modelFolderName(model.name));
+}
+
 interface MatrixFile {
   layer: number;
   pooling: Pooling;
-  /** Relative to the project folder. */
+  /** Relative to the work folder. */
   path: string;
   writer: NpyRowWriter | null;
   rows: number;
   offsetsPath?: string;
 }
 
-type Context = TaskContext<EmbedDatasetParams, EmbedDatasetCheckpoint>;
+type Context = TaskContext<EmbedDatasetParams, z.output<typeof EmbedDatasetInput>, EmbedDatasetCheckpoint>;
 
-function residueOffsets(sequences: readonly string[], long: 'window' | 'truncate'): BigInt64Array {
+export function residueOffsets(sequences: readonly string[], long: 'window' | 'truncate', maxResidues: number): BigInt64Array {
   const offsets = new BigInt64Array(sequences.length + 1);
-  sequences.forEach((sequence, i) => (offsets[i + 1] = offsets[i]! + BigInt(Embedder.residuesOf(sequence, long))));
+  sequences.forEach((sequence, i) => (offsets[i + 1] = offsets[i]! + BigInt(Embedder.residuesOf(sequence, long, maxResidues))));
   return offsets;
 }
 
 /** The matrices a model's results go to: one per (layer, pooling). */
-function matrixFiles(plan: EmbedPlan, folder: string, offsets: BigInt64Array): MatrixFile[] {
+export function matrixFiles(plan: Pick<EmbedPlan, 'options' | 'sequences'>, folder: string, offsets: BigInt64Array): MatrixFile[] {
   const files: MatrixFile[] = [];
   const totalResidues = Number(offsets[offsets.length - 1]);
   for (const layer of plan.options.layers) {
@@ -93,66 +97,92 @@ async function reportArtifacts(ctx: Context, model: EmbedDatasetParams['models']
   }
 }
 
-async function embedWithModel(ctx: Context, modelIndex: number, sequences: string[], resumeUnits: Set<number>): Promise<void> {
+async function embedWithModel(ctx: Context, modelIndex: number, sequences: readonly string[], resumeUnits: Set<number>): Promise<void> {
   const { params } = ctx;
   const model = params.models[modelIndex]!;
   const embedder = Embedder.open(model.dir, { device: params.device, threads: params.threads || undefined });
   try {
-    const plan = embedder.plan(sequences, { layers: params.layers, pool: params.pool, batchTokens: params.batchTokens, long: params.long });
+    const plan = embedder.plan(sequences, {
+      layers: params.layers,
+      pool: params.pool,
+      batchTokens: params.batchTokens,
+      long: params.long,
+      logits: params.logits,
+      contacts: params.contacts,
+      attentionLayers: params.attentionLayers,
+    });
     const D = embedder.manifest.config.hiddenSize;
-    const folder = join(params.runDir, modelFolderName(model.name));
-    const offsets = residueOffsets(sequences, params.long);
+    const folder = modelOutDir(params, model);
+    const offsets = residueOffsets(sequences, params.long, embedder.maxResidues);
     const files = matrixFiles(plan, folder, offsets);
-    if (files.every((file) => existsSync(join(ctx.workDir, file.path)))) {
+    if (ctx.input.shard === null && files.every((file) => existsSync(join(ctx.workDir, file.path)))) {
       // Finished before an interruption, but not yet recorded as such.
       return reportArtifacts(ctx, model, files, D);
     }
     for (const file of files) file.writer = new NpyRowWriter(join(ctx.workDir, file.path), file.rows, D, { resume: resumeUnits.size > 0 });
     if (files.some((f) => f.offsetsPath)) writeNpyAtomic(join(ctx.workDir, folder, 'per_token_offsets.npy'), { dtype: 'int64', shape: [offsets.length], data: offsets });
     try {
-      await computeUnits(ctx, modelIndex, embedder, plan, files, offsets, resumeUnits);
+      await computeUnits(ctx, modelIndex, embedder, plan, { folder, files, offsets, heads: embedder.manifest.config.numHeads }, resumeUnits);
     } catch (error) {
       // A cancelled, failed or interrupted run keeps its finished rows: Resume continues from them.
       for (const file of files) file.writer?.close();
       throw error;
     }
     for (const file of files) file.writer!.finish();
+    if (ctx.input.shard) writeShardRecord(join(ctx.workDir, folder), ctx.input.shard, plan);
     await reportArtifacts(ctx, model, files, D);
   } finally {
     await embedder.close();
   }
 }
 
-async function computeUnits(
-  ctx: Context,
-  modelIndex: number,
-  embedder: Embedder,
-  plan: EmbedPlan,
-  files: MatrixFile[],
-  offsets: BigInt64Array,
-  resumeUnits: Set<number>,
-): Promise<void> {
+/** Where a model's unit results go. */
+interface Outputs {
+  folder: string;
+  files: MatrixFile[];
+  offsets: BigInt64Array;
+  heads: number;
+}
+
+/** Per-sequence outputs (whole arrays of their own shape): logits, contacts, attention maps. */
+function writeSequenceFiles(ctx: Context, folder: string, heads: number, result: SequenceResult): void {
+  const L = result.residues;
+  const file = (...parts: string[]): string => join(ctx.workDir, folder, ...parts);
+  if (result.logits) writeNpyAtomic(file('logits', `${result.index}.npy`), { dtype: 'float32', shape: [L + 2, result.logits.length / (L + 2)], data: result.logits });
+  if (result.contacts) writeNpyAtomic(file('contacts', `${result.index}.npy`), { dtype: 'float32', shape: [L, L], data: result.contacts });
+  for (const [layer, maps] of result.attention) {
+    writeNpyAtomic(file('attention', `${result.index}_layer${layer}.npy`), { dtype: 'float32', shape: [heads, L + 2, L + 2], data: maps });
+  }
+}
+
+async function computeUnits(ctx: Context, modelIndex: number, embedder: Embedder, plan: EmbedPlan, outputs: Outputs, resumeUnits: Set<number>): Promise<void> {
   const { params } = ctx;
+  const { files, offsets } = outputs;
   const done = new Set(resumeUnits);
+  const mine = plan.units.map((_, unitIndex) => ctx.input.shard === null || shardOwns(ctx.input.shard, unitIndex));
+  const total = mine.filter(Boolean).length;
   const started = performance.now();
   let tokens = 0;
   for (const [unitIndex, unit] of plan.units.entries()) {
-    if (done.has(unitIndex)) continue;
+    if (done.has(unitIndex) || !mine[unitIndex]) continue;
     throwIfCancelled(ctx.signal);
     for (const result of await embedder.runUnit(plan, unit)) {
       for (const file of files) {
         if (file.pooling === 'per-token') file.writer!.writeRows(Number(offsets[result.index]), result.perToken.get(file.layer)!);
         else file.writer!.writeRow(result.index, result.pooled.get(`${file.pooling}_${file.layer}`)!);
       }
+      writeSequenceFiles(ctx, outputs.folder, outputs.heads, result);
     }
     for (const file of files) file.writer!.sync();
     done.add(unitIndex);
     tokens += Embedder.unitTokens(unit);
     ctx.checkpoint({ modelsDone: modelIndex, unitsDone: [...done].sort((a, b) => a - b) });
-    const fraction = (modelIndex + done.size / plan.units.length) / params.models.length;
+    const finished = plan.units.filter((_, i) => done.has(i) && mine[i]);
+    const fraction = (modelIndex + finished.length / Math.max(1, total)) / params.models.length;
     const speed = tokens / ((performance.now() - started) / 1000);
-    const sequencesDone = plan.units.filter((_, i) => done.has(i)).reduce((sum, u) => sum + sequencesIn(plan, u), 0);
-    ctx.progress(fraction, `${params.models[modelIndex]!.name}: ${sequencesDone} of ${plan.sequences.length} sequences, ${speed.toFixed(0)} tokens/s`);
+    const sequencesDone = finished.reduce((sum, u) => sum + sequencesIn(plan, u), 0);
+    const of = ctx.input.shard === null ? plan.sequences.length : `this shard's ${plan.units.filter((_, i) => mine[i]).reduce((sum, u) => sum + sequencesIn(plan, u), 0)}`;
+    ctx.progress(fraction, `${params.models[modelIndex]!.name}: ${sequencesDone} of ${of} sequences, ${speed.toFixed(0)} tokens/s`);
     await yieldToEvents();
   }
 }
@@ -163,22 +193,27 @@ function sequencesIn(plan: EmbedPlan, unit: EmbedPlan['units'][number]): number 
   return [...owners].reduce((sum, owner) => sum + plan.owners.get(plan.sequences[owner]!)!.length, 0);
 }
 
-export const embedDataset: Task<EmbedDatasetParams, EmbedDatasetCheckpoint> = async (ctx) => {
-  const { sequences } = ctx.input as EmbedDatasetInput;
-  const resume = ctx.resumeFrom;
-  const started = performance.now();
-  for (let modelIndex = resume?.modelsDone ?? 0; modelIndex < ctx.params.models.length; modelIndex++) {
-    const resumeUnits = new Set(resume && resume.modelsDone === modelIndex ? resume.unitsDone : []);
-    await embedWithModel(ctx, modelIndex, sequences, resumeUnits);
-    ctx.checkpoint({ modelsDone: modelIndex + 1, unitsDone: [] });
-  }
-  return {
-    sequences: sequences.length,
-    models: ctx.params.models.map((m) => m.name),
-    layers: ctx.params.layers,
-    pool: ctx.params.pool,
-    long: ctx.params.long,
-    device: ctx.params.device,
-    seconds: Number(((performance.now() - started) / 1000).toFixed(2)),
-  };
-};
+export const embedDataset = defineTask({
+  ...contract('embed.dataset'),
+  input: EmbedDatasetInput,
+  checkpoint: EmbedDatasetCheckpoint,
+  async run(ctx) {
+    const { sequences } = ctx.input;
+    const resume = ctx.resumeFrom;
+    const started = performance.now();
+    for (let modelIndex = resume?.modelsDone ?? 0; modelIndex < ctx.params.models.length; modelIndex++) {
+      const resumeUnits = new Set(resume && resume.modelsDone === modelIndex ? resume.unitsDone : []);
+      await embedWithModel(ctx, modelIndex, sequences, resumeUnits);
+      ctx.checkpoint({ modelsDone: modelIndex + 1, unitsDone: [] });
+    }
+    return {
+      sequences: sequences.length,
+      models: ctx.params.models.map((m) => m.name),
+      layers: ctx.params.layers,
+      pool: ctx.params.pool,
+      long: ctx.params.long,
+      device: ctx.params.device,
+      seconds: Number(((performance.now() - started) / 1000).toFixed(2)),
+    };
+  },
+});

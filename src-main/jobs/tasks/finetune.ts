@@ -8,76 +8,74 @@
  * exports folder.
  */
 import { join, resolve } from 'node:path';
-import type { FinetuneSettings } from '../../api/schemas';
-import type { Device } from '../../engine/session';
 import { writeBytesAtomically } from '../../core/atomic';
 import { runFinetune } from '../../train/finetune';
-import type { FinetuneTable } from '../../train/finetune-data';
 import { importFinetuned } from '../../train/import';
 import { predictFinetuned, predictionsCsv } from '../../train/predict';
-import type { Task } from './types';
+import { z } from 'zod';
+import type { TaskParams } from '../../api/tasks';
+import { contract, defineTask } from '../task';
 
-export interface FinetuneParams {
-  modelDir: string;
-  modelName: string;
-  runDir: string;
-  settings: FinetuneSettings;
-  /** A PEFT adapter folder to start from, relative to the project folder or absolute; null: PEFT's init. */
-  initAdapterDir: string | null;
-}
+export type FinetuneParams = TaskParams<'train.finetune'>;
 
-export const finetuneTask: Task<FinetuneParams, never> = async (context) => {
-  const { params } = context;
-  const outDir = join(context.workDir, params.runDir);
-  const summary = await runFinetune({
-    modelDir: params.modelDir,
-    outDir,
-    table: context.input as FinetuneTable,
-    settings: params.settings,
-    initAdapterDir: params.initAdapterDir ? resolve(context.workDir, params.initAdapterDir) : null,
-    signal: context.signal,
-    onMetrics: (metrics) => context.metrics(metrics),
-    onProgress: (fraction, message) => context.progress(fraction, message),
-  });
-  return { ...summary, runDir: params.runDir };
-};
+const Cell = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+/** The dataset's rows as fine-tuning reads them (train/finetune-data's FinetuneTable). */
+export const FinetuneInput = z.object({ ids: z.array(z.string()), sequences: z.array(z.string()), columns: z.array(z.object({ name: z.string(), values: z.array(Cell) })) });
 
-export interface TrainImportParams {
-  /** The folder the model comes from (absolute). */
-  sourceDir: string;
-  /** The new run's folder, relative to the project folder. */
-  runDir: string;
-  modelDir: string;
-}
+export const finetuneTask = defineTask({
+  ...contract('train.finetune'),
+  input: FinetuneInput,
+  checkpoint: z.null(),
+  async run(context) {
+    const { params } = context;
+    const outDir = join(context.workDir, params.runDir);
+    const summary = await runFinetune({
+      modelDir: params.modelDir,
+      outDir,
+      table: context.input,
+      settings: params.settings,
+      initAdapterDir: params.initAdapterDir ? resolve(context.workDir, params.initAdapterDir) : null,
+      signal: context.signal,
+      onMetrics: (metrics) => context.metrics(metrics),
+      onProgress: (fraction, message) => context.progress(fraction, message),
+    });
+    return { ...summary, runDir: params.runDir };
+  },
+});
+
+export type TrainImportParams = TaskParams<'train.import'>;
 
 /** Copies a fine-tuned model's files into the run's folder and builds its merged model on the base model. */
-export const trainImportTask: Task<TrainImportParams, never> = async (context) => {
-  const { params } = context;
-  context.progress(0.05, 'Checking the adapter against the model and building the merged model');
-  const summary = await importFinetuned(params.sourceDir, join(context.workDir, params.runDir), params.modelDir);
-  return { ...summary, runDir: params.runDir };
-};
+export const trainImportTask = defineTask({
+  ...contract('train.import'),
+  input: z.null(),
+  checkpoint: z.null(),
+  async run(context) {
+    const { params } = context;
+    context.progress(0.05, 'Checking the adapter against the model and building the merged model');
+    const summary = await importFinetuned(params.sourceDir, join(context.workDir, params.runDir), params.modelDir);
+    return { ...summary, runDir: params.runDir };
+  },
+});
 
-export interface TrainPredictParams {
-  /** The fine-tuning run's folder, relative to the project folder. */
-  runDir: string;
-  device: Device;
-  outPath: string;
-}
+export type TrainPredictParams = TaskParams<'train.predict'>;
 
-export interface TrainPredictInput {
-  ids: string[];
-  sequences: string[];
-}
+export const TrainPredictInput = z.object({ ids: z.array(z.string()), sequences: z.array(z.string()) });
+export type TrainPredictInput = z.output<typeof TrainPredictInput>;
 
-export const trainPredictTask: Task<TrainPredictParams, never> = async (context) => {
-  const { params, signal } = context;
-  const input = context.input as TrainPredictInput;
-  const predictions = await predictFinetuned(join(context.workDir, params.runDir), input.sequences, {
-    device: params.device,
-    signal,
-    onProgress: (done, total) => context.progress(done / total, `${done} of ${total} sequences`),
-  });
-  writeBytesAtomically(join(context.workDir, params.outPath), new TextEncoder().encode(predictionsCsv(input.ids, predictions)));
-  return { outPath: params.outPath, sequences: input.ids.length, columns: predictions.columns, device: predictions.device, fallbackReason: predictions.fallbackReason, truncated: predictions.truncated };
-};
+export const trainPredictTask = defineTask({
+  ...contract('train.predict'),
+  input: TrainPredictInput,
+  checkpoint: z.null(),
+  async run(context) {
+    const { params, signal } = context;
+    const { input } = context;
+    const predictions = await predictFinetuned(join(context.workDir, params.runDir), input.sequences, {
+      device: params.device,
+      signal,
+      onProgress: (done, total) => context.progress(done / total, `${done} of ${total} sequences`),
+    });
+    writeBytesAtomically(join(context.workDir, params.outPath), new TextEncoder().encode(predictionsCsv(input.ids, predictions)));
+    return { outPath: params.outPath, sequences: input.ids.length, columns: predictions.columns, device: predictions.device, fallbackReason: predictions.fallbackReason, truncated: predictions.truncated };
+  },
+});

@@ -9,40 +9,23 @@ import { writeTextAtomically } from '../../core/atomic';
 import { parseCompression } from '../../core/compression';
 import { compress } from '../../embeddings/compress';
 import { Embedder } from '../../engine/embed';
-import type { Device } from '../../engine/session';
-import type { Pooling } from '../../models/esm2/graph';
+import type { Pooling } from '../../models/family';
 import { csvField, formatFloat32 } from '../../exports';
-import { evaluateClassification, evaluateRegression, predictWithFoldModels, type Task as LearnTask } from '../../learn/evaluate';
+import { evaluateClassification, evaluateRegression, predictWithFoldModels } from '../../learn/evaluate';
 import { classifierFor, regressorFor } from '../../learn/learners';
 import { takeRows, type Matrix } from '../../learn/matrix';
-import type { Scaling } from '../../learn/scale';
-import { buildFolds, type SplitSpec } from '../../learn/splits';
+import { buildFolds } from '../../learn/splits';
 import { readNpy } from '../../store/npy';
-import type { ScanInput } from './learn-scan';
+import { ScanInput } from './learn-scan';
 import { throwIfCancelled } from '../../core/cancel';
-import type { Task } from './types';
+import { z } from 'zod';
+import type { TaskParams } from '../../api/tasks';
+import { contract, defineTask } from '../task';
 
-export interface PredictParams {
-  modelDir: string;
-  layer: number;
-  /** In-graph pooling (mean, bos, max) or a compression of per-residue rows (pca1, idct_5x44, …). */
-  pooling: string;
-  learner: string;
-  task: LearnTask;
-  split: SplitSpec;
-  scaling: Scaling;
-  classWeight: 'balanced' | null;
-  /** Training matrix, relative to the project folder. */
-  trainingPath: string;
-  device: Device;
-  outPath: string;
-}
+export type PredictParams = TaskParams<'learn.predict'>;
 
-export interface PredictInput {
-  training: ScanInput;
-  ids: string[];
-  sequences: string[];
-}
+export const PredictInput = z.object({ training: ScanInput, ids: z.array(z.string()), sequences: z.array(z.string()) });
+export type PredictInput = z.output<typeof PredictInput>;
 
 const IN_GRAPH = new Set(['mean', 'bos', 'max']);
 
@@ -96,18 +79,23 @@ function toWidth(X: Matrix, width: number): Matrix {
   return out;
 }
 
-export const learnPredict: Task<PredictParams, null> = async (ctx) => {
-  const { params } = ctx;
-  const input = ctx.input as PredictInput;
-  ctx.progress(0.05, `Embedding ${input.sequences.length} sequences`);
-  const newRows = await features(params, input.sequences, ctx.signal);
-  ctx.progress(0.5, 'Fitting the fold models on the training data');
-  const { evaluation, classes, width } = fitToTraining(params, ctx.workDir, input.training);
-  const { mean, sd } = predictWithFoldModels(evaluation, toWidth(newRows, width));
-  const header = params.task === 'regression' ? 'id,prediction,uncertainty_sd' : `id,probability${classes.length === 2 ? `_${classes[1]}` : '_top_class'},uncertainty_sd`;
-  const lines = [header, ...input.ids.map((id, i) => `${csvField(id)},${formatFloat32(mean[i]!)},${formatFloat32(sd[i]!)}`)];
-  const target = join(ctx.workDir, params.outPath);
-  writeTextAtomically(target, `${lines.join('\n')}\n`);
-  await ctx.artifact('export', params.outPath, { format: 'csv' });
-  return { path: params.outPath, sequences: input.ids.length, folds: evaluation.perFold.length };
-};
+export const learnPredict = defineTask({
+  ...contract('learn.predict'),
+  input: PredictInput,
+  checkpoint: z.null(),
+  async run(ctx) {
+    const { params } = ctx;
+    const input = ctx.input;
+    ctx.progress(0.05, `Embedding ${input.sequences.length} sequences`);
+    const newRows = await features(params, input.sequences, ctx.signal);
+    ctx.progress(0.5, 'Fitting the fold models on the training data');
+    const { evaluation, classes, width } = fitToTraining(params, ctx.workDir, input.training);
+    const { mean, sd } = predictWithFoldModels(evaluation, toWidth(newRows, width));
+    const header = params.task === 'regression' ? 'id,prediction,uncertainty_sd' : `id,probability${classes.length === 2 ? `_${classes[1]}` : '_top_class'},uncertainty_sd`;
+    const lines = [header, ...input.ids.map((id, i) => `${csvField(id)},${formatFloat32(mean[i]!)},${formatFloat32(sd[i]!)}`)];
+    const target = join(ctx.workDir, params.outPath);
+    writeTextAtomically(target, `${lines.join('\n')}\n`);
+    await ctx.artifact('export', params.outPath, { format: 'csv' });
+    return { path: params.outPath, sequences: input.ids.length, folds: evaluation.perFold.length };
+  },
+});

@@ -7,49 +7,32 @@
 import { join } from 'node:path';
 import { writeTextAtomically } from '../../core/atomic';
 import { csvField, formatFloat32 } from '../../exports';
-import { buildFolds, type SplitSpec } from '../../learn/splits';
+import { buildFolds } from '../../learn/splits';
 import { evaluateClassification, evaluateRegression, type Task as LearnTask } from '../../learn/evaluate';
 import { classifierFor, regressorFor } from '../../learn/learners';
 import { takeRows, type Matrix } from '../../learn/matrix';
-import type { Scaling } from '../../learn/scale';
 import { readNpy } from '../../store/npy';
 import { throwIfCancelled, yieldToEvents } from '../../core/cancel';
-import type { Task } from './types';
+import { z } from 'zod';
+import type { TaskParams } from '../../api/tasks';
+import { contract, defineTask } from '../task';
 
-export interface ScanItem {
-  embeddingId: number;
-  modelName: string;
-  modelParameters: number;
-  layer: number;
-  pooling: string;
-  /** Relative to the project folder; [dataset rows, D] float32. */
-  path: string;
-}
+export type ScanParams = TaskParams<'learn.scan'>;
+export type ScanItem = ScanParams['items'][number];
 
-export interface ScanParams {
-  runDir: string;
-  target: string;
-  task: LearnTask;
-  learners: string[];
-  split: SplitSpec;
-  scaling: Scaling;
-  classWeight: 'balanced' | null;
-  items: ScanItem[];
-}
-
-export interface ScanInput {
-  ids: string[];
+const Cell = z.union([z.number(), z.string(), z.null()]);
+export const ScanInput = z.object({
+  ids: z.array(z.string()),
   /** The target of each dataset row; null when missing (the row is left out). */
-  target: (number | string | null)[];
+  target: z.array(Cell),
   /** For position-grouped splits: the mutated positions of each row. */
-  positions: number[][] | null;
+  positions: z.array(z.array(z.number())).nullable(),
   /** For column splits: the column's value for each row. */
-  splitValues: (number | string | null)[] | null;
-}
+  splitValues: z.array(Cell).nullable(),
+});
+export type ScanInput = z.output<typeof ScanInput>;
 
-export interface ScanCheckpoint {
-  done: number[];
-}
+const ScanCheckpoint = z.object({ done: z.array(z.number().int()) });
 
 /** The rows that have a target, with the target as numbers (regression) or class indices. */
 function prepareTarget(input: ScanInput, task: LearnTask) {
@@ -82,48 +65,53 @@ function predictionsCsv(ids: string[], rows: number[], fold: Int32Array, y: Arra
 }
 
 
-export const learnScan: Task<ScanParams, ScanCheckpoint> = async (ctx) => {
-  const { params } = ctx;
-  const input = ctx.input as ScanInput;
-  const target = prepareTarget(input, params.task);
-  const folds = buildFolds(params.split, {
-    rows: target.rows,
-    labels: target.labels,
-    classes: target.classes,
-    positions: input.positions,
-    splitValues: input.splitValues,
-  });
-  const done = new Set(ctx.resumeFrom?.done ?? []);
-  const units = params.items.flatMap((item) => params.learners.map((learner) => ({ item, learner })));
-  for (const [index, { item, learner }] of units.entries()) {
-    if (done.has(index)) continue;
-    throwIfCancelled(ctx.signal);
-    const label = `${item.modelName} layer ${item.layer} ${item.pooling}, ${learner}`;
-    ctx.progress(done.size / units.length, `Fitting ${label} (${done.size + 1} of ${units.length})`);
-    await yieldToEvents();
-    const X = loadFeatures(ctx.workDir, item, target.rows);
-    const onProgress = (f: number): void => ctx.progress((done.size + f) / units.length, `Fitting ${label} (${done.size + 1} of ${units.length})`);
-    const evaluation =
-      params.task === 'regression'
-        ? evaluateRegression(regressorFor(learner), target.y!, { X, folds, scaling: params.scaling, onProgress })
-        : evaluateClassification(classifierFor(learner), target.labels!, target.classes, { X, folds, scaling: params.scaling, classWeight: params.classWeight, onProgress });
-    const base = join(params.runDir, `${item.embeddingId}-${learner}`);
-    const yShown = params.task === 'regression' ? target.y! : Array.from(target.labels!, (c) => target.classes[c]!);
-    const yhatShown = params.task === 'regression' ? evaluation.yhat : Array.from(evaluation.yhat, (c) => target.classes[c] ?? '');
-    writeTextAtomically(join(ctx.workDir, `${base}-predictions.csv`), predictionsCsv(input.ids, target.rows, evaluation.fold, yShown, yhatShown));
-    writeTextAtomically(join(ctx.workDir, `${base}-models.json`), JSON.stringify({ learner, task: params.task, classes: target.classes, folds: evaluation.models }));
-    await ctx.artifact('fit', `${base}-predictions.csv`, {
-      ...item,
-      learner,
-      task: params.task,
-      target: params.target,
-      modelsPath: `${base}-models.json`,
-      metrics: { perFold: evaluation.perFold, summary: evaluation.summary },
+export const learnScan = defineTask({
+  ...contract('learn.scan'),
+  input: ScanInput,
+  checkpoint: ScanCheckpoint,
+  async run(ctx) {
+    const { params } = ctx;
+    const input = ctx.input;
+    const target = prepareTarget(input, params.task);
+    const folds = buildFolds(params.split, {
+      rows: target.rows,
+      labels: target.labels,
+      classes: target.classes,
+      positions: input.positions,
+      splitValues: input.splitValues,
     });
-    done.add(index);
-    ctx.checkpoint({ done: [...done].sort((a, b) => a - b) });
-  }
-  // Rows without a value of the target (missing measurements) are left out of every fit: say how many.
-  const leftOut = input.target.length - target.rows.length;
-  return { fits: units.length, folds: folds.length, rows: target.rows.length, leftOut, target: params.target, task: params.task };
-};
+    const done = new Set(ctx.resumeFrom?.done ?? []);
+    const units = params.items.flatMap((item) => params.learners.map((learner) => ({ item, learner })));
+    for (const [index, { item, learner }] of units.entries()) {
+      if (done.has(index)) continue;
+      throwIfCancelled(ctx.signal);
+      const label = `${item.modelName} layer ${item.layer} ${item.pooling}, ${learner}`;
+      ctx.progress(done.size / units.length, `Fitting ${label} (${done.size + 1} of ${units.length})`);
+      await yieldToEvents();
+      const X = loadFeatures(ctx.workDir, item, target.rows);
+      const onProgress = (f: number): void => ctx.progress((done.size + f) / units.length, `Fitting ${label} (${done.size + 1} of ${units.length})`);
+      const evaluation =
+        params.task === 'regression'
+          ? evaluateRegression(regressorFor(learner), target.y!, { X, folds, scaling: params.scaling, onProgress })
+          : evaluateClassification(classifierFor(learner), target.labels!, target.classes, { X, folds, scaling: params.scaling, classWeight: params.classWeight, onProgress });
+      const base = join(params.runDir, `${item.embeddingId}-${learner}`);
+      const yShown = params.task === 'regression' ? target.y! : Array.from(target.labels!, (c) => target.classes[c]!);
+      const yhatShown = params.task === 'regression' ? evaluation.yhat : Array.from(evaluation.yhat, (c) => target.classes[c] ?? '');
+      writeTextAtomically(join(ctx.workDir, `${base}-predictions.csv`), predictionsCsv(input.ids, target.rows, evaluation.fold, yShown, yhatShown));
+      writeTextAtomically(join(ctx.workDir, `${base}-models.json`), JSON.stringify({ learner, task: params.task, classes: target.classes, folds: evaluation.models }));
+      await ctx.artifact('fit', `${base}-predictions.csv`, {
+        ...item,
+        learner,
+        task: params.task,
+        target: params.target,
+        modelsPath: `${base}-models.json`,
+        metrics: { perFold: evaluation.perFold, summary: evaluation.summary },
+      });
+      done.add(index);
+      ctx.checkpoint({ done: [...done].sort((a, b) => a - b) });
+    }
+    // Rows without a value of the target (missing measurements) are left out of every fit: say how many.
+    const leftOut = input.target.length - target.rows.length;
+    return { fits: units.length, folds: folds.length, rows: target.rows.length, leftOut, target: params.target, task: params.task };
+  },
+});

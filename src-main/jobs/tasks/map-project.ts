@@ -7,23 +7,20 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { project, type ProjectionSettings } from '../../map/project';
+import { project } from '../../map/project';
 import { readNpy, writeNpyAtomic } from '../../store/npy';
 import { throwIfCancelled, yieldToEvents } from '../../core/cancel';
-import type { Task } from './types';
+import { z } from 'zod';
+import type { TaskParams } from '../../api/tasks';
+import { contract, defineTask } from '../task';
 
-export interface MapProjectParams extends ProjectionSettings {
-  /** The embedding matrix, relative to the project folder; float32 [rows, cols]. */
-  source: { path: string; rows: number; cols: number };
-  /** Where the coordinates go, relative to the project folder. */
-  outPath: string;
-}
+export type MapProjectParams = TaskParams<'map.project'>;
 
-export interface MapProjectCheckpoint {
+const MapProjectCheckpoint = z.object({
   /** The coordinates file is complete (only the artifact report may be missing). */
-  written: boolean;
-  explainedVariance: number[] | null;
-}
+  written: z.boolean(),
+  explainedVariance: z.array(z.number()).nullable(),
+});
 
 function readMatrix(workDir: string, source: MapProjectParams['source']): Float32Array {
   const array = readNpy(join(workDir, source.path));
@@ -34,25 +31,30 @@ function readMatrix(workDir: string, source: MapProjectParams['source']): Float3
   return array.data as Float32Array;
 }
 
-export const mapProject: Task<MapProjectParams, MapProjectCheckpoint> = async (ctx) => {
-  const { source, outPath, ...settings } = ctx.params;
-  const target = join(ctx.workDir, outPath);
-  const started = Date.now();
-  let explainedVariance = ctx.resumeFrom?.explainedVariance ?? null;
-  if (!(ctx.resumeFrom?.written && existsSync(target))) {
-    ctx.progress(0, `Reading ${source.rows} × ${source.cols} embeddings`);
-    const data = readMatrix(ctx.workDir, source);
-    const result = await project({ data, rows: source.rows, cols: source.cols }, settings, {
-      progress: (fraction, message) => ctx.progress(fraction * 0.98, message),
-      checkCancelled: () => throwIfCancelled(ctx.signal),
-      yieldNow: yieldToEvents,
-    });
-    throwIfCancelled(ctx.signal);
-    writeNpyAtomic(target, { dtype: 'float32', shape: [source.rows, 2], data: result.coords });
-    explainedVariance = result.explainedVariance;
-    ctx.checkpoint({ written: true, explainedVariance });
-  }
-  await ctx.artifact('map', outPath, { method: settings.method, rows: source.rows, explainedVariance });
-  ctx.progress(1, 'Map ready');
-  return { method: settings.method, rows: source.rows, cols: source.cols, seconds: (Date.now() - started) / 1000, explainedVariance };
-};
+export const mapProject = defineTask({
+  ...contract('map.project'),
+  input: z.null(),
+  checkpoint: MapProjectCheckpoint,
+  async run(ctx) {
+    const { source, outPath, ...settings } = ctx.params;
+    const target = join(ctx.workDir, outPath);
+    const started = Date.now();
+    let explainedVariance = ctx.resumeFrom?.explainedVariance ?? null;
+    if (!(ctx.resumeFrom?.written && existsSync(target))) {
+      ctx.progress(0, `Reading ${source.rows} × ${source.cols} embeddings`);
+      const data = readMatrix(ctx.workDir, source);
+      const result = await project({ data, rows: source.rows, cols: source.cols }, settings, {
+        progress: (fraction, message) => ctx.progress(fraction * 0.98, message),
+        checkCancelled: () => throwIfCancelled(ctx.signal),
+        yieldNow: yieldToEvents,
+      });
+      throwIfCancelled(ctx.signal);
+      writeNpyAtomic(target, { dtype: 'float32', shape: [source.rows, 2], data: result.coords });
+      explainedVariance = result.explainedVariance;
+      ctx.checkpoint({ written: true, explainedVariance });
+    }
+    await ctx.artifact('map', outPath, { method: settings.method, rows: source.rows, explainedVariance });
+    ctx.progress(1, 'Map ready');
+    return { method: settings.method, rows: source.rows, cols: source.cols, seconds: (Date.now() - started) / 1000, explainedVariance };
+  },
+});

@@ -9,35 +9,15 @@ import { convertCheckpoint, WEIGHTS_FILE, type ModelManifest } from '../../model
 import { ApiError } from '../../api/errors';
 import { downloadModel, hubOptionsFromEnv } from '../../models/download';
 import { APP_VERSION } from '../../core/version';
-import type { Task, TaskContext } from './types';
+import { z } from 'zod';
+import type { TaskParams, TaskSummary } from '../../api/tasks';
+import { contract, defineTask } from '../task';
 
-export interface InstallParams {
-  /** Checkpoint folder or .safetensors file. */
-  source: string;
-  precision: 'fp32' | 'fp16';
-  /** Absolute folder of the installed model (created by the conversion). */
-  targetDir: string;
-  catalogId: string | null;
-}
-
-export interface DownloadParams extends Omit<InstallParams, 'source'> {
-  repo: string;
-  /** Where the downloaded checkpoint is kept (stable, so a retry resumes). */
-  downloadDir: string;
-  endpoint: string;
-}
+export type InstallParams = TaskParams<'model.install'>;
+export type DownloadParams = TaskParams<'model.download'>;
 
 /** What the main side records for an installed model. */
-export interface InstalledModel {
-  dir: string;
-  name: string;
-  layers: number;
-  hidden: number;
-  precision: 'fp32' | 'fp16';
-  sizeBytes: number;
-  catalogId: string | null;
-  source: string;
-}
+export type InstalledModel = TaskSummary<'model.install'>;
 
 function installed(manifest: ModelManifest, params: InstallParams): InstalledModel {
   return {
@@ -52,7 +32,13 @@ function installed(manifest: ModelManifest, params: InstallParams): InstalledMod
   };
 }
 
-async function convert(ctx: TaskContext<unknown, unknown>, params: InstallParams, from: number): Promise<InstalledModel> {
+/** What converting needs of a task's context. */
+interface Progressing {
+  signal: AbortSignal;
+  progress(fraction: number, message: string): void;
+}
+
+async function convert(ctx: Progressing, params: InstallParams, from: number): Promise<InstalledModel> {
   const manifest = await convertCheckpoint(params.source, params.targetDir, {
     precision: params.precision,
     appVersion: APP_VERSION,
@@ -62,28 +48,38 @@ async function convert(ctx: TaskContext<unknown, unknown>, params: InstallParams
   return installed(manifest, params);
 }
 
-export const installModel: Task<InstallParams, null> = async (ctx) => ({ ...(await convert(ctx as TaskContext<unknown, unknown>, ctx.params, 0)) });
+export const installModel = defineTask({
+  ...contract('model.install'),
+  input: z.null(),
+  checkpoint: z.null(),
+  run: (ctx) => convert(ctx, ctx.params, 0),
+});
 
 const DOWNLOAD_ATTEMPTS = 3;
 
-export const downloadAndInstallModel: Task<DownloadParams, null> = async (ctx) => {
-  const { repo, downloadDir, endpoint } = ctx.params;
-  // The token (for gated models) is read here, from the environment, never stored with the job.
-  const hub = { ...hubOptionsFromEnv(), endpoint };
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await downloadModel(repo, downloadDir, {
-        ...hub,
-        signal: ctx.signal,
-        onProgress: (p) => ctx.progress(0.8 * p.fraction, `Downloading ${p.file}: ${(p.bytesDone / 1e6).toFixed(1)} of ${(p.bytesTotal / 1e6).toFixed(1)} MB (${(p.bytesPerSecond / 1e6).toFixed(1)} MB/s)`),
-      });
-      break;
-    } catch (error) {
-      // A dropped connection leaves partial files; trying again continues from them.
-      if (ctx.signal.aborted || attempt >= DOWNLOAD_ATTEMPTS || !(error instanceof ApiError) || error.code !== 'refused') throw error;
-      ctx.progress(0, `Connection lost; trying again (${attempt + 1} of ${DOWNLOAD_ATTEMPTS})`);
-      await new Promise((resolve) => setTimeout(resolve, 2000 * attempt));
+export const downloadAndInstallModel = defineTask({
+  ...contract('model.download'),
+  input: z.null(),
+  checkpoint: z.null(),
+  async run(ctx) {
+    const { repo, downloadDir, endpoint } = ctx.params;
+    // The token (for gated models) is read here, from the environment, never stored with the job.
+    const hub = { ...hubOptionsFromEnv(), endpoint };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await downloadModel(repo, downloadDir, {
+          ...hub,
+          signal: ctx.signal,
+          onProgress: (p) => ctx.progress(0.8 * p.fraction, `Downloading ${p.file}: ${(p.bytesDone / 1e6).toFixed(1)} of ${(p.bytesTotal / 1e6).toFixed(1)} MB (${(p.bytesPerSecond / 1e6).toFixed(1)} MB/s)`),
+        });
+        break;
+      } catch (error) {
+        // A dropped connection leaves partial files; trying again continues from them.
+        if (ctx.signal.aborted || attempt >= DOWNLOAD_ATTEMPTS || !(error instanceof ApiError) || error.code !== 'refused') throw error;
+        ctx.progress(0, `Connection lost; trying again (${attempt + 1} of ${DOWNLOAD_ATTEMPTS})`);
+        await new Promise((resolve) => setTimeout(resolve, 2000 * attempt));
+      }
     }
-  }
-  return { ...(await convert(ctx as TaskContext<unknown, unknown>, { ...ctx.params, source: downloadDir }, 0.8)) };
-};
+    return convert(ctx, { ...ctx.params, source: downloadDir }, 0.8);
+  },
+});

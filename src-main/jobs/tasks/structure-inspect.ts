@@ -17,15 +17,11 @@ import { join } from 'node:path';
 import { Embedder } from '../../engine/embed';
 import { writeNpyAtomic } from '../../store/npy';
 import { throwIfCancelled } from '../../core/cancel';
-import type { Task } from './types';
+import { z } from 'zod';
+import type { TaskParams } from '../../api/tasks';
+import { contract, defineTask } from '../task';
 
-export interface StructureInspectParams {
-  modelDir: string;
-  modelName: string;
-  sequence: string;
-  /** Relative to the project folder: structure/<key>. */
-  outDir: string;
-}
+export type StructureInspectParams = TaskParams<'structure.inspect'>;
 
 export interface StructureMeta {
   sequence: string;
@@ -63,32 +59,37 @@ function residueBlock(maps: Float32Array, heads: number, length: number): Float3
   return out;
 }
 
-export const structureInspect: Task<StructureInspectParams, null> = async (ctx) => {
-  const { params } = ctx;
-  const dir = join(ctx.workDir, params.outDir);
-  mkdirSync(dir, { recursive: true });
-  const embedder = Embedder.open(params.modelDir);
-  const { numLayers, numHeads } = embedder.manifest.config;
-  const L = params.sequence.length;
-  const passes = layerPasses(numLayers, numHeads, L);
-  try {
-    for (const [p, attentionLayers] of passes.entries()) {
-      throwIfCancelled(ctx.signal);
-      ctx.progress(p / passes.length, `Attention of layers ${attentionLayers[0]}–${attentionLayers.at(-1)} of ${numLayers}`);
-      await embedder.run([params.sequence], { layers: [], pool: [], contacts: p === 0, attentionLayers }, (result) => {
-        if (result.contacts) writeNpyAtomic(join(dir, 'contacts.npy'), { dtype: 'float32', shape: [L, L], data: result.contacts });
-        for (const [layer, maps] of result.attention) {
-          writeNpyAtomic(join(dir, `attention_layer${layer}.npy`), { dtype: 'float32', shape: [numHeads, L, L], data: residueBlock(maps, numHeads, L) });
-        }
-      }, { signal: ctx.signal });
+export const structureInspect = defineTask({
+  ...contract('structure.inspect'),
+  input: z.null(),
+  checkpoint: z.null(),
+  async run(ctx) {
+    const { params } = ctx;
+    const dir = join(ctx.workDir, params.outDir);
+    mkdirSync(dir, { recursive: true });
+    const embedder = Embedder.open(params.modelDir);
+    const { numLayers, numHeads } = embedder.manifest.config;
+    const L = params.sequence.length;
+    const passes = layerPasses(numLayers, numHeads, L);
+    try {
+      for (const [p, attentionLayers] of passes.entries()) {
+        throwIfCancelled(ctx.signal);
+        ctx.progress(p / passes.length, `Attention of layers ${attentionLayers[0]}–${attentionLayers.at(-1)} of ${numLayers}`);
+        await embedder.run([params.sequence], { layers: [], pool: [], contacts: p === 0, attentionLayers }, (result) => {
+          if (result.contacts) writeNpyAtomic(join(dir, 'contacts.npy'), { dtype: 'float32', shape: [L, L], data: result.contacts });
+          for (const [layer, maps] of result.attention) {
+            writeNpyAtomic(join(dir, `attention_layer${layer}.npy`), { dtype: 'float32', shape: [numHeads, L, L], data: residueBlock(maps, numHeads, L) });
+          }
+        }, { signal: ctx.signal });
+      }
+    } finally {
+      await embedder.close();
     }
-  } finally {
-    await embedder.close();
-  }
-  throwIfCancelled(ctx.signal);
-  const meta: StructureMeta = { sequence: params.sequence, modelName: params.modelName, layers: numLayers, heads: numHeads, length: L, createdAt: new Date().toISOString() };
-  writeTextAtomically(join(dir, 'meta.json'), JSON.stringify(meta, null, 2));
-  await ctx.artifact('structure', join(params.outDir, 'contacts.npy'), { layers: numLayers, heads: numHeads, length: L });
-  ctx.progress(1, 'Attention and contacts ready');
-  return { outDir: params.outDir, layers: numLayers, heads: numHeads, length: L };
-};
+    throwIfCancelled(ctx.signal);
+    const meta: StructureMeta = { sequence: params.sequence, modelName: params.modelName, layers: numLayers, heads: numHeads, length: L, createdAt: new Date().toISOString() };
+    writeTextAtomically(join(dir, 'meta.json'), JSON.stringify(meta, null, 2));
+    await ctx.artifact('structure', join(params.outDir, 'contacts.npy'), { layers: numLayers, heads: numHeads, length: L });
+    ctx.progress(1, 'Attention and contacts ready');
+    return { outDir: params.outDir, layers: numLayers, heads: numHeads, length: L };
+  },
+});

@@ -7,7 +7,6 @@
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { Device } from '../../engine/session';
 import { csvField } from '../../exports';
 import { writeBytesAtomically } from '../../core/atomic';
 import { ZeroShotModel } from '../../variants/model';
@@ -15,46 +14,33 @@ import { parseVariant, type Mutation } from '../../variants/mutations';
 import { ensembleMean, METHOD_LABELS, SATURATION_AMINO_ACIDS, saturationScores, scoreVariants, type ScoreMethod } from '../../variants/score';
 import { evaluateScores } from '../../variants/tables';
 import { throwIfCancelled } from '../../core/cancel';
-import type { Task, TaskContext } from './types';
+import { z } from 'zod';
+import type { TaskParams } from '../../api/tasks';
+import { contract, defineTask, type TaskContext } from '../task';
 
-export interface ScoringModel {
-  id: number;
-  name: string;
-  dir: string;
-}
+export type ScoreParams = TaskParams<'variants.score'>;
+export type SaturateParams = TaskParams<'variants.saturate'>;
+export type ScoringModel = ScoreParams['models'][number];
 
-interface Common {
-  runDir: string;
-  models: ScoringModel[];
-  device: Device;
-  batchTokens: number;
-}
-
-export interface ScoreParams extends Common {
-  methods: ScoreMethod[];
-}
-
-export interface ScoreInput {
-  wildType: string;
-  offset: number;
-  ids: string[];
+export const ScoreInput = z.object({
+  wildType: z.string(),
+  offset: z.number().int(),
+  ids: z.array(z.string()),
   /** The mutation text of each row, as in the dataset. */
-  variants: string[];
+  variants: z.array(z.string()),
   /** Numeric label columns, for the evaluation. */
-  measured: Record<string, (number | null)[]>;
-}
+  measured: z.record(z.string(), z.array(z.number().nullable())),
+});
+export type ScoreInput = z.output<typeof ScoreInput>;
 
-export interface SaturateParams extends Common {
-  method: ScoreMethod;
-  wildType: string;
-  wildTypeName: string;
-  offset: number;
-}
-
-export interface VariantsCheckpoint {
+const VariantsCheckpoint = z.object({
   /** Keys of the (model, method) results already written. */
-  done: string[];
-}
+  done: z.array(z.string()),
+});
+type VariantsCheckpoint = z.output<typeof VariantsCheckpoint>;
+
+/** What scoring and saturation share: where parts go, and what is done. */
+type PartsContext = Pick<TaskContext<{ runDir: string; device: ScoreParams['device']; batchTokens: number }, unknown, VariantsCheckpoint>, 'workDir' | 'params' | 'resumeFrom' | 'signal' | 'progress' | 'checkpoint'>;
 
 /** One column of scores: a model (or the ensemble) with a method. */
 export interface ScoreColumn {
@@ -93,14 +79,14 @@ function writeJson(path: string, value: unknown): void {
   writeBytesAtomically(path, new TextEncoder().encode(JSON.stringify(value)));
 }
 
-const partFile = (ctx: TaskContext<Common, VariantsCheckpoint>, key: string): string => join(ctx.workDir, ctx.params.runDir, 'parts', `${key}.json`);
+const partFile = (ctx: PartsContext, key: string): string => join(ctx.workDir, ctx.params.runDir, 'parts', `${key}.json`);
 
 /**
  * Runs `compute` for each key not done yet (its result saved to a part file), with the progress of
  * the whole job; returns every key's values, read back from the part files.
  */
 async function eachPart(
-  ctx: TaskContext<Common, VariantsCheckpoint>,
+  ctx: PartsContext,
   keys: { key: string; model: ScoringModel; label: string; compute: (model: ZeroShotModel, onProgress: (f: number, m: string) => void) => Promise<Float64Array> }[],
   notes: string[],
 ): Promise<Map<string, Float64Array>> {
@@ -125,42 +111,47 @@ async function eachPart(
 
 const partKey = (modelIndex: number, method: ScoreMethod): string => `model${modelIndex}-${method}`;
 
-export const scoreDataset: Task<ScoreParams, VariantsCheckpoint> = async (ctx) => {
-  const input = ctx.input as ScoreInput;
-  const { params } = ctx;
-  const variants: (Mutation[] | null)[] = input.variants.map((text) => {
-    try {
-      return parseVariant(text, input.offset);
-    } catch {
-      return null;
+export const scoreDataset = defineTask({
+  ...contract('variants.score'),
+  input: ScoreInput,
+  checkpoint: VariantsCheckpoint,
+  async run(ctx) {
+    const input = ctx.input;
+    const { params } = ctx;
+    const variants: (Mutation[] | null)[] = input.variants.map((text) => {
+      try {
+        return parseVariant(text, input.offset);
+      } catch {
+        return null;
+      }
+    });
+    const notes: string[] = [];
+    const parts = params.models.flatMap((model, m) =>
+      params.methods.map((method) => ({
+        key: partKey(m, method),
+        model,
+        label: `${model.name}, ${METHOD_LABELS[method].toLowerCase()}`,
+        compute: (zs: ZeroShotModel, onProgress: (f: number, msg: string) => void) => scoreVariants(zs, input.wildType, variants, method, { signal: ctx.signal, onProgress }),
+      })),
+    );
+    const values = await eachPart(ctx, parts, notes);
+    const columns: ScoreColumn[] = [];
+    for (const method of params.methods) {
+      const perModel = params.models.map((_, m) => values.get(partKey(m, method))!);
+      params.models.forEach((model, m) => columns.push({ key: `${model.name}:${method}`, model: model.name, method, values: toJson(perModel[m]!) }));
+      if (params.models.length > 1) columns.push({ key: `${ENSEMBLE}:${method}`, model: ENSEMBLE, method, values: toJson(ensembleMean(perModel)) });
     }
-  });
-  const notes: string[] = [];
-  const parts = params.models.flatMap((model, m) =>
-    params.methods.map((method) => ({
-      key: partKey(m, method),
-      model,
-      label: `${model.name}, ${METHOD_LABELS[method].toLowerCase()}`,
-      compute: (zs: ZeroShotModel, onProgress: (f: number, msg: string) => void) => scoreVariants(zs, input.wildType, variants, method, { signal: ctx.signal, onProgress }),
-    })),
-  );
-  const values = await eachPart(ctx, parts, notes);
-  const columns: ScoreColumn[] = [];
-  for (const method of params.methods) {
-    const perModel = params.models.map((_, m) => values.get(partKey(m, method))!);
-    params.models.forEach((model, m) => columns.push({ key: `${model.name}:${method}`, model: model.name, method, values: toJson(perModel[m]!) }));
-    if (params.models.length > 1) columns.push({ key: `${ENSEMBLE}:${method}`, model: ENSEMBLE, method, values: toJson(ensembleMean(perModel)) });
-  }
-  const results: ScoreResults = { wildType: input.wildType, offset: input.offset, ids: input.ids, variants: input.variants, measured: input.measured, columns };
-  const runDir = join(ctx.workDir, params.runDir);
-  writeJson(join(runDir, 'results.json'), results);
-  writeBytesAtomically(join(runDir, 'scores.csv'), new TextEncoder().encode(scoresCsv(results)));
-  await ctx.artifact('variant-scores', join(params.runDir, 'scores.csv'), { rows: input.ids.length, columns: columns.length });
-  const evaluations = columns.flatMap((c) =>
-    Object.entries(input.measured).map(([column, measured]) => ({ model: c.model, method: c.method, column, ...evaluateScores(fromJson(c.values), measured) })),
-  );
-  return { rows: input.ids.length, scored: columns[0]?.values.filter((v) => v !== null).length ?? 0, evaluations, notes };
-};
+    const results: ScoreResults = { wildType: input.wildType, offset: input.offset, ids: input.ids, variants: input.variants, measured: input.measured, columns };
+    const runDir = join(ctx.workDir, params.runDir);
+    writeJson(join(runDir, 'results.json'), results);
+    writeBytesAtomically(join(runDir, 'scores.csv'), new TextEncoder().encode(scoresCsv(results)));
+    await ctx.artifact('variant-scores', join(params.runDir, 'scores.csv'), { rows: input.ids.length, columns: columns.length });
+    const evaluations = columns.flatMap((c) =>
+      Object.entries(input.measured).map(([column, measured]) => ({ model: c.model, method: c.method, column, ...evaluateScores(fromJson(c.values), measured) })),
+    );
+    return { rows: input.ids.length, scored: columns[0]?.values.filter((v) => v !== null).length ?? 0, evaluations, notes };
+  },
+});
 
 /** The dataset's rows with the measured columns and one score column per model and method. */
 export function scoresCsv(results: ScoreResults): string {
@@ -174,21 +165,26 @@ export function scoresCsv(results: ScoreResults): string {
   return `${lines.join('\n')}\n`;
 }
 
-export const saturateProtein: Task<SaturateParams, VariantsCheckpoint> = async (ctx) => {
-  const { params } = ctx;
-  const notes: string[] = [];
-  const parts = params.models.map((model, m) => ({
-    key: partKey(m, params.method),
-    model,
-    label: model.name,
-    compute: (zs: ZeroShotModel, onProgress: (f: number, msg: string) => void) => saturationScores(zs, params.wildType, params.method, { signal: ctx.signal, onProgress }),
-  }));
-  const values = await eachPart(ctx, parts, notes);
-  const perModel = params.models.map((_, m) => values.get(partKey(m, params.method))!);
-  const maps = params.models.map((model, m) => ({ model: model.name, scores: toJson(perModel[m]!) }));
-  if (params.models.length > 1) maps.push({ model: ENSEMBLE, scores: toJson(ensembleMean(perModel)) });
-  const results: SaturationResults = { wildType: params.wildType, name: params.wildTypeName, offset: params.offset, method: params.method, aminoAcids: SATURATION_AMINO_ACIDS, maps };
-  writeJson(join(ctx.workDir, params.runDir, 'saturation.json'), results);
-  await ctx.artifact('saturation', join(params.runDir, 'saturation.json'), { length: params.wildType.length });
-  return { length: params.wildType.length, variants: 19 * params.wildType.length, maps: maps.map((m) => m.model), notes };
-};
+export const saturateProtein = defineTask({
+  ...contract('variants.saturate'),
+  input: z.null(),
+  checkpoint: VariantsCheckpoint,
+  async run(ctx) {
+    const { params } = ctx;
+    const notes: string[] = [];
+    const parts = params.models.map((model, m) => ({
+      key: partKey(m, params.method),
+      model,
+      label: model.name,
+      compute: (zs: ZeroShotModel, onProgress: (f: number, msg: string) => void) => saturationScores(zs, params.wildType, params.method, { signal: ctx.signal, onProgress }),
+    }));
+    const values = await eachPart(ctx, parts, notes);
+    const perModel = params.models.map((_, m) => values.get(partKey(m, params.method))!);
+    const maps = params.models.map((model, m) => ({ model: model.name, scores: toJson(perModel[m]!) }));
+    if (params.models.length > 1) maps.push({ model: ENSEMBLE, scores: toJson(ensembleMean(perModel)) });
+    const results: SaturationResults = { wildType: params.wildType, name: params.wildTypeName, offset: params.offset, method: params.method, aminoAcids: SATURATION_AMINO_ACIDS, maps };
+    writeJson(join(ctx.workDir, params.runDir, 'saturation.json'), results);
+    await ctx.artifact('saturation', join(params.runDir, 'saturation.json'), { length: params.wildType.length });
+    return { length: params.wildType.length, variants: 19 * params.wildType.length, maps: maps.map((m) => m.model), notes };
+  },
+});

@@ -1,0 +1,162 @@
+/**
+ * api/tasks — the contract of every job kind: its parameters (what a run was started with, kept
+ * with the run) and its summary (what a finished run reports). One schema per kind, used by the
+ * services that start jobs, the compute process and the CLI that run them, and the views that show
+ * runs. Task bodies live in their domains (jobs/tasks); this file holds no logic.
+ */
+import { z } from 'zod';
+import { Device, FinetuneSettings } from './schemas';
+
+const Precision = z.enum(['fp32', 'fp16']);
+const Pooling = z.enum(['mean', 'bos', 'max', 'per-token']);
+const LearnTask = z.enum(['regression', 'classification']);
+const Scaling = z.enum(['standard', 'minmax', 'none']);
+const ScoreMethod = z.enum(['wt-marginal', 'masked-marginal', 'pll']);
+const Split = z.object({
+  scheme: z.enum(['random', 'stratified', 'contiguous', 'modulo', 'column']),
+  k: z.number().int(),
+  seed: z.number().int(),
+  column: z.string().optional(),
+});
+const StoredMatrix = z.object({ path: z.string(), rows: z.number().int(), cols: z.number().int(), offsetsPath: z.string().nullable() });
+const ModelRef = z.object({ id: z.number(), name: z.string(), dir: z.string() });
+/** A model of an embedding run, and where its files go (relative to the work folder). */
+const EmbedModel = ModelRef.extend({
+  /** Default (runs started before this field existed): `<runDir>/<model folder name>`. */
+  outDir: z.string().optional(),
+});
+const Install = { precision: Precision, targetDir: z.string(), catalogId: z.string().nullable() };
+const VariantsCommon = { runDir: z.string(), models: z.array(ModelRef).min(1), device: Device, batchTokens: z.number().int().positive() };
+const Notes = z.array(z.string());
+
+export const TASK_PARAMS = {
+  /** The Structure page's contacts and per-layer attention of one sequence. */
+  'structure.inspect': z.object({ modelDir: z.string(), modelName: z.string(), sequence: z.string().min(1), outDir: z.string() }),
+  'variants.score': z.object({ ...VariantsCommon, methods: z.array(ScoreMethod).min(1) }),
+  'variants.saturate': z.object({ ...VariantsCommon, method: ScoreMethod, wildType: z.string().min(1), wildTypeName: z.string(), offset: z.number().int() }),
+  'system.benchmark': z.object({ seconds: z.number().positive(), size: z.number().int().positive() }),
+  'embed.dataset': z.object({
+    /** Folder of this run, relative to the work folder. */
+    runDir: z.string(),
+    models: z.array(EmbedModel).min(1),
+    layers: z.array(z.number().int()),
+    pool: z.array(Pooling),
+    batchTokens: z.number().int().positive(),
+    device: Device,
+    threads: z.number().int().min(0),
+    long: z.enum(['window', 'truncate']),
+    /** Per-sequence extra outputs (the command line's `--logits`, `--contacts`, `--attention`). */
+    logits: z.boolean().default(false),
+    contacts: z.boolean().default(false),
+    attentionLayers: z.array(z.number().int()).default([]),
+  }),
+  'model.install': z.object({ source: z.string(), ...Install }),
+  'model.download': z.object({ repo: z.string(), downloadDir: z.string(), endpoint: z.string(), ...Install }),
+  'embeddings.compress': z.object({ sourceId: z.number().optional(), source: StoredMatrix, bos: StoredMatrix.nullable(), compression: z.string(), outPath: z.string() }),
+  'learn.scan': z.object({
+    runDir: z.string(),
+    target: z.string(),
+    task: LearnTask,
+    learners: z.array(z.string()).min(1),
+    split: Split,
+    scaling: Scaling,
+    classWeight: z.enum(['balanced']).nullable(),
+    datasetId: z.number().optional(),
+    items: z
+      .array(z.object({ embeddingId: z.number(), modelName: z.string(), modelParameters: z.number(), layer: z.number(), pooling: z.string(), path: z.string() }))
+      .min(1),
+  }),
+  'learn.predict': z.object({
+    modelDir: z.string(),
+    layer: z.number().int(),
+    pooling: z.string(),
+    learner: z.string(),
+    task: LearnTask,
+    split: Split,
+    scaling: Scaling,
+    classWeight: z.enum(['balanced']).nullable(),
+    trainingPath: z.string(),
+    device: Device,
+    outPath: z.string(),
+    trainingDatasetId: z.number().optional(),
+    target: z.string().optional(),
+    datasetId: z.number().optional(),
+  }),
+  'embeddings.export': z.object({ embeddingId: z.number().optional(), source: StoredMatrix, format: z.enum(['npy', 'npz', 'csv', 'parquet']), outPath: z.string() }),
+  'map.project': z.object({
+    source: z.object({ path: z.string(), rows: z.number().int().positive(), cols: z.number().int().positive() }),
+    outPath: z.string(),
+    method: z.enum(['pca', 'umap']),
+    nNeighbors: z.number().int().min(2),
+    minDist: z.number().min(0),
+    nEpochs: z.number().int().positive().nullable(),
+    seed: z.number().int(),
+    pcaDims: z.number().int().min(2),
+  }),
+  'train.finetune': z.object({ modelDir: z.string(), modelName: z.string(), runDir: z.string(), settings: FinetuneSettings, initAdapterDir: z.string().nullable() }),
+  'train.import': z.object({ sourceDir: z.string(), runDir: z.string(), modelDir: z.string() }),
+  'train.predict': z.object({ runDir: z.string(), device: Device, outPath: z.string() }),
+} as const;
+
+/** Summaries keep unknown fields (older runs, richer results) but type the ones views read. */
+const summary = <T extends z.ZodRawShape>(shape: T) => z.looseObject(shape);
+
+export const TASK_SUMMARIES = {
+  'structure.inspect': summary({ outDir: z.string(), layers: z.number(), heads: z.number(), length: z.number() }),
+  'variants.score': summary({
+    rows: z.number(),
+    scored: z.number(),
+    evaluations: z.array(z.looseObject({ model: z.string(), method: z.string(), column: z.string() })),
+    notes: Notes,
+  }),
+  'variants.saturate': summary({ length: z.number(), variants: z.number(), maps: z.array(z.string()), notes: Notes }),
+  'system.benchmark': summary({ steps: z.number(), meanGflops: z.number(), size: z.number() }),
+  'embed.dataset': summary({
+    sequences: z.number(),
+    models: z.array(z.string()),
+    layers: z.array(z.number()),
+    pool: z.array(z.string()),
+    long: z.string(),
+    device: z.string(),
+    seconds: z.number(),
+  }),
+  'model.install': summary({ dir: z.string(), name: z.string(), layers: z.number(), hidden: z.number(), precision: Precision, sizeBytes: z.number(), catalogId: z.string().nullable(), source: z.string() }),
+  'model.download': summary({ dir: z.string(), name: z.string(), layers: z.number(), hidden: z.number(), precision: Precision, sizeBytes: z.number(), catalogId: z.string().nullable(), source: z.string() }),
+  'embeddings.compress': summary({ compression: z.string(), rows: z.number(), cols: z.number() }),
+  'learn.scan': summary({ fits: z.number(), folds: z.number(), rows: z.number(), leftOut: z.number().optional(), target: z.string(), task: LearnTask }),
+  'learn.predict': summary({ path: z.string(), sequences: z.number(), folds: z.number() }),
+  'embeddings.export': summary({ path: z.string(), format: z.string() }),
+  'map.project': summary({ method: z.string(), rows: z.number(), cols: z.number(), seconds: z.number(), explainedVariance: z.array(z.number()).nullable() }),
+  'train.finetune': summary({ runDir: z.string() }),
+  'train.import': summary({ runDir: z.string() }),
+  'train.predict': summary({ outPath: z.string(), sequences: z.number() }),
+} as const satisfies Record<keyof typeof TASK_PARAMS, z.ZodType>;
+
+export type TaskKind = keyof typeof TASK_PARAMS;
+export type TaskParams<K extends TaskKind> = z.output<(typeof TASK_PARAMS)[K]>;
+/** Parameters as a service writes them (defaults may be left out). */
+export type TaskParamsInput<K extends TaskKind> = z.input<(typeof TASK_PARAMS)[K]>;
+export type TaskSummary<K extends TaskKind> = z.output<(typeof TASK_SUMMARIES)[K]>;
+
+export const TASK_KINDS = Object.keys(TASK_PARAMS) as TaskKind[];
+
+export function isTaskKind(kind: string): kind is TaskKind {
+  return Object.hasOwn(TASK_PARAMS, kind);
+}
+
+/**
+ * A run's summary read as its kind's type; null when the run is of another kind or its summary
+ * does not have that shape (e.g. a run that has not finished).
+ */
+export function summaryOf<K extends TaskKind>(kind: K, run: { kind: string; summary: unknown }): TaskSummary<K> | null {
+  if (run.kind !== kind) return null;
+  const parsed = TASK_SUMMARIES[kind].safeParse(run.summary);
+  return parsed.success ? (parsed.data as TaskSummary<K>) : null;
+}
+
+/** A run's parameters read as its kind's type; null when they do not have that shape. */
+export function paramsOf<K extends TaskKind>(kind: K, run: { kind: string; params: unknown }): TaskParams<K> | null {
+  if (run.kind !== kind) return null;
+  const parsed = TASK_PARAMS[kind].safeParse(run.params);
+  return parsed.success ? (parsed.data as TaskParams<K>) : null;
+}
