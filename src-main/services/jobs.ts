@@ -12,7 +12,7 @@ import { parseCompression } from '../core/compression';
 import { familyOfCheckpoint } from '../models/registry';
 import type { LabelTable } from '../exports';
 import type { JobHooks, JobRunner } from '../jobs/runner';
-import { modelFolderName } from '../jobs/tasks/embed-dataset';
+import { modelFolderName } from '../store/paths';
 import type { StoredMatrix } from '../jobs/tasks/embedding-files';
 import type { InstalledModel } from '../jobs/tasks/models';
 import type { ScanInput, ScanItem } from '../jobs/tasks/learn-scan';

@@ -12,7 +12,7 @@ import { FinetuneSettings, type Dataset, type FinetuneOptions, type InitAdapter,
 import { readManifest } from '../models/installed';
 import { adapterLoraSpecFor } from '../train/finetune-adapter';
 import type { HeadConfig } from '../train/head-config';
-import { checkImportable } from '../train/import';
+import { checkImportable } from '../train/importable';
 import type { LoraSpec } from '../train/lora';
 import type { JobHooks, JobRunner } from '../jobs/runner';
 import type { FinetuneParams, TrainPredictInput, TrainPredictParams } from '../jobs/tasks/finetune';

@@ -9,6 +9,9 @@ import { join } from 'node:path';
 
 export const PRODUCT_NAME = 'ESM Studio';
 
+/** The folder of one model's files inside an embedding run: its name, safe on every file system. */
+export const modelFolderName = (name: string): string => name.replace(/[^A-Za-z0-9._-]+/g, '_');
+
 export function defaultHome(platform: NodeJS.Platform = process.platform, env = process.env): string {
   if (env.ESM_STUDIO_HOME) return env.ESM_STUDIO_HOME;
   if (platform === 'win32') return join(env.APPDATA ?? join(homedir(), 'AppData', 'Roaming'), PRODUCT_NAME);

@@ -9,6 +9,9 @@ import type { TaskSpec } from './graph';
 import type { HeadSpec } from './heads';
 import { HEAD_CONFIG } from './peft';
 
+/** The head's own ONNX graph, all a head-only run needs to predict. */
+export const HEAD_GRAPH_FILE = 'head.onnx';
+
 /** What the run saved about its head (head_config.json beside the adapter). */
 export interface HeadConfig {
   task: TaskSpec;

@@ -20,11 +20,11 @@ import { writeBytesAtomically } from '../core/atomic';
 import { buildHeadGraph, IO, taskOutDim, type TaskSpec } from './graph';
 import { runStep } from './graph-feeds';
 import { writeTrainingGraph } from './graph-files';
+import { HEAD_GRAPH_FILE } from './head-config';
 import { initHead, type HeadSpec } from './heads';
 
 export const EMBEDDINGS_FILE = 'embeddings.f32';
 const EMBEDDINGS_META = 'embeddings.json';
-export const HEAD_GRAPH_FILE = 'head.onnx';
 const GRAPHS_DIR = 'graphs';
 
 /** Sequence tasks only: a per-residue head needs every residue's vector, which the LoRA path gives. */

@@ -5,15 +5,15 @@
  * merged model built there (for a head-only run, head.onnx is all it needs; it is re-pointed at
  * the chosen base model). Also builds a missing merged/ in place for `predict --model`.
  */
-import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { readManifest } from '../models/installed';
 import { adapterLoraSpecFor } from './finetune-adapter';
 import { MERGED_DIR } from './finetune';
-import { readHeadConfig, type HeadConfig } from './head-config';
-import { HEAD_GRAPH_FILE } from './head-only';
+import type { HeadConfig } from './head-config';
+import { checkImportable, filesOf } from './importable';
 import { writeMergedModel } from './merge';
-import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, HEAD_CONFIG, HEAD_WEIGHTS, readPeftAdapter } from './peft';
+import { HEAD_CONFIG, HEAD_WEIGHTS, readPeftAdapter } from './peft';
 
 /**
  * merged/ of a folder that holds an adapter and a head but no merged model (e.g. the small files
@@ -31,34 +31,6 @@ export async function buildMergedModel(runDir: string, config: HeadConfig, baseM
     head: { spec: config.head, task: config.task, weights: data(adapter.head) },
     name: `${base.name} + ${basename(resolve(runDir))}`,
   });
-}
-
-/** The files an import copies, by how the model was trained. */
-function filesOf(config: HeadConfig): string[] {
-  return config.mode === 'head-only' ? [HEAD_WEIGHTS, HEAD_CONFIG, HEAD_GRAPH_FILE] : [ADAPTER_WEIGHTS, ADAPTER_CONFIG, HEAD_WEIGHTS, HEAD_CONFIG];
-}
-
-/**
- * Checks that `sourceDir` holds a fine-tuned model ESM Studio can predict with on the base model
- * in `baseModelDir` (its files present, its adapter's tensors the shapes that model needs, its
- * head as wide as the model's vectors) and returns its head configuration. Cheap: no model runs.
- */
-export function checkImportable(sourceDir: string, baseModelDir: string): HeadConfig {
-  const dir = resolve(sourceDir);
-  if (!existsSync(dir)) throw new Error(`There is no folder ${dir} on this computer.`);
-  if (!existsSync(join(dir, HEAD_CONFIG))) {
-    throw new Error(`${dir} is not a fine-tuned model made by ESM Studio: it has no ${HEAD_CONFIG} (the head's task and classes). A fine-tuning run's folder has it.`);
-  }
-  const config = readHeadConfig(dir);
-  const missing = filesOf(config).filter((file) => !existsSync(join(dir, file)));
-  if (missing.length > 0) throw new Error(`${dir} lacks ${missing.join(', ')}, which a ${config.mode === 'head-only' ? 'head-only' : 'LoRA'} fine-tuned model needs.`);
-  const base = readManifest(baseModelDir);
-  const width = config.hiddenSize;
-  if (width !== undefined && width !== base.config.hiddenSize) {
-    throw new Error(`The head reads ${width}-wide vectors, but ${base.name} gives ${base.config.hiddenSize}: choose the model it was trained on${config.baseModel ? ` (${config.baseModel.name})` : ''}.`);
-  }
-  if (config.mode !== 'head-only') adapterLoraSpecFor(dir, base.config);
-  return config;
 }
 
 /** Copies the model's files into `runDir` and makes it predict on `baseModelDir`; returns the run's summary. */

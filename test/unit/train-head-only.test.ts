@@ -17,8 +17,10 @@ import { convertCheckpoint } from '../../src-main/models/installed';
 import { encode } from '../../src-main/models/esm2/tokenizer';
 import { runFinetune, type FinetuneSummary } from '../../src-main/train/finetune';
 import type { FinetuneTable } from '../../src-main/train/finetune-data';
-import { EMBEDDINGS_FILE, HEAD_GRAPH_FILE, poolSequences } from '../../src-main/train/head-only';
-import { checkImportable, importFinetuned } from '../../src-main/train/import';
+import { HEAD_GRAPH_FILE } from '../../src-main/train/head-config';
+import { EMBEDDINGS_FILE, poolSequences } from '../../src-main/train/head-only';
+import { importFinetuned } from '../../src-main/train/import';
+import { checkImportable } from '../../src-main/train/importable';
 import { predictFinetuned } from '../../src-main/train/predict';
 import { block, loadGolden, maxAbsDiff, seqKey } from '../support/golden';
 

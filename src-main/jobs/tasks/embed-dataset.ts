@@ -15,6 +15,7 @@ import { throwIfCancelled, yieldToEvents } from '../../core/cancel';
 import { Embedder, type EmbedPlan, type SequenceResult } from '../../engine/embed';
 import type { Pooling } from '../../models/family';
 import { NpyRowWriter, writeNpyAtomic } from '../../store/npy';
+import { modelFolderName } from '../../store/paths';
 import { contract, defineTask, type TaskContext } from '../task';
 import type { TaskParams } from '../../api/tasks';
 import { shardOwns, writeShardRecord } from '../shards';
@@ -35,9 +36,6 @@ const EmbedDatasetCheckpoint = z.object({
   unitsDone: z.array(z.number().int()),
 });
 type EmbedDatasetCheckpoint = z.output<typeof EmbedDatasetCheckpoint>;
-
-/** Folder name of a model's results inside the run folder. */
-export const modelFolderName = (name: string): string => name.replace(/[^A-Za-z0-9._-]+/g, '_');
 
 /** Where a model's files go, relative to the work folder. */
 export function modelOutDir(params: Pick<EmbedDatasetParams, 'runDir'>, model: EmbedDatasetParams['models'][number]): string {
