@@ -119,6 +119,10 @@ export const TASK_SUMMARIES = {
     long: z.string(),
     device: z.string(),
     seconds: z.number(),
+    /** Tokens fed to the models, the device they ran on after any fallback, and why it fell back. */
+    tokens: z.number().optional(),
+    deviceUsed: z.string().optional(),
+    notes: z.array(z.string()).optional(),
   }),
   'model.install': summary({ dir: z.string(), name: z.string(), layers: z.number(), hidden: z.number(), precision: Precision, sizeBytes: z.number(), catalogId: z.string().nullable(), source: z.string() }),
   'model.download': summary({ dir: z.string(), name: z.string(), layers: z.number(), hidden: z.number(), precision: Precision, sizeBytes: z.number(), catalogId: z.string().nullable(), source: z.string() }),

@@ -7,9 +7,10 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ApiError } from '../api/errors';
 import { parseSequenceFile, requireValidFile } from '../datasets';
-import { convertCheckpoint, MANIFEST_FILE } from '../models/installed';
-import { Embedder, resolveLayers, type LongMode } from '../engine/embed';
-import { EmbeddingFiles } from '../engine/output-files';
+import { convertCheckpoint, familyOfManifest, MANIFEST_FILE, readManifest } from '../models/installed';
+import { resolveLayers, type LongMode } from '../engine/embed';
+import { EmbeddingOutputFolder } from '../engine/output-files';
+import { runTaskHere } from '../jobs/run-here';
 import { DEVICES, type Device } from '../core/devices';
 import { APP_VERSION } from '../core/version';
 import { defaultHome } from '../store';
@@ -164,6 +165,11 @@ export function readFasta(file: string): { ids: string[]; sequences: string[] } 
   }
 }
 
+/**
+ * `embed --fasta … --out`: the app's embedding task (embed.dataset) on a FASTA file, in this
+ * process, writing the same files as an app run into a staging folder that becomes `--out` when
+ * the run completes (engine/output-files).
+ */
 export async function embedCommand(flags: EmbedFlags): Promise<void> {
   const device = parseList(flags.device, DEVICES, 'device')[0] ?? 'cpu';
   const long = parseList(flags.long, ['window', 'truncate'] as const, '--long mode')[0] ?? 'window';
@@ -173,8 +179,8 @@ export async function embedCommand(flags: EmbedFlags): Promise<void> {
   const { ids, sequences } = readFasta(resolve(flags.fasta));
 
   const dir = await modelFolder(flags.model);
-  const embedder = Embedder.open(dir, { device: device as Device, threads: flags.threads ? Number(flags.threads) : undefined });
-  const config = embedder.manifest.config;
+  const manifest = readManifest(dir);
+  const config = manifest.config;
   let layers: number[];
   let attentionLayers: number[];
   try {
@@ -188,38 +194,40 @@ export async function embedCommand(flags: EmbedFlags): Promise<void> {
   if (attentionLayers.includes(0)) throw new CliExit('--attention takes layers 1 to ' + config.numLayers + ' (layer 0 has no attention).', 2);
 
   const options = { layers, pool, logits: !!flags.logits, contacts: !!flags.contacts, attentionLayers, batchTokens, long: long as LongMode };
-  const files = new EmbeddingFiles(resolve(flags.out), ids, { ...options, hiddenSize: config.hiddenSize, heads: config.numHeads });
-  const started = performance.now();
+  const params = {
+    runDir: '.',
+    models: [{ id: 0, name: manifest.name, dir, outDir: '.' }],
+    ...options,
+    device: device as Device,
+    threads: flags.threads ? Number(flags.threads) : 0,
+  };
+  const output = new EmbeddingOutputFolder(resolve(flags.out));
   const interrupt = interruptible();
-  let tokens = 0;
   try {
-    await embedder.run(sequences, options, (result) => files.write(result), {
-      signal: interrupt.signal,
-      onProgress: (p) => {
-        tokens = p.tokensDone;
-        progressLine(p.sequencesDone / p.sequencesTotal, `${p.sequencesDone}/${p.sequencesTotal} sequences, ${(p.tokensDone / p.secondsElapsed).toFixed(0)} tokens/s`);
-      },
-    });
+    const summary = await output.fill(() => runTaskHere('embed.dataset', params, { sequences, shard: null }, output.staging, { signal: interrupt.signal, onProgress: progressLine }));
     endProgress();
-    if (interrupt.signal.aborted) throw new CliExit('Embedding cancelled; no result files were kept.', 130);
-    const seconds = (performance.now() - started) / 1000;
-    const actual = await embedder.actualDevice();
-    files.finish({
+    const maxResidues = familyOfManifest(manifest).tokenizer.maxResidues;
+    const longSequences = sequences.flatMap((sequence, index) =>
+      sequence.length > maxResidues ? [{ index, id: ids[index]!, residues: long === 'truncate' ? maxResidues : sequence.length, handling: long }] : [],
+    );
+    const tokens = summary.tokens ?? 0;
+    output.finish(ids, {
       appVersion: APP_VERSION,
       createdAt: new Date().toISOString(),
-      model: { name: embedder.manifest.name, folder: dir, precision: embedder.manifest.precision, sourceChecksum: embedder.manifest.source.checksum, config },
+      model: { name: manifest.name, folder: dir, precision: manifest.precision, sourceChecksum: manifest.source.checksum, config },
       input: { fasta: resolve(flags.fasta), sequences: sequences.length },
-      options: { ...options, device: { requested: device, used: actual, notes: embedder.notes } },
-      timings: { seconds, tokens, tokensPerSecond: tokens / seconds },
+      options: { ...options, device: { requested: device, used: summary.deviceUsed ?? device, notes: summary.notes ?? [] } },
+      timings: { seconds: summary.seconds, tokens, tokensPerSecond: tokens / summary.seconds },
+      longSequences,
     });
-    for (const note of embedder.notes) console.error(note);
-    console.log(`Embedded ${sequences.length} sequences in ${seconds.toFixed(1)} s (${(tokens / seconds).toFixed(0)} tokens/s on ${actual}) into ${resolve(flags.out)}.`);
+    for (const note of summary.notes ?? []) console.error(note);
+    console.log(`Embedded ${sequences.length} sequences in ${summary.seconds.toFixed(1)} s (${(tokens / summary.seconds).toFixed(0)} tokens/s on ${summary.deviceUsed ?? device}) into ${resolve(flags.out)}.`);
   } catch (error) {
-    files.abort();
+    output.abort();
+    if (interrupt.signal.aborted) throw new CliExit('Embedding cancelled; no result files were kept.', 130);
     if (error instanceof RangeError || error instanceof ApiError) throw new CliExit(error.message);
     throw error;
   } finally {
     interrupt.done();
-    await embedder.close();
   }
 }

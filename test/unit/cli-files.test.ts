@@ -6,10 +6,11 @@
  * (only with --debug).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readNpy } from '../../src-main/store/npy';
 import { GOLDEN } from '../support/golden';
 import { assertBuilt, ROOT } from '../support/serve';
 import { mountSmallDisk, unmountSmallDisk } from '../support/small-disk';
@@ -55,7 +56,9 @@ function randomFasta(file: string, count: number): void {
 /** Entries of `dir`, hidden staging folders included. */
 const entries = (dir: string): string[] => (existsSync(dir) ? readdirSync(dir).sort() : []);
 const stagingFolders = (dir: string): string[] => entries(dir).filter((e) => e.startsWith('.embedding-staging-'));
-const stagedPerToken = (dir: string): number => stagingFolders(dir).reduce((n, s) => n + entries(join(dir, s, 'per_token')).length, 0);
+/** Bytes of per-residue rows the staging folders hold so far (the matrix is written row range by row range). */
+const stagedPerToken = (dir: string): number =>
+  stagingFolders(dir).reduce((n, s) => n + entries(join(dir, s)).filter((e) => e.startsWith('per_token_layer') && e.endsWith('.partial')).reduce((m, e) => m + statSync(join(dir, s, e)).size, 0), 0);
 
 const small = mountSmallDisk();
 let fasta: string;
@@ -79,7 +82,7 @@ describe('embed --fasta --out keeps no partial output', () => {
     const out = join(home, 'killed');
     const child = start(...EMBED(out));
     const ended = exited(child);
-    expect(await until(child, () => stagedPerToken(out) >= 20), 'the run wrote per-residue files before it ended').toBe(true);
+    expect(await until(child, () => stagedPerToken(out) >= 64 * 1024), 'the run wrote per-residue rows before it ended').toBe(true);
     child.kill('SIGKILL');
     await ended;
     expect(entries(out).filter((e) => !e.startsWith('.'))).toEqual([]);
@@ -87,15 +90,15 @@ describe('embed --fasta --out keeps no partial output', () => {
 
     const again = cli(...EMBED(out));
     expect(again.code, again.err).toBe(0);
-    expect(entries(out)).toEqual(['ids.txt', 'mean_layer2.npy', 'per_token', 'run.json']);
-    expect(entries(join(out, 'per_token')).length).toBe(3000);
+    expect(entries(out)).toEqual(['ids.txt', 'mean_layer2.npy', 'per_token_layer2.npy', 'per_token_offsets.npy', 'run.json']);
+    expect(readNpy(join(out, 'per_token_offsets.npy')).shape).toEqual([3001]);
   });
 
   it('after Ctrl-C (SIGINT): exit 130, no result file and no staging folder', { timeout: 120_000 }, async () => {
     const out = join(home, 'interrupted');
     const child = start(...EMBED(out));
     const ended = exited(child);
-    expect(await until(child, () => stagedPerToken(out) >= 20)).toBe(true);
+    expect(await until(child, () => stagedPerToken(out) >= 64 * 1024)).toBe(true);
     child.kill('SIGINT');
     const { code, err } = await ended;
     expect(code, err).toBe(130);

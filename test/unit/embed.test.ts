@@ -64,8 +64,11 @@ describe('esm-studio embed', () => {
       const refBos = golden8M.array(seqKey(i, 'bos_embedding')).data;
       expect(maxAbsDiff((mean6.data as Float32Array).subarray(i * D, (i + 1) * D), refMean.subarray(6 * D, 7 * D))).toBeLessThan(1e-4);
       expect(maxAbsDiff((readNpy(join(out, 'bos_layer0.npy')).data as Float32Array).subarray(i * D, (i + 1) * D), refBos.subarray(0, D))).toBeLessThan(1e-4);
-      const perToken = readNpy(join(out, 'per_token', `${i}_layer6.npy`));
-      expect(perToken.shape).toEqual([L, D]);
+      // Per-residue rows of every sequence in one matrix; sequence i is rows offsets[i]..offsets[i+1].
+      const offsets = readNpy(join(out, 'per_token_offsets.npy')).data as BigInt64Array;
+      const all = readNpy(join(out, 'per_token_layer6.npy'));
+      expect(Number(offsets[i + 1]! - offsets[i]!)).toBe(L);
+      const perToken = { data: (all.data as Float32Array).subarray(Number(offsets[i]!) * D, Number(offsets[i + 1]!) * D) };
       const states = golden8M.array(seqKey(i, 'hidden_states')).data.subarray(6 * T * D, 7 * T * D);
       expect(maxAbsDiff(perToken.data as Float32Array, block(states, D, 1, L + 1, 0, D))).toBeLessThan(1e-4);
       const logits = readNpy(join(out, 'logits', `${i}.npy`));

@@ -95,7 +95,14 @@ async function reportArtifacts(ctx: Context, model: EmbedDatasetParams['models']
   }
 }
 
-async function embedWithModel(ctx: Context, modelIndex: number, sequences: readonly string[], resumeUnits: Set<number>): Promise<void> {
+/** What computing a model's units used: tokens fed, the device after any fallback, and why it fell back. */
+interface ModelRun {
+  tokens: number;
+  device: string;
+  notes: string[];
+}
+
+async function embedWithModel(ctx: Context, modelIndex: number, sequences: readonly string[], resumeUnits: Set<number>): Promise<ModelRun> {
   const { params } = ctx;
   const model = params.models[modelIndex]!;
   const embedder = Embedder.open(model.dir, { device: params.device, threads: params.threads || undefined });
@@ -115,12 +122,14 @@ async function embedWithModel(ctx: Context, modelIndex: number, sequences: reado
     const files = matrixFiles(plan, folder, offsets);
     if (ctx.input.shard === null && files.every((file) => existsSync(join(ctx.workDir, file.path)))) {
       // Finished before an interruption, but not yet recorded as such.
-      return reportArtifacts(ctx, model, files, D);
+      await reportArtifacts(ctx, model, files, D);
+      return { tokens: 0, device: params.device, notes: [] };
     }
     for (const file of files) file.writer = new NpyRowWriter(join(ctx.workDir, file.path), file.rows, D, { resume: resumeUnits.size > 0 });
     if (files.some((f) => f.offsetsPath)) writeNpyAtomic(join(ctx.workDir, folder, 'per_token_offsets.npy'), { dtype: 'int64', shape: [offsets.length], data: offsets });
+    let tokens: number;
     try {
-      await computeUnits(ctx, modelIndex, embedder, plan, { folder, files, offsets, heads: embedder.manifest.config.numHeads }, resumeUnits);
+      tokens = await computeUnits(ctx, modelIndex, embedder, plan, { folder, files, offsets, heads: embedder.manifest.config.numHeads }, resumeUnits);
     } catch (error) {
       // A cancelled, failed or interrupted run keeps its finished rows: Resume continues from them.
       for (const file of files) file.writer?.close();
@@ -129,6 +138,7 @@ async function embedWithModel(ctx: Context, modelIndex: number, sequences: reado
     for (const file of files) file.writer!.finish();
     if (ctx.input.shard) writeShardRecord(join(ctx.workDir, folder), ctx.input.shard, plan);
     await reportArtifacts(ctx, model, files, D);
+    return { tokens, device: await embedder.actualDevice(), notes: embedder.notes };
   } finally {
     await embedder.close();
   }
@@ -153,7 +163,8 @@ function writeSequenceFiles(ctx: Context, folder: string, heads: number, result:
   }
 }
 
-async function computeUnits(ctx: Context, modelIndex: number, embedder: Embedder, plan: EmbedPlan, outputs: Outputs, resumeUnits: Set<number>): Promise<void> {
+/** Computes the units not done yet (of this shard); returns the tokens fed. */
+async function computeUnits(ctx: Context, modelIndex: number, embedder: Embedder, plan: EmbedPlan, outputs: Outputs, resumeUnits: Set<number>): Promise<number> {
   const { params } = ctx;
   const { files, offsets } = outputs;
   const done = new Set(resumeUnits);
@@ -183,6 +194,7 @@ async function computeUnits(ctx: Context, modelIndex: number, embedder: Embedder
     ctx.progress(fraction, `${params.models[modelIndex]!.name}: ${sequencesDone} of ${of} sequences, ${speed.toFixed(0)} tokens/s`);
     await yieldToEvents();
   }
+  return tokens;
 }
 
 /** Input sequences a unit covers (duplicates of its sequences included). */
@@ -199,9 +211,10 @@ export const embedDataset = defineTask({
     const { sequences } = ctx.input;
     const resume = ctx.resumeFrom;
     const started = performance.now();
+    const runs: ModelRun[] = [];
     for (let modelIndex = resume?.modelsDone ?? 0; modelIndex < ctx.params.models.length; modelIndex++) {
       const resumeUnits = new Set(resume && resume.modelsDone === modelIndex ? resume.unitsDone : []);
-      await embedWithModel(ctx, modelIndex, sequences, resumeUnits);
+      runs.push(await embedWithModel(ctx, modelIndex, sequences, resumeUnits));
       ctx.checkpoint({ modelsDone: modelIndex + 1, unitsDone: [] });
     }
     return {
@@ -212,6 +225,9 @@ export const embedDataset = defineTask({
       long: ctx.params.long,
       device: ctx.params.device,
       seconds: Number(((performance.now() - started) / 1000).toFixed(2)),
+      tokens: runs.reduce((sum, run) => sum + run.tokens, 0),
+      deviceUsed: runs.at(-1)?.device ?? ctx.params.device,
+      notes: [...new Set(runs.flatMap((run) => run.notes))],
     };
   },
 });
