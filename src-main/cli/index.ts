@@ -14,6 +14,7 @@ import { APP_VERSION } from '../core/version';
 import { defaultHome } from '../store';
 import { convertCommand, embedCommand, parseIntegers, type EmbedFlags } from './engine-commands';
 import { CliExit, exitWithFailure } from './exit';
+import { mergeCommand, workerCommand, type WorkerFlags } from './worker';
 import { finetuneCommand, predictCommand, type FinetuneFlags, type PredictFlags } from './finetune';
 import { fitCommand, type FitFlags } from './fit';
 import { call, followJob, projectEmbed } from './project-embed';
@@ -204,6 +205,19 @@ export function buildProgram(): Command {
     .requiredOption('--out <model-dir>', 'folder to create for the converted model')
     .option('--fp16', 'store weights in float16 (half the size; LayerNorm, softmax and reductions stay float32)')
     .action(convertCommand);
+  program
+    .command('worker')
+    .description('Run one task, or one shard of one, headless (cluster jobs): progress as JSON lines on stdout; started again, it continues')
+    .argument('<task.json>', '{ "kind", "params", "input" } as the app\'s jobs have them (e.g. kind "embed.dataset")')
+    .option('--shard <i/n>', 'compute only shard i of n (0-based); merge the shards with `esm-studio merge`')
+    .option('--work-dir <dir>', 'folder the task writes below (default: the task file\'s workDir, else the current folder)')
+    .action((taskFile: string, flags: WorkerFlags) => workerCommand(taskFile, flags));
+  program
+    .command('merge')
+    .description('Merge the work folders of a sharded task (worker --shard) into the files an unsharded run writes')
+    .argument('<shard-dirs...>', 'the shards\' work folders, all of 0/n … n-1/n')
+    .requiredOption('--out <dir>', 'folder for the merged result')
+    .action((dirs: string[], flags: { out: string }) => mergeCommand(dirs, flags));
   program
     .command('embed')
     .description('Embed the sequences of a FASTA file with a model and write NumPy files')

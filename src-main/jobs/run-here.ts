@@ -17,10 +17,11 @@ export interface HereOptions {
   onArtifact?(kind: string, relativePath: string, meta?: Record<string, unknown>): void | Promise<void>;
 }
 
-export async function runTaskHere<K extends TaskKind>(kind: K, params: TaskParamsInput<K>, input: unknown, workDir: string, options: HereOptions): Promise<TaskSummary<K>> {
+/** Runs a task of any kind with unchecked parameters and input (e.g. read from a task file); they are validated first. */
+export async function runAnyTask(kind: TaskKind, params: unknown, input: unknown, workDir: string, options: HereOptions): Promise<Record<string, unknown>> {
   const task = tasks.get(kind);
   if (!task) throw new Error(`No task body for job kind ${kind}.`);
-  const summary = await task.run({
+  return task.run({
     params,
     input,
     checkpoint: options.resumeFrom ?? null,
@@ -33,5 +34,10 @@ export async function runTaskHere<K extends TaskKind>(kind: K, params: TaskParam
       await options.onArtifact?.(artifactKind, path, meta);
     },
   });
+}
+
+/** Runs a task with typed parameters, returning its typed summary. */
+export async function runTaskHere<K extends TaskKind>(kind: K, params: TaskParamsInput<K>, input: unknown, workDir: string, options: HereOptions): Promise<TaskSummary<K>> {
+  const summary = await runAnyTask(kind, params, input, workDir, options);
   return TASK_SUMMARIES[kind].parse(summary) as TaskSummary<K>;
 }
