@@ -1,27 +1,27 @@
 /**
  * cli/fit — `esm-studio fit`: cross-validates one learner on an embedding matrix against a label
- * column and writes predictions.csv (id, fold, y, yhat), metrics.json (per fold and mean ± sd)
- * and models.json (the fold models). Inputs are files, or a project run's embeddings. A labels
+ * column with the app's scan task (learn.scan, one embedding × one learner, run in this process)
+ * and writes predictions.csv (id, fold, y, yhat) and models.json (the fold models) as the scan
+ * writes them, plus metrics.json (per fold and mean ± sd). Inputs are files, or a project run's
+ * embeddings. A labels
  * file is read with the import's label rule (datasets/readLabelTable): empty, NA, NaN… are missing
  * values, whose rows are left out (and counted); an infinity is an error naming its row.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ApiError } from '../api/errors';
+import { writeTextAtomically } from '../core/atomic';
 import { readNumberCell } from '../datasets';
 import { readLabelTable } from '../datasets/table';
 import type { LabelValue } from '../datasets/types';
-import { csvField, formatFloat32 } from '../exports';
-import { evaluateClassification, evaluateRegression, type Evaluation } from '../learn/evaluate';
-import { classifierFor, LEARNERS, regressorFor } from '../learn/learners';
-import { takeRows, type Matrix } from '../learn/matrix';
+import { runTaskHere } from '../jobs/run-here';
+import { LEARNERS } from '../learn/learners';
 import type { Scaling } from '../learn/scale';
-import { buildFolds, type SplitSpec } from '../learn/splits';
+import type { SplitSpec } from '../learn/splits';
 import { readNpy } from '../store/npy';
 import type { Host } from '../services';
 import { MUTATION_COLUMNS, mutationPositions } from '../variants/positions';
-import { writeBytesAtomically } from '../core/atomic';
-import { endProgress, progressLine } from './engine-commands';
+import { endProgress, interruptible, progressLine } from './engine-commands';
 import { CliExit } from './exit';
 
 export interface FitFlags {
@@ -45,7 +45,8 @@ export interface FitFlags {
 
 interface FitInput {
   ids: string[];
-  X: Matrix;
+  /** The embedding matrix (absolute path), float32 [rows, D]. */
+  matrix: { path: string; layer: number; pooling: string };
   /** Label columns of each row. */
   rows: Record<string, string | number | null>[];
 }
@@ -81,8 +82,8 @@ function fromFiles(flags: FitFlags): FitInput {
   const labels = readLabelFile(resolve(flags.labels), flags.idCol);
   const missing = ids.filter((id) => !labels.has(id));
   if (missing.length === ids.length) throw new CliExit(`None of the ids in ${flags.ids} appear in column "${flags.idCol}" of ${flags.labels}.`);
-  const X: Matrix = { data: Float64Array.from(array.data as Float32Array), rows: n, cols: d };
-  return { ids, X, rows: ids.map((id) => labels.get(id) ?? {}) };
+  void d;
+  return { ids, matrix: { path: resolve(flags.embeddings), layer: 0, pooling: 'file' }, rows: ids.map((id) => labels.get(id) ?? {}) };
 }
 
 /** The run `flags.run` of the project, or an error naming the runs it has. */
@@ -114,8 +115,7 @@ function fromProject(host: Host, flags: FitFlags): FitInput {
   const e = chosen[0]!;
   const dataset = host.store.datasets.get(e.datasetId!)!;
   const rows = host.store.datasets.sequences(dataset.id, 0, dataset.sequenceCount);
-  const array = readNpy(join(host.store.projects.folderOf(project.id)!, e.path));
-  return { ids: rows.map((r) => r.seqId), X: { data: Float64Array.from(array.data as Float32Array), rows: e.rows, cols: e.cols }, rows: rows.map((r) => r.labels) };
+  return { ids: rows.map((r) => r.seqId), matrix: { path: join(host.store.projects.folderOf(project.id)!, e.path), layer: e.layer, pooling: e.pooling }, rows: rows.map((r) => r.labels) };
 }
 
 function splitSpec(flags: FitFlags): SplitSpec {
@@ -131,21 +131,25 @@ function positionsOf(rows: FitInput['rows']): number[][] | null {
   return column ? rows.map((r) => mutationPositions(r[column] as string)!) : null;
 }
 
-function writeResults(out: string, ids: string[], participating: number[], evaluation: Evaluation, y: (number | string)[], yhat: (number | string)[], meta: Record<string, unknown>): void {
-  const show = (v: number | string): string => (typeof v === 'number' ? formatFloat32(v) : csvField(v));
-  const lines = ['id,fold,y,yhat', ...participating.map((row, i) => `${csvField(ids[row]!)},${evaluation.fold[i]},${show(y[i]!)},${show(yhat[i]!)}`)];
-  const text = (value: string): Uint8Array => new TextEncoder().encode(value);
-  writeBytesAtomically(join(out, 'predictions.csv'), text(`${lines.join('\n')}\n`));
-  writeBytesAtomically(join(out, 'metrics.json'), text(JSON.stringify({ ...meta, perFold: evaluation.perFold, mean: evaluation.summary }, null, 2)));
-  writeBytesAtomically(join(out, 'models.json'), text(JSON.stringify({ ...meta, folds: evaluation.models }, null, 2)));
+/** The target of each row as the scan reads it: a number or a class, null when missing (left out). */
+function targetValues(input: FitInput, target: string, regression: boolean): (number | string | null)[] {
+  return input.rows.map((r, i) => {
+    const value = r[target];
+    if (value === undefined || value === null || value === '') return null;
+    return regression ? targetNumber(value, i, input.ids[i]!, target) : String(value);
+  });
 }
 
-/** "fold 3 of 5 done" as the learner works through the outer folds. */
-function foldProgress(total: number): (fraction: number) => void {
-  return (fraction) => progressLine(fraction, `fold ${Math.min(total, Math.floor(fraction * total + 1e-9))} of ${total} done`);
+/** The scan task's files for the one fit, under the names `fit` documents. */
+function publishResults(staging: string, out: string, learner: string, metrics: Record<string, unknown>): void {
+  mkdirSync(out, { recursive: true });
+  renameSync(join(staging, `0-${learner}-predictions.csv`), join(out, 'predictions.csv'));
+  renameSync(join(staging, `0-${learner}-models.json`), join(out, 'models.json'));
+  writeTextAtomically(join(out, 'metrics.json'), JSON.stringify(metrics, null, 2));
+  rmSync(staging, { recursive: true, force: true });
 }
 
-export function fitCommand(flags: FitFlags, openHost: () => Host): void {
+export async function fitCommand(flags: FitFlags, openHost: () => Host): Promise<void> {
   const learner = LEARNERS.find((l) => l.id === flags.learner);
   if (!learner) throw new CliExit(`Unknown --learner "${flags.learner}"; choose from ${LEARNERS.map((l) => l.id).join(', ')}.`, 2);
   let input: FitInput;
@@ -157,46 +161,41 @@ export function fitCommand(flags: FitFlags, openHost: () => Host): void {
       host.close();
     }
   } else input = fromFiles(flags);
-  const regression = learner.task === 'regression';
-  const participating = input.rows.flatMap((r, i) => {
-    const value = r[flags.target];
-    if (value === undefined || value === null || value === '') return [];
-    return regression && targetNumber(value, i, input.ids[i]!, flags.target) === null ? [] : [i];
-  });
-  if (participating.length === 0) throw new CliExit(`No row has a value in column "${flags.target}".`);
-  const leftOut = input.rows.length - participating.length;
+  const target = targetValues(input, flags.target, learner.task === 'regression');
+  const used = target.filter((value) => value !== null).length;
+  if (used === 0) throw new CliExit(`No row has a value in column "${flags.target}".`);
+  const leftOut = input.rows.length - used;
   if (leftOut > 0) console.log(`${leftOut} of ${input.rows.length} rows have no value in "${flags.target}" and were left out.`);
-  const X = takeRows(input.X, participating);
   const spec = splitSpec(flags);
-  const positions = positionsOf(input.rows);
+  const item = { embeddingId: 0, modelName: 'embeddings', modelParameters: 0, layer: input.matrix.layer, pooling: input.matrix.pooling, path: input.matrix.path };
+  const params = { runDir: '.', target: flags.target, task: learner.task, learners: [learner.id], split: spec, scaling: flags.scale, classWeight: null, items: [item] };
+  const scanInput = { ids: input.ids, target, positions: positionsOf(input.rows), splitValues: spec.column ? input.rows.map((r) => r[spec.column!] ?? null) : null };
+  const out = resolve(flags.out);
+  const staging = join(out, `.fit-staging-${process.pid}`);
   const started = performance.now();
-  let evaluation: Evaluation;
-  let y: (number | string)[];
-  let yhat: (number | string)[];
+  let metrics: { perFold: Record<string, number>[]; summary: Record<string, { mean: number; sd: number }> } | null = null;
+  const interrupt = interruptible();
   try {
-    if (learner.task === 'regression') {
-      const values = Float64Array.from(participating, (i) => targetNumber(input.rows[i]![flags.target], i, input.ids[i]!, flags.target)!);
-      const folds = buildFolds(spec, { rows: participating, labels: null, classes: [], positions, splitValues: spec.column ? input.rows.map((r) => r[spec.column!] ?? null) : null });
-      evaluation = evaluateRegression(regressorFor(learner.id), values, { X, folds, scaling: flags.scale, onProgress: foldProgress(folds.length) });
-      y = Array.from(values);
-      yhat = Array.from(evaluation.yhat);
-    } else {
-      const names = participating.map((i) => String(input.rows[i]![flags.target]));
-      const classes = [...new Set(names)].sort();
-      const labels = Int32Array.from(names, (n) => classes.indexOf(n));
-      const folds = buildFolds(spec, { rows: participating, labels, classes, positions, splitValues: spec.column ? input.rows.map((r) => r[spec.column!] ?? null) : null });
-      evaluation = evaluateClassification(classifierFor(learner.id), labels, classes, { X, folds, scaling: flags.scale, onProgress: foldProgress(folds.length) });
-      y = names;
-      yhat = Array.from(evaluation.yhat, (c) => classes[c] ?? '');
-    }
+    await runTaskHere('learn.scan', params, scanInput, staging, {
+      signal: interrupt.signal,
+      // The scan's progress says "…: fold 2 of 5 done"; a terminal shows the fold part.
+      onProgress: (fraction, message) => progressLine(fraction, message.replace(/^.*: (?=fold )/, '')),
+      onArtifact: (_kind, _path, meta) => void (metrics = (meta as { metrics: NonNullable<typeof metrics> }).metrics),
+    });
   } catch (error) {
     endProgress();
+    rmSync(staging, { recursive: true, force: true });
+    if (interrupt.signal.aborted) throw new CliExit('Fit cancelled; nothing was written.', 130);
     if (error instanceof CliExit) throw error;
     throw new CliExit((error as Error).message);
+  } finally {
+    interrupt.done();
   }
   endProgress();
   const seconds = (performance.now() - started) / 1000;
-  writeResults(resolve(flags.out), input.ids, participating, evaluation, y, yhat, { learner: learner.id, task: learner.task, target: flags.target, split: spec, scaling: flags.scale, rows: participating.length, seconds });
+  const fit = metrics!;
+  const meta = { learner: learner.id, task: learner.task, target: flags.target, split: spec, scaling: flags.scale, rows: used, seconds };
+  publishResults(staging, out, learner.id, { ...meta, perFold: fit.perFold, mean: fit.summary });
   const headline = learner.task === 'regression' ? ['r2', 'spearman'] : ['accuracy', 'balancedAccuracy'];
-  console.log(headline.map((m) => `${m} ${evaluation.summary[m]?.mean.toFixed(3)} ± ${evaluation.summary[m]?.sd.toFixed(3)}`).join(', ') + ` (${participating.length} rows, ${evaluation.perFold.length} folds, ${seconds.toFixed(1)} s) → ${resolve(flags.out)}`);
+  console.log(headline.map((m) => `${m} ${fit.summary[m]?.mean.toFixed(3)} ± ${fit.summary[m]?.sd.toFixed(3)}`).join(', ') + ` (${used} rows, ${fit.perFold.length} folds, ${seconds.toFixed(1)} s) → ${out}`);
 }

@@ -5,6 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
+import type { Fit, Job } from '../../src-main/api/schemas';
+import { nodeComputeLauncher } from '../../src-main/jobs/node-launcher';
+import { createHost } from '../../src-main/services';
 import { loadGolden } from '../support/golden';
 import { labelledCsv } from '../support/scan-setup';
 import { assertBuilt, ROOT } from '../support/serve';
@@ -78,5 +81,48 @@ describe('esm-studio fit', () => {
     expect(layer.err).toContain(`Run ${run} of "P" has no "mean" matrix of layer 5; it has mean_layer1.`);
     const pool = cli(home, 'fit', '--project', 'P', '--run', run, '--pool', 'bos', ...args);
     expect(pool.err).toContain(`Run ${run} of "P" has no "bos" matrix; it has mean_layer1.`);
+  });
+
+  it('writes the same predictions and fold models as the app\'s scan of the same embedding (one fitting path)', { timeout: 300_000 }, async () => {
+    const home = mkdtempSync(join(tmpdir(), 'esm-fit-same-'));
+    writeFileSync(join(home, 'set.csv'), labelledCsv(50));
+    expect(cli(home, 'import', '--project', 'P', '--csv', join(home, 'set.csv')).code).toBe(0);
+    const embed = cli(home, 'embed', '--project', 'P', '--dataset', 'set', '--model', loadGolden('tiny').checkpoint, '--layers', '2');
+    expect(embed.code, embed.err).toBe(0);
+    const run = /Run (\d+)/.exec(embed.out)![1]!;
+    const fit = cli(home, 'fit', '--project', 'P', '--run', run, '--target', 'hydrophobic', '--learner', 'ridgecv', '--cv', '5', '--split', 'random', '--seed', '7', '--out', join(home, 'fit'));
+    expect(fit.code, fit.err).toBe(0);
+
+    const host = createHost({ home, transport: 'cli', launcher: nodeComputeLauncher(join(ROOT, 'out', 'main', 'compute.js')) });
+    try {
+      const call = async <T,>(method: string, input: unknown): Promise<T> => {
+        const envelope = await host.dispatch(method, input);
+        if (!envelope.ok) throw new Error(envelope.error.message);
+        return envelope.value as T;
+      };
+      const project = host.store.projects.findByName('P')!;
+      const [dataset] = host.store.datasets.list(project.id);
+      const embedding = host.store.embeddings.list(project.id, Number(run)).find((e) => e.pooling === 'mean')!;
+      const job = await call<Job>('jobs.start', {
+        kind: 'learn.scan', projectId: project.id, datasetId: dataset!.id, target: 'hydrophobic', embeddingIds: [embedding.id], learners: ['ridgecv'], split: { scheme: 'random', k: 5, seed: 7 },
+      });
+      const ended = await new Promise<Job>((resolve) => {
+        const unsubscribe = host.events.subscribe((event) => {
+          if (event.type === 'job' && event.job.id === job.id && ['done', 'failed'].includes(event.job.state)) {
+            unsubscribe();
+            resolve(event.job);
+          }
+        });
+      });
+      expect(ended.error).toBeNull();
+      const [appFit] = await call<Fit[]>('fits.list', { runId: job.runId });
+      const folder = host.store.projects.folderOf(project.id)!;
+      expect(readFileSync(join(folder, appFit!.predictionsPath), 'utf8')).toBe(readFileSync(join(home, 'fit', 'predictions.csv'), 'utf8'));
+      const appModels = host.store.fits.get(appFit!.id)!.modelsPath;
+      expect(JSON.parse(readFileSync(join(folder, appModels), 'utf8'))).toEqual(JSON.parse(readFileSync(join(home, 'fit', 'models.json'), 'utf8')));
+      expect(JSON.parse(readFileSync(join(home, 'fit', 'metrics.json'), 'utf8')).perFold).toEqual(appFit!.perFold);
+    } finally {
+      host.close();
+    }
   });
 });

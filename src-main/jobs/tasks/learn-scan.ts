@@ -4,7 +4,7 @@
  * folds. Each fit writes its out-of-fold predictions (CSV) and fold models (JSON); a checkpoint
  * after each fit lets an interrupted scan continue with the fits it had not done.
  */
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { writeTextAtomically } from '../../core/atomic';
 import { csvField, formatFloat32 } from '../../exports';
 import { buildFolds } from '../../learn/splits';
@@ -49,7 +49,8 @@ function prepareTarget(input: ScanInput, task: LearnTask) {
 }
 
 function loadFeatures(workDir: string, item: ScanItem, rows: number[]): Matrix {
-  const array = readNpy(join(workDir, item.path));
+  // Relative to the work folder (a project's runs), or absolute (the command line's files).
+  const array = readNpy(resolve(workDir, item.path));
   const [n, d] = array.shape as [number, number];
   const all: Matrix = { data: Float64Array.from(array.data as Float32Array), rows: n, cols: d };
   return takeRows(all, rows);
@@ -89,7 +90,9 @@ export const learnScan = defineTask({
       ctx.progress(done.size / units.length, `Fitting ${label} (${done.size + 1} of ${units.length})`);
       await yieldToEvents();
       const X = loadFeatures(ctx.workDir, item, target.rows);
-      const onProgress = (f: number): void => ctx.progress((done.size + f) / units.length, `Fitting ${label} (${done.size + 1} of ${units.length})`);
+      const k = folds.length;
+      const onProgress = (f: number): void =>
+        ctx.progress((done.size + f) / units.length, `Fitting ${label} (${done.size + 1} of ${units.length}): fold ${Math.min(k, Math.floor(f * k + 1e-9))} of ${k} done`);
       const evaluation =
         params.task === 'regression'
           ? evaluateRegression(regressorFor(learner), target.y!, { X, folds, scaling: params.scaling, onProgress })
