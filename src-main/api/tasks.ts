@@ -38,6 +38,8 @@ export const TASK_PARAMS = {
   'embed.dataset': z.object({
     /** Folder of this run, relative to the work folder. */
     runDir: z.string(),
+    /** The dataset embedded (app runs). */
+    datasetId: z.number().optional(),
     models: z.array(EmbedModel).min(1),
     layers: z.array(z.number().int()),
     pool: z.array(Pooling),
@@ -131,8 +133,19 @@ export const TASK_SUMMARIES = {
   'learn.predict': summary({ path: z.string(), sequences: z.number(), folds: z.number() }),
   'embeddings.export': summary({ path: z.string(), format: z.string() }),
   'map.project': summary({ method: z.string(), rows: z.number(), cols: z.number(), seconds: z.number(), explainedVariance: z.array(z.number()).nullable() }),
-  'train.finetune': summary({ runDir: z.string() }),
-  'train.import': summary({ runDir: z.string() }),
+  'train.finetune': summary({
+    runDir: z.string(),
+    mode: z.enum(['lora', 'head-only']),
+    steps: z.number(),
+    trainExamples: z.number(),
+    validationExamples: z.number(),
+    bestEpoch: z.number().nullable(),
+    bestMetric: z.number().nullable(),
+    metric: z.string(),
+    stoppedEarly: z.boolean(),
+    device: z.string(),
+  }),
+  'train.import': summary({ runDir: z.string(), mode: z.enum(['lora', 'head-only']), importedFrom: z.string(), baseModel: z.string().optional() }),
   'train.predict': summary({ outPath: z.string(), sequences: z.number() }),
 } as const satisfies Record<keyof typeof TASK_PARAMS, z.ZodType>;
 

@@ -34,7 +34,17 @@ export async function buildMergedModel(runDir: string, config: HeadConfig, baseM
 }
 
 /** Copies the model's files into `runDir` and makes it predict on `baseModelDir`; returns the run's summary. */
-export async function importFinetuned(sourceDir: string, runDir: string, baseModelDir: string): Promise<Record<string, unknown>> {
+/** What an imported run reports (api/tasks' train.import summary, less the run folder). */
+export interface ImportSummary {
+  mode: 'lora' | 'head-only';
+  task: string;
+  targets: string[];
+  classes: string[] | null;
+  importedFrom: string;
+  baseModel: string;
+}
+
+export async function importFinetuned(sourceDir: string, runDir: string, baseModelDir: string): Promise<ImportSummary> {
   const config = checkImportable(sourceDir, baseModelDir);
   mkdirSync(runDir, { recursive: true });
   for (const file of filesOf(config)) copyFileSync(join(resolve(sourceDir), file), join(runDir, file));
