@@ -313,8 +313,10 @@ export const JobRequest = z.discriminatedUnion('kind', [
     projectId: Id,
     datasetId: Id,
     target: z.string().min(1),
-    /** Regression for numeric targets, classification for categories; chosen from the column when absent. */
-    task: z.enum(['regression', 'classification']).optional(),
+    /** Multi-label: several 0/1 columns predicted together (e.g. GO terms); `target` is then their joined names. */
+    targets: z.array(z.string().min(1)).min(2).optional(),
+    /** Regression for numeric targets, classification for categories, multi-label with `targets`; chosen from the column(s) when absent. */
+    task: z.enum(['regression', 'classification', 'multilabel']).optional(),
     embeddingIds: z.array(Id).min(1, 'Choose at least one embedding.'),
     learners: z.array(z.string()).min(1, 'Choose at least one learner.'),
     split: SplitSpec.default({ scheme: 'random', k: 5, seed: 42 }),
@@ -471,7 +473,7 @@ export const Fit = z.object({
   layer: z.number().int(),
   pooling: z.string(),
   learner: z.string(),
-  task: z.enum(['regression', 'classification']),
+  task: z.enum(['regression', 'classification', 'multilabel']),
   target: z.string(),
   summary: z.record(z.string(), z.object({ mean: z.number(), sd: z.number(), n: z.number() })),
   perFold: z.array(z.record(z.string(), z.number().nullable())),
@@ -480,7 +482,7 @@ export const Fit = z.object({
 export type Fit = z.infer<typeof Fit>;
 
 export const LearnOptions = z.object({
-  learners: z.array(z.object({ id: z.string(), label: z.string(), task: z.enum(['regression', 'classification']), explanation: z.string() })),
+  learners: z.array(z.object({ id: z.string(), label: z.string(), task: z.enum(['regression', 'classification', 'multilabel']), explanation: z.string() })),
   splits: z.array(z.object({ scheme: z.string(), label: z.string(), explanation: z.string() })),
 });
 

@@ -10,6 +10,7 @@ import { Device, FinetuneSettings } from './schemas';
 const Precision = z.enum(['fp32', 'fp16']);
 const Pooling = z.enum(['mean', 'bos', 'max', 'per-token']);
 const LearnTask = z.enum(['regression', 'classification']);
+const ScanTask = z.enum(['regression', 'classification', 'multilabel']);
 const Scaling = z.enum(['standard', 'minmax', 'none']);
 const ScoreMethod = z.enum(['wt-marginal', 'masked-marginal', 'pll']);
 const Split = z.object({
@@ -58,7 +59,9 @@ export const TASK_PARAMS = {
   'learn.scan': z.object({
     runDir: z.string(),
     target: z.string(),
-    task: LearnTask,
+    /** Multi-label: the 0/1 columns, in order (`target` is their names joined by commas). */
+    targets: z.array(z.string()).optional(),
+    task: ScanTask,
     learners: z.array(z.string()).min(1),
     split: Split,
     scaling: Scaling,
@@ -129,7 +132,7 @@ export const TASK_SUMMARIES = {
   'model.install': summary({ dir: z.string(), name: z.string(), layers: z.number(), hidden: z.number(), precision: Precision, sizeBytes: z.number(), catalogId: z.string().nullable(), source: z.string() }),
   'model.download': summary({ dir: z.string(), name: z.string(), layers: z.number(), hidden: z.number(), precision: Precision, sizeBytes: z.number(), catalogId: z.string().nullable(), source: z.string() }),
   'embeddings.compress': summary({ compression: z.string(), rows: z.number(), cols: z.number() }),
-  'learn.scan': summary({ fits: z.number(), folds: z.number(), rows: z.number(), leftOut: z.number().optional(), target: z.string(), task: LearnTask }),
+  'learn.scan': summary({ fits: z.number(), folds: z.number(), rows: z.number(), leftOut: z.number().optional(), target: z.string(), task: ScanTask }),
   'learn.predict': summary({ path: z.string(), sequences: z.number(), folds: z.number() }),
   'embeddings.export': summary({ path: z.string(), format: z.string() }),
   'map.project': summary({ method: z.string(), rows: z.number(), cols: z.number(), seconds: z.number(), explainedVariance: z.array(z.number()).nullable() }),

@@ -161,15 +161,19 @@ export async function fitCommand(flags: FitFlags, openHost: () => Host): Promise
       host.close();
     }
   } else input = fromFiles(flags);
-  const target = targetValues(input, flags.target, learner.task === 'regression');
+  // Multi-label (--learner ovr-logreg): --target names several 0/1 columns, comma-separated.
+  const targets = learner.task === 'multilabel' ? flags.target.split(',').map((name) => name.trim()).filter(Boolean) : null;
+  if (targets && targets.length < 2) throw new CliExit(`${learner.label} predicts several yes/no labels: give --target as two or more 0/1 columns, comma-separated.`, 2);
+  const targetColumns = targets ? targets.map((name) => targetValues(input, name, true)) : null;
+  const target = targetColumns ? input.rows.map((_, i) => (targetColumns.every((column) => column[i] !== null) ? 1 : null)) : targetValues(input, flags.target, learner.task === 'regression');
   const used = target.filter((value) => value !== null).length;
   if (used === 0) throw new CliExit(`No row has a value in column "${flags.target}".`);
   const leftOut = input.rows.length - used;
   if (leftOut > 0) console.log(`${leftOut} of ${input.rows.length} rows have no value in "${flags.target}" and were left out.`);
   const spec = splitSpec(flags);
   const item = { embeddingId: 0, modelName: 'embeddings', modelParameters: 0, layer: input.matrix.layer, pooling: input.matrix.pooling, path: input.matrix.path };
-  const params = { runDir: '.', target: flags.target, task: learner.task, learners: [learner.id], split: spec, scaling: flags.scale, classWeight: null, items: [item] };
-  const scanInput = { ids: input.ids, target, positions: positionsOf(input.rows), splitValues: spec.column ? input.rows.map((r) => r[spec.column!] ?? null) : null };
+  const params = { runDir: '.', target: flags.target, targets: targets ?? undefined, task: learner.task, learners: [learner.id], split: spec, scaling: flags.scale, classWeight: null, items: [item] };
+  const scanInput = { ids: input.ids, target, positions: positionsOf(input.rows), splitValues: spec.column ? input.rows.map((r) => r[spec.column!] ?? null) : null, targetColumns };
   const out = resolve(flags.out);
   const staging = join(out, `.fit-staging-${process.pid}`);
   const started = performance.now();
@@ -196,6 +200,6 @@ export async function fitCommand(flags: FitFlags, openHost: () => Host): Promise
   const fit = metrics!;
   const meta = { learner: learner.id, task: learner.task, target: flags.target, split: spec, scaling: flags.scale, rows: used, seconds };
   publishResults(staging, out, learner.id, { ...meta, perFold: fit.perFold, mean: fit.summary });
-  const headline = learner.task === 'regression' ? ['r2', 'spearman'] : ['accuracy', 'balancedAccuracy'];
+  const headline = learner.task === 'regression' ? ['r2', 'spearman'] : learner.task === 'multilabel' ? ['fmax', 'macroF1'] : ['accuracy', 'balancedAccuracy'];
   console.log(headline.map((m) => `${m} ${fit.summary[m]?.mean.toFixed(3)} ± ${fit.summary[m]?.sd.toFixed(3)}`).join(', ') + ` (${used} rows, ${fit.perFold.length} folds, ${seconds.toFixed(1)} s) → ${out}`);
 }

@@ -13,6 +13,7 @@ import { DEVICES } from '../core/devices';
 import { APP_VERSION } from '../core/version';
 import { defaultHome } from '../store';
 import { convertCommand, embedCommand, parseIntegers, type EmbedFlags } from './engine-commands';
+import { LEARNERS } from '../learn/learners';
 import { CliExit, exitWithFailure } from './exit';
 import { mergeCommand, workerCommand, type WorkerFlags } from './worker';
 import { finetuneCommand, predictCommand, type FinetuneFlags, type PredictFlags } from './finetune';
@@ -243,8 +244,8 @@ export function buildProgram(): Command {
     .option('--ids <ids.txt>', 'one id per line, matching the rows of --embeddings')
     .option('--labels <csv>', 'a CSV/TSV with an id column and label columns')
     .option('--id-col <column>', 'the id column of --labels', 'id')
-    .requiredOption('--target <column>', 'the label to predict')
-    .addOption(new Option('--learner <name>', 'learner').choices(['lassocv', 'ridgecv', 'elasticnetcv', 'knn', 'logreg', 'prototype', 'rf']).makeOptionMandatory())
+    .requiredOption('--target <column>', 'the label to predict; for ovr-logreg, several 0/1 columns, comma-separated (multi-label)')
+    .addOption(new Option('--learner <name>', 'learner').choices(LEARNERS.map((l) => l.id)).makeOptionMandatory())
     .option('--cv <k>', 'number of outer folds', '5')
     .option('--split <scheme>', 'random, stratified, contiguous, modulo, or column:<name>', 'random')
     .addOption(new Option('--scale <scaling>', 'feature scaling, fitted on training rows only').choices(['standard', 'minmax', 'none']).default('standard'))

@@ -41,14 +41,24 @@ export const CLASSIFICATION_METRICS: readonly MetricInfo[] = [
   { key: 'auprc', label: 'AUPRC', title: 'AUPRC', explanation: 'Average precision of the predicted probabilities; good for rare classes.', higherIsBetter: true },
 ];
 
-/** The scores of a scan's fits for a task (classification's for every task but regression). */
+export const MULTILABEL_METRICS: readonly MetricInfo[] = [
+  { key: 'fmax', label: 'Fmax', title: 'Fmax (CAFA)', explanation: 'The best balance of precision and recall over all probability cut-offs, per protein (as CAFA scores GO terms); 1 is perfect.', higherIsBetter: true },
+  { key: 'macroF1', label: 'Macro F1', title: 'Macro F1', explanation: 'F1 of each label at its own tuned cut-off, averaged over the labels; 1 is perfect.', higherIsBetter: true },
+  { key: 'microF1', label: 'Micro F1', title: 'Micro F1', explanation: 'F1 over all (protein, label) pairs at once; common labels weigh more.', higherIsBetter: true },
+  { key: 'auroc', label: 'AUROC', title: 'Mean AUROC', explanation: 'How well each label\'s probabilities separate proteins with and without it, averaged over labels; 0.5 is chance.', higherIsBetter: true },
+  { key: 'auprc', label: 'AUPRC', title: 'Mean AUPRC', explanation: 'Average precision of each label\'s probabilities, averaged over labels; good for rare labels.', higherIsBetter: true },
+];
+
+/** The scores of a scan's fits for a task. */
 export function metricsFor(task: string): readonly MetricInfo[] {
-  return task === 'regression' ? REGRESSION_METRICS : CLASSIFICATION_METRICS;
+  if (task === 'regression') return REGRESSION_METRICS;
+  return task === 'multilabel' ? MULTILABEL_METRICS : CLASSIFICATION_METRICS;
 }
 
-/** The metric a scan is judged by first: R² for regression, balanced accuracy for classification. */
+/** The metric a scan is judged by first: R² for regression, balanced accuracy for classification, Fmax for multi-label. */
 export function mainMetric(task: string): string {
-  return task === 'regression' ? 'r2' : 'balancedAccuracy';
+  if (task === 'regression') return 'r2';
+  return task === 'multilabel' ? 'fmax' : 'balancedAccuracy';
 }
 
 /** A fine-tune's validation metrics per task; 'loss' is there for every task (and the only one for the others). */

@@ -7,12 +7,13 @@
  */
 import type { Fold } from './cv';
 import { matrix, takeRows, type Matrix } from './matrix';
-import { classificationMetrics, regressionMetrics, summarize } from './metrics';
+import type { MultiLabelLearner } from './learners';
+import { classificationMetrics, multiLabelMetrics, regressionMetrics, summarize } from './metrics';
 import { fitScaler, type Scaling } from './scale';
 import type { Classifier, FittedClassifier } from './logistic';
 import type { FittedRegressor, Regressor } from './matrix';
 
-export type Task = 'regression' | 'classification';
+export type Task = 'regression' | 'classification' | 'multilabel';
 
 export interface FoldModel {
   fold: number;
@@ -97,6 +98,52 @@ export function evaluateClassification(learner: Classifier, labels: Int32Array, 
     options.onProgress?.((i + 1) / folds.length);
   });
   return { fold, yhat, proba, perFold, summary: summarize(perFold), models, fitted };
+}
+
+export interface MultiLabelEvaluation {
+  /** The fold that predicted each row. */
+  fold: Int32Array;
+  /** Out-of-fold label probabilities and 0/1 predictions (at each label's tuned cut-off), rows × labels. */
+  proba: Matrix;
+  predicted: Uint8Array;
+  perFold: Record<string, number | null>[];
+  summary: Record<string, { mean: number; sd: number; n: number }>;
+  models: FoldModel[];
+}
+
+/** Y is rows × labels row-major (1: the protein has the label); metrics per outer fold (Fmax, F1, AUROC, AUPRC). */
+export function evaluateMultiLabel(learner: MultiLabelLearner, Y: Uint8Array, labels: readonly string[], options: EvaluateOptions & { classWeight?: 'balanced' | null }): MultiLabelEvaluation {
+  const { X, folds } = options;
+  const L = labels.length;
+  const fold = new Int32Array(X.rows).fill(-1);
+  const proba = matrix(X.rows, L);
+  const predicted = new Uint8Array(X.rows * L);
+  const perFold: Record<string, number | null>[] = [];
+  const models: FoldModel[] = [];
+  const rowsOf = (rows: ArrayLike<number>): Uint8Array => {
+    const out = new Uint8Array(rows.length * L);
+    Array.from(rows).forEach((r, j) => out.set(Y.subarray(r * L, (r + 1) * L), j * L));
+    return out;
+  };
+  folds.forEach((f, i) => {
+    const scaler = fitScaler(takeRows(X, f.train), options.scaling);
+    const model = learner.fit(scaler.transform(takeRows(X, f.train)), rowsOf(f.train), labels, {
+      classWeight: options.classWeight ?? null,
+      onProgress: (p) => options.onProgress?.((i + p) / folds.length),
+    });
+    const test = scaler.transform(takeRows(X, f.test));
+    const p = model.predictProba(test);
+    const yes = model.predict(test);
+    f.test.forEach((row, j) => {
+      fold[row] = i;
+      proba.data.set(p.data.subarray(j * L, (j + 1) * L), row * L);
+      predicted.set(yes.subarray(j * L, (j + 1) * L), row * L);
+    });
+    perFold.push(numbersOf(multiLabelMetrics(rowsOf(f.test), p, model.thresholds)));
+    models.push({ fold: i, scaler: scaler.toJSON(), model: model.toJSON(), chosen: {} });
+    options.onProgress?.((i + 1) / folds.length);
+  });
+  return { fold, proba, predicted, perFold, summary: summarize(perFold), models };
 }
 
 /** Mean and spread (sd) of the fold models' predictions for new rows: the uncertainty column. */

@@ -5,15 +5,16 @@
 import { RandomForest } from './forest';
 import { KNeighborsRegressor } from './knn';
 import { ElasticNetCV, LassoCV } from './linear';
-import { LogisticRegressionCV, type Classifier } from './logistic';
-import type { Regressor } from './matrix';
+import { LogisticRegressionCV, type Classifier, type FitOptions } from './logistic';
+import type { Matrix, Regressor } from './matrix';
+import { fitMultiLabel, type FittedMultiLabel } from './multilabel';
 import { NearestPrototype } from './prototype';
 import { RidgeCV } from './ridge';
 
 export interface LearnerInfo {
   id: string;
   label: string;
-  task: 'regression' | 'classification';
+  task: 'regression' | 'classification' | 'multilabel';
   explanation: string;
 }
 
@@ -31,6 +32,15 @@ const CLASSIFIERS: Record<string, () => Classifier> = {
   rf: () => new RandomForest({ nEstimators: 50 }),
 };
 
+/** A multi-label learner: several yes/no labels per protein at once. */
+export interface MultiLabelLearner {
+  fit(X: Matrix, Y: Uint8Array, labels: readonly string[], options?: FitOptions): FittedMultiLabel;
+}
+
+const MULTILABEL: Record<string, () => MultiLabelLearner> = {
+  'ovr-logreg': () => ({ fit: (X, Y, labels, options) => fitMultiLabel(X, Y, labels, options) }),
+};
+
 export const LEARNERS: LearnerInfo[] = [
   { id: 'lassocv', label: 'Lasso (LassoCV)', task: 'regression', explanation: 'A linear model that keeps only the most useful embedding features; its strength is chosen by cross-validation.' },
   { id: 'ridgecv', label: 'Ridge (RidgeCV)', task: 'regression', explanation: 'A linear model that uses all features but keeps their weights small; fast and robust.' },
@@ -39,11 +49,23 @@ export const LEARNERS: LearnerInfo[] = [
   { id: 'logreg', label: 'Logistic regression', task: 'classification', explanation: 'A linear classifier with a regularisation strength chosen by cross-validation.' },
   { id: 'prototype', label: 'Nearest prototype (few-shot)', task: 'classification', explanation: 'Assigns each protein to the class whose average embedding is closest; works with very few examples.' },
   { id: 'rf', label: 'Random forest', task: 'classification', explanation: 'Many decision trees voting together; a non-linear baseline (slow on large datasets).' },
+  {
+    id: 'ovr-logreg',
+    label: 'One-vs-rest logistic regression',
+    task: 'multilabel',
+    explanation: 'One logistic regression per label (e.g. GO terms), each with its own strength and its own probability cut-off tuned on inner folds.',
+  },
 ];
 
 export function regressorFor(id: string): Regressor {
   const make = REGRESSORS[id];
   if (!make) throw new Error(`"${id}" is not a regression learner (choose from ${Object.keys(REGRESSORS).join(', ')}).`);
+  return make();
+}
+
+export function multiLabelFor(id: string): MultiLabelLearner {
+  const make = MULTILABEL[id];
+  if (!make) throw new Error(`"${id}" is not a multi-label learner (choose from ${Object.keys(MULTILABEL).join(', ')}).`);
   return make();
 }
 

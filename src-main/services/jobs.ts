@@ -125,7 +125,7 @@ export class JobsService {
       },
       'learn.scan': {
         resumableAfterCancel: true,
-        prepare: (job) => this.scanInput(job.params as { datasetId: number; target: string; split: { scheme: string; column?: string } }),
+        prepare: (job) => this.scanInput(job.params as { datasetId: number; target: string; targets?: string[]; split: { scheme: string; column?: string } }),
         onArtifact: (job, artifact) => {
           const meta = artifact.meta as unknown as ScanItem & { learner: string; task: 'regression' | 'classification'; target: string; modelsPath: string; metrics: Pick<Fit, 'summary' | 'perFold'> };
           this.store.fits.upsert({
@@ -153,9 +153,21 @@ export class JobsService {
     this.requireProject(request.projectId);
     const dataset = this.store.datasets.get(request.datasetId);
     if (!dataset || dataset.projectId !== request.projectId) throw notFound(`Dataset ${request.datasetId} of this project`);
-    const column = dataset.labelColumns.find((c) => c.name === request.target);
-    if (!column) throw new ApiError('invalid-input', `Dataset "${dataset.name}" has no label column "${request.target}"; its columns are ${dataset.labelColumns.map((c) => c.name).join(', ') || 'none'}.`);
-    const task = request.task ?? (column.type === 'number' ? 'regression' : 'classification');
+    const columnNamed = (name: string) => {
+      const found = dataset.labelColumns.find((c) => c.name === name);
+      if (!found) throw new ApiError('invalid-input', `Dataset "${dataset.name}" has no label column "${name}"; its columns are ${dataset.labelColumns.map((c) => c.name).join(', ') || 'none'}.`);
+      return found;
+    };
+    let task: 'regression' | 'classification' | 'multilabel';
+    if (request.targets) {
+      // Several yes/no columns predicted together (e.g. GO terms): each must hold numbers (0/1, checked row by row by the task).
+      const notNumbers = request.targets.map(columnNamed).filter((c) => c.type !== 'number');
+      if (notNumbers.length > 0) throw new ApiError('invalid-input', `Multi-label columns hold 0 or 1; ${notNumbers.map((c) => `"${c.name}"`).join(', ')} ${notNumbers.length === 1 ? 'holds' : 'hold'} text.`);
+      task = 'multilabel';
+    } else {
+      const column = columnNamed(request.target);
+      task = request.task ?? (column.type === 'number' ? 'regression' : 'classification');
+    }
     for (const learner of request.learners) {
       const known = LEARNERS.find((l) => l.id === learner);
       if (!known) throw new ApiError('invalid-input', `Unknown learner "${learner}"; choose from ${LEARNERS.map((l) => l.id).join(', ')}.`);
@@ -182,6 +194,7 @@ export class JobsService {
   private startPredict(request: Extract<Request, { kind: 'learn.predict' }>): Job {
     const fit = this.store.fits.get(request.fitId);
     if (!fit) throw notFound(`Fit ${request.fitId}`);
+    if (fit.task === 'multilabel') throw new ApiError('invalid-input', 'Predicting new proteins with a multi-label fit is not available yet; its out-of-fold predictions are in the scan\'s CSV.');
     const run = this.store.runs.get(fit.runId)!;
     const scan = run.params as { datasetId: number; target: string; task: 'regression' | 'classification'; split: unknown; scaling: string; classWeight: string | null };
     const embedding = fit.embeddingId ? this.store.embeddings.get(fit.embeddingId) : undefined;
@@ -218,7 +231,7 @@ export class JobsService {
     };
   }
 
-  private scanInput(params: { datasetId: number; target: string; split: { scheme: string; column?: string } }): ScanInput {
+  private scanInput(params: { datasetId: number; target: string; targets?: string[]; split: { scheme: string; column?: string } }): ScanInput {
     const rows = this.datasetRows(params.datasetId);
     const positions = needsPositions(params.split.scheme) ? datasetPositions(rows, this.store.datasets.get(params.datasetId)?.variants?.mutationColumn) : null;
     if (needsPositions(params.split.scheme) && !positions) {
@@ -229,6 +242,7 @@ export class JobsService {
       target: rows.map((r) => r.labels[params.target] ?? null),
       positions,
       splitValues: params.split.column ? rows.map((r) => r.labels[params.split.column!] ?? null) : null,
+      targetColumns: params.targets ? params.targets.map((column) => rows.map((r) => r.labels[column] ?? null)) : null,
     };
   }
 

@@ -224,12 +224,12 @@ export class MapService {
       .list(projectId)
       .filter((run) => run.kind === 'learn.scan' && Number(run.params.datasetId) === datasetId)
       .flatMap((run) =>
-        this.store.fits.list(run.id).map((fit) => ({
-          id: fit.id,
-          label: `${fit.target}: ${fit.learner}, ${fit.modelName} layer ${fit.layer} ${fit.pooling} (run ${run.id})`,
-          task: fit.task,
-          target: fit.target,
-        })),
+        // A multi-label fit predicts a set of labels per protein: no single value to colour by.
+        this.store.fits.list(run.id).flatMap((fit) =>
+          fit.task === 'multilabel'
+            ? []
+            : [{ id: fit.id, label: `${fit.target}: ${fit.learner}, ${fit.modelName} layer ${fit.layer} ${fit.pooling} (run ${run.id})`, task: fit.task, target: fit.target }],
+        ),
       );
   }
 

@@ -129,7 +129,9 @@ export class ReportsService {
     const run = this.run(fit.runId);
     const path = join(this.projectFolder(run.projectId), fit.predictionsPath);
     if (!existsSync(path)) throw new ApiError('not-found', 'The predictions file of this fit was deleted.');
-    return { fitId, task: fit.task, target: fit.target, ...parsePredictionsCsv(readFileSync(path, 'utf8'), fit.task) };
+    const task = fit.task;
+    if (task === 'multilabel') throw new ApiError('invalid-input', 'A multi-label fit predicts a set of labels per protein; its predictions are in its CSV (labels separated by ";"), not a single value to plot.');
+    return { fitId, task, target: fit.target, ...parsePredictionsCsv(readFileSync(path, 'utf8'), task) };
   }
 
   /** Runs of a project with metric series, newest first. */

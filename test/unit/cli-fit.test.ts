@@ -125,4 +125,28 @@ describe('esm-studio fit', () => {
       host.close();
     }
   });
+
+  it('fits several 0/1 columns at once with --learner ovr-logreg (multi-label), scored by Fmax', { timeout: 300_000 }, () => {
+    const home = mkdtempSync(join(tmpdir(), 'esm-fit-multi-'));
+    const rows = parse(labelledCsv(60), { columns: true }) as { id: string; sequence: string; hydrophobic: string; group: string }[];
+    writeFileSync(join(home, 'set.fasta'), rows.map((r) => `>${r.id}\n${r.sequence}\n`).join(''));
+    const labels = ['id,oily,over40,over60', ...rows.map((r) => `${r.id},${r.group === 'oily' ? 1 : 0},${Number(r.hydrophobic) > 0.4 ? 1 : 0},${Number(r.hydrophobic) > 0.6 ? 1 : 0}`)];
+    writeFileSync(join(home, 'labels.csv'), labels.join('\n'));
+    expect(cli(home, 'embed', '--model', loadGolden('esm2-8M-random').checkpoint, '--fasta', join(home, 'set.fasta'), '--layers', '1', '--out', join(home, 'emb')).code).toBe(0);
+    const args = ['fit', '--embeddings', join(home, 'emb', 'mean_layer1.npy'), '--ids', join(home, 'emb', 'ids.txt'), '--labels', join(home, 'labels.csv'), '--learner', 'ovr-logreg', '--cv', '3'];
+    const one = cli(home, ...args, '--target', 'oily', '--out', join(home, 'one'));
+    expect(one.code).toBe(2);
+    expect(one.err).toContain('two or more 0/1 columns');
+    const fit = cli(home, ...args, '--target', 'oily,over40,over60', '--out', join(home, 'fit'));
+    expect(fit.code, fit.err).toBe(0);
+    expect(fit.out).toMatch(/^fmax 0\.\d+ ± /m);
+    const metrics = JSON.parse(readFileSync(join(home, 'fit', 'metrics.json'), 'utf8')) as { task: string; perFold: { fmax: number }[]; mean: { auroc: { mean: number } } };
+    expect(metrics.task).toBe('multilabel');
+    expect(metrics.perFold).toHaveLength(3);
+    expect(metrics.mean.auroc.mean).toBeGreaterThan(0.75);
+    const predictions = parse(readFileSync(join(home, 'fit', 'predictions.csv'), 'utf8'), { columns: true }) as { id: string; y: string }[];
+    const first = rows.find((r) => r.id === predictions[0]!.id)!;
+    const expected = [first.group === 'oily' ? 'oily' : '', Number(first.hydrophobic) > 0.4 ? 'over40' : '', Number(first.hydrophobic) > 0.6 ? 'over60' : ''].filter(Boolean).join(';');
+    expect(predictions[0]!.y).toBe(expected);
+  });
 });

@@ -8,6 +8,7 @@ import type { Fit, Job, StoredJob } from '../../src-main/api/schemas';
 import { nodeComputeLauncher } from '../../src-main/jobs/node-launcher';
 import { createHost, type Host } from '../../src-main/services';
 import { pearson } from '../../src-main/core/stats';
+import { loadGolden } from '../support/golden';
 import { labelledCsv, setUpScanProject } from '../support/scan-setup';
 import { assertBuilt, ROOT } from '../support/serve';
 
@@ -79,6 +80,46 @@ describe('learn.scan', () => {
     await expect(call('jobs.start', { kind: 'learn.scan', projectId: project.id, datasetId: dataset.id, target: 'nope', embeddingIds: [1], learners: ['ridgecv'] })).rejects.toThrow(/has no label column "nope"/);
     const options = await call<{ defaultScheme: string; positionsKnown: boolean }>('learn.options', { datasetId: dataset.id });
     expect(options).toMatchObject({ defaultScheme: 'random', positionsKnown: false });
+    host.close();
+  });
+
+  it('fits several yes/no labels at once (one-vs-rest logistic with tuned cut-offs), scored by Fmax', { timeout: 300_000 }, async () => {
+    const { host, call, waitFor } = hostAndHelpers();
+    const install = await call<Job>('jobs.start', { kind: 'model.install', path: loadGolden('esm2-8M-random').checkpoint });
+    expect((await waitFor(install.id)).state).toBe('done');
+    const [model] = await call<{ id: number }[]>('models.list', {});
+    const project = await call<{ id: number }>('projects.create', { name: 'GO terms' });
+    // Three composition labels (above the median share of hydrophobic, acidic, aromatic residues): learnable from mean embeddings.
+    const rows = parse(labelledCsv(90), { columns: true }) as { id: string; sequence: string }[];
+    const share = (sequence: string, letters: string): number => [...sequence].filter((c) => letters.includes(c)).length / sequence.length;
+    const GROUPS = { oily: 'AILMFVW', acidic: 'DE', aromatic: 'FWY' } as const;
+    const medians = Object.fromEntries(Object.entries(GROUPS).map(([name, letters]) => [name, rows.map((r) => share(r.sequence, letters)).sort((a, b) => a - b)[45]!]));
+    const label = (r: { sequence: string }, name: keyof typeof GROUPS): number => (share(r.sequence, GROUPS[name]) > medians[name]! ? 1 : 0);
+    const text = ['id,sequence,oily,acidic,aromatic', ...rows.map((r) => `${r.id},${r.sequence},${label(r, 'oily')},${label(r, 'acidic')},${label(r, 'aromatic')}`)].join('\n');
+    const { dataset } = await call<{ dataset: { id: number } }>('datasets.import', { projectId: project.id, source: { kind: 'text', fileName: 'go.csv', text } });
+    const embed = await call<Job>('jobs.start', { kind: 'embed.dataset', projectId: project.id, datasetId: dataset.id, modelIds: [model!.id], layers: [1], pool: ['mean'] });
+    expect((await waitFor(embed.id)).state).toBe('done');
+    const [matrix] = await call<{ id: number }[]>('embeddings.list', { projectId: project.id });
+
+    // A multi-label scan takes only multi-label learners.
+    await expect(call('jobs.start', { kind: 'learn.scan', projectId: project.id, datasetId: dataset.id, target: 'oily,acidic,aromatic', targets: ['oily', 'acidic', 'aromatic'], embeddingIds: [matrix!.id], learners: ['logreg'] })).rejects.toThrow(/classification learner, but .* needs multilabel/);
+    const job = await call<Job>('jobs.start', {
+      kind: 'learn.scan', projectId: project.id, datasetId: dataset.id, target: 'oily,acidic,aromatic', targets: ['oily', 'acidic', 'aromatic'],
+      embeddingIds: [matrix!.id], learners: ['ovr-logreg'], split: { scheme: 'random', k: 3, seed: 1 },
+    });
+    const done = await waitFor(job.id);
+    expect(done.error).toBeNull();
+    const [fit] = await call<Fit[]>('fits.list', { runId: done.runId });
+    expect(fit!.task).toBe('multilabel');
+    expect(fit!.perFold).toHaveLength(3);
+    // Chance is an AUROC of 0.5; the composition labels are read from the embeddings.
+    expect(fit!.summary.auroc!.mean).toBeGreaterThan(0.75);
+    expect(fit!.summary.fmax!.mean).toBeGreaterThan(0.6);
+    const predictions = parse(readFileSync(join(host.store.projects.folderOf(project.id)!, fit!.predictionsPath), 'utf8'), { columns: true }) as { id: string; y: string; yhat: string }[];
+    expect(predictions).toHaveLength(90);
+    const first = rows[0]!;
+    expect(predictions[0]!.y).toBe((['oily', 'acidic', 'aromatic'] as const).filter((name) => label(first, name) === 1).join(';'));
+    expect(predictions.every((p) => /^((oily|acidic|aromatic)(;(oily|acidic|aromatic))*)?$/.test(p.yhat))).toBe(true);
     host.close();
   });
 });

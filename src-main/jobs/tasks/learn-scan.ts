@@ -8,8 +8,8 @@ import { join, resolve } from 'node:path';
 import { writeTextAtomically } from '../../core/atomic';
 import { csvField, formatFloat32 } from '../../exports';
 import { buildFolds } from '../../learn/splits';
-import { evaluateClassification, evaluateRegression, type Task as LearnTask } from '../../learn/evaluate';
-import { classifierFor, regressorFor } from '../../learn/learners';
+import { evaluateClassification, evaluateMultiLabel, evaluateRegression, type Evaluation, type Task as LearnTask } from '../../learn/evaluate';
+import { classifierFor, multiLabelFor, regressorFor } from '../../learn/learners';
 import { takeRows, type Matrix } from '../../learn/matrix';
 import { readNpy } from '../../store/npy';
 import { throwIfCancelled, yieldToEvents } from '../../core/cancel';
@@ -29,10 +29,34 @@ export const ScanInput = z.object({
   positions: z.array(z.array(z.number())).nullable(),
   /** For column splits: the column's value for each row. */
   splitValues: z.array(Cell).nullable(),
+  /** Multi-label: each 0/1 target column's values by row (in params.targets order); a row missing any is left out. */
+  targetColumns: z.array(z.array(Cell)).nullable().default(null),
 });
 export type ScanInput = z.output<typeof ScanInput>;
 
 const ScanCheckpoint = z.object({ done: z.array(z.number().int()) });
+
+/** Multi-label targets: the rows with every label known, and Y (rows × labels, 1 = has the label). */
+function prepareLabels(input: ScanInput, labels: readonly string[]) {
+  const columns = input.targetColumns ?? [];
+  if (columns.length !== labels.length || labels.length < 2) throw new Error(`Multi-label scans need at least 2 label columns (0/1); got ${labels.length}.`);
+  const known = (value: unknown): boolean => value !== null && value !== '';
+  const rows = input.ids.flatMap((_, row) => (columns.every((column) => known(column[row])) ? [row] : []));
+  const Y = new Uint8Array(rows.length * labels.length);
+  rows.forEach((row, i) =>
+    columns.forEach((column, l) => {
+      const value = Number(column[row]);
+      if (value !== 0 && value !== 1) throw new Error(`Row ${row + 1} (${input.ids[row]}): "${String(column[row])}" in label column "${labels[l]}" is not 0 or 1.`);
+      Y[i * labels.length + l] = value;
+    }),
+  );
+  return { rows, Y };
+}
+
+/** "GO:1;GO:3": the labels a row has (1 in Y), by name. */
+function labelSet(Y: Uint8Array, i: number, labels: readonly string[]): string {
+  return labels.filter((_, l) => Y[i * labels.length + l] === 1).join(';');
+}
 
 /** The rows that have a target, with the target as numbers (regression) or class indices. */
 function prepareTarget(input: ScanInput, task: LearnTask) {
@@ -73,7 +97,9 @@ export const learnScan = defineTask({
   async run(ctx) {
     const { params } = ctx;
     const input = ctx.input;
-    const target = prepareTarget(input, params.task);
+    const labels = params.targets ?? [];
+    const multi = params.task === 'multilabel' ? prepareLabels(input, labels) : null;
+    const target = multi ? { rows: multi.rows, y: null, labels: null, classes: [] as string[] } : prepareTarget(input, params.task);
     const folds = buildFolds(params.split, {
       rows: target.rows,
       labels: target.labels,
@@ -93,15 +119,30 @@ export const learnScan = defineTask({
       const k = folds.length;
       const onProgress = (f: number): void =>
         ctx.progress((done.size + f) / units.length, `Fitting ${label} (${done.size + 1} of ${units.length}): fold ${Math.min(k, Math.floor(f * k + 1e-9))} of ${k} done`);
-      const evaluation =
-        params.task === 'regression'
-          ? evaluateRegression(regressorFor(learner), target.y!, { X, folds, scaling: params.scaling, onProgress })
-          : evaluateClassification(classifierFor(learner), target.labels!, target.classes, { X, folds, scaling: params.scaling, classWeight: params.classWeight, onProgress });
+      const options = { X, folds, scaling: params.scaling, classWeight: params.classWeight, onProgress };
       const base = join(params.runDir, `${item.embeddingId}-${learner}`);
-      const yShown = params.task === 'regression' ? target.y! : Array.from(target.labels!, (c) => target.classes[c]!);
-      const yhatShown = params.task === 'regression' ? evaluation.yhat : Array.from(evaluation.yhat, (c) => target.classes[c] ?? '');
+      let evaluation: Pick<Evaluation, 'fold' | 'perFold' | 'summary' | 'models'>;
+      let yShown: ArrayLike<number | string>;
+      let yhatShown: ArrayLike<number | string>;
+      if (multi) {
+        const result = evaluateMultiLabel(multiLabelFor(learner), multi.Y, labels, options);
+        evaluation = result;
+        yShown = target.rows.map((_, i) => labelSet(multi.Y, i, labels));
+        yhatShown = target.rows.map((_, i) => labelSet(result.predicted, i, labels));
+      } else if (params.task === 'regression') {
+        const result = evaluateRegression(regressorFor(learner), target.y!, options);
+        evaluation = result;
+        yShown = target.y!;
+        yhatShown = result.yhat;
+      } else {
+        const result = evaluateClassification(classifierFor(learner), target.labels!, target.classes, options);
+        evaluation = result;
+        yShown = Array.from(target.labels!, (c) => target.classes[c]!);
+        yhatShown = Array.from(result.yhat, (c) => target.classes[c] ?? '');
+      }
       writeTextAtomically(join(ctx.workDir, `${base}-predictions.csv`), predictionsCsv(input.ids, target.rows, evaluation.fold, yShown, yhatShown));
-      writeTextAtomically(join(ctx.workDir, `${base}-models.json`), JSON.stringify({ learner, task: params.task, classes: target.classes, folds: evaluation.models }));
+      const classes = multi ? labels : target.classes;
+      writeTextAtomically(join(ctx.workDir, `${base}-models.json`), JSON.stringify({ learner, task: params.task, classes, folds: evaluation.models }));
       await ctx.artifact('fit', `${base}-predictions.csv`, {
         ...item,
         learner,
