@@ -31,4 +31,4 @@ export type CompressionInfo = Output<'embeddings.compressions'>[number];
 export type LearnOptions = Output<'learn.options'>;
 export type LearnerInfo = LearnOptions['learners'][number];
 export type SplitInfo = LearnOptions['splits'][number];
-export type Task = 'regression' | 'classification';
+export type Task = 'regression' | 'classification' | 'multilabel';
