@@ -7,7 +7,7 @@
  * names ('pca1', 'idct_5x44') and UI explanations are core/compression's. Pure: no I/O.
  */
 import { checkCoefficientCount, checkComponent, type Compression } from '../core/compression';
-import { multiplyRows, topEigenpairsOf } from '../learn/eigen';
+import { multiplyRows, plainDot as dot, sumOfSquares, topEigenpairsOf } from '../learn/eigen';
 
 // ---------------------------------------------------------------------------------------------
 // Entry points
@@ -268,18 +268,6 @@ function removeProjection(u: Float64Array, w: Float64Array): void {
 
 // ---------------------------------------------------------------------------------------------
 // Small helpers
-
-function dot(a: ArrayLike<number>, aStart: number, b: ArrayLike<number>, bStart: number, length: number): number {
-  let sum = 0;
-  for (let i = 0; i < length; i += 1) sum += a[aStart + i]! * b[bStart + i]!;
-  return sum;
-}
-
-function sumOfSquares(a: ArrayLike<number>, start: number, length: number): number {
-  let sum = 0;
-  for (let i = 0; i < length; i += 1) sum += a[start + i]! * a[start + i]!;
-  return sum;
-}
 
 function checkShape(residues: number, dims: number): void {
   if (!Number.isSafeInteger(residues) || residues < 1) throw new RangeError(`residues must be a whole number ≥ 1, got ${residues}`);

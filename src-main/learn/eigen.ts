@@ -350,13 +350,14 @@ function ritzPairs(basis: Float64Array[], images: Float64Array[], want: number):
 }
 
 /** A one-accumulator dot product: the solver's results stay bit-for-bit what they were before it moved here. */
-function plainDot(a: ArrayLike<number>, aStart: number, b: ArrayLike<number>, bStart: number, length: number): number {
+export function plainDot(a: ArrayLike<number>, aStart: number, b: ArrayLike<number>, bStart: number, length: number): number {
   let sum = 0;
   for (let i = 0; i < length; i += 1) sum += a[aStart + i]! * b[bStart + i]!;
   return sum;
 }
 
-function sumOfSquares(a: ArrayLike<number>, start: number, length: number): number {
+/** Σ aᵢ² over a range, one accumulator (the same order everywhere, so results are reproducible). */
+export function sumOfSquares(a: ArrayLike<number>, start: number, length: number): number {
   let sum = 0;
   for (let i = 0; i < length; i += 1) sum += a[start + i]! * a[start + i]!;
   return sum;
