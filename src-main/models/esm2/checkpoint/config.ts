@@ -9,20 +9,13 @@ import { ApiError } from '../../../api/errors';
 import type { ModelConfig } from '../../family';
 import { TOKENS, VOCAB_SIZE } from '../tokenizer';
 
+/** ESM-2's config: the sizes every family has (ModelConfig; sourceName is `_name_or_path`, else the folder's name), and ESM-2's own. */
 export interface EsmConfig extends ModelConfig {
-  numLayers: number;
-  hiddenSize: number;
-  numHeads: number;
-  headDim: number;
-  intermediateSize: number;
-  vocabSize: number;
   maxPositions: number;
   layerNormEps: number;
   tokenDropout: boolean;
   maskTokenId: number;
   padTokenId: number;
-  /** `_name_or_path` from the file, else the name of the folder holding config.json. */
-  sourceName: string;
   /** `torch_dtype` (or the newer `dtype`) as written, e.g. "float32"; null when absent. */
   torchDtype: string | null;
 }
