@@ -6,22 +6,26 @@
  * and, when most rows are wrong, the offset that would fit; --skip-mismatches leaves them
  * unscored instead, and the summary accounts for every row the output lists. The wild type is
  * chosen from `--wt` as on import (a several-record FASTA needs a name match or --wild-type-record).
+ * The scores come from the app's own tasks (variants.score, variants.saturate) run in this process,
+ * so the command and the app cannot score differently or average an ensemble differently.
  */
-import { readFileSync } from 'node:fs';
-import { basename, resolve } from 'node:path';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join, resolve } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { ApiError } from '../api/errors';
 import { chooseWildType, type WildTypeChoice } from '../datasets';
 import { DEVICES, type Device } from '../core/devices';
 import { csvField } from '../exports';
 import { applyVariants, describeMismatches } from '../variants/apply';
-import { ZeroShotModel } from '../variants/model';
-import { parseVariant, type Mutation } from '../variants/mutations';
-import { ensembleMean, SCORE_METHODS, saturationScores, scoreVariants, type ScoreMethod } from '../variants/score';
+import { SCORE_METHODS, type ScoreMethod } from '../variants/score';
 import { saturationLongCsv } from '../variants/tables';
 import { offsetHint } from '../variants/wild-type';
 import { endProgress, interruptible, modelFolder, parseList, progressLine } from './engine-commands';
 import { CliExit } from './exit';
+import { runTaskHere } from '../jobs/run-here';
+import type { SaturationResults, ScoreInput, ScoreResults } from '../jobs/tasks/variants';
+import { readManifest } from '../models/installed';
 import { writeBytesAtomically } from '../core/atomic';
 
 interface Common {
@@ -70,29 +74,39 @@ function options(flags: Common): { method: ScoreMethod; offset: number; device: 
   return { method, offset, device, batchTokens };
 }
 
-/** Scores with each model in turn (one in memory at a time) and returns their mean. */
-async function withEnsemble(flags: Common, settings: ReturnType<typeof options>, score: (model: ZeroShotModel, signal: AbortSignal, label: string) => Promise<Float64Array>): Promise<Float64Array> {
+/**
+ * One of the app's zero-shot tasks (variants.score or variants.saturate) run in this process with
+ * every --model (one in memory at a time, their mean as the ensemble); returns the scores `pick`
+ * reads from the task's results file (the ensemble, last, when there are several models).
+ */
+async function runZeroShot<R>(
+  flags: Common,
+  resultsFile: string,
+  run: (models: { id: number; name: string; dir: string }[], workDir: string, signal: AbortSignal) => Promise<{ notes: string[] }>,
+  pick: (results: R) => (number | null)[],
+): Promise<Float64Array> {
+  const models: { id: number; name: string; dir: string }[] = [];
+  for (const [id, given] of flags.model.entries()) {
+    const dir = await modelFolder(given);
+    models.push({ id, name: readManifest(dir).name, dir });
+  }
+  const workDir = mkdtempSync(join(tmpdir(), 'esm-studio-zero-shot-'));
   const interrupt = interruptible();
-  const perModel: Float64Array[] = [];
   try {
-    for (const given of flags.model) {
-      const model = await ZeroShotModel.open(await modelFolder(given), { device: settings.device, batchTokens: settings.batchTokens });
-      if (model.fallbackReason) console.error(model.fallbackReason);
-      try {
-        perModel.push(await score(model, interrupt.signal, flags.model.length > 1 ? `${model.name}: ` : ''));
-      } finally {
-        await model.close();
-      }
-      endProgress();
-      if (interrupt.signal.aborted) throw new CliExit('Scoring cancelled; nothing was written.', 130);
-    }
+    const summary = await run(models, workDir, interrupt.signal);
+    endProgress();
+    for (const note of summary.notes) console.error(note);
+    const results = JSON.parse(readFileSync(join(workDir, resultsFile), 'utf8')) as R;
+    return Float64Array.from(pick(results), (value) => value ?? Number.NaN);
   } catch (error) {
+    endProgress();
+    if (interrupt.signal.aborted) throw new CliExit('Scoring cancelled; nothing was written.', 130);
     if (error instanceof ApiError || error instanceof RangeError) throw new CliExit(error.message);
     throw error;
   } finally {
     interrupt.done();
+    rmSync(workDir, { recursive: true, force: true });
   }
-  return ensembleMean(perModel);
 }
 
 const formatScore = (value: number): string => (Number.isFinite(value) ? String(value) : '');
@@ -126,9 +140,15 @@ export async function scoreCommand(flags: ScoreFlags): Promise<void> {
     if (!flags.skipMismatches) throw new CliExit(`${path}:\n${report}\nNothing was scored. Check --offset and the wild type, or re-run with --skip-mismatches to leave those rows unscored.`);
     console.error(`${report}\nThose rows are left unscored (--skip-mismatches).`);
   }
-  const variants: (Mutation[] | null)[] = rows.map((r, i) => (applied.sequences[i] === null ? null : parseVariant(r[column] ?? '', settings.offset)));
-  const scores = await withEnsemble(flags, settings, (model, signal, label) =>
-    scoreVariants(model, wildType.sequence, variants, settings.method, { signal, onProgress: (f, m) => progressLine(f, `${label}${m}`) }),
+  // Rows with a wrong wild type or no readable mutation stay unscored (--skip-mismatches); the task scores the rest.
+  const leftOut = rows.flatMap((_, i) => (applied.sequences[i] === null ? [i] : []));
+  const variants = rows.map((r) => r[column] ?? '');
+  const input: ScoreInput = { wildType: wildType.sequence, offset: settings.offset, ids: rows.map((_, i) => String(i + 1)), variants, measured: {}, unscored: leftOut };
+  const scores = await runZeroShot(
+    flags,
+    'results.json',
+    (models, workDir, signal) => runTaskHere('variants.score', { runDir: '.', models, methods: [settings.method], device: settings.device, batchTokens: settings.batchTokens }, input, workDir, { signal, onProgress: progressLine }),
+    (results: ScoreResults) => results.columns.at(-1)!.values,
   );
   const lines = [[...header, 'score'].map(csvField).join(',')];
   rows.forEach((r, i) => lines.push([...r.map(csvField), formatScore(scores[i]!)].join(',')));
@@ -155,8 +175,9 @@ function unscoredReasons(unscored: number, counts: { mismatched: number; unreada
 export async function saturateCommand(flags: Common): Promise<void> {
   const settings = options(flags);
   const wildType = readWildType(flags.wt, { record: flags.wildTypeRecord });
-  const scores = await withEnsemble(flags, settings, (model, signal, label) =>
-    saturationScores(model, wildType.sequence, settings.method, { signal, onProgress: (f, m) => progressLine(f, `${label}${m}`) }),
+  const scores = await runZeroShot(flags, 'saturation.json', (models, workDir, signal) =>
+    runTaskHere('variants.saturate', { runDir: '.', models, method: settings.method, wildType: wildType.sequence, wildTypeName: wildType.id, offset: settings.offset, device: settings.device, batchTokens: settings.batchTokens }, null, workDir, { signal, onProgress: progressLine }),
+    (results: SaturationResults) => results.maps.at(-1)!.scores,
   );
   writeText(resolve(flags.out), saturationLongCsv({ wildType: wildType.sequence, offset: settings.offset, scores }));
   console.log(`Scored all ${19 * wildType.sequence.length} single mutants of ${wildType.id} (${settings.method}) into ${resolve(flags.out)}.`);

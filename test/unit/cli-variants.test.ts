@@ -12,6 +12,9 @@ import { parse } from 'csv-parse/sync';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { residueToken, VOCAB_SIZE } from '../../src-main/models/esm2/tokenizer';
 import { readSaturationCsv, saturationLongCsv, saturationWideCsv } from '../../src-main/variants/tables';
+import type { Job } from '../../src-main/api/schemas';
+import { nodeComputeLauncher } from '../../src-main/jobs/node-launcher';
+import { createHost } from '../../src-main/services';
 import { loadGolden, seqKey, type Golden, type GoldenSequence } from '../support/golden';
 import { assertBuilt, ROOT } from '../support/serve';
 
@@ -102,6 +105,54 @@ describe('esm-studio score', () => {
     expect(cli(home, 'score', '--model', golden.checkpoint, ...common, '--out', one).code).toBe(0);
     expect(cli(home, 'score', '--model', golden.checkpoint, '--model', golden.checkpoint, ...common, '--out', two).code).toBe(0);
     expect(readFileSync(two, 'utf8')).toBe(readFileSync(one, 'utf8'));
+  });
+});
+
+describe('esm-studio score and the app', () => {
+  it('give the same scores for the same mutations (one scoring task, one ensemble)', { timeout: 300_000 }, async () => {
+    const seq = protein.sequence;
+    const rows = [`a,${seq[0]}1A,0.5`, `b,${seq[4]}5W:${seq[9]}10G,-1`, `c,${seq[2]}3C,2`, `d,${seq[6]}7D,1`];
+    const file = join(home, 'same.csv');
+    writeFileSync(file, ['id,mutant,fitness', ...rows].join('\n'));
+    const out = join(home, 'same-scored.csv');
+    const run = cli(home, 'score', '--model', golden.checkpoint, '--model', golden.checkpoint, '--wt', wtFile, '--variants', file, '--method', 'masked-marginal', '--out', out);
+    expect(run.code, run.err).toBe(0);
+    const fromCli = (parse(readFileSync(out, 'utf8'), { columns: true }) as { id: string; score: string }[]).map((r) => [r.id, Number(r.score)]);
+
+    const appHome = mkdtempSync(join(tmpdir(), 'esm-cli-variants-app-'));
+    const host = createHost({ home: appHome, transport: 'cli', launcher: nodeComputeLauncher(join(ROOT, 'out', 'main', 'compute.js')) });
+    try {
+      const call = async <T,>(method: string, input: unknown): Promise<T> => {
+        const envelope = await host.dispatch(method, input);
+        if (!envelope.ok) throw new Error(envelope.error.message);
+        return envelope.value as T;
+      };
+      const finished = (id: number): Promise<Job> =>
+        new Promise((resolve) => {
+          const unsubscribe = host.events.subscribe((event) => {
+            if (event.type === 'job' && event.job.id === id && ['done', 'failed', 'cancelled'].includes(event.job.state)) {
+              unsubscribe();
+              resolve(event.job);
+            }
+          });
+        });
+      await finished((await call<Job>('jobs.start', { kind: 'model.install', path: golden.checkpoint })).id);
+      const [model] = await call<{ id: number }[]>('models.list', {});
+      const project = await call<{ id: number }>('projects.create', { name: 'Scores' });
+      const text = readFileSync(file, 'utf8');
+      const { dataset } = await call<{ dataset: { id: number } }>('datasets.import', {
+        projectId: project.id,
+        source: { kind: 'text', fileName: 'same.csv', text },
+        options: { mutations: { wildType: `>${protein.id}\n${seq}\n` } },
+      });
+      const job = await call<Job>('jobs.start', { kind: 'variants.score', projectId: project.id, datasetId: dataset.id, modelIds: [model!.id, model!.id], methods: ['masked-marginal'] });
+      expect((await finished(job.id)).error).toBeNull();
+      const scores = parse(readFileSync(join(host.store.projects.folderOf(project.id)!, `runs/${job.runId}`, 'scores.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
+      const ensemble = Object.keys(scores[0]!).find((name) => name.startsWith('score_ensemble_'))!;
+      expect(scores.map((r) => [r.id, Number(r[ensemble])])).toEqual(fromCli);
+    } finally {
+      host.close();
+    }
   });
 });
 

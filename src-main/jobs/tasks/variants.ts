@@ -30,8 +30,10 @@ export const ScoreInput = z.object({
   variants: z.array(z.string()),
   /** Numeric label columns, for the evaluation. */
   measured: z.record(z.string(), z.array(z.number().nullable())),
+  /** Rows to leave unscored (e.g. a wrong wild-type residue the user chose to skip). */
+  unscored: z.array(z.number().int()).default([]),
 });
-export type ScoreInput = z.output<typeof ScoreInput>;
+export type ScoreInput = z.input<typeof ScoreInput>;
 
 const VariantsCheckpoint = z.object({
   /** Keys of the (model, method) results already written. */
@@ -118,7 +120,9 @@ export const scoreDataset = defineTask({
   async run(ctx) {
     const input = ctx.input;
     const { params } = ctx;
-    const variants: (Mutation[] | null)[] = input.variants.map((text) => {
+    const unscored = new Set(input.unscored);
+    const variants: (Mutation[] | null)[] = input.variants.map((text, row) => {
+      if (unscored.has(row)) return null;
       try {
         return parseVariant(text, input.offset);
       } catch {
