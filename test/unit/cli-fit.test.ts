@@ -6,8 +6,7 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import type { Fit, Job } from '../../src-main/api/schemas';
-import { nodeComputeLauncher } from '../../src-main/jobs/node-launcher';
-import { createHost } from '../../src-main/services';
+import { openAppHost } from '../support/app-host';
 import { loadGolden } from '../support/golden';
 import { labelledCsv } from '../support/scan-setup';
 import { assertBuilt, ROOT } from '../support/serve';
@@ -93,27 +92,15 @@ describe('esm-studio fit', () => {
     const fit = cli(home, 'fit', '--project', 'P', '--run', run, '--target', 'hydrophobic', '--learner', 'ridgecv', '--cv', '5', '--split', 'random', '--seed', '7', '--out', join(home, 'fit'));
     expect(fit.code, fit.err).toBe(0);
 
-    const host = createHost({ home, transport: 'cli', launcher: nodeComputeLauncher(join(ROOT, 'out', 'main', 'compute.js')) });
+    const { host, call, finished, close } = openAppHost(home);
     try {
-      const call = async <T,>(method: string, input: unknown): Promise<T> => {
-        const envelope = await host.dispatch(method, input);
-        if (!envelope.ok) throw new Error(envelope.error.message);
-        return envelope.value as T;
-      };
       const project = host.store.projects.findByName('P')!;
       const [dataset] = host.store.datasets.list(project.id);
       const embedding = host.store.embeddings.list(project.id, Number(run)).find((e) => e.pooling === 'mean')!;
       const job = await call<Job>('jobs.start', {
         kind: 'learn.scan', projectId: project.id, datasetId: dataset!.id, target: 'hydrophobic', embeddingIds: [embedding.id], learners: ['ridgecv'], split: { scheme: 'random', k: 5, seed: 7 },
       });
-      const ended = await new Promise<Job>((resolve) => {
-        const unsubscribe = host.events.subscribe((event) => {
-          if (event.type === 'job' && event.job.id === job.id && ['done', 'failed'].includes(event.job.state)) {
-            unsubscribe();
-            resolve(event.job);
-          }
-        });
-      });
+      const ended = await finished(job.id);
       expect(ended.error).toBeNull();
       const [appFit] = await call<Fit[]>('fits.list', { runId: job.runId });
       const folder = host.store.projects.folderOf(project.id)!;
@@ -122,7 +109,7 @@ describe('esm-studio fit', () => {
       expect(JSON.parse(readFileSync(join(folder, appModels), 'utf8'))).toEqual(JSON.parse(readFileSync(join(home, 'fit', 'models.json'), 'utf8')));
       expect(JSON.parse(readFileSync(join(home, 'fit', 'metrics.json'), 'utf8')).perFold).toEqual(appFit!.perFold);
     } finally {
-      host.close();
+      close();
     }
   });
 

@@ -13,8 +13,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { residueToken, VOCAB_SIZE } from '../../src-main/models/esm2/tokenizer';
 import { readSaturationCsv, saturationLongCsv, saturationWideCsv } from '../../src-main/variants/tables';
 import type { Job } from '../../src-main/api/schemas';
-import { nodeComputeLauncher } from '../../src-main/jobs/node-launcher';
-import { createHost } from '../../src-main/services';
+import { openAppHost } from '../support/app-host';
 import { loadGolden, seqKey, type Golden, type GoldenSequence } from '../support/golden';
 import { assertBuilt, ROOT } from '../support/serve';
 
@@ -119,23 +118,8 @@ describe('esm-studio score and the app', () => {
     expect(run.code, run.err).toBe(0);
     const fromCli = (parse(readFileSync(out, 'utf8'), { columns: true }) as { id: string; score: string }[]).map((r) => [r.id, Number(r.score)]);
 
-    const appHome = mkdtempSync(join(tmpdir(), 'esm-cli-variants-app-'));
-    const host = createHost({ home: appHome, transport: 'cli', launcher: nodeComputeLauncher(join(ROOT, 'out', 'main', 'compute.js')) });
+    const { host, call, finished, close } = openAppHost();
     try {
-      const call = async <T,>(method: string, input: unknown): Promise<T> => {
-        const envelope = await host.dispatch(method, input);
-        if (!envelope.ok) throw new Error(envelope.error.message);
-        return envelope.value as T;
-      };
-      const finished = (id: number): Promise<Job> =>
-        new Promise((resolve) => {
-          const unsubscribe = host.events.subscribe((event) => {
-            if (event.type === 'job' && event.job.id === id && ['done', 'failed', 'cancelled'].includes(event.job.state)) {
-              unsubscribe();
-              resolve(event.job);
-            }
-          });
-        });
       await finished((await call<Job>('jobs.start', { kind: 'model.install', path: golden.checkpoint })).id);
       const [model] = await call<{ id: number }[]>('models.list', {});
       const project = await call<{ id: number }>('projects.create', { name: 'Scores' });
@@ -151,7 +135,7 @@ describe('esm-studio score and the app', () => {
       const ensemble = Object.keys(scores[0]!).find((name) => name.startsWith('score_ensemble_'))!;
       expect(scores.map((r) => [r.id, Number(r[ensemble])])).toEqual(fromCli);
     } finally {
-      host.close();
+      close();
     }
   });
 });

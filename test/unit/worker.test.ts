@@ -9,8 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Job } from '../../src-main/api/schemas';
-import { nodeComputeLauncher } from '../../src-main/jobs/node-launcher';
-import { createHost } from '../../src-main/services';
+import { openAppHost } from '../support/app-host';
 import { loadGolden } from '../support/golden';
 import { assertBuilt, ROOT } from '../support/serve';
 
@@ -122,23 +121,8 @@ describe('esm-studio worker', () => {
   });
 
   it('the app\'s job and the worker write the same bytes for the same embedding (one task body)', { timeout: 300_000 }, async () => {
-    const appHome = mkdtempSync(join(tmpdir(), 'esm-worker-app-'));
-    const host = createHost({ home: appHome, transport: 'cli', launcher: nodeComputeLauncher(join(ROOT, 'out', 'main', 'compute.js')) });
+    const { host, call, finished, close } = openAppHost();
     try {
-      const call = async <T,>(method: string, input: unknown): Promise<T> => {
-        const envelope = await host.dispatch(method, input);
-        if (!envelope.ok) throw new Error(envelope.error.message);
-        return envelope.value as T;
-      };
-      const finished = (id: number): Promise<Job> =>
-        new Promise((resolve) => {
-          const unsubscribe = host.events.subscribe((event) => {
-            if (event.type === 'job' && event.job.id === id && ['done', 'failed', 'cancelled'].includes(event.job.state)) {
-              unsubscribe();
-              resolve(event.job);
-            }
-          });
-        });
       const install = await call<Job>('jobs.start', { kind: 'model.install', path: loadGolden('tiny').checkpoint });
       await finished(install.id);
       const [installed] = await call<{ id: number }[]>('models.list', {});
@@ -155,7 +139,7 @@ describe('esm-studio worker', () => {
       }
       expect(host.store.embeddings.list(project.id).length).toBe(6);
     } finally {
-      host.close();
+      close();
     }
   });
 });
