@@ -174,6 +174,13 @@ export function summaryOf<K extends TaskKind>(kind: K, run: { kind: string; summ
   return parsed.success ? (parsed.data as TaskSummary<K>) : null;
 }
 
+/** A job's or run's parameters as its kind's type; an error when they are of another kind or shape (a bug, not a user's mistake). */
+export function requireParams<K extends TaskKind>(kind: K, job: { kind: string; params: unknown }): TaskParams<K> {
+  const params = paramsOf(kind, job);
+  if (!params) throw new Error(`A ${job.kind} job's parameters are not those of ${kind}.`);
+  return params;
+}
+
 /** A run's parameters read as its kind's type; null when they do not have that shape. */
 export function paramsOf<K extends TaskKind>(kind: K, run: { kind: string; params: unknown }): TaskParams<K> | null {
   if (run.kind !== kind) return null;

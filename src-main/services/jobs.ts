@@ -26,11 +26,15 @@ import type { Store } from '../store';
 import type { EmbeddingRecord } from '../store/embeddings';
 import type { JobRecord } from '../store/jobs';
 import type { Events } from './events';
+import { requireParams } from '../api/tasks';
 import { assertNoJobUses } from './job-usage';
 import { TrainService } from './train';
 import { VariantsService } from './variants';
 
 type Request = z.output<typeof JobRequest>;
+
+/** A stored job as api/tasks' accessors read it: its kind and parameters. */
+const paramsRecord = (job: JobRecord) => ({ kind: job.job.kind, params: job.params });
 
 const slug = (text: string, max = 60): string => text.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, max) || 'model';
 
@@ -97,7 +101,7 @@ export class JobsService {
       ...this.train.hooks(),
       'embed.dataset': {
         resumableAfterCancel: true,
-        prepare: (job) => ({ sequences: this.datasetRows(Number((job.params as { datasetId: number }).datasetId)).map((r) => r.sequence) }),
+        prepare: (job) => ({ sequences: this.datasetRows(this.datasetOf(job)).map((r) => r.sequence) }),
         onArtifact: (job, artifact) => this.recordEmbedding(job, artifact.path, artifact.checksum, artifact.meta ?? {}),
       },
       'model.install': installed,
@@ -106,9 +110,9 @@ export class JobsService {
       'embeddings.compress': {
         lane: 'light',
         onArtifact: (job, artifact) => {
-          const params = job.params as { sourceId: number; compression: string };
-          const source = this.store.embeddings.get(params.sourceId);
-          if (!source) throw notFound(`Embedding ${params.sourceId}`);
+          const params = requireParams('embeddings.compress', paramsRecord(job));
+          const source = params.sourceId === undefined ? undefined : this.store.embeddings.get(params.sourceId);
+          if (!source) throw notFound(`Embedding ${params.sourceId ?? '?'}`);
           const meta = artifact.meta as { rows: number; cols: number };
           this.store.embeddings.upsert({ ...source, pooling: params.compression, path: artifact.path, offsetsPath: null, rows: meta.rows, cols: meta.cols, checksum: artifact.checksum });
           this.events.emit({ type: 'runs', projectId: job.job.projectId! });
@@ -116,16 +120,16 @@ export class JobsService {
       },
       'embeddings.export': {
         lane: 'light',
-        prepare: (job) => this.exportInput(Number((job.params as { embeddingId: number }).embeddingId)),
+        prepare: (job) => this.exportInput(Number(requireParams('embeddings.export', paramsRecord(job)).embeddingId)),
         onDone: (job) => this.events.emit({ type: 'runs', projectId: job.job.projectId! }),
       },
       'learn.predict': {
-        prepare: (job) => this.predictInput(job.params as never),
+        prepare: (job) => this.predictInput(requireParams('learn.predict', paramsRecord(job))),
         onDone: (job) => this.events.emit({ type: 'runs', projectId: job.job.projectId! }),
       },
       'learn.scan': {
         resumableAfterCancel: true,
-        prepare: (job) => this.scanInput(job.params as { datasetId: number; target: string; targets?: string[]; split: { scheme: string; column?: string } }),
+        prepare: (job) => this.scanInput(requireParams('learn.scan', paramsRecord(job))),
         onArtifact: (job, artifact) => {
           const meta = artifact.meta as unknown as ScanItem & { learner: string; task: 'regression' | 'classification'; target: string; modelsPath: string; metrics: Pick<Fit, 'summary' | 'perFold'> };
           this.store.fits.upsert({
@@ -196,7 +200,7 @@ export class JobsService {
     if (!fit) throw notFound(`Fit ${request.fitId}`);
     if (fit.task === 'multilabel') throw new ApiError('invalid-input', 'Predicting new proteins with a multi-label fit is not available yet; its out-of-fold predictions are in the scan\'s CSV.');
     const run = this.store.runs.get(fit.runId)!;
-    const scan = run.params as { datasetId: number; target: string; task: 'regression' | 'classification'; split: unknown; scaling: string; classWeight: string | null };
+    const scan = requireParams('learn.scan', run);
     const embedding = fit.embeddingId ? this.store.embeddings.get(fit.embeddingId) : undefined;
     const model = embedding?.modelId ? this.store.models.get(embedding.modelId) : undefined;
     if (!embedding || !model) throw new ApiError('not-found', 'The embeddings or the model this fit was trained on were deleted; it can no longer predict.');
@@ -222,7 +226,12 @@ export class JobsService {
     return this.runner().enqueue({ projectId: run.projectId, kind: request.kind, title: `Predict ${scan.target} of ${dataset.name} (${fit.learner}, ${fit.modelName} layer ${fit.layer} ${fit.pooling})`, params, createsRun: false });
   }
 
-  private predictInput(params: { trainingDatasetId: number; target: string; split: { scheme: string; column?: string }; datasetId: number }): PredictInput {
+  /** The dataset an embedding job embeds. */
+  private datasetOf(job: JobRecord): number {
+    return Number(requireParams('embed.dataset', paramsRecord(job)).datasetId);
+  }
+
+  private predictInput(params: { trainingDatasetId?: number; target?: string; split: { scheme: string; column?: string }; datasetId?: number }): PredictInput {
     const rows = this.datasetRows(params.datasetId);
     return {
       training: this.scanInput({ datasetId: params.trainingDatasetId, target: params.target, split: params.split }),
@@ -231,15 +240,15 @@ export class JobsService {
     };
   }
 
-  private scanInput(params: { datasetId: number; target: string; targets?: string[]; split: { scheme: string; column?: string } }): ScanInput {
+  private scanInput(params: { datasetId?: number; target?: string; targets?: string[]; split: { scheme: string; column?: string } }): ScanInput {
     const rows = this.datasetRows(params.datasetId);
-    const positions = needsPositions(params.split.scheme) ? datasetPositions(rows, this.store.datasets.get(params.datasetId)?.variants?.mutationColumn) : null;
+    const positions = needsPositions(params.split.scheme) ? datasetPositions(rows, this.store.datasets.get(params.datasetId!)?.variants?.mutationColumn) : null;
     if (needsPositions(params.split.scheme) && !positions) {
       throw new ApiError('invalid-input', 'Position-grouped folds need a mutation column (e.g. "mutant" with values like A23V) in the dataset.');
     }
     return {
       ids: rows.map((r) => r.seqId),
-      target: rows.map((r) => r.labels[params.target] ?? null),
+      target: rows.map((r) => r.labels[params.target ?? ''] ?? null),
       positions,
       splitValues: params.split.column ? rows.map((r) => r.labels[params.split.column!] ?? null) : null,
       targetColumns: params.targets ? params.targets.map((column) => rows.map((r) => r.labels[column] ?? null)) : null,
@@ -335,7 +344,7 @@ export class JobsService {
     const m = meta as { modelId: number; modelName: string; layer: number; pooling: string; rows: number; cols: number; offsetsPath: string | null };
     this.store.embeddings.upsert({
       runId: job.job.runId!,
-      datasetId: Number((job.params as { datasetId: number }).datasetId),
+      datasetId: this.datasetOf(job),
       modelId: m.modelId,
       modelName: m.modelName,
       layer: m.layer,
@@ -378,10 +387,11 @@ export class JobsService {
     };
   }
 
-  private datasetRows(datasetId: number) {
-    const dataset = this.store.datasets.get(datasetId);
-    if (!dataset) throw notFound(`Dataset ${datasetId}`);
-    return this.store.datasets.sequences(datasetId, 0, dataset.sequenceCount);
+  /** Every row of a dataset (`undefined`: a job that names none, e.g. started by an older version). */
+  private datasetRows(datasetId: number | undefined) {
+    const dataset = datasetId === undefined ? undefined : this.store.datasets.get(datasetId);
+    if (!dataset) throw notFound(`Dataset ${datasetId ?? '(none named)'}`);
+    return this.store.datasets.sequences(dataset.id, 0, dataset.sequenceCount);
   }
 
   private embedding(id: number): EmbeddingRecord {
