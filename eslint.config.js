@@ -109,14 +109,17 @@ function layering() {
       [{ group: ['**/store', '**/store/**', '**/jobs/tasks/*'], message: 'Transports go through the services: no store/ or task bodies (ARCHITECTURE.md).' }],
       { allowNative: true },
     ),
-    // TODO(lead, issue 13: the CLI as a transport): enable for cli/ once it runs tasks through the
-    // services. Today cli/engine-commands.ts (store, store/paths), cli/index.ts (store) and
-    // cli/fit.ts (store/npy) import the store directly.
-    // boundary(
-    //   src(['cli']),
-    //   [{ group: ['**/store', '**/store/**', '**/jobs/tasks/*'], message: 'Transports go through the services: no store/ or task bodies (ARCHITECTURE.md).' }],
-    //   { allowNative: true },
-    // ),
+    // The command line is a transport too: its commands run the app's tasks through jobs/run-here
+    // (in this process) and read the project through the services. It may name a task file's
+    // types, and it reads users' .npy files with the project's codec (store/npy).
+    boundary(
+      src(['cli']),
+      [
+        { regex: '(^|/)store(/(?!npy$)[^/]+)?$', allowTypeImports: true, message: 'The CLI is a transport: it runs tasks through jobs/run-here and reads projects through the services, never store/ or task bodies (ARCHITECTURE.md).' },
+        { group: ['**/jobs/tasks/*'], allowTypeImports: true, message: 'The CLI is a transport: it runs tasks through jobs/run-here and reads projects through the services, never store/ or task bodies (ARCHITECTURE.md).' },
+      ],
+      { allowNative: true },
+    ),
     // The renderer knows the API (types) and core/'s pure modules, nothing else of src-main.
     boundary(['src-renderer/**/*.ts', 'src-renderer/**/*.svelte'], [
       {

@@ -100,7 +100,14 @@ export const TASK_PARAMS = {
   }),
   'train.finetune': z.object({ modelDir: z.string(), modelName: z.string(), runDir: z.string(), settings: FinetuneSettings, initAdapterDir: z.string().nullable() }),
   'train.import': z.object({ sourceDir: z.string(), runDir: z.string(), modelDir: z.string() }),
-  'train.predict': z.object({ runDir: z.string(), device: Device, outPath: z.string() }),
+  'train.predict': z.object({
+    runDir: z.string(),
+    device: Device,
+    outPath: z.string(),
+    /** The base model's folder when it is not where the run recorded it (the command line's --model). */
+    baseModelDir: z.string().optional(),
+    batchTokens: z.number().int().positive().optional(),
+  }),
 } as const;
 
 /** Summaries keep unknown fields (older runs, richer results) but type the ones views read. */
@@ -147,9 +154,15 @@ export const TASK_SUMMARIES = {
     metric: z.string(),
     stoppedEarly: z.boolean(),
     device: z.string(),
+    fallbackReason: z.string().nullable(),
+    /** Rows left out for want of a usable target, and sequences cut to the model's length. */
+    skipped: z.number(),
+    truncated: z.number(),
+    resumedFromStep: z.number().nullable(),
+    changedOnResume: z.array(z.object({ setting: z.string(), before: z.unknown(), after: z.unknown() })),
   }),
   'train.import': summary({ runDir: z.string(), mode: z.enum(['lora', 'head-only']), importedFrom: z.string(), baseModel: z.string().optional() }),
-  'train.predict': summary({ outPath: z.string(), sequences: z.number() }),
+  'train.predict': summary({ outPath: z.string(), sequences: z.number(), columns: z.array(z.string()), device: z.string(), fallbackReason: z.string().nullable(), truncated: z.number() }),
 } as const satisfies Record<keyof typeof TASK_PARAMS, z.ZodType>;
 
 export type TaskKind = keyof typeof TASK_PARAMS;

@@ -1,20 +1,20 @@
 /**
  * cli/engine-commands — `convert` and `embed`: checkpoints to ONNX models, and FASTA files to
- * NumPy arrays. They run the engine in the CLI's own process (a terminal has no UI to block).
+ * NumPy arrays. They run the app's tasks (model.install, embed.dataset) in the CLI's own process
+ * (a terminal has no UI to block).
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ApiError } from '../api/errors';
 import { parseSequenceFile, requireValidFile } from '../datasets';
-import { convertCheckpoint, familyOfManifest, MANIFEST_FILE, readManifest } from '../models/installed';
+import { familyOfManifest, MANIFEST_FILE, readManifest } from '../models/installed';
 import { resolveLayers, type LongMode } from '../engine/embed';
 import { EmbeddingOutputFolder } from '../engine/output-files';
 import { runTaskHere } from '../jobs/run-here';
 import { DEVICES, type Device } from '../core/devices';
 import { APP_VERSION } from '../core/version';
-import { defaultHome } from '../store';
-import { homeLayout } from '../store/paths';
+import { defaultHome, homeLayout } from '../services';
 import { CliExit } from './exit';
 
 
@@ -52,13 +52,12 @@ export function interruptible(): { signal: AbortSignal; done: () => void } {
 export async function convertCommand(source: string, flags: { out: string; fp16?: boolean }): Promise<void> {
   const started = performance.now();
   const interrupt = interruptible();
-  let manifest;
+  const targetDir = resolve(flags.out);
   try {
-    manifest = await convertCheckpoint(source, flags.out, {
-      precision: flags.fp16 ? 'fp16' : 'fp32',
-      appVersion: APP_VERSION,
+    // The app's model.install task, run here: the same converted folder for the same checkpoint.
+    await runTaskHere('model.install', { source: resolve(source), targetDir, precision: flags.fp16 ? 'fp16' : 'fp32', catalogId: null }, null, process.cwd(), {
+      signal: interrupt.signal,
       onProgress: progressLine,
-      isCancelled: () => interrupt.signal.aborted,
     });
   } catch (error) {
     if (interrupt.signal.aborted) throw new CliExit('Conversion cancelled; nothing was written.', 130);
@@ -67,8 +66,9 @@ export async function convertCommand(source: string, flags: { out: string; fp16?
     interrupt.done();
   }
   endProgress();
+  const manifest = readManifest(targetDir);
   const c = manifest.config;
-  console.log(`Converted ${manifest.name} (${c.numLayers} layers, hidden ${c.hiddenSize}, ${c.numHeads} heads, ${manifest.precision}) into ${resolve(flags.out)} in ${((performance.now() - started) / 1000).toFixed(1)} s.`);
+  console.log(`Converted ${manifest.name} (${c.numLayers} layers, hidden ${c.hiddenSize}, ${c.numHeads} heads, ${manifest.precision}) into ${targetDir} in ${((performance.now() - started) / 1000).toFixed(1)} s.`);
   if (manifest.source.tiedDecoder) console.log('The checkpoint has no lm_head.decoder.weight; the word embeddings were used (they are tied in ESM-2).');
   if (manifest.source.ignoredKeys.length > 0) console.log(`Ignored tensors the model does not use: ${manifest.source.ignoredKeys.join(', ')}`);
 }
@@ -89,7 +89,7 @@ export async function modelFolder(model: string): Promise<string> {
   const cached = join(homeLayout(defaultHome()).models, 'converted', key);
   if (!existsSync(join(cached, MANIFEST_FILE))) {
     console.error(`Converting ${dir} once (kept in ${cached}) …`);
-    await convertCheckpoint(dir, cached, { appVersion: APP_VERSION, onProgress: progressLine });
+    await runTaskHere('model.install', { source: dir, targetDir: cached, precision: 'fp32', catalogId: null }, null, process.cwd(), { signal: new AbortController().signal, onProgress: progressLine });
     endProgress();
   }
   return cached;

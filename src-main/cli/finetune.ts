@@ -1,6 +1,6 @@
 /**
  * cli/finetune — `esm-studio finetune`: LoRA fine-tuning of a model on a CSV/TSV in this process
- * (like `embed`), writing the adapter (PEFT layout), the head, a merged model, metrics.csv and
+ * (like `embed`; the app's train.finetune task, and `predict` its train.predict task), writing the adapter (PEFT layout), the head, a merged model, metrics.csv and
  * training.json into --out. Settings go through the API's FinetuneSettings schema, so the CLI
  * and the app share defaults and limits. Running the same command again on the same --out
  * continues from the last checkpoint (after Ctrl-C or a crash). `--data` is read and checked by
@@ -18,11 +18,9 @@ import { parseSequenceFile, readNumberCell, requireValidFile, type ParsedFile } 
 import { readManifest } from '../models/installed';
 import { adapterLoraSpecFor } from '../train/finetune-adapter';
 import type { ModelConfig } from '../models/family';
-import { runFinetune } from '../train/finetune';
 import { SettingsChangedError, type SettingDifference } from '../train/loop';
 import type { FinetuneTable } from '../train/finetune-data';
-import { predictFinetuned, predictionsCsv } from '../train/predict';
-import { writeBytesAtomically } from '../core/atomic';
+import { runTaskHere } from '../jobs/run-here';
 import { endProgress, interruptible, modelFolder, parseList, progressLine, readFasta } from './engine-commands';
 import { DEVICES } from '../core/devices';
 import { CliExit } from './exit';
@@ -203,12 +201,9 @@ export async function finetuneCommand(flags: FinetuneFlags, command: Command): P
   const outDir = resolve(flags.out);
   const interrupt = interruptible();
   try {
-    const summary = await runFinetune({
-      modelDir,
-      outDir,
-      table,
-      settings,
-      initAdapterDir: flags.initAdapter ? resolve(flags.initAdapter) : null,
+    // The app's fine-tuning task, run here on the file's rows, into --out (the run's folder).
+    const params = { modelDir, modelName: manifest.name, runDir: outDir, settings, initAdapterDir: flags.initAdapter ? resolve(flags.initAdapter) : null };
+    const summary = await runTaskHere('train.finetune', params, table, process.cwd(), {
       signal: interrupt.signal,
       onProgress: progressLine,
       onMetrics: (metrics) => {
@@ -310,18 +305,16 @@ export async function predictCommand(flags: PredictFlags): Promise<void> {
   const baseModelDir = flags.model ? await modelFolder(flags.model) : undefined;
   const interrupt = interruptible();
   try {
-    const predictions = await predictFinetuned(resolve(flags.finetuned), input.sequences, {
-      ...(baseModelDir ? { baseModelDir } : {}),
-      device,
-      batchTokens,
+    // The app's prediction task, run here: the same CSV for the same run and sequences.
+    const params = { runDir: resolve(flags.finetuned), device, outPath: resolve(flags.out), batchTokens, ...(baseModelDir ? { baseModelDir } : {}) };
+    const predictions = await runTaskHere('train.predict', params, { ids: input.ids, sequences: input.sequences }, process.cwd(), {
       signal: interrupt.signal,
-      onProgress: (done, total) => progressLine(done / total, `${done} of ${total} sequences`),
+      onProgress: progressLine,
     });
     endProgress();
     if (predictions.fallbackReason) console.error(predictions.fallbackReason);
     if (predictions.truncated > 0) console.log(`${predictions.truncated} sequence(s) longer than 1,022 residues were cut to their first 1,022.`);
-    writeBytesAtomically(resolve(flags.out), new TextEncoder().encode(predictionsCsv(input.ids, predictions)));
-    console.log(`Wrote ${input.ids.length} predictions (${predictions.columns.join(', ')}) to ${resolve(flags.out)}.`);
+    console.log(`Wrote ${input.ids.length} predictions (${predictions.columns.join(', ')}) to ${predictions.outPath}.`);
   } catch (error) {
     endProgress();
     if (interrupt.signal.aborted) throw new CliExit('Stopped; nothing was written.', 130);

@@ -8,10 +8,9 @@ import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
 import { FinetuneSettings, ValidationMetricName, type SequenceFormat } from '../api/schemas';
 import { nodeComputeLauncher } from '../jobs/node-launcher';
-import { createHost, type Host } from '../services';
+import { createHost, defaultHome, type Host } from '../services';
 import { DEVICES } from '../core/devices';
 import { APP_VERSION } from '../core/version';
-import { defaultHome } from '../store';
 import { convertCommand, embedCommand, parseIntegers, type EmbedFlags } from './engine-commands';
 import { LEARNERS } from '../learn/learners';
 import { CliExit, exitWithFailure } from './exit';
@@ -271,9 +270,10 @@ export function buildProgram(): Command {
   zeroShotOptions(
     program
       .command('score')
-      .description('Zero-shot scores of the mutations in a CSV/TSV (input columns kept, a "score" column added)')
+      .description('Zero-shot scores of the mutations in a CSV/TSV, in the app\'s export layout (id, mutant, measured columns, score_<model>_<method>)')
       .requiredOption('--variants <csv>', 'a CSV/TSV with a mutation column (A23V, A23V:G45D, p.Ala23Val)')
       .option('--mutation-col <column>', 'the column with the mutations', 'mutant')
+      .option('--id-col <column>', 'the column with the row IDs (default: one named id, name, …; else the mutation)')
       .option('--skip-mismatches', 'leave rows whose wild-type residue does not match unscored, instead of stopping'),
   ).action((flags: ScoreFlags) => scoreCommand(flags));
   const d = FinetuneSettings.parse({});

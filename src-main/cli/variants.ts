@@ -1,6 +1,7 @@
 /**
- * cli/variants — `score` (zero-shot scores of the mutations in a CSV/TSV: every input column kept,
- * a `score` column added) and `saturate` (all 19 × L single mutants of a wild type: position, wt,
+ * cli/variants — `score` (zero-shot scores of the mutations in a CSV/TSV, written as the app
+ * exports a scan's scores: id, mutant, the measured columns, one score_<model>_<method> column per
+ * model and, for several models, the ensemble's) and `saturate` (all 19 × L single mutants of a wild type: position, wt,
  * mut, score). Several `--model` folders make an ensemble (the mean of their scores). Wrong
  * wild-type residues and unreadable (or empty) mutation cells stop the command with the full list
  * and, when most rows are wrong, the offset that would fit; --skip-mismatches leaves them
@@ -14,9 +15,8 @@ import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { ApiError } from '../api/errors';
-import { chooseWildType, type WildTypeChoice } from '../datasets';
+import { chooseWildType, ID_COLUMN_NAMES, measuredValues, type WildTypeChoice } from '../datasets';
 import { DEVICES, type Device } from '../core/devices';
-import { csvField } from '../exports';
 import { applyVariants, describeMismatches } from '../variants/apply';
 import { SCORE_METHODS, type ScoreMethod } from '../variants/score';
 import { saturationLongCsv } from '../variants/tables';
@@ -42,6 +42,7 @@ interface Common {
 export interface ScoreFlags extends Common {
   variants: string;
   mutationCol: string;
+  idCol?: string;
   skipMismatches?: boolean;
 }
 
@@ -79,12 +80,12 @@ function options(flags: Common): { method: ScoreMethod; offset: number; device: 
  * every --model (one in memory at a time, their mean as the ensemble); returns the scores `pick`
  * reads from the task's results file (the ensemble, last, when there are several models).
  */
-async function runZeroShot<R>(
+async function runZeroShot<R, T>(
   flags: Common,
   resultsFile: string,
   run: (models: { id: number; name: string; dir: string }[], workDir: string, signal: AbortSignal) => Promise<{ notes: string[] }>,
-  pick: (results: R) => (number | null)[],
-): Promise<Float64Array> {
+  pick: (results: R, workDir: string) => T,
+): Promise<T> {
   const models: { id: number; name: string; dir: string }[] = [];
   for (const [id, given] of flags.model.entries()) {
     const dir = await modelFolder(given);
@@ -96,8 +97,7 @@ async function runZeroShot<R>(
     const summary = await run(models, workDir, interrupt.signal);
     endProgress();
     for (const note of summary.notes) console.error(note);
-    const results = JSON.parse(readFileSync(join(workDir, resultsFile), 'utf8')) as R;
-    return Float64Array.from(pick(results), (value) => value ?? Number.NaN);
+    return pick(JSON.parse(readFileSync(join(workDir, resultsFile), 'utf8')) as R, workDir);
   } catch (error) {
     endProgress();
     if (interrupt.signal.aborted) throw new CliExit('Scoring cancelled; nothing was written.', 130);
@@ -109,11 +109,25 @@ async function runZeroShot<R>(
   }
 }
 
-const formatScore = (value: number): string => (Number.isFinite(value) ? String(value) : '');
-
 /** The output CSV, complete or not at all (a full disk is reported naming it). */
 function writeText(path: string, text: string): void {
   writeBytesAtomically(path, new TextEncoder().encode(text));
+}
+
+/**
+ * The row IDs and measured columns of a mutation table, by the import's rules: IDs from the ID
+ * column (--id-col, or one named id, name, …), else the mutation text, else row_<n>; measured
+ * columns are the numeric ones that are not row counters. So the CSV written has the app's
+ * export columns for the same scan: id, mutant, the measured columns, score_<model>_<method>.
+ */
+function tableColumns(header: string[], rows: string[][], mutationColumn: number, idColumn: string | undefined): Pick<ScoreInput, 'ids' | 'measured'> {
+  const names = header.map((name) => name.trim());
+  const id = idColumn === undefined ? names.findIndex((name) => ID_COLUMN_NAMES.includes(name.toLowerCase())) : names.indexOf(idColumn);
+  if (idColumn !== undefined && id < 0) throw new CliExit(`There is no column "${idColumn}" (--id-col). Columns found: ${names.join(', ')}.`, 2);
+  const ids = rows.map((row, i) => (id >= 0 ? row[id]?.trim() : '') || (row[mutationColumn] ?? '').trim() || `row_${i + 1}`);
+  const labelNames = names.filter((name, i) => i !== id && name !== '');
+  const cells = rows.map((row) => Object.fromEntries(labelNames.map((name) => [name, (row[names.indexOf(name)] ?? '').trim()])));
+  return { ids, measured: measuredValues(labelNames, cells) };
 }
 
 export async function scoreCommand(flags: ScoreFlags): Promise<void> {
@@ -142,18 +156,16 @@ export async function scoreCommand(flags: ScoreFlags): Promise<void> {
   }
   // Rows with a wrong wild type or no readable mutation stay unscored (--skip-mismatches); the task scores the rest.
   const leftOut = rows.flatMap((_, i) => (applied.sequences[i] === null ? [i] : []));
-  const variants = rows.map((r) => r[column] ?? '');
-  const input: ScoreInput = { wildType: wildType.sequence, offset: settings.offset, ids: rows.map((_, i) => String(i + 1)), variants, measured: {}, unscored: leftOut };
-  const scores = await runZeroShot(
+  const input: ScoreInput = { wildType: wildType.sequence, offset: settings.offset, ...tableColumns(header, rows, column, flags.idCol), variants: texts, unscored: leftOut };
+  const { csv, scores } = await runZeroShot(
     flags,
     'results.json',
     (models, workDir, signal) => runTaskHere('variants.score', { runDir: '.', models, methods: [settings.method], device: settings.device, batchTokens: settings.batchTokens }, input, workDir, { signal, onProgress: progressLine }),
-    (results: ScoreResults) => results.columns.at(-1)!.values,
+    // The task's own scores.csv: the file the app exports for a scan's scores.
+    (results: ScoreResults, workDir) => ({ csv: readFileSync(join(workDir, 'scores.csv'), 'utf8'), scores: results.columns.at(-1)!.values }),
   );
-  const lines = [[...header, 'score'].map(csvField).join(',')];
-  rows.forEach((r, i) => lines.push([...r.map(csvField), formatScore(scores[i]!)].join(',')));
-  writeText(resolve(flags.out), `${lines.join('\n')}\n`);
-  const scored = scores.filter(Number.isFinite).length;
+  writeText(resolve(flags.out), csv);
+  const scored = scores.filter((score) => score !== null).length;
   console.log(`Scored ${scored} of the ${rows.length} rows listed (${settings.method}${flags.model.length > 1 ? `, mean of ${flags.model.length} models` : ''}) into ${resolve(flags.out)}.`);
   const unscored = unscoredReasons(rows.length - scored, { mismatched: mismatchedRows, unreadable: applied.unparsable.length, stops: applied.stops.length });
   if (unscored) console.log(unscored);
@@ -177,7 +189,7 @@ export async function saturateCommand(flags: Common): Promise<void> {
   const wildType = readWildType(flags.wt, { record: flags.wildTypeRecord });
   const scores = await runZeroShot(flags, 'saturation.json', (models, workDir, signal) =>
     runTaskHere('variants.saturate', { runDir: '.', models, method: settings.method, wildType: wildType.sequence, wildTypeName: wildType.id, offset: settings.offset, device: settings.device, batchTokens: settings.batchTokens }, null, workDir, { signal, onProgress: progressLine }),
-    (results: SaturationResults) => results.maps.at(-1)!.scores,
+    (results: SaturationResults) => Float64Array.from(results.maps.at(-1)!.scores, (value) => value ?? Number.NaN),
   );
   writeText(resolve(flags.out), saturationLongCsv({ wildType: wildType.sequence, offset: settings.offset, scores }));
   console.log(`Scored all ${19 * wildType.sequence.length} single mutants of ${wildType.id} (${settings.method}) into ${resolve(flags.out)}.`);

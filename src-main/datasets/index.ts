@@ -14,7 +14,7 @@ import { buildParsedFile, type LabelReading } from './validate';
 
 export { MAX_RESIDUES, VALID_RESIDUES } from './residues';
 export { MAX_REPORTED_NOTICES, MAX_REPORTED_PROBLEMS, requireValidFile, type LabelReading } from './validate';
-export { isIndexColumnName, measurementColumns, readNumberCell } from './labels';
+export { isIndexColumnName, measuredValues, measurementColumns, readNumberCell } from './labels';
 export { chooseWildType, type WildTypeChoice } from './mutation-table';
 export { ID_COLUMN_NAMES, SEQUENCE_COLUMN_NAMES } from './table';
 export type { LabelValue, ParsedFile, ParsedRecord } from './types';

@@ -99,6 +99,23 @@ export function measurementColumns(columns: readonly LabelColumn[]): LabelColumn
   return columns.filter((column) => column.role !== 'index' && !isIndexColumnName(column.name));
 }
 
+/**
+ * The measured values of a table's rows as a mutation dataset keeps them: each numeric
+ * measurement column (typed as on import, index columns left out) with its numbers, missing
+ * cells as null. `score` on the command line reads its table through this so its CSV carries the
+ * same measured columns as the app's export of the same scan.
+ */
+export function measuredValues(names: readonly string[], rows: readonly Record<string, string>[]): Record<string, (number | null)[]> {
+  const measured: Record<string, (number | null)[]> = {};
+  for (const column of measurementColumns(typeLabelColumns(names, rows)).filter((c) => c.type === 'number')) {
+    measured[column.name] = rows.map((row) => {
+      const cell = readNumberCell(row[column.name] ?? '');
+      return cell.kind === 'number' ? cell.value : null;
+    });
+  }
+  return measured;
+}
+
 /** A cell that breaks the rule: an infinity in a numeric column. */
 export interface BadLabelCell {
   /** Index into the rows given. */

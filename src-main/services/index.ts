@@ -13,7 +13,7 @@ import { openStore, type Store } from '../store';
 import type { OpenOptions } from '../store/db';
 import { lockDataFolder, type FolderLock } from '../store/lock';
 // Transports find the data folder through the services, never the store.
-export { defaultHome } from '../store/paths';
+export { defaultHome, homeLayout } from '../store/paths';
 import { IN_PROCESS_PARSER, workerParser } from './dataset-parser';
 import { DatasetsService } from './datasets';
 import { createDispatch, type Dispatch, type Handlers } from './dispatch';

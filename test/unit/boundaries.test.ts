@@ -34,6 +34,8 @@ describe('layering boundaries (lint)', () => {
     ['autodiff/ does not import a model family', 'src-main/autodiff/probe.ts', importing('../models/family', 'outputName'), /only on onnx\/ and core\//],
     ['serve/ goes through the services, not the store', 'src-main/serve/probe.ts', importing('../store', 'defaultHome'), /through the services/],
     ['electron/ runs no task body itself', 'src-main/electron/probe.ts', importing('../jobs/tasks/embed-dataset', 'embedDataset'), /through the services/],
+    ['the CLI reads projects through the services, not the store', 'src-main/cli/probe.ts', importing('../store', 'openStore'), /CLI is a transport/],
+    ['the CLI runs tasks through jobs/run-here, not their bodies', 'src-main/cli/probe.ts', importing('../jobs/tasks/variants', 'scoreDataset'), /CLI is a transport/],
     ['the renderer does not import the store', 'src-renderer/src/lib/probe.ts', importing('../../../src-main/store', 'openStore'), /only src-main\/api\//],
     ['the renderer does not import Node-only core/ modules', 'src-renderer/src/lib/probe.ts', importing('../../../src-main/core/atomic', 'writeTextAtomically'), /use Node/],
   ])('refuses: %s', async (_name, filePath, code, message) => {
@@ -47,6 +49,7 @@ describe('layering boundaries (lint)', () => {
     ['learn/ uses core/', 'src-main/learn/probe.ts', importing('../core/stats', 'spearman')],
     ['a model family uses onnx/, core/ and api/errors', 'src-main/models/esm2/probe.ts', `${importing('../../onnx', 'GraphBuilder')}${importing('../../core/cancel', 'CancelledError').replace('probe', 'probe2')}${importing('../../api/errors', 'ApiError').replace('probe', 'probe3')}`],
     ['serve/ uses the services and the compute launcher', 'src-main/serve/probe.ts', `${importing('../services', 'createHost')}${importing('../jobs/node-launcher', 'nodeComputeLauncher').replace('probe', 'probe2')}`],
+    ['the CLI runs tasks here, names task types, reads .npy files', 'src-main/cli/probe.ts', `${importing('../jobs/run-here', 'runTaskHere')}${importing('../store/npy', 'readNpy').replace('probe', 'probe2')}import type { ScoreInput } from '../jobs/tasks/variants';\nexport type Probe3 = ScoreInput;\n`],
     ['the renderer uses the API and pure core/ modules', 'src-renderer/src/lib/probe.ts', `${importing('../../../src-main/api/limits', 'MAX_REQUEST_BYTES')}${importing('../../../src-main/core/metrics', 'metricsFor').replace('probe', 'probe2')}`],
   ])('allows: %s', async (_name, filePath, code) => {
     expect(await messages(filePath, code, LAYERING)).toEqual([]);

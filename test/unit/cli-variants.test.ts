@@ -85,14 +85,18 @@ describe('esm-studio score', () => {
     const run = cli(home, ...base, '--skip-mismatches');
     expect(run.code, run.err).toBe(0);
     const rows = parse(readFileSync(out, 'utf8'), { columns: true }) as Record<string, string>[];
-    expect(rows.map((r) => [r.name, r.mutant, r.fitness])).toEqual([
+    // The app's export layout: id (here the "name" column), mutant, the measured columns, score_<model>_<method>.
+    const score = Object.keys(rows[0]!).find((name) => name.startsWith('score_'))!;
+    expect(Object.keys(rows[0]!)).toEqual(['id', 'mutant', 'fitness', score]);
+    expect(score).toMatch(/_masked-marginal$/);
+    expect(rows.map((r) => [r.id, r.mutant, r.fitness])).toEqual([
       ['a', `${seq()[0]}1A`, '0.5'],
       ['b', `${seq()[4]}5W:${seq()[9]}10G`, '-1'],
       ['c', `${wrong}3A`, '2'],
     ]);
-    expect(Math.abs(Number(rows[0]!.score) - goldenMasked(1, seq()[0]!, 'A'))).toBeLessThan(1e-4);
-    expect(Math.abs(Number(rows[1]!.score) - goldenMasked(5, seq()[4]!, 'W') - goldenMasked(10, seq()[9]!, 'G'))).toBeLessThan(1e-4);
-    expect(rows[2]!.score).toBe('');
+    expect(Math.abs(Number(rows[0]![score]) - goldenMasked(1, seq()[0]!, 'A'))).toBeLessThan(1e-4);
+    expect(Math.abs(Number(rows[1]![score]) - goldenMasked(5, seq()[4]!, 'W') - goldenMasked(10, seq()[9]!, 'G'))).toBeLessThan(1e-4);
+    expect(rows[2]![score]).toBe('');
   });
 
   it('an ensemble of two copies of a model equals the model', () => {
@@ -103,7 +107,13 @@ describe('esm-studio score', () => {
     const common = ['--wt', wtFile, '--variants', file, '--method', 'wt-marginal'];
     expect(cli(home, 'score', '--model', golden.checkpoint, ...common, '--out', one).code).toBe(0);
     expect(cli(home, 'score', '--model', golden.checkpoint, '--model', golden.checkpoint, ...common, '--out', two).code).toBe(0);
-    expect(readFileSync(two, 'utf8')).toBe(readFileSync(one, 'utf8'));
+    // Two models: a column each and the ensemble's; the ensemble of two copies is the model.
+    const [singleHeader, singleRow] = parse(readFileSync(one, 'utf8')) as string[][];
+    const [pairHeader, pairRow] = parse(readFileSync(two, 'utf8')) as string[][];
+    const modelColumn = singleHeader!.at(-1)!;
+    expect(modelColumn).toMatch(/^score_.+_wt-marginal$/);
+    expect(pairHeader).toEqual([...singleHeader!, modelColumn, 'score_ensemble_wt-marginal']);
+    expect(pairRow).toEqual([...singleRow!, singleRow!.at(-1), singleRow!.at(-1)]);
   });
 });
 
@@ -116,7 +126,6 @@ describe('esm-studio score and the app', () => {
     const out = join(home, 'same-scored.csv');
     const run = cli(home, 'score', '--model', golden.checkpoint, '--model', golden.checkpoint, '--wt', wtFile, '--variants', file, '--method', 'masked-marginal', '--out', out);
     expect(run.code, run.err).toBe(0);
-    const fromCli = (parse(readFileSync(out, 'utf8'), { columns: true }) as { id: string; score: string }[]).map((r) => [r.id, Number(r.score)]);
 
     const { host, call, finished, close } = openAppHost();
     try {
@@ -131,9 +140,9 @@ describe('esm-studio score and the app', () => {
       });
       const job = await call<Job>('jobs.start', { kind: 'variants.score', projectId: project.id, datasetId: dataset.id, modelIds: [model!.id, model!.id], methods: ['masked-marginal'] });
       expect((await finished(job.id)).error).toBeNull();
-      const scores = parse(readFileSync(join(host.store.projects.folderOf(project.id)!, `runs/${job.runId}`, 'scores.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
-      const ensemble = Object.keys(scores[0]!).find((name) => name.startsWith('score_ensemble_'))!;
-      expect(scores.map((r) => [r.id, Number(r[ensemble])])).toEqual(fromCli);
+      // The command's CSV is the app's export of the same scan, byte for byte (ids, measured column, each model's and the ensemble's scores).
+      const exported = await call<{ path: string }>('variants.export', { runId: job.runId });
+      expect(readFileSync(out, 'utf8')).toBe(readFileSync(exported.path, 'utf8'));
     } finally {
       close();
     }

@@ -28,7 +28,8 @@ export const finetuneTask = defineTask({
   checkpoint: z.null(),
   async run(context) {
     const { params } = context;
-    const outDir = join(context.workDir, params.runDir);
+    // An app run's folder is relative to the project; the command line gives an absolute --out.
+    const outDir = resolve(context.workDir, params.runDir);
     const summary = await runFinetune({
       modelDir: params.modelDir,
       outDir,
@@ -70,12 +71,14 @@ export const trainPredictTask = defineTask({
   async run(context) {
     const { params, signal } = context;
     const { input } = context;
-    const predictions = await predictFinetuned(join(context.workDir, params.runDir), input.sequences, {
+    const predictions = await predictFinetuned(resolve(context.workDir, params.runDir), input.sequences, {
+      ...(params.baseModelDir ? { baseModelDir: params.baseModelDir } : {}),
+      ...(params.batchTokens ? { batchTokens: params.batchTokens } : {}),
       device: params.device,
       signal,
       onProgress: (done, total) => context.progress(done / total, `${done} of ${total} sequences`),
     });
-    writeBytesAtomically(join(context.workDir, params.outPath), new TextEncoder().encode(predictionsCsv(input.ids, predictions)));
+    writeBytesAtomically(resolve(context.workDir, params.outPath), new TextEncoder().encode(predictionsCsv(input.ids, predictions)));
     return { outPath: params.outPath, sequences: input.ids.length, columns: predictions.columns, device: predictions.device, fallbackReason: predictions.fallbackReason, truncated: predictions.truncated };
   },
 });
