@@ -6,7 +6,8 @@
  * integer paths, constant subgraphs such as the rotary tables — gets no backward node.
  */
 import { GraphBuilder, isFloat, type Graph, type Node } from '../onnx';
-import { Emitter } from './emitter';
+import { Emitter, type SizeSource } from './emitter';
+import { Recomputer } from './recompute';
 import { GRAD_RULES } from './rules';
 import type { RuleContext } from './rules/context';
 import { allNumbers, FreshDims, inferGraph, type TensorInfo } from './shapes';
@@ -16,6 +17,11 @@ export interface DifferentiateOptions {
   loss: string;
   /** Graph inputs or initializers (the trainable parameters) to differentiate with respect to. */
   wrt: readonly string[];
+  /**
+   * Forward values the backward pass computes again from their inputs instead of keeping them
+   * from the forward pass (autodiff/recompute): memory for a little time. Default: none.
+   */
+  recompute?: (value: string) => boolean;
 }
 
 /** The output holding d(loss)/d(`name`). */
@@ -38,8 +44,9 @@ export function differentiate(graph: Graph, options: DifferentiateOptions): Grap
 
   const g = new GraphBuilder(graph.name);
   g.scope(freePrefix(graph), () => {
-    const e = new Emitter(g, fresh);
-    const grads = backward(e, nodes, infos, options.loss, needs, relevant);
+    const e = new Emitter(g, fresh, sizeSources(graph, infos));
+    const recomputer = new Recomputer(e, nodes, infos, options.recompute ?? (() => false));
+    const grads = backward(e, nodes, infos, options.loss, needs, relevant, recomputer);
     for (const name of options.wrt) {
       const param = infos.get(name)!;
       g.output(grads.take(name) ?? e.zerosLike(param), gradName(name), param.shape);
@@ -81,6 +88,7 @@ function backward(
   loss: string,
   needs: ReadonlySet<string>,
   relevant: (name: string) => boolean,
+  recomputer: Recomputer,
 ): Accumulator {
   const grads = new Accumulator(e);
   grads.push(loss, seed(e, infos.get(loss)!));
@@ -90,7 +98,7 @@ function backward(
     if (dy.every((d) => !d)) continue;
     const rule = GRAD_RULES[node.op];
     if (!rule) throw new Error(`autodiff: no gradient rule for ${node.op} (node ${node.name}), which lies between a parameter and the loss.`);
-    const dx = rule(ruleContext(e, node, infos, needs, dy));
+    const dx = rule(ruleContext(e, node, infos, needs, dy, recomputer));
     node.inputs.forEach((name, i) => {
       const gradient = dx[i];
       if (gradient && name && needs.has(name)) grads.push(name, gradient);
@@ -105,11 +113,19 @@ function seed(e: Emitter, loss: TensorInfo): TensorInfo {
   return loss.shape?.length === 0 ? one : e.expandLike(one, loss);
 }
 
-function ruleContext(e: Emitter, node: Node, infos: Map<string, TensorInfo>, needs: ReadonlySet<string>, dy: readonly (TensorInfo | null)[]): RuleContext {
+function ruleContext(
+  e: Emitter,
+  node: Node,
+  infos: Map<string, TensorInfo>,
+  needs: ReadonlySet<string>,
+  dy: readonly (TensorInfo | null)[],
+  recomputer: Recomputer,
+): RuleContext {
+  // Recomputed copies are anchored on a gradient that reached this node, so they run now, not in the forward pass.
+  const anchor = dy.find((d) => !!d) ?? null;
   const info = (name: string | undefined, what: string): TensorInfo => {
-    const found = name ? infos.get(name) : undefined;
-    if (!found) throw new Error(`autodiff: node ${node.name} (${node.op}) has no ${what}.`);
-    return found;
+    if (!name || !infos.has(name)) throw new Error(`autodiff: node ${node.name} (${node.op}) has no ${what}.`);
+    return recomputer.read(name, anchor);
   };
   return {
     e,
@@ -155,6 +171,17 @@ function withDropoutMasks(nodes: readonly Node[], relevant: (name: string) => bo
     infos.set(mask, { name: mask, dtype: 'bool', shape: infos.get(node.outputs[0]!)!.shape });
     return { ...node, outputs: [node.outputs[0]!, mask] };
   });
+}
+
+/** The first graph input (and axis) of each named size, such as 'batch' and 'tokens'. */
+function sizeSources(graph: Graph, infos: Map<string, TensorInfo>): Map<string, SizeSource> {
+  const sources = new Map<string, SizeSource>();
+  for (const input of graph.inputs) {
+    input.shape?.forEach((dim, axis) => {
+      if (typeof dim === 'string' && !sources.has(dim)) sources.set(dim, { input: infos.get(input.name)!, axis });
+    });
+  }
+  return sources;
 }
 
 // ---------- checks and names ----------

@@ -10,10 +10,25 @@ import { allNumbers, inferNode, isNumber, sameShape, type FreshDims, type Tensor
 
 type FloatDType = 'float32' | 'float16' | 'float64';
 
+/** Where a named (symbolic) size can be read at run time: axis `axis` of graph input `input`. */
+export interface SizeSource {
+  input: TensorInfo;
+  axis: number;
+}
+
 export class Emitter {
+  private readonly sizes = new Map<string, TensorInfo>();
+
+  /**
+   * `sources`: the graph inputs' named sizes ('batch', 'tokens'). Shapes made of numbers and
+   * such names are read from the inputs (always alive, small) rather than with Shape(x): a
+   * backward node that reads a forward activation only for its shape would keep the whole
+   * activation in memory until the backward pass reaches it.
+   */
   constructor(
     private readonly g: GraphBuilder,
     private readonly fresh: FreshDims,
+    private readonly sources: ReadonlyMap<string, SizeSource> = new Map(),
   ) {}
 
   // ---------- nodes ----------
@@ -54,7 +69,37 @@ export class Emitter {
   // ---------- shapes ----------
   /** The shape of `x` as an int64 vector: a constant when every size is known, else Shape(x). */
   shapeOf(x: TensorInfo): TensorInfo {
-    return x.shape && allNumbers(x.shape) ? this.ints(x.shape) : this.op('Shape', [x]);
+    if (x.shape && allNumbers(x.shape)) return this.ints(x.shape);
+    return (x.shape && this.fromSources(x.shape)) ?? this.op('Shape', [x]);
+  }
+
+  /** A shape vector built from constants and the graph inputs' named sizes; null when a size has no source. */
+  private fromSources(dims: readonly (number | string)[]): TensorInfo | null {
+    if (dims.length === 0 || !dims.every((d) => isNumber(d) || this.sources.has(d))) return null;
+    const parts: TensorInfo[] = [];
+    let numbers: number[] = [];
+    for (const d of dims) {
+      if (isNumber(d)) {
+        numbers.push(d);
+        continue;
+      }
+      if (numbers.length > 0) parts.push(this.ints(numbers));
+      numbers = [];
+      parts.push(this.size(d));
+    }
+    if (numbers.length > 0) parts.push(this.ints(numbers));
+    const shape = parts.length === 1 ? parts[0]! : this.op('Concat', parts, { axis: int(0) });
+    return { ...shape, data: dims };
+  }
+
+  /** The named size `name` as a 1-element int64 vector, read once from its graph input. */
+  private size(name: string): TensorInfo {
+    const known = this.sizes.get(name);
+    if (known) return known;
+    const { input, axis } = this.sources.get(name)!;
+    const value = { ...this.op('Shape', [input], { start: int(axis), end: int(axis + 1) }), data: [name] };
+    this.sizes.set(name, value);
+    return value;
   }
 
   /** Sizes of dims [start, end) of `x` (end omitted: to the last). */
@@ -63,6 +108,8 @@ export class Emitter {
     if (x.shape && rank !== undefined) {
       const dims = x.shape.slice(start < 0 ? start + rank : start, end === undefined ? undefined : end < 0 ? end + rank : end);
       if (allNumbers(dims)) return this.ints(dims);
+      const built = this.fromSources(dims);
+      if (built) return built;
     }
     const attributes: Record<string, Attribute> = { start: int(start) };
     if (end !== undefined) attributes.end = int(end);

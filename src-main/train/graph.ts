@@ -20,6 +20,7 @@ import { outputName, type ModelConfig, type ModelFamily, type Precision, type Sp
 import { headParameters, sequenceHead, tokenHead, type HeadSpec } from './heads';
 import { loraHook, loraParameters, type LoraSpec, type ParamSpec } from './lora';
 import { DROPOUT_SEED_INPUT } from './graph-dropout';
+import { recomputedValues, type RecomputePolicy } from './graph-recompute';
 import { bceWithLogitsLoss, crossEntropyLoss, mseLoss } from './losses';
 
 export type TaskSpec =
@@ -70,7 +71,7 @@ export interface TrainingGraph {
 }
 
 /** forward graph → forward + backward (src-main/autodiff's `differentiate`). */
-export type Differentiate = (graph: Graph, options: { loss: string; wrt: readonly string[] }) => Graph;
+export type Differentiate = (graph: Graph, options: { loss: string; wrt: readonly string[]; recompute?: (value: string) => boolean }) => Graph;
 
 /** Makes the frozen-weight lookup for a builder (initializers of the model's stored weights). */
 export type FrozenParams = (g: GraphBuilder) => (name: string) => Value;
@@ -80,6 +81,8 @@ export interface BuildOptions {
   differentiate?: Differentiate;
   /** Trainable tensors to store as constants instead of inputs (a saved, fine-tuned model). */
   baked?: ReadonlyMap<string, Float32Array>;
+  /** Which big forward values the backward recomputes instead of keeping (default: all it can; train/graph-recompute). */
+  recompute?: RecomputePolicy;
   /**
    * A run's seed, salted into every dropout site so two runs fed the same step seeds still draw
    * different masks (default 0). The masks themselves follow the `dropout_seed` fed each step.
@@ -269,7 +272,8 @@ function finish(
   const gradients: Record<string, string> = {};
   if (mode === 'train') {
     if (!loss || result.fed.length === 0) throw new Error('A training graph needs a loss and at least one trainable tensor.');
-    graph = (options.differentiate ?? autodiff)(graph, { loss, wrt: result.fed.map((p) => p.name) });
+    const recomputed = recomputedValues(graph, options.recompute);
+    graph = (options.differentiate ?? autodiff)(graph, { loss, wrt: result.fed.map((p) => p.name), recompute: (name) => recomputed.has(name) });
     for (const p of result.fed) gradients[p.name] = IO.grad(p.name);
   }
   const seedInputs: DataInput[] = graph.inputs.some((i) => i.name === DROPOUT_SEED_INPUT) ? [{ name: DROPOUT_SEED_INPUT, dtype: 'int64', shape: [] }] : [];
