@@ -33,7 +33,12 @@ const Notes = z.array(z.string());
 export const TASK_PARAMS = {
   /** The Structure page's contacts and per-layer attention of one sequence. */
   'structure.inspect': z.object({ modelDir: z.string(), modelName: z.string(), sequence: z.string().min(1), outDir: z.string() }),
-  'variants.score': z.object({ ...VariantsCommon, methods: z.array(ScoreMethod).min(1) }),
+  'variants.score': z.object({
+    ...VariantsCommon,
+    methods: z.array(ScoreMethod).min(1),
+    /** The app's scanned dataset (its rows are the task's input); a command-line run has none. */
+    datasetId: z.number().int().optional(),
+  }),
   'variants.saturate': z.object({ ...VariantsCommon, method: ScoreMethod, wildType: z.string().min(1), wildTypeName: z.string(), offset: z.number().int() }),
   'system.benchmark': z.object({ seconds: z.number().positive(), size: z.number().int().positive() }),
   'embed.dataset': z.object({
@@ -98,8 +103,24 @@ export const TASK_PARAMS = {
     seed: z.number().int(),
     pcaDims: z.number().int().min(2),
   }),
-  'train.finetune': z.object({ modelDir: z.string(), modelName: z.string(), runDir: z.string(), settings: FinetuneSettings, initAdapterDir: z.string().nullable() }),
-  'train.import': z.object({ sourceDir: z.string(), runDir: z.string(), modelDir: z.string() }),
+  'train.finetune': z.object({
+    modelDir: z.string(),
+    modelName: z.string(),
+    runDir: z.string(),
+    settings: FinetuneSettings,
+    initAdapterDir: z.string().nullable(),
+    /** The app's dataset and target columns (the input holds their rows); a command-line run has none. */
+    datasetId: z.number().int().optional(),
+    targets: z.array(z.string()).optional(),
+  }),
+  'train.import': z.object({
+    sourceDir: z.string(),
+    runDir: z.string(),
+    modelDir: z.string(),
+    /** The base model's name and the imported head's targets, as the app shows the run. */
+    modelName: z.string().optional(),
+    targets: z.array(z.string()).optional(),
+  }),
   'train.predict': z.object({
     runDir: z.string(),
     device: Device,
@@ -107,6 +128,8 @@ export const TASK_PARAMS = {
     /** The base model's folder when it is not where the run recorded it (the command line's --model). */
     baseModelDir: z.string().optional(),
     batchTokens: z.number().int().positive().optional(),
+    /** The app's dataset whose sequences are predicted. */
+    datasetId: z.number().int().optional(),
   }),
 } as const;
 
@@ -192,6 +215,17 @@ export function requireParams<K extends TaskKind>(kind: K, job: { kind: string; 
   const params = paramsOf(kind, job);
   if (!params) throw new Error(`A ${job.kind} job's parameters are not those of ${kind}.`);
   return params;
+}
+
+/** A queued job's parameters (its record: { job: { kind }, params }) read as its kind's; throws when they are not. */
+export function requireJobParams<K extends TaskKind>(kind: K, record: { job: { kind: string }; params: unknown }): TaskParams<K> {
+  return requireParams(kind, { kind: record.job.kind, params: record.params });
+}
+
+/** The app's dataset a job reads its input from (absent only in command-line runs, which never reach the app's hooks). */
+export function requireDatasetId(params: { datasetId?: number | undefined }, kind: string): number {
+  if (params.datasetId === undefined) throw new Error(`A ${kind} job of the app has no datasetId.`);
+  return params.datasetId;
 }
 
 /** A run's parameters read as its kind's type; null when they do not have that shape. */

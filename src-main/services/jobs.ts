@@ -26,7 +26,7 @@ import type { Store } from '../store';
 import type { EmbeddingRecord } from '../store/embeddings';
 import type { JobRecord } from '../store/jobs';
 import type { Events } from './events';
-import { requireParams } from '../api/tasks';
+import { requireJobParams, requireParams } from '../api/tasks';
 import { assertNoJobUses } from './job-usage';
 import { TrainService } from './train';
 import { VariantsService } from './variants';
@@ -34,8 +34,6 @@ import { VariantsService } from './variants';
 type Request = z.output<typeof JobRequest>;
 
 /** A stored job as api/tasks' accessors read it: its kind and parameters. */
-const paramsRecord = (job: JobRecord) => ({ kind: job.job.kind, params: job.params });
-
 const slug = (text: string, max = 60): string => text.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, max) || 'model';
 
 function storedMatrix(e: EmbeddingRecord): StoredMatrix {
@@ -110,7 +108,7 @@ export class JobsService {
       'embeddings.compress': {
         lane: 'light',
         onArtifact: (job, artifact) => {
-          const params = requireParams('embeddings.compress', paramsRecord(job));
+          const params = requireJobParams('embeddings.compress', job);
           const source = params.sourceId === undefined ? undefined : this.store.embeddings.get(params.sourceId);
           if (!source) throw notFound(`Embedding ${params.sourceId ?? '?'}`);
           const meta = artifact.meta as { rows: number; cols: number };
@@ -120,16 +118,16 @@ export class JobsService {
       },
       'embeddings.export': {
         lane: 'light',
-        prepare: (job) => this.exportInput(Number(requireParams('embeddings.export', paramsRecord(job)).embeddingId)),
+        prepare: (job) => this.exportInput(Number(requireJobParams('embeddings.export', job).embeddingId)),
         onDone: (job) => this.events.emit({ type: 'runs', projectId: job.job.projectId! }),
       },
       'learn.predict': {
-        prepare: (job) => this.predictInput(requireParams('learn.predict', paramsRecord(job))),
+        prepare: (job) => this.predictInput(requireJobParams('learn.predict', job)),
         onDone: (job) => this.events.emit({ type: 'runs', projectId: job.job.projectId! }),
       },
       'learn.scan': {
         resumableAfterCancel: true,
-        prepare: (job) => this.scanInput(requireParams('learn.scan', paramsRecord(job))),
+        prepare: (job) => this.scanInput(requireJobParams('learn.scan', job)),
         onArtifact: (job, artifact) => {
           const meta = artifact.meta as unknown as ScanItem & { learner: string; task: 'regression' | 'classification'; target: string; modelsPath: string; metrics: Pick<Fit, 'summary' | 'perFold'> };
           this.store.fits.upsert({
@@ -228,7 +226,7 @@ export class JobsService {
 
   /** The dataset an embedding job embeds. */
   private datasetOf(job: JobRecord): number {
-    return Number(requireParams('embed.dataset', paramsRecord(job)).datasetId);
+    return Number(requireJobParams('embed.dataset', job).datasetId);
   }
 
   private predictInput(params: { trainingDatasetId?: number; target?: string; split: { scheme: string; column?: string }; datasetId?: number }): PredictInput {

@@ -12,6 +12,7 @@ import { ApiError, notFound } from '../api/errors';
 import type { Dataset, Job, JobRequest, MapColumn, MapFit, MapPoints, Projection, Run, SequenceRow } from '../api/schemas';
 import { formatFloat32 } from '../exports';
 import type { JobRunner } from '../jobs/runner';
+import { TASK_PARAMS } from '../api/tasks';
 import type { Store } from '../store';
 import { readNpy } from '../store/npy';
 
@@ -21,22 +22,15 @@ export const MAP_JOB_KIND = 'map.project';
 /** UMAP on wider rows first reduces them to this many principal components. */
 const UMAP_PCA_DIMS = 50;
 
-/** What a map's run keeps in its params (also the task's parameters). */
-interface MapRunParams {
-  embeddingId: number;
-  datasetId: number;
-  modelName: string;
-  layer: number;
-  pooling: string;
-  method: 'pca' | 'umap';
-  nNeighbors: number;
-  minDist: number;
-  nEpochs: number | null;
-  seed: number;
-  pcaDims: number;
-  source: { path: string; rows: number; cols: number };
-  outPath: string;
-}
+/** What a map's run keeps in its params: the task's parameters and what the app shows of the map. */
+const MapRunParams = TASK_PARAMS['map.project'].extend({
+  embeddingId: z.number().int(),
+  datasetId: z.number().int(),
+  modelName: z.string(),
+  layer: z.number().int(),
+  pooling: z.string(),
+});
+type MapRunParams = z.output<typeof MapRunParams>;
 
 /** Queues a projection of one stored embedding matrix (one vector per sequence) as a new run of its project. */
 export function startProjection(store: Store, runner: JobRunner, request: MapRequest): Job {
@@ -51,7 +45,7 @@ export function startProjection(store: Store, runner: JobRunner, request: MapReq
   const projectId = store.embeddings.projectOf(embedding.id)!;
   const method = request.method === 'pca' ? 'PCA' : 'UMAP';
   const title = `Map (${method}) of ${dataset.name}: ${embedding.modelName} layer ${embedding.layer} ${embedding.pooling}`;
-  const params = (runId: number | null): Record<string, unknown> =>
+  const params = (runId: number | null): MapRunParams =>
     ({
       embeddingId: embedding.id,
       datasetId: dataset.id,
@@ -160,7 +154,7 @@ export class MapService {
 
   // ---------- helpers ----------
   private toProjection(run: Run): Projection {
-    const p = run.params as unknown as MapRunParams;
+    const p = MapRunParams.parse(run.params);
     const dataset = this.store.datasets.get(p.datasetId);
     const embedding = this.store.embeddings.get(p.embeddingId);
     const explained = run.summary.explainedVariance;
@@ -190,7 +184,7 @@ export class MapService {
   private mapRun(id: number): { run: Run; params: MapRunParams } {
     const run = this.store.runs.get(id);
     if (!run || run.kind !== MAP_JOB_KIND) throw notFound(`Map ${id}`);
-    return { run, params: run.params as unknown as MapRunParams };
+    return { run, params: MapRunParams.parse(run.params) };
   }
 
   /** The finished coordinates file of a map run (the last one reported: a resumed job may report twice). */

@@ -13,10 +13,11 @@ import { ApiError, notFound } from '../api/errors';
 import type { AttentionTrack, StructureAnalysis, StructureContacts } from '../api/schemas';
 import type { JobRunner } from '../jobs/runner';
 import type { StructureInspectParams, StructureMeta } from '../jobs/tasks/structure-inspect';
+import { paramsOf } from '../api/tasks';
 import type { Store } from '../store';
 import { readNpy } from '../store/npy';
 
-export const STRUCTURE_JOB_KIND = 'structure.inspect';
+export const STRUCTURE_JOB_KIND = 'structure.inspect' as const;
 /** Attention files grow with H·L² per layer; beyond this the page would wait minutes and hold gigabytes. */
 export const MAX_STRUCTURE_RESIDUES = 2000;
 
@@ -50,7 +51,7 @@ export class StructureService {
     // The same analysis already queued or running (e.g. a second click): wait for that one.
     const active = this.store.jobs
       .list(input.projectId)
-      .find((job) => job.kind === STRUCTURE_JOB_KIND && (job.state === 'queued' || job.state === 'running') && (this.store.jobs.record(job.id)?.params as { outDir?: string }).outDir === outDir);
+      .find((job) => job.kind === STRUCTURE_JOB_KIND && (job.state === 'queued' || job.state === 'running') && paramsOf(STRUCTURE_JOB_KIND, { kind: job.kind, params: this.store.jobs.record(job.id)?.params })?.outDir === outDir);
     const params: StructureInspectParams = { modelDir: model.path, modelName: model.name, sequence, outDir };
     const title = `Attention and contacts of ${input.label ?? `a sequence of ${sequence.length} residues`} (${model.name})`;
     const job = active ? this.runner().describe(active) : this.runner().enqueue({ projectId: input.projectId, kind: STRUCTURE_JOB_KIND, title, params: { ...params }, createsRun: false });

@@ -16,6 +16,7 @@ import { checkImportable } from '../train/importable';
 import type { LoraSpec } from '../train/lora';
 import type { JobHooks, JobRunner } from '../jobs/runner';
 import type { FinetuneParams, TrainPredictInput, TrainPredictParams } from '../jobs/tasks/finetune';
+import { paramsOf, requireDatasetId, requireJobParams } from '../api/tasks';
 import type { Store } from '../store';
 import type { FinetuneTable } from '../train/finetune-data';
 import type { Events } from './events';
@@ -27,6 +28,13 @@ type ImportRequest = Extract<Request, { kind: 'train.import' }>;
 
 /** Run kinds whose folder holds a fine-tuned model (trained here, or imported). */
 export const FINETUNED_RUN_KINDS: readonly string[] = ['train.finetune', 'train.import'];
+
+/** What predicting with, or continuing, a fine-tuned run (trained here or imported) reads of its parameters. */
+function trainedParams(run: { kind: string; params: unknown }): { runDir: string; targets: string[] } {
+  const params = paramsOf('train.finetune', run) ?? paramsOf('train.import', run);
+  if (!params) throw new Error(`The parameters of this ${run.kind} run cannot be read.`);
+  return { runDir: params.runDir, targets: params.targets ?? [] };
+}
 
 const EXPLANATIONS: Record<string, string> = {
   headOnly: 'Keep the whole model frozen and train only the head, on one vector per protein computed once: much faster, often nearly as good; the LoRA settings are then unused.',
@@ -77,8 +85,6 @@ const LORA_TARGETS: FinetuneOptions['loraTargets'] = [
 ];
 
 /** A fine-tune job's parameters: the task's, and what the main side prepares its table from. */
-type FinetuneJobParams = FinetuneParams & { datasetId: number; targets: string[] } & Record<string, unknown>;
-type PredictJobParams = TrainPredictParams & { datasetId: number } & Record<string, unknown>;
 
 const slug = (text: string): string => text.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 60) || 'x';
 
@@ -113,7 +119,7 @@ export class TrainService {
     }
     const how = settings.headOnly ? 'head only' : `LoRA r ${settings.loraR}${start ? `, from ${start.label}` : ''}`;
     const title = `Fine-tune ${model.name} on ${targets.join(', ')} of ${dataset.name} (${settings.task}, ${how})`;
-    const params = (runId: number | null): FinetuneJobParams => ({
+    const params = (runId: number | null): FinetuneParams => ({
       datasetId,
       targets,
       modelDir: model.path,
@@ -130,9 +136,9 @@ export class TrainService {
     if (!run || !FINETUNED_RUN_KINDS.includes(run.kind)) throw notFound(`Fine-tuning run ${request.runId}`);
     if (run.state !== 'done') throw new ApiError('invalid-input', `Run ${run.id} is ${run.state}; only a finished fine-tuning run can predict.`);
     const dataset = this.dataset(request.datasetId, run.projectId);
-    const trained = run.params as FinetuneJobParams;
+    const trained = trainedParams(run);
     const name = slug(`run${run.id}-finetuned-${trained.targets.join('-')}-predicts-${dataset.name}`);
-    const params: PredictJobParams = { runDir: trained.runDir, device: request.device, outPath: join('exports', `${name}.csv`), datasetId: dataset.id };
+    const params: TrainPredictParams = { runDir: trained.runDir, device: request.device, outPath: join('exports', `${name}.csv`), datasetId: dataset.id };
     const title = `Predict ${trained.targets.join(', ')} of ${dataset.name} (fine-tuned run ${run.id})`;
     return this.runner().enqueue({ projectId: run.projectId, kind: request.kind, title, params, createsRun: false });
   }
@@ -159,13 +165,13 @@ export class TrainService {
     const refresh: JobHooks['onDone'] = (job) => this.events.emit({ type: 'runs', projectId: job.job.projectId! });
     return {
       'train.finetune': {
-        prepare: (job) => this.table(job.params as FinetuneJobParams),
+        prepare: (job) => this.table(requireJobParams('train.finetune', job)),
         onDone: refresh,
         resumableAfterCancel: true,
       },
       'train.import': { onDone: refresh, lane: 'light' },
       'train.predict': {
-        prepare: (job) => this.sequences(Number((job.params as { datasetId: number }).datasetId)),
+        prepare: (job) => this.sequences(requireDatasetId(requireJobParams('train.predict', job), 'train.predict')),
         onDone: refresh,
       },
     };
@@ -181,7 +187,7 @@ export class TrainService {
       if (!run || !FINETUNED_RUN_KINDS.includes(run.kind) || run.projectId !== projectId) throw notFound(`Fine-tuning run ${initAdapter.runId} of this project`);
       if (run.state !== 'done') throw new ApiError('invalid-input', `Run ${run.id} is ${run.state}; only a finished run's adapter can be continued.`);
       if (run.summary.mode === 'head-only') throw new ApiError('invalid-input', `Run ${run.id} trained the head only; it has no adapter to continue.`);
-      dir = (run.params as FinetuneJobParams).runDir;
+      dir = trainedParams(run).runDir;
       absolute = join(this.store.projects.folderOf(projectId) ?? '', dir);
       label = `run ${run.id}`;
     } else {
@@ -209,12 +215,12 @@ export class TrainService {
     return this.store.datasets.sequences(datasetId, 0, dataset.sequenceCount);
   }
 
-  private table(params: { datasetId: number; targets: string[] }): FinetuneTable {
-    const rows = this.rows(params.datasetId);
+  private table(params: FinetuneParams): FinetuneTable {
+    const rows = this.rows(requireDatasetId(params, 'train.finetune'));
     return {
       ids: rows.map((r) => r.seqId),
       sequences: rows.map((r) => r.sequence),
-      columns: params.targets.map((name) => ({ name, values: rows.map((r) => r.labels[name] ?? null) })),
+      columns: (params.targets ?? []).map((name) => ({ name, values: rows.map((r) => r.labels[name] ?? null) })),
     };
   }
 

@@ -17,6 +17,7 @@ import { writeBytesAtomically } from '../core/atomic';
 import type { Store } from '../store';
 import { METHOD_EXPLANATIONS, METHOD_LABELS, SCORE_METHODS } from '../variants/score';
 import { saturationLongCsv, saturationWideCsv, evaluateScores } from '../variants/tables';
+import { paramsOf, requireDatasetId, requireJobParams } from '../api/tasks';
 import type { Events } from './events';
 
 type Request = z.output<typeof JobRequest>;
@@ -68,7 +69,7 @@ export class VariantsService {
     const refresh: JobHooks['onDone'] = (job) => this.events.emit({ type: 'runs', projectId: job.job.projectId! });
     return {
       // Finished parts (a model and method each) are kept on cancel: Resume scores only the rest.
-      'variants.score': { prepare: (job) => this.scoreInput(Number((job.params as { datasetId: number }).datasetId)), onDone: refresh, resumableAfterCancel: true },
+      'variants.score': { prepare: (job) => this.scoreInput(requireDatasetId(requireJobParams('variants.score', job), 'variants.score')), onDone: refresh, resumableAfterCancel: true },
       'variants.saturate': { onDone: refresh, resumableAfterCancel: true },
     };
   }
@@ -110,7 +111,8 @@ export class VariantsService {
 
   /** The index columns (row counters) of the dataset a scoring run scored, as far as it still exists. */
   private indexColumns(runId: number): Set<string> {
-    const datasetId = Number((this.store.runs.get(runId)?.params as { datasetId?: number } | undefined)?.datasetId);
+    const run = this.store.runs.get(runId);
+    const datasetId = Number(run ? paramsOf('variants.score', run)?.datasetId : undefined);
     const columns = this.store.datasets.get(datasetId)?.labelColumns ?? [];
     const measured = new Set(measurementColumns(columns).map((c) => c.name));
     return new Set(columns.filter((c) => !measured.has(c.name)).map((c) => c.name));
