@@ -1,8 +1,11 @@
 /**
  * engine/batching — groups sequences into batches under a token budget, so one forward pass never
- * holds more than `tokenBudget` padded tokens, and maps per-batch results back to input order.
- * Pure: no model, no I/O. Identical sequences are not merged here; deduplication is the caller's.
+ * holds more than `tokenBudget` padded tokens, and under a memory budget, so the attention
+ * buffers (which grow with the square of the length, not the length) of long proteins stay
+ * small; and maps per-batch results back to input order. Pure: no model, no I/O. Identical
+ * sequences are not merged here; deduplication is the caller's.
  */
+import type { ModelConfig } from '../models/family';
 
 export interface Batch {
   /** Input indices in this batch, longest sequence first. */
@@ -18,7 +21,7 @@ export interface Batch {
  * `count × paddedLength ≤ tokenBudget`. A sequence longer than the budget on its own still has
  * to run, so it gets a batch of its own.
  */
-export function planBatches(tokenLengths: number[], tokenBudget: number): Batch[] {
+export function planBatches(tokenLengths: number[], tokenBudget: number, memory?: BatchMemory): Batch[] {
   if (!(tokenBudget > 0) || !Number.isFinite(tokenBudget)) throw new Error(`token budget must be positive, got ${tokenBudget}`);
   tokenLengths.forEach((length, index) => {
     if (!Number.isSafeInteger(length) || length < 0) throw new Error(`token length ${length} at index ${index} is not a count`);
@@ -28,7 +31,7 @@ export function planBatches(tokenLengths: number[], tokenBudget: number): Batch[
   let current: Batch | undefined;
   for (const index of indicesLongestFirst(tokenLengths)) {
     const length = tokenLengths[index] as number;
-    if (current && (current.indices.length + 1) * current.paddedLength <= tokenBudget) {
+    if (current && (current.indices.length + 1) * current.paddedLength <= tokenBudget && fitsMemory(memory, current.indices.length + 1, current.paddedLength)) {
       current.indices.push(index); // sorted longest first, so paddedLength stays the first length
       continue;
     }
@@ -36,6 +39,53 @@ export function planBatches(tokenLengths: number[], tokenBudget: number): Batch[
     batches.push(current);
   }
   return batches;
+}
+
+/**
+ * What one forward pass holds besides the weights, as a model's shape says: per token, a layer's
+ * activations (residual stream, normalised input, queries, keys, values, attention output, the
+ * feed-forward's wide hidden layer before and after its activation); per sequence, for every head,
+ * the [T × T] attention scores and probabilities (and the masked scores), which is what makes long
+ * proteins expensive: at 1,000 residues, 20 heads take 80 MB per copy per sequence.
+ */
+export interface BatchMemory {
+  bytesPerToken: number;
+  bytesPerSquaredToken: number;
+  /** Most bytes a batch may take; a batch of one sequence always runs. */
+  limitBytes: number;
+}
+
+/** Copies of the [heads, T, T] attention matrix alive at once in the plain graph (scores, masked scores, probabilities). */
+const ATTENTION_COPIES = 3;
+const FLOAT_BYTES = 4;
+/**
+ * Transient memory a batch may take by default: with the runtime itself (~150 MB), a forward pass
+ * stays within the weights + 1 GB (bench/embed's long-protein case).
+ */
+export const DEFAULT_BATCH_MEMORY_BYTES = 512 * 2 ** 20;
+
+export function batchMemoryOf(config: ModelConfig, limitBytes = DEFAULT_BATCH_MEMORY_BYTES): BatchMemory {
+  return {
+    bytesPerToken: FLOAT_BYTES * (6 * config.hiddenSize + 2 * config.intermediateSize),
+    bytesPerSquaredToken: FLOAT_BYTES * ATTENTION_COPIES * config.numHeads,
+    limitBytes,
+  };
+}
+
+/** Bytes a batch of `count` sequences padded to `paddedLength` tokens takes in one forward pass. */
+export function batchBytes(memory: BatchMemory, count: number, paddedLength: number): number {
+  return count * (paddedLength * memory.bytesPerToken + paddedLength * paddedLength * memory.bytesPerSquaredToken);
+}
+
+function fitsMemory(memory: BatchMemory | undefined, count: number, paddedLength: number): boolean {
+  return memory === undefined || batchBytes(memory, count, paddedLength) <= memory.limitBytes;
+}
+
+/** How many copies of one `length`-token sequence a batch may hold under both budgets (at least one). */
+export function copiesPerBatch(length: number, tokenBudget: number, memory?: BatchMemory): number {
+  let count = Math.max(1, Math.floor(tokenBudget / length));
+  while (count > 1 && !fitsMemory(memory, count, length)) count--;
+  return count;
 }
 
 /** Indices ordered by length, longest first; equal lengths keep input order. */

@@ -8,7 +8,7 @@
 import * as ort from 'onnxruntime-node';
 import { outputName, type GraphOutputs, type ModelFamily, type Pooling } from '../models/family';
 import { graphFile, openInstalled, type ModelManifest } from '../models/installed';
-import { planBatches, type Batch } from './batching';
+import { batchMemoryOf, planBatches, type Batch } from './batching';
 import { openSession, type Device, type OpenedSession } from './session';
 import { blendPairs, blendRows, planWindows, type Window } from './windows';
 
@@ -181,7 +181,7 @@ export class Embedder {
       if (sequence.length <= this.maxResidues) whole.push({ residues: sequence, owner });
       else if (resolved.long === 'truncate') whole.push({ residues: sequence.slice(0, this.maxResidues), owner });
     }
-    for (const batch of planBatches(whole.map((item) => item.residues.length + 2), resolved.budget)) {
+    for (const batch of planBatches(whole.map((item) => item.residues.length + 2), resolved.budget, batchMemoryOf(config))) {
       units.push({ kind: 'batch', items: batch.indices.map((i) => whole[i]!), batch });
     }
     if (resolved.long === 'window') {
@@ -289,7 +289,7 @@ export class Embedder {
     const owner = windows[0]!.owner;
     const L = plan.sequences[owner]!.length;
     const perWindow: WindowOutput[] = [];
-    for (const batch of planBatches(windows.map((w) => w.residues.length + 2), options.budget)) {
+    for (const batch of planBatches(windows.map((w) => w.residues.length + 2), options.budget, batchMemoryOf(this.manifest.config))) {
       const batchItems = batch.indices.map((i) => windows[i]!);
       const out = await this.runBatch(outputs, batchItems, batch);
       for (const [row, item] of batchItems.entries()) {

@@ -11,6 +11,7 @@ import type { Tokenizer } from '../models/family';
 import { graphFile, openInstalled } from '../models/installed';
 import { openSession, type Device } from '../engine/session';
 import { planWindows, type Window } from '../engine/windows';
+import { batchMemoryOf, copiesPerBatch, type BatchMemory } from '../engine/batching';
 
 export interface ZeroShotOptions {
   device?: Device;
@@ -34,6 +35,8 @@ export class ZeroShotModel {
     readonly tokenizer: Tokenizer,
     private readonly session: ort.InferenceSession,
     private readonly batchTokens: number,
+    /** What a batch of masked copies may take beside the weights (attention grows with the length squared). */
+    private readonly memory: BatchMemory,
     /** Why the requested device was not used, when it was not. */
     readonly fallbackReason: string | null,
   ) {}
@@ -42,7 +45,7 @@ export class ZeroShotModel {
     const { manifest, family } = openInstalled(modelDir);
     const file = await graphFile(modelDir, manifest, { layers: [], pool: [], logits: true });
     const opened = await openSession(file, { device: options.device, threads: options.threads });
-    return new ZeroShotModel(manifest.name, family.tokenizer, opened.session, options.batchTokens ?? DEFAULT_BATCH_TOKENS, opened.fallbackReason);
+    return new ZeroShotModel(manifest.name, family.tokenizer, opened.session, options.batchTokens ?? DEFAULT_BATCH_TOKENS, batchMemoryOf(manifest.config), opened.fallbackReason);
   }
 
   async close(): Promise<void> {
@@ -69,8 +72,8 @@ export class ZeroShotModel {
 
   /**
    * log p(token | sequence with position p masked) at p, for each 0-based position in `positions`:
-   * position → [vocabulary]. Positions are batched by the token budget; every batch holds copies of the
-   * same window, so nothing is padded.
+   * position → [vocabulary]. Positions are batched by the token and memory budgets; every batch
+   * holds copies of the same window, so nothing is padded.
    */
   async maskedLogProbs(sequence: string, positions: readonly number[], control: MaskedControl = {}): Promise<Map<number, Float64Array>> {
     const L = sequence.length;
@@ -86,7 +89,7 @@ export class ZeroShotModel {
     for (const [w, window] of windows.entries()) {
       const mine = unique.filter((p) => best[p] === w);
       const base = this.tokenizer.encode(sequence.slice(window.start, window.end));
-      const perBatch = Math.max(1, Math.floor(this.batchTokens / base.length));
+      const perBatch = copiesPerBatch(base.length, this.batchTokens, this.memory);
       for (let i = 0; i < mine.length; i += perBatch) {
         if (control.signal?.aborted) return result;
         const chunk = mine.slice(i, i + perBatch);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createRng } from '../../src-main/core/rng';
-import { planBatches, restoreOrder, type Batch } from '../../src-main/engine/batching';
+import { batchBytes, batchMemoryOf, copiesPerBatch, planBatches, restoreOrder, type Batch } from '../../src-main/engine/batching';
 
 /** The project's seeded generator, so random cases are the same on every run. */
 function seededRandom(seed: number): () => number {
@@ -32,6 +32,50 @@ function checkInvariants(lengths: number[], budget: number, batches: Batch[]): v
     }
   }
 }
+
+/** ESM-2 8M's shape: 6 layers, hidden 320, 20 heads, FFN 1,280. */
+const ESM2_8M = { numLayers: 6, hiddenSize: 320, numHeads: 20, headDim: 16, intermediateSize: 1280, vocabSize: 33, sourceName: 'esm2_t6_8M_UR50D' };
+/** ESM-2 650M's shape: 33 layers, hidden 1,280, 20 heads, FFN 5,120. */
+const ESM2_650M = { ...ESM2_8M, numLayers: 33, hiddenSize: 1280, headDim: 64, intermediateSize: 5120, sourceName: 'esm2_t33_650M_UR50D' };
+
+describe('planBatches under a memory budget', () => {
+  it('counts attention as length squared: 20 heads × 3 copies × 1,002² floats per protein of 1,000 residues', () => {
+    const memory = batchMemoryOf(ESM2_8M);
+    // By hand: 1,002 tokens × 4 B × (6 × 320 + 2 × 1,280) + 1,002² × 4 B × 3 × 20.
+    expect(batchBytes(memory, 1, 1002)).toBe(1002 * 4 * (6 * 320 + 2 * 1280) + 1002 * 1002 * 4 * 3 * 20);
+    expect(batchBytes(memory, 3, 1002)).toBe(3 * batchBytes(memory, 1, 1002));
+  });
+
+  it('splits long proteins into small batches that the token budget alone would join, and leaves short ones alone', () => {
+    const long = Array.from({ length: 16 }, () => 1002);
+    // The token budget alone puts 8 proteins of 1,000 residues in a batch: 2 GB of attention for the 8M model.
+    expect(planBatches(long, 8192).map((b) => b.indices.length)).toEqual([8, 8]);
+    const memory = batchMemoryOf(ESM2_8M);
+    const batches = planBatches(long, 8192, memory);
+    expect(batches.map((b) => b.indices.length)).toEqual(Array(8).fill(2));
+    for (const batch of batches) expect(batchBytes(memory, batch.indices.length, batch.paddedLength)).toBeLessThanOrEqual(memory.limitBytes);
+    // 100 residues: attention is small, the token budget decides (80 × 102 = 8,160 ≤ 8,192).
+    const short = Array.from({ length: 160 }, () => 102);
+    expect(planBatches(short, 8192, memory).map((b) => b.indices.length)).toEqual([80, 80]);
+    expect(planBatches(short, 8192, memory)).toEqual(planBatches(short, 8192));
+  });
+
+  it('runs a protein alone when even one exceeds the memory budget', () => {
+    const memory = batchMemoryOf(ESM2_650M, 64 * 2 ** 20);
+    expect(batchBytes(memory, 1, 1002)).toBeGreaterThan(memory.limitBytes);
+    expect(planBatches([1002, 1002, 1002], 8192, memory).map((b) => b.indices)).toEqual([[0], [1], [2]]);
+    expect(copiesPerBatch(1002, 8192, memory)).toBe(1);
+  });
+
+  it('gives masked copies of one sequence the largest count both budgets allow', () => {
+    const memory = batchMemoryOf(ESM2_8M);
+    expect(copiesPerBatch(102, 8192, memory)).toBe(80);
+    const copies = copiesPerBatch(1002, 8192, memory);
+    expect(copies).toBe(2);
+    expect(batchBytes(memory, copies, 1002)).toBeLessThanOrEqual(memory.limitBytes);
+    expect(batchBytes(memory, copies + 1, 1002)).toBeGreaterThan(memory.limitBytes);
+  });
+});
 
 describe('planBatches', () => {
   it('groups longest first under the budget', () => {
