@@ -16,9 +16,13 @@
  *    coefficient, and the solver stops once that gap is below tol·‖y_centred‖²;
  *  - the mean squared error of each α averaged over folds (unweighted), the first minimum wins
  *    (across l1 ratios, strictly smaller only), then a refit on all rows at that α from zero.
- * Like scikit-learn's precompute='auto', a fold with more rows than features is solved on its
- * Gram matrix XᵀX (the "gram" variant); otherwise on X itself. Both are the same algorithm in
- * exact arithmetic. Unlike scikit-learn, the Gram matrices of the inner folds are assembled from
+ * precompute='auto' solves a fold on its Gram matrix XᵀX (the "gram" variant) when it has more rows
+ * than features, as scikit-learn does, and also with fewer rows up to GRAM_MAX_FEATURES features
+ * (cheaper sweeps); otherwise on X itself. Both are the same algorithm in exact arithmetic.
+ * Where scikit-learn's cyclic descent crawls — collinear data such as protein embeddings, where
+ * it stops at max_iter unconverged for half the path — a Gram solve still unconverged after
+ * PLAIN_SWEEPS sweeps restarts from the exact lasso path (homotopy) and takes support Newton
+ * steps (see PathSolver); the stopping rule stays the duality gap. Unlike scikit-learn, the Gram matrices of the inner folds are assembled from
  * per-block Gram matrices (each block computed once), and the final refit reuses them; this
  * changes nothing but rounding. The inner loops (Gram products, axpy, dot) run as WebAssembly
  * SIMD on arrays kept in one Arena per fit (learn/matrix).
@@ -95,6 +99,9 @@ const DEFAULTS = { nAlphas: 100, eps: 1e-3, cv: 5, tol: 1e-4, maxIter: 1000, fit
 /** numpy's finfo(float64).resolution: scikit-learn's floor for a degenerate α grid. */
 const FLOAT_RESOLUTION = 1e-15;
 
+/** 'auto' solves on the Gram matrix up to this many features even with fewer rows than features (see prefersGram). */
+const GRAM_MAX_FEATURES = 2048;
+
 /** Gram matrices of all inner blocks are kept while they fit in this many bytes. */
 const GRAM_MEMORY_BUDGET = 768 * 2 ** 20;
 
@@ -142,13 +149,23 @@ export function fitElasticNet(
   const l1Ratio = options.l1Ratio ?? 0.5;
   const { tol, maxIter, fitIntercept, precompute } = { ...DEFAULTS, ...stripUndefined(options) };
   if (!(options.alpha >= 0)) throw new RangeError(`alpha must be ≥ 0, got ${options.alpha}.`);
-  const useGram = precompute === 'auto' ? X.rows > X.cols : precompute;
+  const useGram = precompute === 'auto' ? prefersGram(X.rows, X.cols) : precompute;
   const { rows: n, cols: p } = X;
   const data = prepare(X, y, fitIntercept, createArena(n * p + n + (useGram ? 2 * p * p + 4 * p : n + p)));
   const problem = useGram ? gramProblem(data, fullMoments(data)) : dataProblem(data);
   const w = new Float64Array(X.cols);
-  const result = solve(problem, w, options.alpha, l1Ratio, maxIter, tol);
+  const result = new PathSolver(problem, l1Ratio, maxIter, tol).solve(w, options.alpha);
   return fitted('ElasticNet', data, w, options.alpha, l1Ratio, result, { alpha: options.alpha, l1Ratio });
+}
+
+/**
+ * precompute='auto': scikit-learn uses the Gram form only with more rows than features. Here it is
+ * also used up to GRAM_MAX_FEATURES features: a sweep then costs O(p) per coefficient that moves
+ * instead of O(n) per feature, which on a sparse path is far less, and the Gram matrix (p² floats)
+ * stays small. Same iterates in exact arithmetic.
+ */
+function prefersGram(rows: number, p: number): boolean {
+  return rows > p || p <= GRAM_MAX_FEATURES;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -182,7 +199,7 @@ function fitCV(name: string, X: Matrix, y: Float64Array, options: CVOptions, rep
   const best = bestOnPath(path);
   // scikit-learn refits from zero at the chosen α (no warm start), on all rows.
   const w = new Float64Array(data.p);
-  const result = solve(folds.full(), w, best.alpha, best.l1Ratio, maxIter, tol);
+  const result = new PathSolver(folds.full(), best.l1Ratio, maxIter, tol).solve(w, best.alpha);
   onProgress?.(1);
   const chosen: Record<string, number> = reportsL1Ratio ? { alpha: best.alpha, l1Ratio: best.l1Ratio } : { alpha: best.alpha };
   return fitted(name, data, w, best.alpha, best.l1Ratio, result, chosen, path, options);
@@ -208,8 +225,9 @@ function foldPathMse(data: Prepared, folds: FoldProblems, k: number, alphas: Flo
   const mse = new Float64Array(alphas.length);
   const prediction = data.arena.alloc(m);
   const { axpy } = data.arena.kernels;
+  const solver = new PathSolver(problem, l1Ratio, maxIter, tol);
   alphas.forEach((alpha, a) => {
-    solve(problem, w, alpha, l1Ratio, maxIter, tol);
+    solver.solve(w, alpha);
     // Predict the held-out block: ȳ_train + (x − x̄_train)·w, in the shifted coordinates of `data`.
     prediction.fill(yMean - dot(xMean, 0, w, 0, data.p));
     for (let j = 0; j < data.p; j++) if (w[j] !== 0) axpy(m, w[j]!, data.Xt, j * data.n + start, prediction, 0);
@@ -280,7 +298,7 @@ interface FoldPlan {
 }
 
 function planFolds(n: number, p: number, blocks: [number, number][], precompute: 'auto' | boolean): FoldPlan {
-  const gramFold = blocks.map(([start, end]) => (precompute === 'auto' ? n - (end - start) > p : precompute));
+  const gramFold = blocks.map(([start, end]) => (precompute === 'auto' ? prefersGram(n - (end - start), p) : precompute));
   const anyGram = gramFold.some(Boolean);
   const keepBlocks = anyGram && (blocks.length + 2) * p * p * 8 <= GRAM_MEMORY_BUDGET;
   const largestTest = Math.max(...blocks.map(([start, end]) => end - start));
@@ -479,15 +497,47 @@ function sumsOnly(data: Prepared, ranges: [number, number][]): Moments {
 // Coordinate descent (sklearn/linear_model/_cd_fast.pyx)
 
 /**
- * Minimises the elastic net at one α from the coefficients in `w` (updated in place), with
- * scikit-learn's scaling: l1 = α·ρ·n and l2 = α·(1 − ρ)·n on the un-normalised objective
+ * Solves one problem at a sequence of α (descending, each from the previous solution in `w`),
+ * with scikit-learn's scaling: l1 = α·ρ·n and l2 = α·(1 − ρ)·n on the un-normalised objective
  * ½‖y − Xw‖² + l1‖w‖₁ + ½·l2‖w‖².
+ *
+ * On a Gram problem each solve first runs PLAIN_SWEEPS sweeps of scikit-learn's coordinate
+ * descent (the same iterates). Most solves end there. One that does not is a collinear problem
+ * where cyclic descent crawls (on embeddings scikit-learn stops at max_iter unconverged for half
+ * the path): the lasso restarts from the exact solution of the homotopy path (LassoHomotopy,
+ * computed once per problem as far down as needed), and both lasso and elastic net continue with
+ * support Newton steps between sweeps. The stopping rule stays scikit-learn's (duality gap below
+ * tol·‖y‖²) and the sweeps of both phases count against maxIter.
  */
-function solve(problem: CdProblem, w: Float64Array, alpha: number, l1Ratio: number, maxIter: number, tol: number): CdResult {
-  const l1 = alpha * l1Ratio * problem.n;
-  const l2 = alpha * (1 - l1Ratio) * problem.n;
-  return problem.kind === 'gram' ? cdGram(problem, w, l1, l2, maxIter, tol) : cdData(problem, w, l1, l2, maxIter, tol);
+class PathSolver {
+  private homotopy: LassoHomotopy | undefined;
+
+  constructor(
+    private readonly problem: CdProblem,
+    private readonly l1Ratio: number,
+    private readonly maxIter: number,
+    private readonly tol: number,
+  ) {}
+
+  solve(w: Float64Array, alpha: number): CdResult {
+    const { problem, maxIter, tol } = this;
+    const l1 = alpha * this.l1Ratio * problem.n;
+    const l2 = alpha * (1 - this.l1Ratio) * problem.n;
+    if (problem.kind === 'data') return cdData(problem, w, l1, l2, maxIter, tol);
+    const plainSweeps = Math.min(PLAIN_SWEEPS, maxIter);
+    const plain = cdGram(problem, w, l1, l2, plainSweeps, tol, false);
+    if (plain.converged || plainSweeps === maxIter) return plain;
+    if (this.l1Ratio === 1) {
+      this.homotopy ??= new LassoHomotopy(problem);
+      this.homotopy.solutionAt(l1, w);
+    }
+    const rest = cdGram(problem, w, l1, l2, maxIter - plainSweeps, tol, true);
+    return { ...rest, nIter: rest.nIter + plainSweeps };
+  }
 }
+
+/** Sweeps of plain coordinate descent (scikit-learn's iterates) before a solve is accelerated. */
+const PLAIN_SWEEPS = 40;
 
 /** sign(z)·max(|z| − t, 0). */
 function softThreshold(z: number, t: number): number {
@@ -498,14 +548,21 @@ function softThreshold(z: number, t: number): number {
  * enet_coordinate_descent_gram: H = Qw is kept up to date, so a coordinate update costs O(p)
  * only when its coefficient changes. `tmp` adds back the coordinate's own contribution, which is
  * scikit-learn's "H −= w_ii·Q[ii]" folded into one update.
+ *
+ * With `accelerate` (the second phase of PathSolver.solve) a support Newton step is taken after
+ * NEWTON_AFTER sweeps and then every NEWTON_EVERY sweeps (supportNewtonStep): on collinear data
+ * cyclic descent crawls along the flat directions of XᵀX, where a solve on the current support
+ * lands near the optimum. The stopping rule (the duality gap below tol·‖y‖²) is scikit-learn's
+ * either way.
  */
-function cdGram(problem: CdProblem & { kind: 'gram' }, w: Float64Array, l1: number, l2: number, maxIter: number, tol: number): CdResult {
+function cdGram(problem: CdProblem & { kind: 'gram' }, w: Float64Array, l1: number, l2: number, maxIter: number, tol: number, accelerate: boolean): CdResult {
   const { p, Q, q, yNorm2, H } = problem;
   const { axpy } = problem.kernels;
   H.fill(0);
   for (let j = 0; j < p; j++) if (w[j] !== 0) axpy(p, w[j]!, Q, j * p, H, 0);
   const gapTol = tol * yNorm2;
   let gap = gapTol + 1;
+  let nextNewton = accelerate ? NEWTON_AFTER : Number.POSITIVE_INFINITY;
   for (let iter = 0; iter < maxIter; iter++) {
     let wMax = 0;
     let dwMax = 0;
@@ -525,8 +582,286 @@ function cdGram(problem: CdProblem & { kind: 'gram' }, w: Float64Array, l1: numb
       gap = gramGap(problem, w, H, l1, l2);
       if (gap < gapTol) return { gap, tol: gapTol, nIter: iter + 1, converged: true };
     }
+    if (iter + 1 === nextNewton) {
+      supportNewtonStep(problem, w, l1, l2);
+      nextNewton += NEWTON_EVERY;
+    }
   }
   return { gap, tol: gapTol, nIter: maxIter, converged: false };
+}
+
+/** Sweeps of an accelerated solve before its first support Newton step (see cdGram). */
+const NEWTON_AFTER = 5;
+/** Sweeps between support Newton steps. */
+const NEWTON_EVERY = 10;
+
+/**
+ * One guarded Newton step on the current support S with its signs s: on that orthant face the
+ * objective ½wᵀQw − qᵀw + l1·sᵀw + ½·l2‖w‖² is a quadratic whose minimiser z solves
+ * (Q_SS + l2·I)·z = q_S − l1·s_S. Moving from w towards z decreases it all the way, so the step
+ * goes there, or up to the first coefficient that would change sign (which becomes zero) — the
+ * homotopy/active-set move of LARS and glmnet's "Newton on the active set". The step is kept only
+ * when the objective (computed exactly from H) decreases, so rounding on a near-singular Q_SS
+ * cannot make things worse; coordinate descent then adds or drops features as the KKT
+ * conditions demand. H = Qw is kept up to date.
+ */
+function supportNewtonStep(problem: CdProblem & { kind: 'gram' }, w: Float64Array, l1: number, l2: number): void {
+  const { p, Q, q } = problem;
+  const support: number[] = [];
+  for (let j = 0; j < p; j++) if (w[j] !== 0) support.push(j);
+  const k = support.length;
+  if (k === 0) return;
+  const qSS = new Float64Array(k * k);
+  const rhs = new Float64Array(k);
+  support.forEach((j, a) => {
+    for (let b = 0; b < k; b++) qSS[a * k + b] = Q[j * p + support[b]!]!;
+    rhs[a] = q[j]! - l1 * Math.sign(w[j]!);
+  });
+  const A = qSS.slice();
+  for (let a = 0; a < k; a++) A[a * k + a]! += l2;
+  if (!choleskySolve(A, k, rhs)) return;
+  const z = rhs;
+  // First try the whole step with coefficients that would change sign set to zero; when that
+  // does not decrease the objective, stop at the first sign change instead (always a descent).
+  const projected = Float64Array.from(z, (v, a) => (v * w[support[a]!]! > 0 ? v - w[support[a]!]! : -w[support[a]!]!));
+  if (objectiveChange(problem, w, support, qSS, projected, l1, l2) < 0) return applyStep(problem, w, support, projected);
+  let step = 1;
+  support.forEach((j, a) => {
+    if (z[a]! * w[j]! <= 0) step = Math.min(step, w[j]! / (w[j]! - z[a]!));
+  });
+  const blocked = Float64Array.from(z, (v, a) => {
+    const wj = w[support[a]!]!;
+    const next = wj + step * (v - wj);
+    return next * wj > 0 ? next - wj : -wj; // the blocking coefficient lands on zero exactly
+  });
+  if (objectiveChange(problem, w, support, qSS, blocked, l1, l2) < 0) applyStep(problem, w, support, blocked);
+}
+
+/** f(w + Δ) − f(w) for Δ on the support, with f = ½wᵀQw − qᵀw + l1‖w‖₁ + ½·l2‖w‖² and H = Qw. */
+function objectiveChange(problem: CdProblem & { kind: 'gram' }, w: Float64Array, support: number[], qSS: Float64Array, delta: Float64Array, l1: number, l2: number): number {
+  const { q, H } = problem;
+  const k = support.length;
+  let change = 0;
+  support.forEach((j, a) => {
+    const d = delta[a]!;
+    let row = 0;
+    for (let b = 0; b < k; b++) row += qSS[a * k + b]! * delta[b]!;
+    const wNew = w[j]! + d;
+    change += d * (H[j]! - q[j]!) + 0.5 * d * row + l1 * (Math.abs(wNew) - Math.abs(w[j]!)) + 0.5 * l2 * (wNew * wNew - w[j]! * w[j]!);
+  });
+  return change;
+}
+
+/** w += Δ on the support, keeping H = Qw. */
+function applyStep(problem: CdProblem & { kind: 'gram' }, w: Float64Array, support: number[], delta: Float64Array): void {
+  const { p, Q, H } = problem;
+  support.forEach((j, a) => {
+    const d = delta[a]!;
+    if (d === 0) return;
+    problem.kernels.axpy(p, d, Q, j * p, H, 0);
+    w[j] = d === -w[j]! ? 0 : w[j]! + d;
+  });
+}
+
+/**
+ * Solves A·x = b in place (x replaces b) for a symmetric positive definite k × k matrix A
+ * (overwritten by its Cholesky factor). Returns false when A is not numerically positive
+ * definite (a pivot below 1e-12 of the largest diagonal entry).
+ */
+function choleskySolve(A: Float64Array, k: number, b: Float64Array): boolean {
+  let maxDiagonal = 0;
+  for (let i = 0; i < k; i++) maxDiagonal = Math.max(maxDiagonal, A[i * k + i]!);
+  const floor = 1e-12 * maxDiagonal;
+  for (let j = 0; j < k; j++) {
+    let d = A[j * k + j]!;
+    for (let m = 0; m < j; m++) d -= A[j * k + m]! ** 2;
+    if (!(d > floor)) return false;
+    const pivot = Math.sqrt(d);
+    A[j * k + j] = pivot;
+    for (let i = j + 1; i < k; i++) {
+      let s = A[i * k + j]!;
+      for (let m = 0; m < j; m++) s -= A[i * k + m]! * A[j * k + m]!;
+      A[i * k + j] = s / pivot;
+    }
+  }
+  for (let i = 0; i < k; i++) {
+    let s = b[i]!;
+    for (let m = 0; m < i; m++) s -= A[i * k + m]! * b[m]!;
+    b[i] = s / A[i * k + i]!;
+  }
+  for (let i = k - 1; i >= 0; i--) {
+    let s = b[i]!;
+    for (let m = i + 1; m < k; m++) s -= A[m * k + i]! * b[m]!;
+    b[i] = s / A[i * k + i]!;
+  }
+  return true;
+}
+
+/**
+ * The exact lasso path by homotopy (LARS with the lasso modification; Osborne, Presnell & Turlach
+ * 2000, Efron et al. 2004) on a Gram problem, followed from l1 = max|q| downwards. Between events
+ * the solution moves linearly: on the active set A with signs s, w_A changes along (Q_AA)⁻¹s and
+ * every correlation c = q − Qw along −Q_{:,A}(Q_AA)⁻¹s, while the active ones stay at ±l1. An
+ * event is an inactive correlation reaching ±l1 (the feature enters) or an active coefficient
+ * reaching zero (it leaves). (Q_AA)⁻¹ is updated in O(k²) per event. The cost does not depend on
+ * how ill-conditioned Q is — which is what makes cyclic descent crawl on embeddings — so it gives
+ * coordinate descent an exact start; rounding on a near-singular Q_AA is corrected by the
+ * descent that follows, and the duality gap decides, as always. Features that would enter as
+ * (numerically) linear combinations of the active ones are left out for the rest of the path.
+ */
+class LassoHomotopy {
+  private readonly w: Float64Array;
+  /** c = q − Qw. */
+  private readonly c: Float64Array;
+  private readonly active: number[] = [];
+  private readonly signs: number[] = [];
+  /** (Q_AA)⁻¹, k × k with row stride p. */
+  private readonly inverse: Float64Array;
+  private readonly excluded: Uint8Array;
+  private lambda: number;
+  /** The feature that changed at the last event: it may not trigger the next one (rounding ties). */
+  private lastChanged = -1;
+  private steps = 0;
+
+  constructor(private readonly problem: CdProblem & { kind: 'gram' }) {
+    const { p, Q, q } = problem;
+    this.w = new Float64Array(p);
+    this.c = Float64Array.from(q);
+    this.inverse = new Float64Array(p * p);
+    this.excluded = Uint8Array.from({ length: p }, (_, j) => (Q[j * p + j]! > 0 ? 0 : 1));
+    this.lambda = 0;
+    for (let j = 0; j < p; j++) if (!this.excluded[j]) this.lambda = Math.max(this.lambda, Math.abs(q[j]!));
+  }
+
+  /** Writes the path's coefficients at `l1` into `out`; calls must not increase l1. */
+  solutionAt(l1: number, out: Float64Array): void {
+    const maxSteps = 20 * this.problem.p;
+    while (this.lambda > l1 && this.steps < maxSteps && this.step(l1)) this.steps++;
+    out.set(this.w);
+  }
+
+  /** Moves to the next event or to `target`, whichever comes first; false when the path cannot go on. */
+  private step(target: number): boolean {
+    const { p, Q } = this.problem;
+    const { active, signs, inverse, w, c } = this;
+    if (active.length === 0) {
+      const first = this.strongestInactive();
+      if (first < 0) return false;
+      if (!this.enter(first, Math.sign(c[first]!))) return false;
+    }
+    const k = active.length;
+    // Direction of w_A per unit decrease of λ, and of the correlations.
+    const d = new Float64Array(k);
+    for (let i = 0; i < k; i++) {
+      let s = 0;
+      for (let m = 0; m < k; m++) s += inverse[i * p + m]! * signs[m]!;
+      d[i] = s;
+    }
+    const a = new Float64Array(p);
+    for (let i = 0; i < k; i++) this.problem.kernels.axpy(p, d[i]!, Q, active[i]! * p, a, 0);
+    let gamma = this.lambda - target;
+    let entering = -1;
+    let leaving = -1;
+    const isActive = new Uint8Array(p);
+    for (const j of active) isActive[j] = 1;
+    for (let j = 0; j < p; j++) {
+      if (isActive[j] || this.excluded[j] || j === this.lastChanged) continue;
+      for (const side of [1, -1]) {
+        const denominator = 1 - side * a[j]!;
+        if (denominator <= 0) continue;
+        const g = (this.lambda - side * c[j]!) / denominator;
+        if (g >= 0 && g < gamma) {
+          gamma = g;
+          entering = j;
+          leaving = -1;
+        }
+      }
+    }
+    for (let i = 0; i < k; i++) {
+      const j = active[i]!;
+      if (j === this.lastChanged || d[i]! * w[j]! >= 0) continue;
+      const g = -w[j]! / d[i]!;
+      if (g < gamma) {
+        gamma = g;
+        leaving = i;
+        entering = -1;
+      }
+    }
+    for (let i = 0; i < k; i++) w[active[i]!]! += gamma * d[i]!;
+    for (let j = 0; j < p; j++) c[j]! -= gamma * a[j]!;
+    this.lambda -= gamma;
+    this.lastChanged = -1;
+    if (leaving >= 0) {
+      const j = active[leaving]!;
+      w[j] = 0;
+      this.leave(leaving);
+      this.lastChanged = j;
+    } else if (entering >= 0) {
+      if (this.enter(entering, Math.sign(c[entering]!))) this.lastChanged = entering;
+      else this.excluded[entering] = 1;
+    }
+    if (this.steps % 16 === 15) this.refreshCorrelations();
+    return true;
+  }
+
+  private strongestInactive(): number {
+    let best = -1;
+    for (let j = 0; j < this.problem.p; j++) if (!this.excluded[j] && (best < 0 || Math.abs(this.c[j]!) > Math.abs(this.c[best]!))) best = j;
+    return best;
+  }
+
+  /** Adds feature j to A, bordering (Q_AA)⁻¹; false when Q_jj − bᵀ(Q_AA)⁻¹b shows j is (nearly) in the span of A. */
+  private enter(j: number, sign: number): boolean {
+    const { p, Q } = this.problem;
+    const { active, inverse } = this;
+    const k = active.length;
+    const u = new Float64Array(k);
+    let schur = Q[j * p + j]!;
+    for (let i = 0; i < k; i++) {
+      let s = 0;
+      for (let m = 0; m < k; m++) s += inverse[i * p + m]! * Q[j * p + active[m]!]!;
+      u[i] = s;
+    }
+    for (let i = 0; i < k; i++) schur -= Q[j * p + active[i]!]! * u[i]!;
+    if (!(schur > 1e-10 * Q[j * p + j]!)) return false;
+    for (let i = 0; i < k; i++) {
+      for (let m = 0; m < k; m++) inverse[i * p + m]! += (u[i]! * u[m]!) / schur;
+      inverse[i * p + k] = -u[i]! / schur;
+      inverse[k * p + i] = -u[i]! / schur;
+    }
+    inverse[k * p + k] = 1 / schur;
+    active.push(j);
+    this.signs.push(sign);
+    return true;
+  }
+
+  /** Removes the r-th active feature: the inverse of a principal submatrix from the full inverse. */
+  private leave(r: number): void {
+    const { p } = this.problem;
+    const { active, inverse } = this;
+    const k = active.length;
+    const pivot = inverse[r * p + r]!;
+    for (let i = 0; i < k; i++) {
+      if (i === r) continue;
+      const factor = inverse[i * p + r]! / pivot;
+      for (let m = 0; m < k; m++) if (m !== r) inverse[i * p + m]! -= factor * inverse[r * p + m]!;
+    }
+    // Close the gap left by row and column r.
+    for (let i = 0; i < k; i++) {
+      if (i === r) continue;
+      const target = i < r ? i : i - 1;
+      for (let m = 0; m < k; m++) if (m !== r) inverse[target * p + (m < r ? m : m - 1)] = inverse[i * p + m]!;
+    }
+    active.splice(r, 1);
+    this.signs.splice(r, 1);
+  }
+
+  /** c = q − Qw from scratch, so that rounding does not pile up along the path. */
+  private refreshCorrelations(): void {
+    const { p, Q, q } = this.problem;
+    this.c.set(q);
+    for (const j of this.active) this.problem.kernels.axpy(p, -this.w[j]!, Q, j * p, this.c, 0);
+  }
 }
 
 /**
