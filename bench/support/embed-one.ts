@@ -12,7 +12,8 @@ import { Embedder, type EmbedOptions } from '../../src-main/engine/embed';
 import { DEVICES, type Device } from '../../src-main/core/devices';
 
 const AMINO = 'ACDEFGHIKLMNPQRSTVWY';
-const OPTIONS: EmbedOptions = { layers: [-1], pool: ['mean'] };
+/** BENCH_TOKEN_BUDGET_ONLY=1 batches by the token budget alone (the engine before memory-sized batches), for comparison. */
+const OPTIONS: EmbedOptions = { layers: [-1], pool: ['mean'], ...(process.env.BENCH_TOKEN_BUDGET_ONLY ? { batchMemoryBytes: null } : {}) };
 
 export interface EmbedMeasurement {
   tokensPerSecond: number;

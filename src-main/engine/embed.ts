@@ -8,7 +8,7 @@
 import * as ort from 'onnxruntime-node';
 import { outputName, type GraphOutputs, type ModelFamily, type Pooling } from '../models/family';
 import { graphFile, openInstalled, type ModelManifest } from '../models/installed';
-import { batchMemoryOf, planBatches, type Batch } from './batching';
+import { batchMemoryOf, planBatches, type Batch, type BatchMemory } from './batching';
 import { openSession, type Device, type OpenedSession } from './session';
 import { blendPairs, blendRows, planWindows, type Window } from './windows';
 
@@ -23,6 +23,11 @@ export interface EmbedOptions {
   attentionLayers?: number[];
   /** Upper bound of tokens (padded length × sequences) per batch. */
   batchTokens?: number;
+  /**
+   * Upper bound of the memory one batch's forward pass takes beside the weights (engine/batching's
+   * estimate), in bytes; null: the token budget alone (what the engine did before; benches compare).
+   */
+  batchMemoryBytes?: number | null;
   long?: LongMode;
 }
 
@@ -74,6 +79,7 @@ interface ResolvedOptions extends EmbedOptions {
   attentionLayers: number[];
   long: LongMode;
   budget: number;
+  memory: BatchMemory | undefined;
 }
 
 export interface EmbedPlan {
@@ -170,6 +176,7 @@ export class Embedder {
       attentionLayers: options.attentionLayers ?? [],
       long: options.long ?? 'window',
       budget: Math.max(options.batchTokens ?? 8192, this.maxResidues + 2),
+      memory: options.batchMemoryBytes === null ? undefined : batchMemoryOf(config, options.batchMemoryBytes),
     };
     // Identical sequences are computed once and handed to every index that has them.
     const owners = new Map<string, number[]>();
@@ -181,7 +188,7 @@ export class Embedder {
       if (sequence.length <= this.maxResidues) whole.push({ residues: sequence, owner });
       else if (resolved.long === 'truncate') whole.push({ residues: sequence.slice(0, this.maxResidues), owner });
     }
-    for (const batch of planBatches(whole.map((item) => item.residues.length + 2), resolved.budget, batchMemoryOf(config))) {
+    for (const batch of planBatches(whole.map((item) => item.residues.length + 2), resolved.budget, resolved.memory)) {
       units.push({ kind: 'batch', items: batch.indices.map((i) => whole[i]!), batch });
     }
     if (resolved.long === 'window') {
@@ -289,7 +296,7 @@ export class Embedder {
     const owner = windows[0]!.owner;
     const L = plan.sequences[owner]!.length;
     const perWindow: WindowOutput[] = [];
-    for (const batch of planBatches(windows.map((w) => w.residues.length + 2), options.budget, batchMemoryOf(this.manifest.config))) {
+    for (const batch of planBatches(windows.map((w) => w.residues.length + 2), options.budget, options.memory)) {
       const batchItems = batch.indices.map((i) => windows[i]!);
       const out = await this.runBatch(outputs, batchItems, batch);
       for (const [row, item] of batchItems.entries()) {
