@@ -72,10 +72,10 @@ export interface CdResult {
  * One elastic-net problem as coordinate descent sees it (already centred when fitting an
  * intercept): either the Gram form (Q = XᵀX, q = Xᵀy, and ‖y‖²) or the data itself, feature-major.
  * H (= Qw) and R (= y − Xw) are the solver's scratch, allocated with the problem so that the
- * kernels can reach them.
+ * kernels can reach them, as is the homotopy's (LassoHomotopy: its correlations and their slope).
  */
 type CdProblem =
-  | { kind: 'gram'; n: number; p: number; Q: Float64Array; q: Float64Array; yNorm2: number; H: Float64Array; kernels: Kernels }
+  | { kind: 'gram'; n: number; p: number; Q: Float64Array; q: Float64Array; yNorm2: number; H: Float64Array; homotopyScratch: Float64Array; kernels: Kernels }
   | { kind: 'data'; n: number; p: number; Xt: Float64Array; y: Float64Array; colNorm2: Float64Array; R: Float64Array; kernels: Kernels };
 
 /** A fitted elastic net (the CV estimators return this after their refit). */
@@ -151,7 +151,7 @@ export function fitElasticNet(
   if (!(options.alpha >= 0)) throw new RangeError(`alpha must be ≥ 0, got ${options.alpha}.`);
   const useGram = precompute === 'auto' ? prefersGram(X.rows, X.cols) : precompute;
   const { rows: n, cols: p } = X;
-  const data = prepare(X, y, fitIntercept, createArena(n * p + n + (useGram ? 2 * p * p + 4 * p : n + p)));
+  const data = prepare(X, y, fitIntercept, createArena(n * p + n + (useGram ? 2 * p * p + 6 * p : n + p)));
   const problem = useGram ? gramProblem(data, fullMoments(data)) : dataProblem(data);
   const w = new Float64Array(X.cols);
   const result = new PathSolver(problem, l1Ratio, maxIter, tol).solve(w, options.alpha);
@@ -304,7 +304,7 @@ function planFolds(n: number, p: number, blocks: [number, number][], precompute:
   const largestTest = Math.max(...blocks.map(([start, end]) => end - start));
   // Float64 counts: X and y; the kept block Gram matrices; then one fold at a time (its Gram
   // problem, or its copy of the training rows, and the test predictions).
-  const gramFoldSize = anyGram ? p * p + 4 * p + (keepBlocks ? 0 : p * p) : 0;
+  const gramFoldSize = anyGram ? p * p + 6 * p + (keepBlocks ? 0 : p * p) : 0;
   const dataFoldSize = gramFold.every(Boolean) ? 0 : p * n + 2 * n + p;
   return { gramFold, keepBlocks, arenaSize: n * p + n + (keepBlocks ? blocks.length * p * p : 0) + Math.max(gramFoldSize, dataFoldSize) + largestTest + 64 };
 }
@@ -394,7 +394,7 @@ function gramProblem(data: Prepared, moments: Moments, ranges: [number, number][
   }
   const q = new Float64Array(p);
   for (let j = 0; j < p; j++) q[j] = moments.xy[j]! - n * xMean[j]! * yMean;
-  return { kind: 'gram', n, p, Q, q, yNorm2: moments.yy - n * yMean * yMean, H: data.arena.alloc(p), kernels: data.arena.kernels };
+  return { kind: 'gram', n, p, Q, q, yNorm2: moments.yy - n * yMean * yMean, H: data.arena.alloc(p), homotopyScratch: data.arena.alloc(2 * p), kernels: data.arena.kernels };
 }
 
 /**
@@ -524,9 +524,12 @@ class PathSolver {
     const l1 = alpha * this.l1Ratio * problem.n;
     const l2 = alpha * (1 - this.l1Ratio) * problem.n;
     if (problem.kind === 'data') return cdData(problem, w, l1, l2, maxIter, tol);
-    const plainSweeps = Math.min(PLAIN_SWEEPS, maxIter);
-    const plain = cdGram(problem, w, l1, l2, plainSweeps, tol, false);
-    if (plain.converged || plainSweeps === maxIter) return plain;
+    // Once the lasso path needed the homotopy, smaller α (harder still) start from it directly.
+    const plainSweeps = this.homotopy ? 0 : Math.min(PLAIN_SWEEPS, maxIter);
+    if (plainSweeps > 0) {
+      const plain = cdGram(problem, w, l1, l2, plainSweeps, tol, false);
+      if (plain.converged || plainSweeps === maxIter) return plain;
+    }
     if (this.l1Ratio === 1) {
       this.homotopy ??= new LassoHomotopy(problem);
       this.homotopy.solutionAt(l1, w);
@@ -722,11 +725,19 @@ class LassoHomotopy {
   /** The feature that changed at the last event: it may not trigger the next one (rounding ties). */
   private lastChanged = -1;
   private steps = 0;
+  /** Scratch of one step: dw_A/dλ, dc/dλ (in the arena, for the SIMD axpy), and which features are active. */
+  private readonly d: Float64Array;
+  private readonly slope: Float64Array;
+  private readonly isActive: Uint8Array;
 
   constructor(private readonly problem: CdProblem & { kind: 'gram' }) {
     const { p, Q, q } = problem;
     this.w = new Float64Array(p);
-    this.c = Float64Array.from(q);
+    this.c = problem.homotopyScratch.subarray(0, p);
+    this.c.set(q);
+    this.slope = problem.homotopyScratch.subarray(p, 2 * p);
+    this.d = new Float64Array(p);
+    this.isActive = new Uint8Array(p);
     this.inverse = new Float64Array(p * p);
     this.excluded = Uint8Array.from({ length: p }, (_, j) => (Q[j * p + j]! > 0 ? 0 : 1));
     this.lambda = 0;
@@ -743,38 +754,36 @@ class LassoHomotopy {
   /** Moves to the next event or to `target`, whichever comes first; false when the path cannot go on. */
   private step(target: number): boolean {
     const { p, Q } = this.problem;
-    const { active, signs, inverse, w, c } = this;
+    const { active, signs, inverse, w, c, d, isActive, excluded } = this;
     if (active.length === 0) {
       const first = this.strongestInactive();
-      if (first < 0) return false;
-      if (!this.enter(first, Math.sign(c[first]!))) return false;
+      if (first < 0 || !this.enter(first, Math.sign(c[first]!))) return false;
     }
     const k = active.length;
-    // Direction of w_A per unit decrease of λ, and of the correlations.
-    const d = new Float64Array(k);
+    // Per unit decrease of λ: w_A moves by d = (Q_AA)⁻¹s and the correlations by −a, a = Q_{:,A}·d.
     for (let i = 0; i < k; i++) {
       let s = 0;
       for (let m = 0; m < k; m++) s += inverse[i * p + m]! * signs[m]!;
       d[i] = s;
     }
-    const a = new Float64Array(p);
+    const a = this.slope;
+    a.fill(0);
     for (let i = 0; i < k; i++) this.problem.kernels.axpy(p, d[i]!, Q, active[i]! * p, a, 0);
     let gamma = this.lambda - target;
     let entering = -1;
     let leaving = -1;
-    const isActive = new Uint8Array(p);
-    for (const j of active) isActive[j] = 1;
     for (let j = 0; j < p; j++) {
-      if (isActive[j] || this.excluded[j] || j === this.lastChanged) continue;
-      for (const side of [1, -1]) {
-        const denominator = 1 - side * a[j]!;
-        if (denominator <= 0) continue;
-        const g = (this.lambda - side * c[j]!) / denominator;
-        if (g >= 0 && g < gamma) {
-          gamma = g;
-          entering = j;
-          leaving = -1;
-        }
+      if (isActive[j] || excluded[j] || j === this.lastChanged) continue;
+      // c_j − γ·a_j reaches +(λ − γ) or −(λ − γ).
+      const up = (this.lambda - c[j]!) / (1 - a[j]!);
+      const down = (this.lambda + c[j]!) / (1 + a[j]!);
+      if (a[j]! < 1 && up >= 0 && up < gamma) {
+        gamma = up;
+        entering = j;
+      }
+      if (a[j]! > -1 && down >= 0 && down < gamma) {
+        gamma = down;
+        entering = j;
       }
     }
     for (let i = 0; i < k; i++) {
@@ -788,7 +797,7 @@ class LassoHomotopy {
       }
     }
     for (let i = 0; i < k; i++) w[active[i]!]! += gamma * d[i]!;
-    for (let j = 0; j < p; j++) c[j]! -= gamma * a[j]!;
+    this.problem.kernels.axpy(p, -gamma, a, 0, c, 0);
     this.lambda -= gamma;
     this.lastChanged = -1;
     if (leaving >= 0) {
@@ -798,7 +807,7 @@ class LassoHomotopy {
       this.lastChanged = j;
     } else if (entering >= 0) {
       if (this.enter(entering, Math.sign(c[entering]!))) this.lastChanged = entering;
-      else this.excluded[entering] = 1;
+      else excluded[entering] = 1;
     }
     if (this.steps % 16 === 15) this.refreshCorrelations();
     return true;
@@ -831,6 +840,7 @@ class LassoHomotopy {
     }
     inverse[k * p + k] = 1 / schur;
     active.push(j);
+    this.isActive[j] = 1;
     this.signs.push(sign);
     return true;
   }
@@ -852,6 +862,7 @@ class LassoHomotopy {
       const target = i < r ? i : i - 1;
       for (let m = 0; m < k; m++) if (m !== r) inverse[target * p + (m < r ? m : m - 1)] = inverse[i * p + m]!;
     }
+    this.isActive[active[r]!] = 0;
     active.splice(r, 1);
     this.signs.splice(r, 1);
   }
