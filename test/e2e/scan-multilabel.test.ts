@@ -30,19 +30,19 @@ afterAll(async () => {
 });
 
 /**
- * The scan fixture's proteins with two 0/1 labels: "oily" (more than half hydrophobic residues)
- * and "acidic" (a D/E share above the median, so both values are common); "hydrophobic" stays a
- * plain number and "group" a category, neither of which a multi-label scan may offer.
+ * The scan fixture's proteins with 0/1 labels: "oily" (more than half hydrophobic residues),
+ * "long" (longer than the median, so both values are common) and "secreted" (0 everywhere:
+ * offered but not choosable); "hydrophobic" stays a plain number and "group" a category, neither
+ * of which a multi-label scan may offer.
  */
-function twoLabelCsv(count: number): string {
+function labelsCsv(count: number): string {
   const [header, ...rows] = labelledCsv(count).trim().split('\n');
-  const acidity = (sequence: string): number => [...sequence].filter((c) => c === 'D' || c === 'E').length / sequence.length;
-  const shares = rows.map((row) => acidity(row.split(',')[1]!)).sort((a, b) => a - b);
-  const median = shares[Math.floor(shares.length / 2)]!;
-  const lines = [`${header},oily,acidic`];
+  const lengths = rows.map((row) => row.split(',')[1]!.length).sort((a, b) => a - b);
+  const median = lengths[Math.floor(lengths.length / 2)]!;
+  const lines = [`${header},oily,long,secreted`];
   for (const row of rows) {
     const [, sequence, , group] = row.split(',');
-    lines.push(`${row},${group === 'oily' ? 1 : 0},${acidity(sequence!) > median ? 1 : 0}`);
+    lines.push(`${row},${group === 'oily' ? 1 : 0},${sequence!.length > median ? 1 : 0},0`);
   }
   return `${lines.join('\n')}\n`;
 }
@@ -54,7 +54,7 @@ async function setUpProject(): Promise<{ projectId: number }> {
   const project = await api.call<{ id: number }>('projects.create', { name: 'Multi-label' });
   const { dataset } = await api.call<{ dataset: { id: number } }>('datasets.import', {
     projectId: project.id,
-    source: { kind: 'text', fileName: 'labels.csv', text: twoLabelCsv(40) },
+    source: { kind: 'text', fileName: 'labels.csv', text: labelsCsv(40) },
   });
   const embed = await api.call<Job>('jobs.start', { kind: 'embed.dataset', projectId: project.id, datasetId: dataset.id, modelIds: [model!.id], layers: [-1], pool: ['mean'] });
   expect((await api.waitForJob(embed.id)).state).toBe('done');
@@ -74,7 +74,12 @@ describe('a multi-label scan from the UI', () => {
     await form.getByTestId('scan-predict-several').check();
     await form.getByTestId('scan-labels').waitFor();
     // Only the columns holding 0 and 1 are offered, in the file's order.
-    expect(await form.getByTestId('scan-label').evaluateAll((boxes) => boxes.map((box) => (box as HTMLInputElement).value))).toEqual(['oily', 'acidic']);
+    expect(await form.getByTestId('scan-label').evaluateAll((boxes) => boxes.map((box) => [(box as HTMLInputElement).value, (box as HTMLInputElement).disabled]))).toEqual([
+      ['oily', false],
+      ['long', false],
+      ['secreted', true],
+    ]);
+    expect(await form.getByTestId('scan-label-constant').innerText()).toBe('(always 0: nothing to learn)');
     await expect.poll(() => form.getByTestId('scan-task').getAttribute('data-task')).toBe('multilabel');
     // The learners on offer are the multi-label ones, the one-vs-rest learner chosen.
     const learners = form.getByTestId('scan-learner');
@@ -92,6 +97,8 @@ describe('a multi-label scan from the UI', () => {
     expect((await api.call<Job[]>('jobs.list', { projectId })).filter((j) => j.kind === 'learn.scan')).toEqual([]);
 
     await form.getByTestId('scan-label').nth(1).check();
+    await form.getByTestId('scan-labels').scrollIntoViewIfNeeded();
+    await screenshot(page, '31-scan-multilabel-form');
     await form.getByTestId('scan-start').click();
     await form.getByTestId('scan-started').waitFor();
     const started = (await api.call<Job[]>('jobs.list', { projectId })).find((j) => j.kind === 'learn.scan');
@@ -99,7 +106,7 @@ describe('a multi-label scan from the UI', () => {
 
     // The request carried both columns: the run predicts them together.
     const run = (await api.call<Run[]>('runs.list', { projectId })).find((r) => r.kind === 'learn.scan')!;
-    expect(run.params).toMatchObject({ target: 'oily,acidic', targets: ['oily', 'acidic'], task: 'multilabel', learners: ['ovr-logreg'] });
+    expect(run.params).toMatchObject({ target: 'oily,long', targets: ['oily', 'long'], task: 'multilabel', learners: ['ovr-logreg'] });
     const [fit] = await api.call<Fit[]>('fits.list', { runId: run.id });
     const fmax = fit!.summary.fmax!.mean;
     expect(fmax).toBeGreaterThan(0);
@@ -108,12 +115,13 @@ describe('a multi-label scan from the UI', () => {
     await page.getByTestId('run-row').filter({ hasText: 'Scan' }).first().click();
     const results = page.getByTestId('scan-results');
     await expect.poll(() => results.getByTestId('fit-row').count(), { timeout: 20_000 }).toBe(1);
-    expect(await results.getByTestId('run-params').innerText()).toContain('oily, acidic');
+    expect(await results.getByTestId('run-params').innerText()).toContain('oily, long');
     for (const key of ['fmax', 'macroF1', 'microF1']) expect(await results.getByTestId(`fit-sort-${key}`).count()).toBe(1);
     const shown = await results.locator('[data-testid="fit-row"] [data-metric="fmax"] .mean').innerText();
     expect(Number(shown)).toBeCloseTo(fmax, 2);
     // Predicting new proteins is not available for multi-label fits: the button says why instead of failing.
     expect(await results.getByTestId('fit-predict').isDisabled()).toBe(true);
-    await screenshot(page, '31-scan-multilabel');
+    await results.getByTestId('fits-table').scrollIntoViewIfNeeded();
+    await screenshot(page, '32-scan-multilabel-results');
   });
 });
