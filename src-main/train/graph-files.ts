@@ -26,7 +26,7 @@ export type InstalledGraphSpec = Omit<BackboneGraphSpec, 'family' | 'config' | '
 
 /** A stable file name for one graph spec of one model version. */
 function trainingGraphName(manifest: ModelManifest, spec: InstalledGraphSpec, options: BuildOptions): string {
-  const key = JSON.stringify({ spec, seed: options.seed ?? 0, baked: [...(options.baked?.keys() ?? [])], app: manifest.appVersion, created: manifest.createdAt });
+  const key = JSON.stringify({ spec, seed: options.seed ?? 0, baked: [...(options.baked?.keys() ?? [])], recompute: options.recompute ?? null, app: manifest.appVersion, created: manifest.createdAt });
   return `train-${createHash('sha256').update(key).digest('hex').slice(0, 16)}.onnx`;
 }
 

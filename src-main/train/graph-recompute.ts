@@ -10,6 +10,9 @@
  *   residual stream (kept anyway for the LayerNorm backward) by the LayerNorm and the first
  *   linear layer (one GEMM, about a sixth of the layer's forward cost).
  *
+ * - LayerNorm outputs, [batch, tokens, hidden]: what the adapters' A-gradients read. Recomputed
+ *   from the LayerNorm's input (kept anyway for its own backward), a cheap normalisation.
+ *
  * Found by the graph's structure, not by names, so any family graph built from plain ops gets
  * the same treatment: attention is a Softmax fed (through element-wise ops) by a MatMul of two
  * computed values; the GELU input is what a Gelu reads, traced through Add/Cast/Mul and the
@@ -23,9 +26,10 @@ const PASS_THROUGH = new Set(['Add', 'Cast', 'Mul', 'Div', 'Sub', 'Where']);
 export interface RecomputePolicy {
   attention: boolean;
   gelu: boolean;
+  layerNorm: boolean;
 }
 
-export const RECOMPUTE_ALL: RecomputePolicy = { attention: true, gelu: true };
+export const RECOMPUTE_ALL: RecomputePolicy = { attention: true, gelu: true, layerNorm: true };
 
 export function recomputedValues(graph: Graph, policy: RecomputePolicy = RECOMPUTE_ALL): Set<string> {
   const producers = new Map<string, Node>();
@@ -69,6 +73,7 @@ export function recomputedValues(graph: Graph, policy: RecomputePolicy = RECOMPU
       const chain = attentionChain(node.inputs[0]!);
       if (chain) [...chain, node.outputs[0]!, ...castsOf(node.outputs[0]!)].forEach(mark);
     }
+    if (policy.layerNorm && node.op === 'LayerNormalization') mark(node.outputs[0]!);
     if (policy.gelu && node.op === 'Gelu') {
       const chain = new Set<string>();
       if (geluChain(node.inputs[0]!, chain)) chain.forEach(mark);

@@ -137,12 +137,36 @@ interface OpenGraph {
   graph: TrainingGraph;
 }
 
-/** The training and eval sessions of one fine-tuning run on an installed model. */
+/** The eval graph: its file, and its session once the first validation batch asks for it. */
+class LazyEvalSession {
+  private opened: Promise<OpenGraph> | null = null;
+
+  constructor(
+    private readonly file: string,
+    private readonly graph: TrainingGraph,
+    private readonly options: { device: Device; threads?: number },
+  ) {}
+
+  /** Opened on first use: a run without validation never holds a second copy of the weights. */
+  get(): Promise<OpenGraph> {
+    this.opened ??= openTrainingSession(this.file, this.options).then(({ session }) => ({ session, graph: this.graph }));
+    return this.opened;
+  }
+
+  async release(): Promise<void> {
+    if (this.opened) await (await this.opened).session.release();
+  }
+}
+
+/**
+ * The training and eval sessions of one fine-tuning run on an installed model. The eval session
+ * opens when validation first needs it (on the device the training session runs on).
+ */
 export class OnnxTrainer {
   private constructor(
     private readonly examples: Examples,
     private readonly train: OpenGraph,
-    private readonly evalGraph: OpenGraph,
+    private readonly evalGraph: LazyEvalSession,
     /** The device the sessions really run on, and why not the requested one (if so). */
     readonly device: Device,
     readonly fallbackReason: string | null,
@@ -156,27 +180,16 @@ export class OnnxTrainer {
     const trainFile = await writeTrainingGraph(modelDir, { ...graphSpec, mode: 'train' }, { seed: spec.seed ?? 0 });
     const evalFile = await writeTrainingGraph(modelDir, { ...graphSpec, mode: 'eval' });
     const train = await openTrainingSession(trainFile.file, options);
-    try {
-      const evaluate = await openTrainingSession(evalFile.file, options);
-      return new OnnxTrainer(examples, { session: train.session, graph: trainFile.training }, { session: evaluate.session, graph: evalFile.training }, train.device, train.fallbackReason);
-    } catch (error) {
-      await train.session.release();
-      throw error;
-    }
+    const evaluate = new LazyEvalSession(evalFile.file, evalFile.training, { ...options, device: train.device });
+    return new OnnxTrainer(examples, { session: train.session, graph: trainFile.training }, evaluate, train.device, train.fallbackReason);
   }
 
   /** Head-only: sessions on the head's graphs (train/head-only), fed the examples' stored vectors. */
   static async openHeadOnly(graphs: HeadGraphFiles, examples: Examples, stored: StoredVectors, spec: Pick<SessionSpec, 'device' | 'threads'>): Promise<OnnxTrainer> {
     const options = { device: spec.device ?? 'cpu', ...(spec.threads ? { threads: spec.threads } : {}) };
     const train = await openTrainingSession(graphs.train.file, options);
-    try {
-      const evaluate = await openTrainingSession(graphs.eval.file, options);
-      const sessions = [{ session: train.session, graph: graphs.train.training }, { session: evaluate.session, graph: graphs.eval.training }] as const;
-      return new OnnxTrainer(examples, sessions[0], sessions[1], train.device, train.fallbackReason, stored);
-    } catch (error) {
-      await train.session.release();
-      throw error;
-    }
+    const evaluate = new LazyEvalSession(graphs.eval.file, graphs.eval.training, { ...options, device: train.device });
+    return new OnnxTrainer(examples, { session: train.session, graph: graphs.train.training }, evaluate, train.device, train.fallbackReason, stored);
   }
 
   /** A batch's feeds: tokens and targets, plus the stored vectors of its examples (head-only). */
@@ -210,7 +223,8 @@ export class OnnxTrainer {
 
   /** A forward pass without dropout or gradients: the loop's EvaluateFunction. */
   readonly evaluate: EvaluateFunction = async (batch: TrainBatch, params): Promise<EvaluationResult> => {
-    const result = await runStep(this.evalGraph.session, this.evalGraph.graph, this.feedsOf(batch.indices), params);
+    const evalGraph = await this.evalGraph.get();
+    const result = await runStep(evalGraph.session, evalGraph.graph, this.feedsOf(batch.indices), params);
     if (result.loss === null) throw new Error(`The eval graph has no "${IO.loss}" output.`);
     return {
       loss: result.loss,
@@ -220,6 +234,6 @@ export class OnnxTrainer {
   };
 
   async close(): Promise<void> {
-    await Promise.allSettled([this.train.session.release(), this.evalGraph.session.release()]);
+    await Promise.allSettled([this.train.session.release(), this.evalGraph.release()]);
   }
 }

@@ -7,14 +7,19 @@ import { int } from '../../onnx';
 import { attrFloat, attrInt, type TensorInfo } from '../shapes';
 import { reduced, when, type GradRule, type RuleContext } from './context';
 
-/** y = softmax(x): dx = y · (dy − Σ dy·y), the sum along the softmax axis. */
+/**
+ * y = softmax(x): dx = y · (dy − Σ dy·y), the sum along the softmax axis. Written so that each
+ * full-size temporary dies at once (dy·y into the sum; dy − sum can overwrite dy, and the product
+ * y): for attention, every one of them is [batch, heads, tokens, tokens].
+ */
 const softmax: GradRule = (c) => {
   const { e, g } = c;
   const axis = attrInt(c.node, 'axis', -1);
   return [
     when(c, 0, () => {
-      const gy = e.mul(g, c.y(0));
-      return e.sub(gy, e.mul(c.y(0), e.reduceSum(gy, [axis], true)));
+      const y = c.y(0);
+      const dot = e.reduceSum(e.mul(g, y), [axis], true);
+      return e.mul(y, e.sub(g, dot));
     }),
   ];
 };
