@@ -188,7 +188,7 @@ export class JobsService {
     });
     const { kind, projectId, datasetId, embeddingIds, ...settings } = request;
     void embeddingIds;
-    const title = `Scan: ${request.target} of ${dataset.name} (${items.length} embeddings × ${request.learners.length} learners)`;
+    const title = `Scan: ${request.targets ? request.targets.join(', ') : request.target} of ${dataset.name} (${items.length} embeddings × ${request.learners.length} learners)`;
     const params = (runId: number | null) => ({ ...settings, task, datasetId, items, runDir: `runs/${runId}` });
     return this.runner().enqueue({ projectId, kind, title, params, createsRun: true });
   }
