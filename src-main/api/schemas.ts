@@ -300,9 +300,9 @@ export const JobRequest = z.discriminatedUnion('kind', [
   }),
   z.object({ kind: z.literal('embed.dataset'), projectId: Id, datasetId: Id, ...EmbedSettings.shape }),
   /** Install a model from a Hugging Face folder or a .safetensors file on this computer. */
-  z.object({ kind: z.literal('model.install'), path: z.string().min(1), precision: z.enum(['fp32', 'fp16']).default('fp32') }),
+  z.object({ kind: z.literal('model.install'), path: z.string().min(1), precision: z.enum(['fp32', 'fp16', 'int8']).default('fp32') }),
   /** Download a model of the ESM-2 family from the Hugging Face hub, then install it. */
-  z.object({ kind: z.literal('model.download'), catalogId: z.string().min(1), precision: z.enum(['fp32', 'fp16']).default('fp32') }),
+  z.object({ kind: z.literal('model.download'), catalogId: z.string().min(1), precision: z.enum(['fp32', 'fp16', 'int8']).default('fp32') }),
   /** Compress per-residue embeddings into one vector per protein (SWAT). */
   z.object({ kind: z.literal('embeddings.compress'), embeddingId: Id, compression: z.string().min(1) }),
   /** Write an embedding matrix joined with the dataset's labels to a file in the project's exports folder. */
@@ -403,7 +403,7 @@ export const Model = z.object({
   catalogId: z.string().nullable(),
   layers: z.number().int(),
   hiddenSize: z.number().int(),
-  precision: z.enum(['fp32', 'fp16']),
+  precision: z.enum(['fp32', 'fp16', 'int8']),
   sizeBytes: z.number(),
   source: z.string(),
   path: z.string(),

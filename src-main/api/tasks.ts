@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { Device, FinetuneSettings } from './schemas';
 
-const Precision = z.enum(['fp32', 'fp16']);
+const Precision = z.enum(['fp32', 'fp16', 'int8']);
 const Pooling = z.enum(['mean', 'bos', 'max', 'per-token']);
 const LearnTask = z.enum(['regression', 'classification']);
 const ScanTask = z.enum(['regression', 'classification', 'multilabel']);

@@ -17,8 +17,11 @@ import type { CatalogEntry } from './catalog';
 /** How per-residue hidden states become one vector per sequence (or stay per residue). */
 export type Pooling = 'mean' | 'bos' | 'max' | 'per-token';
 
-/** Element type of activations and big weights in a converted model. */
-export type Precision = 'fp32' | 'fp16';
+/**
+ * How a converted model stores its big weights: fp32, fp16 (activations in fp16 too), or int8
+ * (linear weights as int8 with per-channel scales; activations, LayerNorm and softmax in fp32).
+ */
+export type Precision = 'fp32' | 'fp16' | 'int8';
 
 export interface GraphOutputs {
   /** Hidden-state layers to return: 0 = embeddings, k = after layer k, numLayers = after the final norm. */
@@ -130,6 +133,11 @@ export interface FamilyGraphOptions {
   param: (name: string) => Value;
   /** Optional hook on every linear layer; without it the graph is the plain forward pass. */
   adaptLinear?: AdaptLinear;
+  /**
+   * Use onnxruntime's fused kernels where the outputs allow (no attention maps or contacts, no
+   * adaptLinear); a family without them ignores it. The values agree with the plain graph's to ~1e-5.
+   */
+  fused?: boolean;
 }
 
 /** A linear layer LoRA can adapt: its tensor name without `.weight`, and its sizes. */

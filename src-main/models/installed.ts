@@ -30,14 +30,14 @@ const ManifestSchema = z.object({
   name: z.string(),
   /** The family's id (models/registry); absent in manifests written before families: ESM-2. */
   family: z.string().optional(),
-  precision: z.enum(['fp32', 'fp16']),
+  precision: z.enum(['fp32', 'fp16', 'int8']),
   /** The family's parsed config; checked again by the family when read (`readManifest`). */
   config: z.custom<ModelConfig>((value) => typeof value === 'object' && value !== null && 'numLayers' in value),
   source: z.object({ path: z.string(), checksum: z.string(), ignoredKeys: z.array(z.string()), tiedDecoder: z.boolean() }),
   appVersion: z.string(),
   createdAt: z.string(),
   weights: z.array(
-    z.object({ name: z.string(), dtype: z.enum(['float32', 'float16', 'float64', 'int64', 'int32', 'bool', 'uint8']), dims: z.array(z.number()), offset: z.number(), length: z.number() }),
+    z.object({ name: z.string(), dtype: z.enum(['float32', 'float16', 'float64', 'int64', 'int32', 'bool', 'uint8', 'int8']), dims: z.array(z.number()), offset: z.number(), length: z.number() }),
   ),
   defaultOutputs: z.record(z.string(), z.unknown()),
 });
@@ -168,8 +168,15 @@ export function openInstalled(modelDir: string): InstalledModel {
   return { dir: modelDir, manifest, family: familyOfManifest(manifest) };
 }
 
+/**
+ * Whether graphs made on demand use the family's fused kernels (where their outputs allow).
+ * ESM_STUDIO_KERNELS=plain turns them off: for comparisons (bench/embed) and for a device whose
+ * provider lacks one of onnxruntime's contrib operators.
+ */
+export const fusedKernels = (): boolean => process.env.ESM_STUDIO_KERNELS !== 'plain';
+
 /** A stable short name for an output selection. */
-function outputsKey(manifest: ModelManifest, outputs: GraphOutputs): string {
+function outputsKey(manifest: ModelManifest, outputs: GraphOutputs, fused: boolean): string {
   const normalised = {
     layers: [...new Set(outputs.layers)].sort((a, b) => a - b),
     pool: [...new Set(outputs.pool)].sort(),
@@ -177,13 +184,15 @@ function outputsKey(manifest: ModelManifest, outputs: GraphOutputs): string {
     contacts: !!outputs.contacts,
     attentionLayers: [...new Set(outputs.attentionLayers ?? [])].sort((a, b) => a - b),
     app: manifest.appVersion,
+    ...(fused ? { kernels: 'fused' } : {}),
   };
   return createHash('sha256').update(JSON.stringify(normalised)).digest('hex').slice(0, 16);
 }
 
 /** The path of a graph of this model with exactly these outputs, written on first use. */
 export async function graphFile(modelDir: string, manifest: ModelManifest, outputs: GraphOutputs): Promise<string> {
-  const file = join(modelDir, `graph-${outputsKey(manifest, outputs)}.onnx`);
+  const fused = fusedKernels();
+  const file = join(modelDir, `graph-${outputsKey(manifest, outputs, fused)}.onnx`);
   if (existsSync(file)) return file;
   const family = familyOfManifest(manifest);
   const g = new GraphBuilder(family.id);
@@ -193,7 +202,7 @@ export async function graphFile(modelDir: string, manifest: ModelManifest, outpu
     if (!entry) throw new ApiError('invalid-input', `${modelDir}: weight ${name} is missing from the manifest; convert the checkpoint again.`);
     return g.initializer(name, entry.dtype, entry.dims, { kind: 'external', location: WEIGHTS_FILE, offset: entry.offset, length: entry.length });
   };
-  family.buildGraph(g, { config: manifest.config, precision: manifest.precision, outputs, param });
+  family.buildGraph(g, { config: manifest.config, precision: manifest.precision, outputs, param, fused });
   await writeModel(g.build(), file, { producerVersion: manifest.appVersion });
   return file;
 }

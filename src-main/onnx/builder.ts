@@ -123,6 +123,24 @@ export class GraphBuilder {
     return outputs;
   }
 
+  /**
+   * A node of onnxruntime's `com.microsoft` contrib domain (fused kernels). `outputs` gives each
+   * output's element type, or null to leave that optional output out; returns null there.
+   */
+  contrib(op: string, inputs: readonly (Value | null)[], outputs: readonly (DType | null)[], attributes: Record<string, Attribute> = {}): (Value | null)[] {
+    const nodeName = this.fresh(op);
+    const values = outputs.map((dtype, i) => (dtype ? { name: `${nodeName}:${i}`, dtype } : null));
+    this.nodes.push({
+      op,
+      name: nodeName,
+      domain: CONTRIB_DOMAIN,
+      inputs: inputs.map((input) => input?.name ?? ''),
+      outputs: values.map((value) => value?.name ?? ''),
+      attributes,
+    });
+    return values;
+  }
+
   private fresh(base: string): string {
     this.counter += 1;
     return `${this.scopePrefix ? `${this.scopePrefix}/` : ''}${base}_${this.counter}`;
@@ -207,7 +225,10 @@ export class GraphBuilder {
     this.op('ReduceMax', [a, this.constant('int64', axes)], { keepdims: int(keepdims ? 1 : 0) });
 }
 
-const ONNX_CAST_CODES: Record<DType, number> = { float32: 1, uint8: 2, int32: 6, int64: 7, bool: 9, float16: 10, float64: 11 };
+/** onnxruntime's domain of fused kernels (SkipLayerNormalization, MultiHeadAttention, …). */
+export const CONTRIB_DOMAIN = 'com.microsoft';
+
+const ONNX_CAST_CODES: Record<DType, number> = { float32: 1, uint8: 2, int8: 3, int32: 6, int64: 7, bool: 9, float16: 10, float64: 11 };
 
 /** Element types `constant` can store (float64 for gradient checks in double precision). */
 export type ConstantDType = 'float32' | 'float16' | 'float64' | 'int64' | 'bool';

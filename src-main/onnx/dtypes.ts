@@ -1,9 +1,10 @@
 /** onnx/dtypes — the element types the IR uses, their ONNX codes and byte sizes. */
-export type DType = 'float32' | 'float16' | 'float64' | 'int64' | 'int32' | 'bool' | 'uint8';
+export type DType = 'float32' | 'float16' | 'float64' | 'int64' | 'int32' | 'bool' | 'uint8' | 'int8';
 
 export const ONNX_TYPE_CODE: Record<DType, number> = {
   float32: 1,
   uint8: 2,
+  int8: 3,
   int32: 6,
   int64: 7,
   bool: 9,
@@ -14,6 +15,7 @@ export const ONNX_TYPE_CODE: Record<DType, number> = {
 export const BYTES_PER_ELEMENT: Record<DType, number> = {
   float32: 4,
   uint8: 1,
+  int8: 1,
   int32: 4,
   int64: 8,
   bool: 1,

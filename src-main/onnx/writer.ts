@@ -149,6 +149,12 @@ function valueInfo(value: Value): object {
   };
 }
 
+/** The standard opset, plus onnxruntime's contrib domain (version 1) when a node uses it. */
+function opsetImports(graph: Graph): { domain: string; version: number }[] {
+  const domains = new Set(graph.nodes.map((node) => node.domain ?? '').filter((domain) => domain !== ''));
+  return [{ domain: '', version: OPSET }, ...[...domains].sort().map((domain) => ({ domain, version: 1 }))];
+}
+
 const NOTHING_PLACED: Placement = { external: new Map(), inline: new Map() };
 
 export function encodeModel(graph: Graph, placement: Placement, dataFileName: string, options: WriteOptions): Uint8Array {
@@ -156,7 +162,7 @@ export function encodeModel(graph: Graph, placement: Placement, dataFileName: st
     irVersion: IR_VERSION,
     producerName: 'ESM Studio',
     producerVersion: options.producerVersion ?? '',
-    opsetImport: [{ domain: '', version: OPSET }],
+    opsetImport: opsetImports(graph),
     metadataProps: Object.entries(options.metadata ?? {}).map(([key, value]) => ({ key, value })),
     graph: {
       name: graph.name,

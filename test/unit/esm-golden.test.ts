@@ -1,16 +1,25 @@
 /**
  * The ESM-2 graph against the original implementation's outputs (test/fixtures/golden): every
  * hidden layer, mean/BOS embeddings, logits, log-probs, masked-input logits, contacts and the
- * last layer's attention within 1e-4; a padded batch equals single runs within 1e-5.
+ * last layer's attention within 1e-4; a padded batch equals single runs within 1e-5. This file runs
+ * the plain graph; esm-golden-kernels.test.ts runs the same comparisons on the fused one.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { convertCheckpoint, graphFile, readManifest } from '../../src-main/models/installed';
 import { block, loadGolden, logSoftmaxRows, maxAbsDiff, runGraph, seqKey, type Golden } from '../support/golden';
 
 const TOLERANCE = 1e-4;
+
+// The plain graph (the fused one has its own file, esm-golden-kernels.test.ts).
+beforeAll(() => {
+  process.env.ESM_STUDIO_KERNELS = 'plain';
+});
+afterAll(() => {
+  delete process.env.ESM_STUDIO_KERNELS;
+});
 
 for (const name of ['tiny', 'esm2-8M-random'] as const) {
   describe(`golden ${name}`, () => {

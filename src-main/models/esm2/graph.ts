@@ -4,10 +4,19 @@
  * rotary positions, then the feed-forward block) → final LayerNorm → heads (language model,
  * contacts). Batch size and length are dynamic; padding is masked. Which tensors leave the
  * graph is chosen per graph, so pooled vectors can be computed inside it.
+ *
+ * Two ways to build the same layers: plain ONNX operators (every path; the only one that can
+ * return attention maps, feed the contact head or be differentiated for training) and fused
+ * kernels (models/esm2/fused: onnxruntime's SkipLayerNormalization, BiasGelu, RotaryEmbedding and
+ * MultiHeadAttention), which never materialise the attention probabilities. int8 models store
+ * linear weights as int8 with one scale per output channel (models/esm2/weights); their linear
+ * layers quantise activations on the fly (DynamicQuantizeMatMul).
  */
 import type { GraphBuilder, Value } from '../../onnx';
 import { outputName, type AdaptLinear, type GraphOutputs, type Pooling } from '../family';
 import type { EsmConfig } from './checkpoint/config';
+import { layerNorm, project, type Context } from './context';
+import { fusedLanguageModelHead, fusedLayers } from './fused';
 import { TOKENS } from './tokenizer';
 import { layerTensorNames, TOP_LEVEL, type Precision } from './weights';
 
@@ -17,32 +26,13 @@ export { outputName, type AdaptLinear, type GraphOutputs, type Pooling };
 /** ESM-2's token dropout: the fraction of tokens masked in training, undone at inference. */
 const MASK_RATIO_TRAIN = 0.15 * 0.8;
 
-interface Context {
-  g: GraphBuilder;
-  config: EsmConfig;
-  /** Element type of activations and big weights. */
-  compute: 'float32' | 'float16';
-  param: (name: string) => Value;
-  tokens: Value;
-  /** 1 for real tokens, 0 for padding; [batch, tokens] float32. */
-  notPad: Value;
-  adaptLinear?: AdaptLinear;
-}
-
-/** Runs LayerNorm in float32 whatever the compute type (fp16 LayerNorm loses too much). */
-function layerNorm(ctx: Context, x: Value, base: string): Value {
-  const { g } = ctx;
-  const y = g.layerNorm(g.cast(x, 'float32'), ctx.param(`${base}.weight`), ctx.param(`${base}.bias`), ctx.config.layerNormEps);
-  return g.cast(y, ctx.compute);
-}
-
 function linear(ctx: Context, x: Value, base: string): Value {
-  const y = ctx.g.linear(x, ctx.param(`${base}.weight`), ctx.param(`${base}.bias`));
+  const y = ctx.g.add(project(ctx, x, base), ctx.param(`${base}.bias`));
   return ctx.adaptLinear ? ctx.adaptLinear(base, x, y) : y;
 }
 
 /** Token embeddings, masked tokens zeroed and all scaled by 0.88 / (1 − masked fraction). */
-function embed(ctx: Context): Value {
+export function embed(ctx: Context): Value {
   const { g, tokens, notPad } = ctx;
   let x = g.gather(ctx.param(TOP_LEVEL.wordEmbeddings), tokens, 0);
   let scale: Value = notPad;
@@ -123,6 +113,12 @@ function languageModelHead(ctx: Context, x: Value): Value {
   return g.add(g.matmul(hidden, ctx.param(TOP_LEVEL.lmDecoder)), ctx.param(TOP_LEVEL.lmBias));
 }
 
+/** Whether this graph can use the fused kernels: fp32 activations, no attention maps, no training hook. */
+function canFuse(options: EsmGraphOptions, compute: Context['compute']): boolean {
+  const { outputs } = options;
+  return !!options.fused && compute === 'float32' && !options.adaptLinear && !outputs.contacts && !outputs.attentionLayers?.length;
+}
+
 /**
  * Contact head: every layer's attention, masked at padding and <eos>, without the <cls>/<eos>
  * rows and columns, symmetrised, APC-corrected, then a logistic regression over the channels.
@@ -172,6 +168,11 @@ export interface EsmGraphOptions {
   param: (name: string) => Value;
   /** Optional hook on every linear layer; without it the graph is the plain ESM-2 forward. */
   adaptLinear?: AdaptLinear;
+  /**
+   * Use onnxruntime's fused kernels (com.microsoft domain) where the outputs allow it: no
+   * attention maps, no contacts, no adaptLinear, fp32 activations. Otherwise ignored.
+   */
+  fused?: boolean;
 }
 
 export function validateOutputs(config: EsmConfig, outputs: GraphOutputs): void {
@@ -197,6 +198,7 @@ export function buildEsmGraph(g: GraphBuilder, options: EsmGraphOptions): void {
     g,
     config,
     compute: options.precision === 'fp16' ? 'float16' : 'float32',
+    int8: options.precision === 'int8',
     param: options.param,
     tokens,
     notPad: g.cast(g.not(isPad), 'float32'),
@@ -219,6 +221,13 @@ export function buildEsmGraph(g: GraphBuilder, options: EsmGraphOptions): void {
 
   let x = g.scope('embeddings', () => embed(ctx));
   emitHidden(0, x);
+  if (canFuse(options, ctx.compute)) {
+    const final = fusedLayers(ctx, x, Math.min(lastLayer, config.numLayers), emitHidden);
+    if (!final) return;
+    emitHidden(config.numLayers, final);
+    if (outputs.logits) g.output(g.scope('lm_head', () => fusedLanguageModelHead(ctx, final)), outputName.logits);
+    return;
+  }
   const probsPerLayer: Value[] = [];
   for (let layer = 0; layer < Math.min(lastLayer, config.numLayers); layer++) {
     const result = g.scope(`layer${layer + 1}`, () => transformerLayer(ctx, x, layer, keyBias));

@@ -13,10 +13,25 @@ import { openCheckpoint, recognisesCheckpoint, type EsmCheckpoint } from './chec
 import { readStoredEsmConfig, type EsmConfig } from './checkpoint/config';
 import { buildEsmGraph } from './graph';
 import { esm2Tokenizer } from './tokenizer';
-import { storedTensors, transpose2d } from './weights';
+import { quantiseRows, scaledWeightOf, storedTensors, transpose2d } from './weights';
+
+/** The int8 values and scales of one weight, kept while its two stored tensors are written. */
+type Quantised = { name: string; values: Int8Array; scales: Float32Array };
+
+/** `name` ([out, in] in the checkpoint) quantised per output channel; read once for both stored tensors. */
+function quantised(checkpoint: EsmCheckpoint, name: string, outDim: number, last: { current: Quantised | null }): Quantised {
+  if (last.current?.name !== name) {
+    const data = checkpoint.readFloat32(name);
+    last.current = { name, ...quantiseRows(data, outDim, data.length / outDim) };
+  }
+  return last.current;
+}
 
 /** Bytes of a stored tensor, read from the checkpoint and laid out as the graph wants. */
-function storedBytes(checkpoint: EsmCheckpoint, tensor: StoredTensor): Uint8Array {
+function storedBytes(checkpoint: EsmCheckpoint, tensor: StoredTensor, last: { current: Quantised | null }): Uint8Array {
+  const scaled = scaledWeightOf(tensor.name);
+  if (scaled) return byteView(quantised(checkpoint, scaled, tensor.dims[0]!, last).scales);
+  if (tensor.dtype === 'int8') return byteView(quantised(checkpoint, tensor.name, tensor.dims[1]!, last).values);
   let data = checkpoint.readFloat32(tensor.name);
   if (tensor.transposed) data = transpose2d(data, tensor.dims[1]!, tensor.dims[0]!);
   return tensor.dtype === 'float16' ? byteView(float32ToFloat16(data)) : byteView(data);
@@ -37,12 +52,13 @@ export const esm2: ModelFamily = {
   recognises: recognisesCheckpoint,
   openCheckpoint(source: string): FamilyCheckpoint {
     const checkpoint = openCheckpoint(source);
+    const lastQuantised = { current: null as Quantised | null };
     return {
       config: checkpoint.config,
       ignoredKeys: checkpoint.ignoredKeys,
       tiedDecoder: checkpoint.tiedDecoder,
       checksum: (onProgress?: (fraction: number) => void) => checkpoint.checksum(onProgress),
-      storedBytes: (tensor: StoredTensor) => storedBytes(checkpoint, tensor),
+      storedBytes: (tensor: StoredTensor) => storedBytes(checkpoint, tensor, lastQuantised),
     };
   },
   readConfig: readStoredEsmConfig,

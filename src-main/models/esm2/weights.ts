@@ -2,8 +2,10 @@
  * models/esm2/weights — how each checkpoint tensor is stored for the ONNX graphs: linear weights
  * transposed to [in, out] (so MatMul needs no Transpose at run time), big matrices in float16
  * for fp16 models, and everything that feeds LayerNorm, rotary or the contact head kept in
- * float32. One table serves conversion (bytes from the checkpoint) and graph generation
- * (bytes already in the model's data file).
+ * float32. int8 models store the linear layers' weights (layers and LM head dense) as int8 with
+ * one float32 scale per output channel (`<base>.weight_scale`, symmetric: w ≈ q · scale), and
+ * everything else in float32. One table serves conversion (bytes from the checkpoint) and graph
+ * generation (bytes already in the model's data file).
  */
 import type { DType } from '../../onnx';
 import type { Precision, StoredTensor } from '../family';
@@ -39,15 +41,30 @@ export const TOP_LEVEL = {
   lmBias: 'lm_head.bias',
 } as const;
 
+/** Name of the per-output-channel scales of an int8 linear weight (`base` without `.weight`). */
+export const quantScaleName = (base: string): string => `${base}.weight_scale`;
+
+/** The checkpoint weight an int8 scale tensor is computed from, or null for any other name. */
+export function scaledWeightOf(name: string): string | null {
+  return name.endsWith('.weight_scale') ? name.slice(0, -'_scale'.length) : null;
+}
+
 export function storedTensors(config: EsmConfig, precision: Precision): StoredTensor[] {
   const big: DType = precision === 'fp16' ? 'float16' : 'float32';
   const D = config.hiddenSize;
   const F = config.intermediateSize;
   const V = config.vocabSize;
-  const linear = (base: string, inDim: number, outDim: number): StoredTensor[] => [
-    { name: `${base}.weight`, dims: [inDim, outDim], dtype: big, transposed: true },
-    { name: `${base}.bias`, dims: [outDim], dtype: big, transposed: false },
-  ];
+  const linear = (base: string, inDim: number, outDim: number): StoredTensor[] =>
+    precision === 'int8'
+      ? [
+          { name: `${base}.weight`, dims: [inDim, outDim], dtype: 'int8', transposed: true },
+          { name: quantScaleName(base), dims: [outDim], dtype: 'float32', transposed: false },
+          { name: `${base}.bias`, dims: [outDim], dtype: 'float32', transposed: false },
+        ]
+      : [
+          { name: `${base}.weight`, dims: [inDim, outDim], dtype: big, transposed: true },
+          { name: `${base}.bias`, dims: [outDim], dtype: big, transposed: false },
+        ];
   const norm = (base: string, size: number): StoredTensor[] => [
     { name: `${base}.weight`, dims: [size], dtype: 'float32', transposed: false },
     { name: `${base}.bias`, dims: [size], dtype: 'float32', transposed: false },
@@ -87,4 +104,21 @@ export function transpose2d(data: Float32Array, rows: number, cols: number): Flo
     for (let c = 0; c < cols; c++) out[c * rows + r] = data[row + c]!;
   }
   return out;
+}
+
+/**
+ * Symmetric per-output-channel int8 quantisation of a row-major [out, in] weight: scale = max|w| / 127
+ * per row, q = round(w / scale). Returns q transposed to [in, out] (the stored layout) and the scales.
+ */
+export function quantiseRows(data: Float32Array, rows: number, cols: number): { values: Int8Array; scales: Float32Array } {
+  const values = new Int8Array(data.length);
+  const scales = new Float32Array(rows);
+  for (let r = 0; r < rows; r++) {
+    let max = 0;
+    for (let c = 0; c < cols; c++) max = Math.max(max, Math.abs(data[r * cols + c]!));
+    const scale = max > 0 ? max / 127 : 1;
+    scales[r] = scale;
+    for (let c = 0; c < cols; c++) values[c * rows + r] = Math.round(data[r * cols + c]! / scale);
+  }
+  return { values, scales };
 }
