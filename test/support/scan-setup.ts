@@ -5,6 +5,7 @@
  */
 import type { Job, StoredJob } from '../../src-main/api/schemas';
 import { loadGolden } from './golden';
+import { createRng } from '../../src-main/core/rng';
 
 export type Call = <T>(method: string, input: unknown) => Promise<T>;
 export type WaitForJob = (id: number) => Promise<StoredJob>;
@@ -12,9 +13,11 @@ export type WaitForJob = (id: number) => Promise<StoredJob>;
 const HYDROPHOBIC = new Set('AILMFVWY');
 
 export function labelledCsv(count: number, seed = 3): string {
-  let s = seed;
+  // The project's seeded generator: a hand-rolled LCG here lost its low bits to float
+  // rounding and wrote only 8 of the 20 amino acids (never D or E, so an "acidic" label was 0 everywhere).
+  const rng = createRng(seed);
   const letters = 'ACDEFGHIKLMNPQRSTVWY';
-  const next = (): number => (s = (s * 1103515245 + 12345) >>> 0);
+  const next = (): number => Math.floor(rng.next() * 2 ** 32);
   const lines = ['id,sequence,hydrophobic,group'];
   for (let i = 0; i < count; i++) {
     // Vary the hydrophobic share from protein to protein so the label has a real spread.

@@ -95,7 +95,8 @@ describe('learn.scan', () => {
     const GROUPS = { oily: 'AILMFVW', acidic: 'DE', aromatic: 'FWY' } as const;
     const medians = Object.fromEntries(Object.entries(GROUPS).map(([name, letters]) => [name, rows.map((r) => share(r.sequence, letters)).sort((a, b) => a - b)[45]!]));
     const label = (r: { sequence: string }, name: keyof typeof GROUPS): number => (share(r.sequence, GROUPS[name]) > medians[name]! ? 1 : 0);
-    const text = ['id,sequence,oily,acidic,aromatic', ...rows.map((r) => `${r.id},${r.sequence},${label(r, 'oily')},${label(r, 'acidic')},${label(r, 'aromatic')}`)].join('\n');
+    // "secreted" is 0 everywhere: a label with nothing to learn.
+    const text = ['id,sequence,oily,acidic,aromatic,secreted', ...rows.map((r) => `${r.id},${r.sequence},${label(r, 'oily')},${label(r, 'acidic')},${label(r, 'aromatic')},0`)].join('\n');
     const { dataset } = await call<{ dataset: { id: number } }>('datasets.import', { projectId: project.id, source: { kind: 'text', fileName: 'go.csv', text } });
     const embed = await call<Job>('jobs.start', { kind: 'embed.dataset', projectId: project.id, datasetId: dataset.id, modelIds: [model!.id], layers: [1], pool: ['mean'] });
     expect((await waitFor(embed.id)).state).toBe('done');
@@ -120,6 +121,13 @@ describe('learn.scan', () => {
     const first = rows[0]!;
     expect(predictions[0]!.y).toBe((['oily', 'acidic', 'aromatic'] as const).filter((name) => label(first, name) === 1).join(';'));
     expect(predictions.every((p) => /^((oily|acidic|aromatic)(;(oily|acidic|aromatic))*)?$/.test(p.yhat))).toBe(true);
+
+    // A label no protein has would count as perfectly predicted: the scan refuses it by name.
+    const constant = await call<Job>('jobs.start', {
+      kind: 'learn.scan', projectId: project.id, datasetId: dataset.id, target: 'oily,secreted', targets: ['oily', 'secreted'],
+      embeddingIds: [matrix!.id], learners: ['ovr-logreg'], split: { scheme: 'random', k: 3, seed: 1 },
+    });
+    expect((await waitFor(constant.id)).error).toMatch(/Label column "secreted" is 0 for every protein with all labels known \(90\), so there is nothing to learn/);
     host.close();
   });
 });

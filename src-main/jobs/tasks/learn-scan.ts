@@ -50,6 +50,13 @@ function prepareLabels(input: ScanInput, labels: readonly string[]) {
       Y[i * labels.length + l] = value;
     }),
   );
+  // A label every protein has (or none has) teaches nothing and would count as perfectly predicted.
+  labels.forEach((label, l) => {
+    const positives = rows.reduce((count, _, i) => count + Y[i * labels.length + l]!, 0);
+    if (positives === 0 || positives === rows.length) {
+      throw new Error(`Label column "${label}" is ${positives === 0 ? 0 : 1} for every protein with all labels known (${rows.length}), so there is nothing to learn; leave it out of the labels predicted together.`);
+    }
+  });
   return { rows, Y };
 }
 
