@@ -20,6 +20,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { batchMemoryOf, copiesPerBatch } from '../src-main/engine/batching';
+import { createRng } from '../src-main/core/rng';
 import { convertCheckpoint, readManifest } from '../src-main/models/installed';
 import { AMINO_ACIDS } from '../src-main/models/esm2/tokenizer';
 import { ZeroShotModel } from '../src-main/variants/model';
@@ -44,9 +45,8 @@ interface TorchResult {
 }
 
 function randomProtein(length: number, seed: number): string {
-  let s = seed;
-  const next = (): number => (s = (s * 1103515245 + 12345) >>> 0);
-  return Array.from({ length }, () => AMINO_ACIDS[next() % 20]!).join('');
+  const rng = createRng(seed);
+  return Array.from({ length }, () => AMINO_ACIDS[Math.floor(rng.next() * 20)]!).join('');
 }
 
 /** The torch version, or why the PyTorch column is skipped. */
