@@ -1,6 +1,6 @@
 /**
  * bench/embed — embedding speed (tokens/s) and peak memory (RSS) for the ESM-2 8M, 35M and 150M
- * shapes, fp32 and fp16, at sequence lengths 100, 300 and 1000: the last layer, mean-pooled, with
+ * shapes, fp32, fp16 and int8, at sequence lengths 100, 300 and 1000: the last layer, mean-pooled, with
  * the default token budget. Models have random weights (same cost as the real ones) and are
  * converted with the app's converter; each measurement runs in its own child process
  * (bench/support/embed-one.ts) after one uncounted warm-up sequence, over at least 4 sequences,
@@ -10,25 +10,37 @@
  * time of the timed part: below the machine's core count, other processes took CPU time and
  * tokens/s reads low.
  *
- *   node --import tsx bench/embed.ts           full run (10 to 15 minutes on 2 cores)
- *   node --import tsx bench/embed.ts --quick   8M only, lengths 100 and 300
+ * Then the kernels comparison (35M shape; --quick: 8M): 64 proteins of 250 residues embedded by
+ * the plain fp32 graph, the fused fp32 graph (models/esm2/fused) and the int8 model, each in its
+ * own process, the three alternating for several rounds; medians of CPU seconds, wall seconds and
+ * peak RSS, and the ratios to the plain graph. Then how close int8 is to fp32: cosine of the mean
+ * embeddings, Spearman ρ of zero-shot saturation scores (bench/support/int8-accuracy).
+ *
+ *   node --import tsx bench/embed.ts             full run (15 to 20 minutes on 2 cores)
+ *   node --import tsx bench/embed.ts --quick     8M only, lengths 100 and 300
+ *   node --import tsx bench/embed.ts --kernels   only the kernels comparison (35M)
  */
 import { rmSync, statSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { availableDevices, type Device } from '../src-main/engine/session';
 import type { Precision } from '../src-main/models/family';
 import { inScratchFolder, Interrupted, runChild } from './support/child';
 import type { ConvertMeasurement } from './support/convert-one';
 import type { EmbedMeasurement } from './support/embed-one';
+import type { Int8Accuracy } from './support/int8-accuracy';
 import { ESM2_SHAPES, writeRandomCheckpoint, type CheckpointShape } from './support/random-checkpoint';
 import { figure, markdownTable, megabytes } from './support/table';
 
 type ModelKey = keyof typeof ESM2_SHAPES;
 
 const QUICK = process.argv.includes('--quick');
-const MODELS: ModelKey[] = QUICK ? ['8M'] : ['8M', '35M', '150M'];
+const KERNELS_ONLY = process.argv.includes('--kernels');
+const MODELS: ModelKey[] = KERNELS_ONLY ? [] : QUICK ? ['8M'] : ['8M', '35M', '150M'];
 const LENGTHS = QUICK ? [100, 300] : [100, 300, 1000];
-const PRECISIONS: Precision[] = ['fp32', 'fp16'];
+const PRECISIONS: Precision[] = ['fp32', 'fp16', 'int8'];
+/** The kernels comparison: model shape, proteins, residues each, rounds of the three runs. */
+const KERNELS = { model: (QUICK ? '8M' : '35M') as ModelKey, count: 64, length: 250, rounds: QUICK ? 2 : 3 };
 /** Other devices are measured at this length only. */
 const OTHER_DEVICE_LENGTH = 300;
 const TARGET_SECONDS = 3;
@@ -112,11 +124,11 @@ function measureRow(row: Row, modelDir: string, cost: number): Row {
   }
 }
 
-/** Writes the random checkpoint and converts it to both precisions; returns the model folders. */
+/** Writes the random checkpoint and converts it to every precision; returns the model folders. */
 function prepareModel(root: string, model: ModelKey): Record<Precision, string> {
   const checkpoint = join(root, model, 'checkpoint');
   const written = writeRandomCheckpoint(checkpoint, ESM2_SHAPES[model]);
-  const dirs = { fp32: join(root, model, 'fp32'), fp16: join(root, model, 'fp16') };
+  const dirs = { fp32: join(root, model, 'fp32'), fp16: join(root, model, 'fp16'), int8: join(root, model, 'int8') };
   const converted = PRECISIONS.map((precision) => {
     const result = runChild<ConvertMeasurement>('convert-one.ts', [checkpoint, dirs[precision], precision]);
     const size = statSync(join(dirs[precision], 'weights.data')).size;
@@ -127,8 +139,7 @@ function prepareModel(root: string, model: ModelKey): Record<Precision, string> 
   return dirs;
 }
 
-function benchModel(root: string, model: ModelKey): Row[] {
-  const dirs = prepareModel(root, model);
+function benchModel(model: ModelKey, dirs: Record<Precision, string>): Row[] {
   const cost = costOf(ESM2_SHAPES[model]);
   const rows: Row[] = [];
   for (const precision of PRECISIONS) {
@@ -169,10 +180,68 @@ function printTable(rows: readonly Row[]): void {
   for (const row of rows.filter((r) => r.error)) console.log(`FAILED ${row.model} ${row.precision} ${row.requested} ${row.length}: ${row.error}`);
 }
 
+interface KernelVariant {
+  label: string;
+  precision: Precision;
+  kernels: 'plain' | 'fused';
+}
+
+const KERNEL_VARIANTS: KernelVariant[] = [
+  { label: 'fp32, plain graph (before)', precision: 'fp32', kernels: 'plain' },
+  { label: 'fp32, fused kernels', precision: 'fp32', kernels: 'fused' },
+  { label: 'int8, fused kernels', precision: 'int8', kernels: 'fused' },
+];
+
+const median = (values: readonly number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+};
+
+/** Plain vs fused vs int8: whole processes, alternating, medians (see the header). */
+function compareKernels(dirs: Record<Precision, string>): void {
+  const { model, count, length, rounds } = KERNELS;
+  const runs = new Map<KernelVariant, EmbedMeasurement[]>(KERNEL_VARIANTS.map((variant) => [variant, []]));
+  const loadBefore = loadavg()[0]!;
+  for (let round = 0; round < rounds; round++) {
+    for (const variant of KERNEL_VARIANTS) {
+      console.error(`… kernels round ${round + 1}/${rounds}: ${variant.label}`);
+      runs.get(variant)!.push(runChild<EmbedMeasurement>('embed-one.ts', [dirs[variant.precision], length, count, 'cpu', variant.kernels]));
+    }
+  }
+  const baseline = runs.get(KERNEL_VARIANTS[0]!)!;
+  const [baseCpu, baseWall] = [median(baseline.map((r) => r.cpuSeconds)), median(baseline.map((r) => r.seconds))];
+  const cells = KERNEL_VARIANTS.map((variant) => {
+    const results = runs.get(variant)!;
+    const [cpu, wall] = [median(results.map((r) => r.cpuSeconds)), median(results.map((r) => r.seconds))];
+    return [
+      variant.label,
+      cpu.toFixed(1),
+      wall.toFixed(1),
+      `${(cpu / baseCpu).toFixed(2)}×`,
+      `${(wall / baseWall).toFixed(2)}×`,
+      median(results.map((r) => r.peakRssMB)).toFixed(0),
+      results.map((r) => r.cpuSeconds.toFixed(1)).join(' / '),
+    ];
+  });
+  console.log(`\nKernels: ${model} shape, ${count} proteins × ${length} residues, last layer mean-pooled, CPU; medians of ${rounds} alternating runs, each in its own process.`);
+  console.log(markdownTable(['model', 'CPU s', 'wall s', 'CPU vs plain', 'wall vs plain', 'peak RSS MB', 'CPU s of each run'], cells));
+  const sizes = (['fp32', 'int8'] as const).map((p) => `${p} ${megabytes(statSync(join(dirs[p], 'weights.data')).size)}`).join(', ');
+  console.log(`Weights on disk: ${sizes}. Load average (1 min) ${loadBefore.toFixed(2)} before, ${loadavg()[0]!.toFixed(2)} after, on ${cpus().length} cores: above that, other work shared the CPU and wall seconds read high.`);
+  const accuracy = runChild<Int8Accuracy>('int8-accuracy.ts', [dirs.fp32, dirs.int8, length, count]);
+  console.log(
+    `int8 vs fp32 (random weights): mean-embedding cosine min ${accuracy.cosineMin.toFixed(5)}, median ${accuracy.cosineMedian.toFixed(5)}; ` +
+      `zero-shot Spearman ρ wt-marginal ${accuracy.rho['wt-marginal'].toFixed(4)}, masked-marginal ${accuracy.rho['masked-marginal'].toFixed(4)} (120-residue saturation scan).`,
+  );
+}
+
 function main(): number {
   return inScratchFolder('esm-bench-embed-', (root) => {
-    const rows = MODELS.flatMap((model) => benchModel(root, model));
-    printTable(rows);
+    const prepared = new Map<ModelKey, Record<Precision, string>>();
+    const prepare = (model: ModelKey): Record<Precision, string> => prepared.get(model) ?? prepared.set(model, prepareModel(root, model)).get(model)!;
+    const rows = MODELS.flatMap((model) => benchModel(model, prepare(model)));
+    if (rows.length > 0) printTable(rows);
+    compareKernels(prepare(KERNELS.model));
     return rows.some((row) => row.error) ? 1 : 0;
   });
 }

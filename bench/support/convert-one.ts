@@ -1,6 +1,6 @@
 /**
  * bench/support/convert-one — one checkpoint conversion in its own process, so its peak RSS is
- * the converter's alone: `node --import tsx bench/support/convert-one.ts <checkpointDir> <outDir> <fp32|fp16>`.
+ * the converter's alone: `node --import tsx bench/support/convert-one.ts <checkpointDir> <outDir> <fp32|fp16|int8>`.
  * Prints one JSON line: { seconds, peakRssMB }.
  */
 import { readFileSync } from 'node:fs';
@@ -15,8 +15,8 @@ export interface ConvertMeasurement {
 const APP_VERSION = (JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
 
 const [source, outDir, precision] = process.argv.slice(2);
-if (!source || !outDir || (precision !== 'fp32' && precision !== 'fp16')) {
-  throw new Error('usage: convert-one.ts <checkpointDir> <outDir> <fp32|fp16>');
+if (!source || !outDir || (precision !== 'fp32' && precision !== 'fp16' && precision !== 'int8')) {
+  throw new Error('usage: convert-one.ts <checkpointDir> <outDir> <fp32|fp16|int8>');
 }
 const started = performance.now();
 await convertCheckpoint(source, outDir, { precision, appVersion: `${APP_VERSION}-bench` });

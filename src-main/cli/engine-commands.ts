@@ -49,13 +49,14 @@ export function interruptible(): { signal: AbortSignal; done: () => void } {
   return { signal: controller.signal, done: () => process.off('SIGINT', onInterrupt) };
 }
 
-export async function convertCommand(source: string, flags: { out: string; fp16?: boolean }): Promise<void> {
+export async function convertCommand(source: string, flags: { out: string; fp16?: boolean; int8?: boolean }): Promise<void> {
+  if (flags.fp16 && flags.int8) throw new CliExit('Choose one of --fp16 and --int8, not both.', 2);
   const started = performance.now();
   const interrupt = interruptible();
   const targetDir = resolve(flags.out);
   try {
     // The app's model.install task, run here: the same converted folder for the same checkpoint.
-    await runTaskHere('model.install', { source: resolve(source), targetDir, precision: flags.fp16 ? 'fp16' : 'fp32', catalogId: null }, null, process.cwd(), {
+    await runTaskHere('model.install', { source: resolve(source), targetDir, precision: flags.int8 ? 'int8' : flags.fp16 ? 'fp16' : 'fp32', catalogId: null }, null, process.cwd(), {
       signal: interrupt.signal,
       onProgress: progressLine,
     });

@@ -204,6 +204,7 @@ export function buildProgram(): Command {
     .argument('<hf-dir>', 'checkpoint folder (config.json + model.safetensors, or sharded)')
     .requiredOption('--out <model-dir>', 'folder to create for the converted model')
     .option('--fp16', 'store weights in float16 (half the size; LayerNorm, softmax and reductions stay float32)')
+    .option('--int8', 'store the linear layers\' weights in int8 (a quarter of the size, about twice as fast on the CPU; embeddings within cosine 0.999 of fp32)')
     .action(convertCommand);
   program
     .command('worker')

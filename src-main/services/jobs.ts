@@ -357,7 +357,7 @@ export class JobsService {
 
   private recordInstalledModel(model: InstalledModel): void {
     let name = model.catalogId ?? model.name;
-    if (model.precision === 'fp16') name += ' (fp16)';
+    if (model.precision !== 'fp32') name += ` (${model.precision})`;
     for (let n = 2; this.store.models.nameTaken(name); n++) name = `${model.catalogId ?? model.name} #${n}`;
     this.store.models.insert({ name, catalogId: model.catalogId, layers: model.layers, hiddenSize: model.hidden, precision: model.precision, sizeBytes: model.sizeBytes, source: model.source, path: model.dir });
     this.events.emit({ type: 'models' });

@@ -9,7 +9,7 @@ interface ModelRow {
   catalog_id: string | null;
   layers: number;
   hidden_size: number;
-  precision: 'fp32' | 'fp16';
+  precision: 'fp32' | 'fp16' | 'int8';
   size_bytes: number;
   source: string;
   path: string;
@@ -35,7 +35,7 @@ export interface NewModel {
   catalogId: string | null;
   layers: number;
   hiddenSize: number;
-  precision: 'fp32' | 'fp16';
+  precision: 'fp32' | 'fp16' | 'int8';
   sizeBytes: number;
   source: string;
   path: string;

@@ -30,14 +30,14 @@ class ModelsStore {
     this.catalog = this.catalog.map((entry) => ({ ...entry, installed: entry.installed.filter((m) => m !== id) }));
   }
 
-  async download(entry: CatalogModel, precision: 'fp32' | 'fp16'): Promise<Job> {
+  async download(entry: CatalogModel, precision: 'fp32' | 'fp16' | 'int8'): Promise<Job> {
     const job = await api.call('jobs.start', { kind: 'model.download', catalogId: entry.id, precision });
     this.downloads[job.id] = entry.id;
     jobs.upsert(job);
     return job;
   }
 
-  async install(path: string, precision: 'fp32' | 'fp16'): Promise<Job> {
+  async install(path: string, precision: 'fp32' | 'fp16' | 'int8'): Promise<Job> {
     const job = await api.call('jobs.start', { kind: 'model.install', path, precision });
     jobs.upsert(job);
     return job;
