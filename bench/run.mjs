@@ -10,7 +10,8 @@
 //                   takes several minutes and needs ~8 GB of free disk in the temp folder
 //   learn.ts        LassoCV on 10,000 × 1,280 (5 outer folds × 100 alphas × inner 5-fold), ours vs
 //                   scikit-learn's when /usr/bin/python3 has it (a few minutes; --quick: 2,000 × 320)
-//   variants.ts     masked-marginal positions/s, 8M and 35M shapes, 300-residue protein (~1 minute)
+//   variants.ts     masked-marginal positions/s, 8M and 35M shapes, 300-residue protein, next to the same
+//                   pass in PyTorch when /usr/bin/python3 has torch (a few minutes; --quick: 60 positions)
 //   map.ts          Map page frame time (median, p95, fps) and first draw, 100,000 points, Chromium
 //                   headless with SwiftShader WebGL, through serve (under a minute; --quick: 2 s gestures)
 //   map-pca.ts      the Map's PCA at D 1,280: 10,000 rows (--quick: 2,000), covariance and top-2
