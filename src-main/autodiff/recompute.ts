@@ -58,17 +58,18 @@ export class Recomputer {
     return Object.defineProperty(described, 'name', { get: () => this.made(name, anchor).name, enumerable: true }) as TensorInfo;
   }
 
+  /** The copy of `name` (a node with several outputs, such as Split, is copied once for all). */
   private made(name: string, anchor: TensorInfo): TensorInfo {
-    return this.copies.get(name) ?? this.copy(this.producers.get(name)!, anchor);
+    if (!this.copies.has(name)) this.copy(this.producers.get(name)!, anchor);
+    return this.copies.get(name)!;
   }
 
-  private copy(node: Node, anchor: TensorInfo): TensorInfo {
+  private copy(node: Node, anchor: TensorInfo): void {
     const inputs = node.inputs.map((name) => (!name ? null : this.recomputes(name) ? this.made(name, anchor) : this.anchored(name, anchor)));
     const outputs = this.e.opN(node.op, inputs, node.outputs.length, node.attributes);
     node.outputs.forEach((name, i) => {
       if (name) this.copies.set(name, { ...outputs[i]!, shape: this.infos.get(name)?.shape ?? outputs[i]!.shape });
     });
-    return this.copies.get(node.outputs.find((name) => this.copies.has(name))!)!;
   }
 
   /**

@@ -10,6 +10,9 @@
  *   residual stream (kept anyway for the LayerNorm backward) by the LayerNorm and the first
  *   linear layer (one GEMM, about a sixth of the layer's forward cost).
  *
+ * - attention inputs: Q and Kᵀ after the rotation and V split into heads, [batch, heads,
+ *   tokens, head dim]. Recomputed from the LayerNorm output by the three projections (and their
+ *   adapters) and the rotation: three GEMMs of hidden × hidden per layer.
  * - LayerNorm outputs, [batch, tokens, hidden]: what the adapters' A-gradients read. Recomputed
  *   from the LayerNorm's input (kept anyway for its own backward), a cheap normalisation.
  *
@@ -25,11 +28,16 @@ const PASS_THROUGH = new Set(['Add', 'Cast', 'Mul', 'Div', 'Sub', 'Where']);
 
 export interface RecomputePolicy {
   attention: boolean;
+  /** Q, K and V (needs `attention`: the probabilities' copies read them). */
+  projections: boolean;
   gelu: boolean;
   layerNorm: boolean;
 }
 
-export const RECOMPUTE_ALL: RecomputePolicy = { attention: true, gelu: true, layerNorm: true };
+export const RECOMPUTE_ALL: RecomputePolicy = { attention: true, projections: true, gelu: true, layerNorm: true };
+
+/** Shape and element-wise ops between a LayerNorm and what reads its projections (rotary embedding, head split). */
+const TO_NORM = new Set([...PASS_THROUGH, 'Transpose', 'Reshape', 'Split', 'Concat', 'Neg', 'Unsqueeze', 'Squeeze']);
 
 export function recomputedValues(graph: Graph, policy: RecomputePolicy = RECOMPUTE_ALL): Set<string> {
   const producers = new Map<string, Node>();
@@ -54,16 +62,20 @@ export function recomputedValues(graph: Graph, policy: RecomputePolicy = RECOMPU
     return null;
   };
 
-  /** Values from a Gelu's input back to a LayerNormalization's output (the activation side of MatMuls). */
-  const geluChain = (name: string, into: Set<string>): boolean => {
+  /** Values from `name` back to a LayerNormalization's output, through `through` and the activation side of MatMuls. */
+  const chainToNorm = (name: string, through: ReadonlySet<string>, into: Set<string>): boolean => {
     const node = producers.get(name);
     if (!node) return false;
     if (node.op === 'LayerNormalization') return (into.add(name), true);
-    const inputs = node.op === 'MatMul' ? node.inputs.slice(0, 1) : PASS_THROUGH.has(node.op) ? node.inputs : [];
+    const inputs = node.op === 'MatMul' ? node.inputs.slice(0, 1) : through.has(node.op) ? node.inputs : [];
     let reached = false;
-    for (const input of inputs) if (input && computed(input) && geluChain(input, into)) reached = true;
+    for (const input of inputs) if (input && computed(input) && chainToNorm(input, through, into)) reached = true;
     if (reached) into.add(name);
     return reached;
+  };
+  const markChain = (name: string, through: ReadonlySet<string>): void => {
+    const chain = new Set<string>();
+    if (chainToNorm(name, through, chain)) chain.forEach(mark);
   };
 
   // A cast of the probabilities (fp16 models) is what the product with V reads: recompute it too.
@@ -71,13 +83,15 @@ export function recomputedValues(graph: Graph, policy: RecomputePolicy = RECOMPU
   for (const node of graph.nodes) {
     if (policy.attention && node.op === 'Softmax') {
       const chain = attentionChain(node.inputs[0]!);
-      if (chain) [...chain, node.outputs[0]!, ...castsOf(node.outputs[0]!)].forEach(mark);
+      if (!chain) continue;
+      [...chain, node.outputs[0]!, ...castsOf(node.outputs[0]!)].forEach(mark);
+      if (!policy.projections) continue;
+      // Q and Kᵀ: the inputs of the scores product; V: what the probabilities are multiplied with.
+      for (const input of producers.get(chain.at(-1)!)!.inputs) markChain(input, TO_NORM);
+      for (const reader of graph.nodes.filter((n) => n.op === 'MatMul' && [node.outputs[0]!, ...castsOf(node.outputs[0]!)].includes(n.inputs[0]!))) markChain(reader.inputs[1]!, TO_NORM);
     }
     if (policy.layerNorm && node.op === 'LayerNormalization') mark(node.outputs[0]!);
-    if (policy.gelu && node.op === 'Gelu') {
-      const chain = new Set<string>();
-      if (geluChain(node.inputs[0]!, chain)) chain.forEach(mark);
-    }
+    if (policy.gelu && node.op === 'Gelu') markChain(node.inputs[0]!, PASS_THROUGH);
   }
   return marked;
 }

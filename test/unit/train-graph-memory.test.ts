@@ -1,7 +1,7 @@
 /**
  * What a training graph keeps from its forward pass for its backward pass (train/graph-recompute,
  * autodiff/recompute): attention scores and probabilities ([batch, heads, tokens, tokens]), GELU
- * inputs and LayerNorm outputs are recomputed, not kept; gradients are the same as when they are
+ * inputs, LayerNorm outputs and Q, K, V are recomputed, not kept; gradients are the same as when they are
  * kept; the copies run after the gradient reaches them (not in the forward pass); and frozen
  * layers below the lowest adapted layer get no backward work at all, frozen weights no gradient.
  */
@@ -22,7 +22,7 @@ import { initHead } from '../../src-main/train/heads';
 import { initLora, type LoraSpec } from '../../src-main/train/lora';
 import { GOLDEN } from '../support/golden';
 
-const KEEP_ALL: RecomputePolicy = { attention: false, gelu: false, layerNorm: false };
+const KEEP_ALL: RecomputePolicy = { attention: false, projections: false, gelu: false, layerNorm: false };
 const LORA_ALL: LoraSpec = { r: 2, alpha: 4, dropout: 0, targets: ['query', 'value'], layers: 'all' };
 const SPEC: InstalledGraphSpec = { lora: LORA_ALL, head: { kind: 'linear', pool: 'mean' }, task: { kind: 'regression', outputs: 1 }, mode: 'train' };
 const SEQUENCES = ['MKTAYIAKQRQISFVKSHFSRQLEERLGLIEVQ', 'GAVLIPFWMKT', 'MQIFVKTLTGKTITLEVEPSDTIENVKAKIQDKEGIPP'];
@@ -52,7 +52,7 @@ function keptValues(graph: Graph): Set<string> {
 const countOf = (shape: readonly (number | string)[] | undefined, dim: string): number => (shape ?? []).filter((d) => d === dim).length;
 
 describe('what the backward pass keeps from the forward pass', () => {
-  it('keeps no attention-sized value, GELU input or LayerNorm output (and keeps them when told to)', () => {
+  it('keeps no attention-sized value, Q, K or V, GELU input or LayerNorm output (and keeps them when told to)', () => {
     const summary = (graph: Graph) => {
       const infos = inferGraph(graph, new FreshDims());
       const kept = keptValues(graph);
@@ -62,13 +62,16 @@ describe('what the backward pass keeps from the forward pass', () => {
       const normOutputs = madeBy('LayerNormalization');
       return {
         attention: [...kept].filter((name) => countOf(infos.get(name)?.shape, 'tokens') >= 2).length,
+        /** Q, Kᵀ and V split into heads: [batch, heads, tokens, head dim] or [batch, heads, head dim, tokens]. */
+        heads: [...kept].filter((name) => infos.get(name)?.shape?.length === 4 && countOf(infos.get(name)?.shape, 'tokens') === 1).length,
         gelu: [...kept].filter((name) => geluInputs.has(name)).length,
         layerNorm: [...kept].filter((name) => normOutputs.has(name)).length,
       };
     };
-    // The tiny model has 2 layers; with everything kept, each keeps its probabilities, its GELU input and its first LayerNorm output (the adapters' input).
-    expect(summary(graphFor(SPEC, KEEP_ALL))).toEqual({ attention: 2, gelu: 2, layerNorm: 2 });
-    expect(summary(graphFor(SPEC))).toEqual({ attention: 0, gelu: 0, layerNorm: 0 });
+    // The tiny model has 2 layers; with everything kept, each keeps its probabilities, Q, Kᵀ and V (but layer 1 not Q:
+    // its K has no gradient, nothing trainable lies below), its GELU input and its first LayerNorm output (the adapters' input).
+    expect(summary(graphFor(SPEC, KEEP_ALL))).toEqual({ attention: 2, heads: 5, gelu: 2, layerNorm: 2 });
+    expect(summary(graphFor(SPEC))).toEqual({ attention: 0, heads: 0, gelu: 0, layerNorm: 0 });
   });
 
   it('recomputes after the gradient reached the layer: every copied Softmax depends on the targets', () => {
