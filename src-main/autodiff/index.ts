@@ -6,6 +6,7 @@
  *
  * Owns: the public entry point. The per-op rules live in rules/, shape inference in shapes.ts,
  * the node emitter (with run-time unbroadcasting) in emitter.ts, the graph walk in differentiate.ts,
+ * recomputation of chosen forward values in the backward pass (memory for time) in recompute.ts,
  * finite-difference checks (for tests of rules and of whole training graphs) in check.ts.
  */
 export { differentiate, gradName, type DifferentiateOptions } from './differentiate';
