@@ -18,6 +18,7 @@ import { AMINO_ACIDS } from '../../src-main/models/esm2/tokenizer';
 import { ESM2_SHAPES, writeRandomCheckpoint } from './random-checkpoint';
 import { figure, markdownTable } from './table';
 import { createRng } from '../../src-main/core/rng';
+import { cosineSimilarity } from '../../src-main/core/stats';
 
 const PROTEINS = 64;
 const RESIDUES = 248;
@@ -50,18 +51,6 @@ async function embed(modelDir: string, device: Device, sequences: string[]): Pro
   }
 }
 
-function cosine(a: Float32Array, b: Float32Array): number {
-  let dot = 0;
-  let aa = 0;
-  let bb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i]! * b[i]!;
-    aa += a[i]! * a[i]!;
-    bb += b[i]! * b[i]!;
-  }
-  return dot / Math.sqrt(aa * bb);
-}
-
 async function main(devices: Device[]): Promise<number> {
   const work = mkdtempSync(join(tmpdir(), 'esm-gpu-check-'));
   try {
@@ -75,7 +64,7 @@ async function main(devices: Device[]): Promise<number> {
     for (const device of devices) {
       for (const precision of ['fp32', 'fp16'] as const) {
         const result = await embed(models[precision], device, sequences);
-        const worst = Math.min(...result.vectors.map((v, i) => cosine(v, reference.vectors[i]!)));
+        const worst = Math.min(...result.vectors.map((v, i) => cosineSimilarity(v, reference.vectors[i]!)));
         const started = result.device === device;
         if (started && worst < MIN_COSINE) failed = true;
         rows.push([device, precision, result.device, figure(result.tokensPerSecond), worst.toFixed(6), started ? (worst >= MIN_COSINE ? 'PASS' : 'FAIL') : `did not start: ${result.notes.join(' ')}`]);

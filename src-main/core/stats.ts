@@ -81,6 +81,20 @@ export function spearman(x: ArrayLike<number>, y: ArrayLike<number>): number {
 }
 
 /** True when every value equals the first (exactly); true for an empty input. */
+/** Cosine similarity of two vectors of the same length (how alike two embeddings are, whatever their scale). */
+export function cosineSimilarity(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  assertSameLength(a, b);
+  let dot = 0;
+  let aa = 0;
+  let bb = 0;
+  for (let i = 0; i < a.length; i++) {
+    dot += at(a, i) * at(b, i);
+    aa += at(a, i) ** 2;
+    bb += at(b, i) ** 2;
+  }
+  return dot / Math.sqrt(aa * bb);
+}
+
 export function isConstant(values: ArrayLike<number>): boolean {
   for (let i = 1; i < values.length; i++) if (at(values, i) !== at(values, 0)) return false;
   return true;

@@ -13,7 +13,7 @@ import {
   type RegressionMetrics,
 } from '../../src-main/learn/metrics';
 import { createRng } from '../../src-main/core/rng';
-import { mean, pearson, ranks, sd, spearman } from '../../src-main/core/stats';
+import { cosineSimilarity, mean, pearson, ranks, sd, spearman } from '../../src-main/core/stats';
 
 const matrix = (rows: readonly (readonly number[])[]): Matrix => ({
   data: Float64Array.from(rows.flat()),
@@ -28,6 +28,15 @@ describe('stats', () => {
   it('gives tied values the mean of the ranks they span', () => {
     expect(Array.from(ranks([10, 20, 20, 30]))).toEqual([1, 2.5, 2.5, 4]);
     expect(Array.from(ranks([3, 1, 3, 3]))).toEqual([3, 1, 3, 3]); // the three 3s share ranks 2,3,4
+  });
+
+  it('gives the cosine of the angle between two vectors, whatever their lengths', () => {
+    expect(cosineSimilarity([1, 0], [0, 3])).toBe(0);
+    expect(cosineSimilarity([2, 2], [5, 5])).toBeCloseTo(1, 15);
+    expect(cosineSimilarity([1, 2, 3], [-2, -4, -6])).toBeCloseTo(-1, 15);
+    // (1·4 + 2·5 + 3·6) / (√14 · √77) = 32 / √1078.
+    expect(cosineSimilarity([1, 2, 3], [4, 5, 6])).toBeCloseTo(32 / Math.sqrt(1078), 15);
+    expect(() => cosineSimilarity([1, 2], [1, 2, 3])).toThrow();
   });
 
   it('computes mean, sample sd (n − 1) and population sd', () => {
