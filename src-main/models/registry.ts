@@ -4,9 +4,10 @@
  */
 import type { ModelFamily } from './family';
 import { esm2 } from './esm2';
+import { esmc } from './esmc';
 
 /** Every known family; the first is the default (what an unrecognised checkpoint is judged as). */
-export const FAMILIES: readonly ModelFamily[] = [esm2];
+export const FAMILIES: readonly ModelFamily[] = [esm2, esmc];
 
 /** Manifests written before families existed have no `family`: they are ESM-2 models. */
 export const DEFAULT_FAMILY_ID = 'esm2';

@@ -25,7 +25,7 @@ export interface Golden {
   has(name: string): boolean;
 }
 
-export function loadGolden(model: 'tiny' | 'esm2-8M-random'): Golden {
+export function loadGolden(model: 'tiny' | 'esm2-8M-random' | 'esmc-tiny'): Golden {
   const dir = join(GOLDEN, model);
   const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { sequences: GoldenSequence[] };
   const table = openSafetensors(join(dir, 'refs.safetensors'));
