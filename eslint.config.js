@@ -54,7 +54,7 @@ export default ts.config(
         {
           patterns: [
             {
-              group: ['**/models/esm2', '**/models/esm2/**'],
+              group: ['**/models/esm2', '**/models/esm2/**', '**/models/esmc', '**/models/esmc/**'],
               message: "A model family's folder is private to src-main/models/: use models/family, models/registry or models/installed.",
             },
           ],

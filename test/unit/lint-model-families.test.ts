@@ -21,6 +21,8 @@ describe('model family boundary (lint)', () => {
     expect(messages[0]).toMatch(/private to src-main\/models/);
     const viaFolder = await familyRuleMessages('src-main/jobs/tasks/probe.ts', "import { esm2 } from '../../models/esm2';\nexport const f = esm2;\n");
     expect(viaFolder).toHaveLength(1);
+    const esmcInternals = await familyRuleMessages('src-main/services/probe.ts', "import { TOKENS } from '../models/esmc/tokenizer';\nexport const t = TOKENS;\n");
+    expect(esmcInternals).toHaveLength(1);
   }, 60_000);
 
   it('allows the interface from outside, and the family from models/ and tests', async () => {
