@@ -83,6 +83,18 @@ describe('restricted pickle reader', () => {
     expect(Array.from(readFloat32(checkpoint.tensors.get('b')!))).toEqual(Array.from(b));
   });
 
+  it('inflates a compressed data.pkl, and refuses compressed tensor data (which cannot be read lazily)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'esmc-deflate-'));
+    const pickle = stateDictPickle([{ name: 'a', key: '0', rows: 1, cols: 2 }]);
+    const data = new Uint8Array(Float32Array.from([3, 4]).buffer);
+    const compressedIndex = join(dir, 'index.pth');
+    writeFileSync(compressedIndex, zipSync({ 'm/data.pkl': [pickle, { level: 6 }], 'm/data/0': [data, { level: 0 }] }));
+    expect(Array.from(readFloat32(openTorchCheckpoint(compressedIndex).tensors.get('a')!))).toEqual([3, 4]);
+    const compressedData = join(dir, 'data.pth');
+    writeFileSync(compressedData, zipSync({ 'm/data.pkl': [pickle, { level: 0 }], 'm/data/0': [new Uint8Array(64), { level: 9 }] }));
+    expect(() => openTorchCheckpoint(compressedData)).toThrow(/data of tensor "a" is compressed/);
+  });
+
   it.each([
     ['GLOBAL os.system', (cmd: string) => bytesOf(op.proto(2), op.global('os', 'system'), op.text(cmd), op.tuple1, op.reduce, op.stop), 'os.system'],
     ['GLOBAL posix.system', (cmd: string) => bytesOf(op.proto(2), op.global('posix', 'system'), op.text(cmd), op.tuple1, op.reduce, op.stop), 'posix.system'],
