@@ -21,9 +21,9 @@
  * (cheaper sweeps); otherwise on X itself. Both are the same algorithm in exact arithmetic.
  * Where scikit-learn's cyclic descent crawls — collinear data such as protein embeddings, where
  * it stops at max_iter unconverged for half the path — a Gram solve still unconverged after
- * PLAIN_SWEEPS sweeps restarts from the exact lasso path (homotopy) and takes support Newton
- * steps (see PathSolver); the stopping rule stays the duality gap. Unlike scikit-learn, the Gram matrices of the inner folds are assembled from
- * per-block Gram matrices (each block computed once), and the final refit reuses them; this
+ * PLAIN_SWEEPS sweeps restarts from the exact lasso path, followed by homotopy (see PathSolver);
+ * the stopping rule stays the duality gap. Unlike scikit-learn, the Gram matrices of the inner
+ * folds are assembled from per-block Gram matrices (each block computed once), and the final refit reuses them; this
  * changes nothing but rounding. The inner loops (Gram products, axpy, dot) run as WebAssembly
  * SIMD on arrays kept in one Arena per fit (learn/matrix).
  *
@@ -501,13 +501,15 @@ function sumsOnly(data: Prepared, ranges: [number, number][]): Moments {
  * with scikit-learn's scaling: l1 = α·ρ·n and l2 = α·(1 − ρ)·n on the un-normalised objective
  * ½‖y − Xw‖² + l1‖w‖₁ + ½·l2‖w‖².
  *
- * On a Gram problem each solve first runs PLAIN_SWEEPS sweeps of scikit-learn's coordinate
- * descent (the same iterates). Most solves end there. One that does not is a collinear problem
- * where cyclic descent crawls (on embeddings scikit-learn stops at max_iter unconverged for half
- * the path): the lasso restarts from the exact solution of the homotopy path (LassoHomotopy,
- * computed once per problem as far down as needed), and both lasso and elastic net continue with
- * support Newton steps between sweeps. The stopping rule stays scikit-learn's (duality gap below
- * tol·‖y‖²) and the sweeps of both phases count against maxIter.
+ * A lasso on a Gram problem first runs PLAIN_SWEEPS sweeps of scikit-learn's coordinate descent
+ * (the same iterates); most solves end there. One that does not is a collinear problem where
+ * cyclic descent crawls (on embeddings scikit-learn stops at max_iter unconverged for about half
+ * the path): it restarts from the exact solution of the homotopy path (LassoHomotopy, followed
+ * once per problem as far down as needed), which coordinate descent then only has to confirm,
+ * usually in one sweep; smaller α on the same path start there directly. The stopping rule stays
+ * scikit-learn's (duality gap below tol·‖y‖²) and the sweeps of both phases count against
+ * maxIter. The elastic net (ρ < 1) has no piecewise-linear path in α and runs plain coordinate
+ * descent.
  */
 class PathSolver {
   private homotopy: LassoHomotopy | undefined;
@@ -524,17 +526,16 @@ class PathSolver {
     const l1 = alpha * this.l1Ratio * problem.n;
     const l2 = alpha * (1 - this.l1Ratio) * problem.n;
     if (problem.kind === 'data') return cdData(problem, w, l1, l2, maxIter, tol);
+    if (this.l1Ratio !== 1) return cdGram(problem, w, l1, l2, maxIter, tol);
     // Once the lasso path needed the homotopy, smaller α (harder still) start from it directly.
     const plainSweeps = this.homotopy ? 0 : Math.min(PLAIN_SWEEPS, maxIter);
     if (plainSweeps > 0) {
-      const plain = cdGram(problem, w, l1, l2, plainSweeps, tol, false);
+      const plain = cdGram(problem, w, l1, l2, plainSweeps, tol);
       if (plain.converged || plainSweeps === maxIter) return plain;
     }
-    if (this.l1Ratio === 1) {
-      this.homotopy ??= new LassoHomotopy(problem);
-      this.homotopy.solutionAt(l1, w);
-    }
-    const rest = cdGram(problem, w, l1, l2, maxIter - plainSweeps, tol, true);
+    this.homotopy ??= new LassoHomotopy(problem);
+    this.homotopy.solutionAt(l1, w);
+    const rest = cdGram(problem, w, l1, l2, maxIter - plainSweeps, tol);
     return { ...rest, nIter: rest.nIter + plainSweeps };
   }
 }
@@ -551,21 +552,15 @@ function softThreshold(z: number, t: number): number {
  * enet_coordinate_descent_gram: H = Qw is kept up to date, so a coordinate update costs O(p)
  * only when its coefficient changes. `tmp` adds back the coordinate's own contribution, which is
  * scikit-learn's "H −= w_ii·Q[ii]" folded into one update.
- *
- * With `accelerate` (the second phase of PathSolver.solve) a support Newton step is taken after
- * NEWTON_AFTER sweeps and then every NEWTON_EVERY sweeps (supportNewtonStep): on collinear data
- * cyclic descent crawls along the flat directions of XᵀX, where a solve on the current support
- * lands near the optimum. The stopping rule (the duality gap below tol·‖y‖²) is scikit-learn's
- * either way.
+
  */
-function cdGram(problem: CdProblem & { kind: 'gram' }, w: Float64Array, l1: number, l2: number, maxIter: number, tol: number, accelerate: boolean): CdResult {
+function cdGram(problem: CdProblem & { kind: 'gram' }, w: Float64Array, l1: number, l2: number, maxIter: number, tol: number): CdResult {
   const { p, Q, q, yNorm2, H } = problem;
   const { axpy } = problem.kernels;
   H.fill(0);
   for (let j = 0; j < p; j++) if (w[j] !== 0) axpy(p, w[j]!, Q, j * p, H, 0);
   const gapTol = tol * yNorm2;
   let gap = gapTol + 1;
-  let nextNewton = accelerate ? NEWTON_AFTER : Number.POSITIVE_INFINITY;
   for (let iter = 0; iter < maxIter; iter++) {
     let wMax = 0;
     let dwMax = 0;
@@ -585,119 +580,8 @@ function cdGram(problem: CdProblem & { kind: 'gram' }, w: Float64Array, l1: numb
       gap = gramGap(problem, w, H, l1, l2);
       if (gap < gapTol) return { gap, tol: gapTol, nIter: iter + 1, converged: true };
     }
-    if (iter + 1 === nextNewton) {
-      supportNewtonStep(problem, w, l1, l2);
-      nextNewton += NEWTON_EVERY;
-    }
   }
   return { gap, tol: gapTol, nIter: maxIter, converged: false };
-}
-
-/** Sweeps of an accelerated solve before its first support Newton step (see cdGram). */
-const NEWTON_AFTER = 5;
-/** Sweeps between support Newton steps. */
-const NEWTON_EVERY = 10;
-
-/**
- * One guarded Newton step on the current support S with its signs s: on that orthant face the
- * objective ½wᵀQw − qᵀw + l1·sᵀw + ½·l2‖w‖² is a quadratic whose minimiser z solves
- * (Q_SS + l2·I)·z = q_S − l1·s_S. Moving from w towards z decreases it all the way, so the step
- * goes there, or up to the first coefficient that would change sign (which becomes zero) — the
- * homotopy/active-set move of LARS and glmnet's "Newton on the active set". The step is kept only
- * when the objective (computed exactly from H) decreases, so rounding on a near-singular Q_SS
- * cannot make things worse; coordinate descent then adds or drops features as the KKT
- * conditions demand. H = Qw is kept up to date.
- */
-function supportNewtonStep(problem: CdProblem & { kind: 'gram' }, w: Float64Array, l1: number, l2: number): void {
-  const { p, Q, q } = problem;
-  const support: number[] = [];
-  for (let j = 0; j < p; j++) if (w[j] !== 0) support.push(j);
-  const k = support.length;
-  if (k === 0) return;
-  const qSS = new Float64Array(k * k);
-  const rhs = new Float64Array(k);
-  support.forEach((j, a) => {
-    for (let b = 0; b < k; b++) qSS[a * k + b] = Q[j * p + support[b]!]!;
-    rhs[a] = q[j]! - l1 * Math.sign(w[j]!);
-  });
-  const A = qSS.slice();
-  for (let a = 0; a < k; a++) A[a * k + a]! += l2;
-  if (!choleskySolve(A, k, rhs)) return;
-  const z = rhs;
-  // First try the whole step with coefficients that would change sign set to zero; when that
-  // does not decrease the objective, stop at the first sign change instead (always a descent).
-  const projected = Float64Array.from(z, (v, a) => (v * w[support[a]!]! > 0 ? v - w[support[a]!]! : -w[support[a]!]!));
-  if (objectiveChange(problem, w, support, qSS, projected, l1, l2) < 0) return applyStep(problem, w, support, projected);
-  let step = 1;
-  support.forEach((j, a) => {
-    if (z[a]! * w[j]! <= 0) step = Math.min(step, w[j]! / (w[j]! - z[a]!));
-  });
-  const blocked = Float64Array.from(z, (v, a) => {
-    const wj = w[support[a]!]!;
-    const next = wj + step * (v - wj);
-    return next * wj > 0 ? next - wj : -wj; // the blocking coefficient lands on zero exactly
-  });
-  if (objectiveChange(problem, w, support, qSS, blocked, l1, l2) < 0) applyStep(problem, w, support, blocked);
-}
-
-/** f(w + Δ) − f(w) for Δ on the support, with f = ½wᵀQw − qᵀw + l1‖w‖₁ + ½·l2‖w‖² and H = Qw. */
-function objectiveChange(problem: CdProblem & { kind: 'gram' }, w: Float64Array, support: number[], qSS: Float64Array, delta: Float64Array, l1: number, l2: number): number {
-  const { q, H } = problem;
-  const k = support.length;
-  let change = 0;
-  support.forEach((j, a) => {
-    const d = delta[a]!;
-    let row = 0;
-    for (let b = 0; b < k; b++) row += qSS[a * k + b]! * delta[b]!;
-    const wNew = w[j]! + d;
-    change += d * (H[j]! - q[j]!) + 0.5 * d * row + l1 * (Math.abs(wNew) - Math.abs(w[j]!)) + 0.5 * l2 * (wNew * wNew - w[j]! * w[j]!);
-  });
-  return change;
-}
-
-/** w += Δ on the support, keeping H = Qw. */
-function applyStep(problem: CdProblem & { kind: 'gram' }, w: Float64Array, support: number[], delta: Float64Array): void {
-  const { p, Q, H } = problem;
-  support.forEach((j, a) => {
-    const d = delta[a]!;
-    if (d === 0) return;
-    problem.kernels.axpy(p, d, Q, j * p, H, 0);
-    w[j] = d === -w[j]! ? 0 : w[j]! + d;
-  });
-}
-
-/**
- * Solves A·x = b in place (x replaces b) for a symmetric positive definite k × k matrix A
- * (overwritten by its Cholesky factor). Returns false when A is not numerically positive
- * definite (a pivot below 1e-12 of the largest diagonal entry).
- */
-function choleskySolve(A: Float64Array, k: number, b: Float64Array): boolean {
-  let maxDiagonal = 0;
-  for (let i = 0; i < k; i++) maxDiagonal = Math.max(maxDiagonal, A[i * k + i]!);
-  const floor = 1e-12 * maxDiagonal;
-  for (let j = 0; j < k; j++) {
-    let d = A[j * k + j]!;
-    for (let m = 0; m < j; m++) d -= A[j * k + m]! ** 2;
-    if (!(d > floor)) return false;
-    const pivot = Math.sqrt(d);
-    A[j * k + j] = pivot;
-    for (let i = j + 1; i < k; i++) {
-      let s = A[i * k + j]!;
-      for (let m = 0; m < j; m++) s -= A[i * k + m]! * A[j * k + m]!;
-      A[i * k + j] = s / pivot;
-    }
-  }
-  for (let i = 0; i < k; i++) {
-    let s = b[i]!;
-    for (let m = 0; m < i; m++) s -= A[i * k + m]! * b[m]!;
-    b[i] = s / A[i * k + i]!;
-  }
-  for (let i = k - 1; i >= 0; i--) {
-    let s = b[i]!;
-    for (let m = i + 1; m < k; m++) s -= A[m * k + i]! * b[m]!;
-    b[i] = s / A[i * k + i]!;
-  }
-  return true;
 }
 
 /**
