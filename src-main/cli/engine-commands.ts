@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { ApiError } from '../api/errors';
 import { parseSequenceFile, requireValidFile } from '../datasets';
 import { familyOfManifest, MANIFEST_FILE, readManifest } from '../models/installed';
+import { FAMILIES } from '../models/registry';
 import { resolveLayers, type LongMode } from '../engine/embed';
 import { EmbeddingOutputFolder } from '../engine/output-files';
 import { runTaskHere } from '../jobs/run-here';
@@ -78,11 +79,12 @@ export async function convertCommand(source: string, flags: { out: string; fp16?
 export async function modelFolder(model: string): Promise<string> {
   const dir = resolve(model);
   if (existsSync(join(dir, MANIFEST_FILE))) return dir;
-  if (!existsSync(join(dir, 'config.json')) && !dir.endsWith('.safetensors')) {
-    throw new CliExit(`${dir} is neither a converted model (manifest.json) nor a Hugging Face checkpoint folder (config.json).`);
+  // A checkpoint any family reads: a Hugging Face folder or file, or ESM C's .pth / esm-package files.
+  if (!existsSync(join(dir, 'config.json')) && !dir.endsWith('.safetensors') && !FAMILIES.some((family) => family.recognises(dir))) {
+    throw new CliExit(`${dir} is neither a converted model (manifest.json) nor a model checkpoint (a Hugging Face folder with config.json, a .safetensors file, or an ESM C .pth file).`);
   }
-  const stamp = ['config.json', 'model.safetensors', 'model.safetensors.index.json']
-    .map((name) => join(dir, name))
+  const files = statSync(dir).isFile() ? [dir] : ['config.json', 'model.safetensors', 'model.safetensors.index.json'].map((name) => join(dir, name));
+  const stamp = files
     .filter((file) => existsSync(file))
     .map((file) => `${file}:${statSync(file).size}:${statSync(file).mtimeMs}`)
     .join('|');
