@@ -13,6 +13,7 @@ import { readManifest } from '../models/installed';
 import { adapterLoraSpecFor } from '../train/finetune-adapter';
 import type { HeadConfig } from '../train/head-config';
 import { checkImportable } from '../train/importable';
+import { int8MergeRefusal } from '../train/merge';
 import type { LoraSpec } from '../train/lora';
 import type { JobHooks, JobRunner } from '../jobs/runner';
 import type { FinetuneParams, TrainPredictInput, TrainPredictParams } from '../jobs/tasks/finetune';
@@ -108,6 +109,7 @@ export class TrainService {
     const { kind, projectId, datasetId, modelId, targets, initAdapter, ...rest } = request;
     void modelId;
     let settings = FinetuneSettings.parse(rest);
+    if (model.precision === 'int8' && !settings.headOnly) throw new ApiError('invalid-input', int8MergeRefusal(model.name));
     if (settings.headOnly && settings.task === 'token') {
       throw new ApiError('invalid-input', 'Head-only training makes one vector per protein, so it cannot label residues; turn "head only" off for the per-residue task.');
     }
@@ -155,6 +157,7 @@ export class TrainService {
     } catch (error) {
       throw new ApiError('invalid-input', (error as Error).message);
     }
+    if (model.precision === 'int8' && config.mode !== 'head-only') throw new ApiError('invalid-input', int8MergeRefusal(model.name));
     const how = config.mode === 'head-only' ? 'head only' : 'LoRA';
     const title = `Imported ${basename(sourceDir)}: ${config.targets.join(', ')} (${config.taskKind}, ${how}) on ${model.name}`;
     const params = (runId: number | null) => ({ sourceDir, runDir: `runs/${runId}`, modelDir: model.path, modelName: model.name, targets: config.targets });

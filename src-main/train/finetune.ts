@@ -30,7 +30,7 @@ import { initHead, type HeadSpec } from './heads';
 import { initLora, type LoraSpec } from './lora';
 import { train, type SettingDifference, type TrainResult, type ValidationData, type ValidationMetric } from './loop';
 import { checkResumable, runIdentity } from './resume-settings';
-import { writeMergedModel } from './merge';
+import { int8MergeRefusal, writeMergedModel } from './merge';
 import { OnnxTrainer, taskSpecOf } from './onnx-step';
 import type { OptimizerOptions, TensorMap } from './optimizers';
 import { readPeftAdapter, writeHead, writePeftAdapter } from './peft';
@@ -197,6 +197,8 @@ export async function runFinetune(options: FinetuneRunOptions): Promise<Finetune
   writingFile(outDir, () => mkdirSync(outDir, { recursive: true }));
   settleResults(outDir, MERGED_DIR);
   const manifest = readManifest(options.modelDir);
+  // Before any training: the merge at the end would refuse it.
+  if (manifest.precision === 'int8' && !settings.headOnly) throw new Error(int8MergeRefusal(manifest.name));
   const family = familyOfManifest(manifest);
   const prepared = prepareExamples(options.table, settings.task, family.tokenizer);
   const { examples } = prepared;

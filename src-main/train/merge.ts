@@ -87,6 +87,14 @@ function mergedBytes(dataFile: string, entry: ManifestEntry, module: AdaptedLine
   return entry.dtype === 'float16' ? byteView(float32ToFloat16(merged)) : byteView(merged);
 }
 
+/**
+ * Why LoRA cannot be trained on (merged into) an int8 model: its weights are rounded per channel,
+ * so a merged model would round the adapters away. Head-only training does not merge, so it works.
+ */
+export function int8MergeRefusal(modelName: string): string {
+  return `${modelName} is installed in int8, which is for embedding and scoring: its rounded weights cannot take the adapters LoRA trains. Install the model in fp32 (or fp16) to fine-tune it with LoRA, or train the head only.`;
+}
+
 /** Writes model.onnx and weights.data of the merged model into `folder`; returns the weight table. */
 async function writeMergedWeights(sourceDir: string, manifest: ModelManifest, folder: string, options: MergeOptions) {
   const family = familyOfManifest(manifest);
@@ -119,6 +127,7 @@ async function writePredictionGraph(folder: string, manifest: ModelManifest, hea
  */
 export async function writeMergedModel(sourceDir: string, outDir: string, options: MergeOptions): Promise<ModelManifest> {
   const base = readManifest(sourceDir);
+  if (base.precision === 'int8') throw new Error(int8MergeRefusal(base.name));
   const target = resolve(outDir);
   if (existsSync(join(target, MANIFEST_FILE))) throw new Error(`${target} already holds a model; choose another folder.`);
   settleStaging(dirname(target), mergingPrefix(basename(target))); // merges killed before they finished

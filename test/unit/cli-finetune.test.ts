@@ -247,6 +247,18 @@ describe('esm-studio finetune against tiny-lora', () => {
     expect(missing.code).toBe(2);
     expect(missing.err).toMatch(/no column "activity"/);
   });
+
+  it('refuses LoRA on an int8 model before training (its merge would fail at the end), and trains the head only', () => {
+    const int8 = join(home, 'tiny-int8');
+    expect(cli(home, 'convert', CHECKPOINT, '--int8', '--out', int8).code).toBe(0);
+    const lora = cli(home, 'finetune', '--model', int8, '--data', dataCsv, '--target', 'y', '--max-steps', '2', '--out', join(home, 'int8-lora'));
+    expect(lora.code).toBe(1);
+    expect(lora.err).toMatch(/installed in int8, .* Install the model in fp32 \(or fp16\) to fine-tune it with LoRA, or train the head only/);
+    expect(existsSync(join(home, 'int8-lora', 'adapter_model.safetensors'))).toBe(false);
+    const head = cli(home, 'finetune', '--model', int8, '--data', dataCsv, '--target', 'y', '--max-steps', '2', '--head-only', '--out', join(home, 'int8-head'));
+    expect(head.code, head.err).toBe(0);
+    expect(existsSync(join(home, 'int8-head', 'head.onnx'))).toBe(true);
+  });
 });
 
 describe('esm-studio finetune after kill -9', () => {
