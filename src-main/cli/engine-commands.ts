@@ -83,7 +83,7 @@ export async function modelFolder(model: string): Promise<string> {
   if (!existsSync(join(dir, 'config.json')) && !dir.endsWith('.safetensors') && !FAMILIES.some((family) => family.recognises(dir))) {
     throw new CliExit(`${dir} is neither a converted model (manifest.json) nor a model checkpoint (a Hugging Face folder with config.json, a .safetensors file, or an ESM C .pth file).`);
   }
-  const files = statSync(dir).isFile() ? [dir] : ['config.json', 'model.safetensors', 'model.safetensors.index.json'].map((name) => join(dir, name));
+  const files = existsSync(dir) && statSync(dir).isFile() ? [dir] : ['config.json', 'model.safetensors', 'model.safetensors.index.json'].map((name) => join(dir, name));
   const stamp = files
     .filter((file) => existsSync(file))
     .map((file) => `${file}:${statSync(file).size}:${statSync(file).mtimeMs}`)
