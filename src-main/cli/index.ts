@@ -200,7 +200,7 @@ export function buildProgram(): Command {
     .action(benchmarkCommand);
   program
     .command('convert')
-    .description('Convert a Hugging Face ESM-2 checkpoint (folder or .safetensors) into an ONNX model folder')
+    .description('Convert an ESM-2 or ESM C checkpoint (Hugging Face folder or .safetensors, or ESM C\'s original .pth) into an ONNX model folder')
     .argument('<hf-dir>', 'checkpoint folder (config.json + model.safetensors, or sharded)')
     .requiredOption('--out <model-dir>', 'folder to create for the converted model')
     .option('--fp16', 'store weights in float16 (half the size; LayerNorm, softmax and reductions stay float32)')
@@ -234,7 +234,7 @@ export function buildProgram(): Command {
     .option('--attention <layers>', 'also write the attention maps of these layers (comma-separated)')
     .option('--batch-tokens <n>', 'tokens per batch (padded length × sequences)', '8192')
     .addOption(new Option('--device <device>', 'where to compute').choices(DEVICES).default('cpu'))
-    .addOption(new Option('--long <mode>', 'sequences over 1022 residues: overlapping windows, or truncation').choices(['window', 'truncate']).default('window'))
+    .addOption(new Option('--long <mode>', 'sequences longer than the model reads at once (ESM-2: 1022 residues, ESM C: 2046): overlapping windows, or truncation').choices(['window', 'truncate']).default('window'))
     .option('--threads <n>', 'CPU threads (default: all cores)')
     .action((flags: EmbedFlags & { project?: string; dataset?: string }) => embedAction(flags));
   program
