@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fitElasticNet, LassoCV, type FittedLinear } from '../../src-main/learn/linear';
 import { matrix, takeRows, type Matrix } from '../../src-main/learn/matrix';
+import { createRng } from '../../src-main/core/rng';
 import { fitScaler } from '../../src-main/learn/scale';
 import { decodeNpz } from '../../src-main/store/npy';
 
@@ -133,4 +134,27 @@ describe(`LassoCV on collinear embedding-shaped data (${rows} × ${cols}) agains
     // What the solver reports is that same gap.
     expect(model.dualGap).toBeCloseTo(certificate.gap, 8);
   }, 60_000);
+
+  it.each([
+    [15, 15, 5],
+    [40, 200, 50],
+  ])('%i rows × %i features with %i exactly collinear or constant columns: the same α and predictions as descent on X alone', (n, p, degenerate) => {
+    const rng = createRng(5);
+    const normal = (): number => Math.sqrt(-2 * Math.log(1 - rng.next())) * Math.cos(2 * Math.PI * rng.next());
+    const Xd = matrix(n, p);
+    for (let r = 0; r < n; r++) for (let j = degenerate; j < p; j++) Xd.data[r * p + j] = normal();
+    // Column 0 constant; columns 1..degenerate − 1 copies (×1) or multiples (×−2) of the last ones.
+    for (let r = 0; r < n; r++) for (let j = 0; j < degenerate; j++) Xd.data[r * p + j] = j === 0 ? 3 : Xd.data[r * p + p - 1 - j]! * (j % 2 ? 1 : -2);
+    const yd = Float64Array.from({ length: n }, (_, r) => Xd.data[r * p + p - 1]! - 2 * Xd.data[r * p + p - 2]! + 0.3 * normal());
+    const gram = new LassoCV(lassoOptions).fit(Xd, yd);
+    const direct = new LassoCV({ ...lassoOptions, precompute: false }).fit(Xd, yd);
+    expect(gram.alpha).toBe(direct.alpha);
+    expect(gram.converged).toBe(true);
+    const certificate = lassoCertificate(Xd, yd, gram, gram.alpha);
+    expect(certificate.gap).toBeLessThan(certificate.gapTolerance);
+    const a = gram.predict(Xd);
+    const b = direct.predict(Xd);
+    const spread = Math.sqrt(yd.reduce((s, v) => s + v * v, 0) / n);
+    a.forEach((v, r) => expect(Math.abs(v - b[r]!)).toBeLessThan(1e-2 * spread));
+  });
 });
