@@ -6,7 +6,7 @@
  * the 20 amino acids) of one 120-residue protein with both through variants/ (wild-type marginal
  * and masked marginal) and gives Spearman's ρ between them. Prints one JSON line.
  */
-import { spearman } from '../../src-main/core/stats';
+import { cosineSimilarity, spearman } from '../../src-main/core/stats';
 import { Embedder } from '../../src-main/engine/embed';
 import { ZeroShotModel } from '../../src-main/variants/model';
 import { saturationScores, type ScoreMethod } from '../../src-main/variants/score';
@@ -33,17 +33,6 @@ async function meanEmbeddings(modelDir: string, sequences: string[]): Promise<Fl
   return vectors;
 }
 
-function cosine(a: Float32Array, b: Float32Array): number {
-  let dot = 0;
-  let aa = 0;
-  let bb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i]! * b[i]!;
-    aa += a[i]! ** 2;
-    bb += b[i]! ** 2;
-  }
-  return dot / Math.sqrt(aa * bb);
-}
 
 async function scores(modelDir: string, wildType: string, method: ScoreMethod): Promise<Float64Array> {
   const model = await ZeroShotModel.open(modelDir);
@@ -58,7 +47,7 @@ const [fp32Dir, int8Dir, length, count] = process.argv.slice(2);
 if (!fp32Dir || !int8Dir || !(Number(length) > 0) || !(Number(count) > 0)) throw new Error('usage: int8-accuracy.ts <fp32Dir> <int8Dir> <length> <count>');
 const sequences = randomSequences(Number(count), Number(length), 7);
 const [reference, quantised] = [await meanEmbeddings(fp32Dir, sequences), await meanEmbeddings(int8Dir, sequences)];
-const cosines = reference.map((vector, i) => cosine(vector, quantised[i]!)).sort((a, b) => a - b);
+const cosines = reference.map((vector, i) => cosineSimilarity(vector, quantised[i]!)).sort((a, b) => a - b);
 const wildType = randomSequences(1, SCAN_LENGTH, 11)[0]!;
 const rho = { 'wt-marginal': 0, 'masked-marginal': 0 };
 for (const method of ['wt-marginal', 'masked-marginal'] as const) rho[method] = spearman(await scores(fp32Dir, wildType, method), await scores(int8Dir, wildType, method));

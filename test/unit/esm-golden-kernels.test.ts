@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { spearman } from '../../src-main/core/stats';
+import { cosineSimilarity, spearman } from '../../src-main/core/stats';
 import { convertCheckpoint, graphFile, readManifest, WEIGHTS_FILE } from '../../src-main/models/installed';
 import type { GraphOutputs } from '../../src-main/models/family';
 import { block, loadGolden, logSoftmaxRows, maxAbsDiff, runGraph, seqKey, type Golden } from '../support/golden';
@@ -24,17 +24,6 @@ const AMINO_IDS = Array.from({ length: 20 }, (_, i) => 4 + i);
 /** The operators a graph file uses (their names appear as strings in the protobuf). */
 const uses = (file: string, op: string): boolean => readFileSync(file).includes(Buffer.from(op));
 
-function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let dot = 0;
-  let aa = 0;
-  let bb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i]! * b[i]!;
-    aa += a[i]! ** 2;
-    bb += b[i]! ** 2;
-  }
-  return dot / Math.sqrt(aa * bb);
-}
 
 /** Wild-type marginal scores log p(aa) − log p(wt) at every residue, from log-probs [L + 2, 33]. */
 function wtMarginalScores(logProbs: ArrayLike<number>, tokens: ArrayLike<number>): number[] {
@@ -188,7 +177,7 @@ for (const name of ['tiny', 'esm2-8M-random'] as const) {
           const tokens = golden.array(seqKey(seq.index, 'tokens')).data;
           const out = await runGraph(file, [Array.from(tokens)]);
           const reference = golden.array(seqKey(seq.index, 'mean_embedding')).data.subarray(layers * hidden, (layers + 1) * hidden);
-          worstCosine = Math.min(worstCosine, cosine(out[`mean_${layers}`]!.data as Float32Array, reference));
+          worstCosine = Math.min(worstCosine, cosineSimilarity(out[`mean_${layers}`]!.data as Float32Array, reference));
           const scores = wtMarginalScores(logSoftmaxRows(out.logits!.data as Float32Array, VOCAB), tokens);
           worstRho = Math.min(worstRho, spearman(scores, wtMarginalScores(golden.array(seqKey(seq.index, 'log_probs')).data, tokens)));
         }
