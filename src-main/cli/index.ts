@@ -1,6 +1,10 @@
 /**
- * cli — the `esm-studio` command. Each command parses its options and calls the same services as
- * the app (through `dispatch`), so the CLI and the UI cannot disagree.
+ * cli — the `esm-studio` command, a transport like serve and electron. Project commands (import,
+ * projects, datasets, runs, embed/fit on a project) call the app's services through `dispatch`;
+ * file commands (convert, embed --fasta, fit --embeddings, score, saturate, finetune, predict)
+ * build the app's task parameters and run the same task bodies in this process (jobs/run-here),
+ * writing the same files; `worker` runs one task (or one shard of one) from a task file. So the
+ * command line and the app cannot disagree.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
