@@ -8,8 +8,10 @@
 //                   (10 to 15 minutes on 2 cores)
 //   large-model.ts  the 650M shape: streaming conversion and embedding, peak RSS < 2 × weights;
 //                   takes several minutes and needs ~8 GB of free disk in the temp folder
-//   learn.ts        LassoCV on 10,000 × 1,280 (5 outer folds × 100 alphas × inner 5-fold), ours vs
-//                   scikit-learn's when /usr/bin/python3 has it (a few minutes; --quick: 2,000 × 320)
+//   learn.ts        LassoCV (5 outer folds × 100 alphas × inner 5-fold), ours vs scikit-learn's when
+//                   /usr/bin/python3 has it, on random-model embeddings of a mutation scan (456 × 320),
+//                   a collinear 2,000 × 1,280 and an AR(1) 10,000 × 1,280 (~30 minutes on 2 cores,
+//                   mostly scikit-learn; --case=embeddings|collinear|ar1, --quick: AR(1) at 2,000 × 320)
 //   variants.ts     masked-marginal positions/s, 8M and 35M shapes, 300-residue protein, next to the same
 //                   pass in PyTorch when /usr/bin/python3 has torch (a few minutes; --quick: 60 positions)
 //   map.ts          Map page frame time (median, p95, fps) and first draw, 100,000 points, Chromium
