@@ -84,7 +84,7 @@ export const methods = {
   'datasets.delete': { input: byId, output: ok },
 
   'models.list': { input: none, output: z.array(Model) },
-  /** The ESM-2 family with what is installed. */
+  /** The models that can be downloaded (every family's catalogue), with what is installed. */
   'models.catalog': { input: none, output: z.array(CatalogModel) },
   'models.delete': { input: byId, output: ok },
 

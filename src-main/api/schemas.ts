@@ -301,7 +301,7 @@ export const JobRequest = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('embed.dataset'), projectId: Id, datasetId: Id, ...EmbedSettings.shape }),
   /** Install a model from a Hugging Face folder or a .safetensors file on this computer. */
   z.object({ kind: z.literal('model.install'), path: z.string().min(1), precision: z.enum(['fp32', 'fp16', 'int8']).default('fp32') }),
-  /** Download a model of the ESM-2 family from the Hugging Face hub, then install it. */
+  /** Download a model of the catalogue (ESM-2, ESM C) from the Hugging Face hub, then install it. */
   z.object({ kind: z.literal('model.download'), catalogId: z.string().min(1), precision: z.enum(['fp32', 'fp16', 'int8']).default('fp32') }),
   /** Compress per-residue embeddings into one vector per protein (SWAT). */
   z.object({ kind: z.literal('embeddings.compress'), embeddingId: Id, compression: z.string().min(1) }),
@@ -399,7 +399,7 @@ export const Model = z.object({
   id: Id,
   name: z.string(),
   family: z.string(),
-  /** The ESM-2 family member it is (e.g. esm2_t6_8M_UR50D), when known. */
+  /** The catalogue entry it is (e.g. esm2_t6_8M_UR50D), when known. */
   catalogId: z.string().nullable(),
   layers: z.number().int(),
   hiddenSize: z.number().int(),

@@ -293,7 +293,7 @@ export class JobsService {
 
   private startDownload(request: Extract<Request, { kind: 'model.download' }>): Job {
     const entry = catalogEntries().find((e) => e.id === request.catalogId);
-    if (!entry) throw notFound(`Model ${request.catalogId} of the ESM-2 family`);
+    if (!entry) throw notFound(`Model ${request.catalogId} of the catalogue`);
     const hub = hubOptionsFromEnv();
     const params = {
       repo: entry.repo,
