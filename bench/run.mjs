@@ -19,7 +19,8 @@
 //   map-pca.ts      the Map's PCA at D 1,280: 10,000 rows (--quick: 2,000), covariance and top-2
 //                   eigenvectors timed separately (~10 s on 2 cores)
 //   train.ts        LoRA fine-tuning step time (median, p90), tokens/s and peak RSS, 8M and 35M shapes,
-//                   8 × 250-token batches on the CPU (a few minutes on 2 cores; --quick: 8M, 4 steps)
+//                   8 × 250-token batches on the CPU, next to the same LoRA step in PyTorch when
+//                   /usr/bin/python3 has torch (bench/torch-train.py) (a few minutes on 2 cores; --quick: 8M, 4 steps)
 // TypeScript suites run through tsx.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';

@@ -46,6 +46,8 @@ export interface TrainMeasurement {
   peakRssMB: number;
   /** CPU time / wall time over the counted steps. */
   cores: number;
+  /** CPU seconds (user + system, all threads) over the counted steps. */
+  cpuSeconds: number;
   /** The run's `threads` setting (0: onnxruntime's default). */
   threads: number;
   /** Trained tensors (LoRA adapters + head) and their values. */
@@ -109,7 +111,7 @@ function checkBatches(table: FinetuneTable, settings: FinetuneSettings): number[
 class StepClock {
   readonly ends: number[] = [];
   private cpuAtStart: NodeJS.CpuUsage | null = null;
-  private cpuSeconds = 0;
+  cpuSeconds = 0;
 
   constructor(
     private readonly started: number,
@@ -172,6 +174,7 @@ async function measure(modelDir: string, outDir: string, steps: number, warmup: 
     sessionOpenMs: open.sessionOpenMs,
     peakRssMB,
     cores: clock.cores(),
+    cpuSeconds: clock.cpuSeconds,
     threads: settings.threads,
     trainableTensors: open.trainable.length,
     trainableValues: open.trainable.reduce((sum, shape) => sum + shape.reduce((a, b) => a * b, 1), 0),
