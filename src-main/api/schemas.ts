@@ -225,7 +225,8 @@ export type SplitSpec = z.infer<typeof SplitSpec>;
 
 // ---------- fine-tuning ----------
 export const FinetuneTaskName = z.enum(['regression', 'classification', 'multilabel', 'token']);
-export const LoraTargetName = z.enum(['query', 'key', 'value', 'attention-output', 'intermediate', 'output']);
+/** 'qkv': a packed q/k/v projection (ESM C); ESM-2 adapts query, key and value separately. */
+export const LoraTargetName = z.enum(['query', 'key', 'value', 'qkv', 'attention-output', 'intermediate', 'output']);
 export const ValidationMetricName = z.enum(VALIDATION_METRIC_NAMES);
 
 /** How to fine-tune (LoRA + head); the defaults are the app's and the CLI's (see train.options for explanations). */

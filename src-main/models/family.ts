@@ -147,8 +147,13 @@ export interface AdaptableLinear {
   outDim: number;
 }
 
-/** The roles of the linear layers LoRA can target (PEFT's `target_modules`, by meaning). */
-export const ADAPTER_ROLES = ['query', 'key', 'value', 'attention-output', 'intermediate', 'output'] as const;
+/**
+ * The roles of the linear layers LoRA can target (PEFT's `target_modules`, by meaning). 'qkv' is
+ * a packed q/k/v projection ([3d, d], ESM C's `layernorm_qkv.1`), adapted as one linear layer with
+ * one A [r, d] and one B [3d, r] exactly as PEFT adapts that module; families with separate
+ * projections (ESM-2) answer null for it, and packed families answer null for query/key/value.
+ */
+export const ADAPTER_ROLES = ['query', 'key', 'value', 'qkv', 'attention-output', 'intermediate', 'output'] as const;
 export type AdapterRole = (typeof ADAPTER_ROLES)[number];
 
 export interface ModelFamily {
@@ -173,4 +178,10 @@ export interface ModelFamily {
   buildGraph(g: GraphBuilder, options: FamilyGraphOptions): void;
   /** The linear layer with this role in 0-based block `layer`, or null when the family has none. */
   adaptableLinear(config: ModelConfig, layer: number, role: AdapterRole): AdaptableLinear | null;
+  /**
+   * PEFT's `target_modules` entry of each role this family adapts: a suffix of the module names in
+   * its own tensor names (PEFT matches by suffix), so a saved adapter says which layout it belongs
+   * to. Absent for ESM-2, whose Hugging Face names (with the shared `dense`) train/finetune-adapter maps.
+   */
+  readonly peftModules?: Readonly<Partial<Record<AdapterRole, string>>>;
 }

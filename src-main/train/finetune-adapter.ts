@@ -6,19 +6,30 @@
  * PEFT matches target modules by name suffix, so the FFN projections need care: "dense" adapts
  * all three dense layers of an ESM layer, "intermediate.dense" only the FFN's first, and
  * "output.dense" would also match "attention.output.dense" — the FFN's second projection can
- * therefore only be exported together with the attention output ("dense").
+ * therefore only be exported together with the attention output ("dense"). That is ESM-2's mapping;
+ * a family with its own module names (`ModelFamily.peftModules`, ESM C's `attn.layernorm_qkv.1`, …)
+ * maps each role to one suffix, and an adapter folder's target_modules say which family it is for.
  */
 import { join } from 'node:path';
-import type { ModelConfig } from '../models/family';
+import type { ModelConfig, ModelFamily } from '../models/family';
+import { FAMILIES } from '../models/registry';
 import type { ParamSpec } from './lora';
-import { LORA_TARGETS, loraLayers, type LoraSpec, type LoraTarget } from './lora';
+import { LORA_TARGETS, loraLayers, loraParameters, type LoraSpec, type LoraTarget } from './lora';
 import { ADAPTER_CONFIG, loraParameterShapes, parsePeftConfig, readPeftAdapter, type LoraSettings, type PeftAdapter, type ShapedTensorMap } from './peft';
 import type { TensorMap } from './optimizers';
 
 const DENSE: readonly LoraTarget[] = ['attention-output', 'intermediate', 'output'];
 
-/** Our targets → PEFT target_modules. */
-export function peftTargetModules(targets: readonly LoraTarget[]): string[] {
+/** Our targets → PEFT target_modules, in the family's own module names when it has them (else ESM-2's). */
+export function peftTargetModules(targets: readonly LoraTarget[], family?: ModelFamily): string[] {
+  const own = family?.peftModules;
+  if (own) {
+    return LORA_TARGETS.filter((t) => targets.includes(t)).map((t) => {
+      const module = own[t];
+      if (!module) throw new Error(`${family.label} models have no "${t}" projection for LoRA; choose other targets.`);
+      return module;
+    });
+  }
   const modules: string[] = [];
   for (const target of ['query', 'key', 'value'] as const) if (targets.includes(target)) modules.push(target);
   const dense = DENSE.filter((t) => targets.includes(t));
@@ -31,8 +42,16 @@ export function peftTargetModules(targets: readonly LoraTarget[]): string[] {
   return modules;
 }
 
+/** The family whose own PEFT module names cover all of `modules`; null for ESM-2's names. */
+export function familyOfPeftModules(modules: readonly string[]): ModelFamily | null {
+  const covers = (family: ModelFamily): boolean => modules.length > 0 && modules.every((m) => Object.values(family.peftModules ?? {}).includes(m));
+  return FAMILIES.find(covers) ?? null;
+}
+
 /** PEFT target_modules → our targets (refuses names we do not adapt). */
 export function targetsFromPeft(modules: readonly string[]): LoraTarget[] {
+  const own = familyOfPeftModules(modules)?.peftModules;
+  if (own) return LORA_TARGETS.filter((t) => own[t] !== undefined && modules.includes(own[t]));
   const found = new Set<LoraTarget>();
   for (const module of modules) {
     if (module === 'query' || module === 'key' || module === 'value') found.add(module);
@@ -69,20 +88,24 @@ export function loraSpecFromPeft(settings: LoraSettings, numLayers: number): Omi
 export function adapterLoraSpecFor(dir: string, config: ModelConfig): Omit<LoraSpec, 'dropout'> {
   const settings = parsePeftConfig(join(dir, ADAPTER_CONFIG));
   const spec = loraSpecFromPeft(settings, config.numLayers);
-  readPeftAdapter(dir, { lora: loraParameterShapes(settings, config) });
+  const family = familyOfPeftModules(settings.targetModules);
+  const shapes = family
+    ? new Map(loraParameters({ ...spec, dropout: 0 }, config, family).map((p) => [p.name, p.shape]))
+    : loraParameterShapes(settings, config);
+  readPeftAdapter(dir, { lora: shapes });
   return spec;
 }
 
 const PEFT_TASK_TYPE: Record<string, string> = { regression: 'SEQ_CLS', classification: 'SEQ_CLS', multilabel: 'SEQ_CLS', token: 'TOKEN_CLS' };
 
 /** Our spec → PEFT's LoraConfig fields. */
-export function peftSettings(spec: LoraSpec, config: ModelConfig, baseModel: string, task: string): LoraSettings {
+export function peftSettings(spec: LoraSpec, config: ModelConfig, baseModel: string, task: string, family?: ModelFamily): LoraSettings {
   return {
     baseModel,
     r: spec.r,
     loraAlpha: spec.alpha,
     loraDropout: spec.dropout,
-    targetModules: peftTargetModules(spec.targets),
+    targetModules: peftTargetModules(spec.targets, family),
     layersToTransform: spec.layers === 'all' ? null : loraLayers(spec, config.numLayers),
     taskType: PEFT_TASK_TYPE[task] ?? null,
   };

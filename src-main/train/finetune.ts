@@ -294,7 +294,7 @@ async function writeOutputs(options: FinetuneRunOptions, outDir: string, trainer
     await writeHeadPredictionGraph(outDir, { inDim: manifest.config.hiddenSize, head: headSpec, task: sequenceTaskOf(task) }, new Map([...head].map(([name, t]) => [name, t.data])));
     return { adapter: null, head: 'head.safetensors', merged: null, headGraph: HEAD_GRAPH_FILE, metrics: METRICS_CSV };
   }
-  writePeftAdapter(outDir, { settings: peftSettings(loraSpecOf(settings), manifest.config, baseName, settings.task), lora, head, headConfig });
+  writePeftAdapter(outDir, { settings: peftSettings(loraSpecOf(settings), manifest.config, baseName, settings.task, familyOfManifest(manifest)), lora, head, headConfig });
   const merged = join(outDir, MERGED_DIR);
   await writeMergedModel(options.modelDir, merged, {
     lora: loraSpecOf(settings),

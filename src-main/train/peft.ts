@@ -194,11 +194,12 @@ function readLora(file: string, settings: LoraSettings): ShapedTensorMap {
   return lora;
 }
 
-const LORA_NAME = /^esm\.encoder\.layer\.(\d+)\.(.+)\.lora_([AB])\.weight$/;
+/** ESM-2's `esm.encoder.layer.N.<module>` or ESM C's (`esm` package) `transformer.blocks.N.<module>`. */
+const LORA_NAME = /^(?:esm\.encoder\.layer|transformer\.blocks)\.(\d+)\.(.+)\.lora_([AB])\.weight$/;
 
 function checkLoraTensor(file: string, stored: string, name: string, shape: number[], settings: LoraSettings): void {
   const match = LORA_NAME.exec(name);
-  if (!match) throw new Error(`${file}: tensor "${stored}" is not named like an ESM-2 LoRA weight (…esm.encoder.layer.N.<module>.lora_A.weight).`);
+  if (!match) throw new Error(`${file}: tensor "${stored}" is not named like a LoRA weight of ESM-2 (esm.encoder.layer.N.<module>.lora_A.weight) or ESM C (transformer.blocks.N.<module>.lora_A.weight).`);
   const [, layer, module, which] = match;
   if (settings.layersToTransform && !settings.layersToTransform.includes(Number(layer))) {
     throw new Error(`${file}: tensor "${stored}" adapts layer ${layer}, but adapter_config.json's layers_to_transform is [${settings.layersToTransform.join(', ')}].`);

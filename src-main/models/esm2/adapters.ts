@@ -6,10 +6,11 @@ import type { AdaptableLinear, AdapterRole } from '../family';
 import type { EsmConfig } from './checkpoint/config';
 import { layerTensorNames } from './weights';
 
-/** The linear layer with this role in 0-based layer `layer`. */
-export function esm2AdaptableLinear(config: EsmConfig, layer: number, role: AdapterRole): AdaptableLinear {
+/** The linear layer with this role in 0-based layer `layer` (null for 'qkv': ESM-2's q, k, v are separate). */
+export function esm2AdaptableLinear(config: EsmConfig, layer: number, role: AdapterRole): AdaptableLinear | null {
+  if (role === 'qkv') return null;
   const n = layerTensorNames(layer);
-  const byRole: Record<AdapterRole, string> = {
+  const byRole: Record<Exclude<AdapterRole, 'qkv'>, string> = {
     query: n.query,
     key: n.key,
     value: n.value,

@@ -1,9 +1,10 @@
 /**
- * models/esmc/adapters — which of ESM C's linear layers LoRA can adapt, by role. ESM C packs q, k
- * and v into one projection (`layernorm_qkv.1`, [3d, d]); the interface's separate query / key /
- * value roles have no layer of their own here, so they answer null until the interface gains a
- * packed-QKV role (LoRA on ESM C is a later step of issue 15). The output projection and both
- * SwiGLU layers map one to one.
+ * models/esmc/adapters — which of ESM C's linear layers LoRA can adapt, by role, and their PEFT
+ * module names. ESM C packs q, k and v into one projection (`layernorm_qkv.1`, [3d, d], rows q then
+ * k then v): the 'qkv' role adapts it as one linear layer (A [r, d], B [3d, r]), which is exactly
+ * what PEFT does to that module and merges into the packed weight unchanged; the separate query /
+ * key / value roles answer null. The output projection and both SwiGLU layers map one to one
+ * (`ffn.1` is the packed gate/up projection [2F, d], adapted whole).
  */
 import type { AdaptableLinear, AdapterRole } from '../family';
 import type { EsmcConfig } from './config';
@@ -14,6 +15,8 @@ export function esmcAdaptableLinear(config: EsmcConfig, layer: number, role: Ada
   const d = config.hiddenSize;
   const F = config.intermediateSize;
   switch (role) {
+    case 'qkv':
+      return { base: b.qkv, inDim: d, outDim: 3 * d };
     case 'attention-output':
       return { base: b.attentionOut, inDim: d, outDim: d };
     case 'intermediate':
@@ -24,3 +27,14 @@ export function esmcAdaptableLinear(config: EsmcConfig, layer: number, role: Ada
       return null;
   }
 }
+
+/**
+ * PEFT `target_modules` of each role: suffixes of the `esm` package's module names
+ * (`transformer.blocks.N.attn.layernorm_qkv.1`, …), so adapters load onto `esm.models.esmc.ESMC`.
+ */
+export const ESMC_PEFT_MODULES: Readonly<Partial<Record<AdapterRole, string>>> = {
+  qkv: 'attn.layernorm_qkv.1',
+  'attention-output': 'attn.out_proj',
+  intermediate: 'ffn.1',
+  output: 'ffn.3',
+};

@@ -7,7 +7,7 @@
  * models (catalog). Only `models/` imports this folder.
  */
 import type { FamilyCheckpoint, ModelConfig, ModelFamily, StoredTensor } from '../family';
-import { esmcAdaptableLinear } from './adapters';
+import { ESMC_PEFT_MODULES, esmcAdaptableLinear } from './adapters';
 import { ESMC_CATALOG } from './catalog';
 import { openEsmcCheckpoint, recognisesEsmc } from './checkpoint';
 import { readStoredEsmcConfig, type EsmcConfig } from './config';
@@ -40,4 +40,5 @@ export const esmc: ModelFamily = {
   storedTensors: (config, precision) => storedTensors(esmcConfig(config), precision),
   buildGraph: (g, options) => buildEsmcGraph(g, { ...options, config: esmcConfig(options.config) }),
   adaptableLinear: (config, layer, role) => esmcAdaptableLinear(esmcConfig(config), layer, role),
+  peftModules: ESMC_PEFT_MODULES,
 };
