@@ -80,6 +80,7 @@ const LORA_TARGETS: FinetuneOptions['loraTargets'] = [
   { id: 'query', label: 'Query', explanation: 'Attention query projection.' },
   { id: 'key', label: 'Key', explanation: 'Attention key projection.' },
   { id: 'value', label: 'Value', explanation: 'Attention value projection.' },
+  { id: 'qkv', label: 'Query·key·value (ESM C)', explanation: 'ESM C packs query, key and value into one projection: adapt it here (ESM-2 uses the three above).' },
   { id: 'attention-output', label: 'Attention output', explanation: 'The projection after attention.' },
   { id: 'intermediate', label: 'FFN in', explanation: 'First feed-forward layer (larger, slower).' },
   { id: 'output', label: 'FFN out', explanation: 'Second feed-forward layer (exported together with the attention output).' },

@@ -71,7 +71,10 @@ export function loraLayers(spec: LoraSpec, numLayers: number): number[] {
 /** The family's linear layer for `target` in `layer`; refused when the family has no such projection. */
 function targetLinear(family: ModelFamily, config: ModelConfig, target: LoraTarget, layer: number) {
   const linear = family.adaptableLinear(config, layer, target);
-  if (!linear) throw new RangeError(`${family.label} models have no "${target}" projection for LoRA; choose other targets.`);
+  if (!linear) {
+    const offered = LORA_TARGETS.filter((t) => family.adaptableLinear(config, layer, t) !== null);
+    throw new RangeError(`${family.label} models have no "${target}" projection for LoRA; choose from ${offered.join(', ')}.`);
+  }
   return linear;
 }
 

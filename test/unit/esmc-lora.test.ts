@@ -72,9 +72,9 @@ describe('ESM C adapter targets', () => {
   });
 
   it('refuses separate query/key/value on ESM C and the packed qkv on ESM-2', () => {
-    expect(() => adaptedLinears({ ...ALL, targets: ['query'] }, config, esmc)).toThrow(/ESM C models have no "query" projection/);
+    expect(() => adaptedLinears({ ...ALL, targets: ['query'] }, config, esmc)).toThrow(/ESM C models have no "query" projection for LoRA; choose from qkv, attention-output, intermediate, output\./);
     const esm2Config = { ...config, intermediateSize: 4 * config.hiddenSize };
-    expect(() => adaptedLinears({ ...ALL, targets: ['qkv'] }, esm2Config, esm2)).toThrow(/ESM-2 models have no "qkv" projection/);
+    expect(() => adaptedLinears({ ...ALL, targets: ['qkv'] }, esm2Config, esm2)).toThrow(/ESM-2 models have no "qkv" projection for LoRA; choose from query, key, value, attention-output, intermediate, output\./);
   });
 });
 
