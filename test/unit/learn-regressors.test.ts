@@ -156,7 +156,7 @@ describe(`LassoCV against scikit-learn ${reference.sklearn_version}`, () => {
     direct.coef.forEach((c, j) => expect(Math.abs(c - gram.coef[j]!)).toBeLessThan(1e-6));
   });
 
-  it(`fewer rows than features (${reference.wide.rows} × ${cols}, solved on X as scikit-learn does) agrees too`, () => {
+  it(`fewer rows than features (${reference.wide.rows} × ${cols}, scikit-learn solves on X, we on the Gram matrix) agrees too`, () => {
     const ref = reference.wide.lasso;
     const { xTrain, yTrain, xTest, yTest } = outerFold(0, reference.wide.rows);
     const model = new LassoCV(lassoOptions).fit(xTrain, yTrain);
