@@ -24,6 +24,7 @@ import time
 import torch
 import torch.nn.functional as F
 
+sys.dont_write_bytecode = True  # no __pycache__ beside the benches
 HERE = os.path.dirname(os.path.abspath(__file__))
 spec = importlib.util.spec_from_file_location("torch_train", os.path.join(HERE, "torch-train.py"))
 esm = importlib.util.module_from_spec(spec)
