@@ -399,7 +399,12 @@ export type Metric = z.infer<typeof Metric>;
 export const Model = z.object({
   id: Id,
   name: z.string(),
+  /** The model family, for people: 'ESM-2' or 'ESM C'. */
   family: z.string(),
+  /** Learned parameters, counted from the checkpoint's tensors (0 when the model folder cannot be read). */
+  parameters: z.number(),
+  /** Whether the family has a contact head (ESM-2 does, ESM C does not). */
+  hasContacts: z.boolean(),
   /** The catalogue entry it is (e.g. esm2_t6_8M_UR50D), when known. */
   catalogId: z.string().nullable(),
   layers: z.number().int(),
@@ -470,6 +475,8 @@ export const Fit = z.object({
   runId: Id,
   embeddingId: Id.nullable(),
   modelName: z.string(),
+  /** The model's family label ('ESM-2', 'ESM C'); fits recorded before families were stored read 'ESM-2'. */
+  modelFamily: z.string(),
   modelParameters: z.number(),
   layer: z.number().int(),
   pooling: z.string(),

@@ -27,6 +27,19 @@ const EmbedModel = ModelRef.extend({
   outDir: z.string().optional(),
 });
 const Install = { precision: Precision, targetDir: z.string(), catalogId: z.string().nullable() };
+/** What an install records: the family's label ('ESM-2', 'ESM C') and the parameter count from the checkpoint (absent in older runs). */
+const InstalledModelSummary = {
+  dir: z.string(),
+  name: z.string(),
+  family: z.string().optional(),
+  parameters: z.number().optional(),
+  layers: z.number(),
+  hidden: z.number(),
+  precision: Precision,
+  sizeBytes: z.number(),
+  catalogId: z.string().nullable(),
+  source: z.string(),
+};
 const VariantsCommon = { runDir: z.string(), models: z.array(ModelRef).min(1), device: Device, batchTokens: z.number().int().positive() };
 const Notes = z.array(z.string());
 
@@ -73,7 +86,18 @@ export const TASK_PARAMS = {
     classWeight: z.enum(['balanced']).nullable(),
     datasetId: z.number().optional(),
     items: z
-      .array(z.object({ embeddingId: z.number(), modelName: z.string(), modelParameters: z.number(), layer: z.number(), pooling: z.string(), path: z.string() }))
+      .array(
+        z.object({
+          embeddingId: z.number(),
+          modelName: z.string(),
+          /** The model's family label ('ESM-2', 'ESM C'); absent in scans started before families were plotted. */
+          modelFamily: z.string().optional(),
+          modelParameters: z.number(),
+          layer: z.number(),
+          pooling: z.string(),
+          path: z.string(),
+        }),
+      )
       .min(1),
   }),
   'learn.predict': z.object({
@@ -159,8 +183,8 @@ export const TASK_SUMMARIES = {
     deviceUsed: z.string().optional(),
     notes: z.array(z.string()).optional(),
   }),
-  'model.install': summary({ dir: z.string(), name: z.string(), layers: z.number(), hidden: z.number(), precision: Precision, sizeBytes: z.number(), catalogId: z.string().nullable(), source: z.string() }),
-  'model.download': summary({ dir: z.string(), name: z.string(), layers: z.number(), hidden: z.number(), precision: Precision, sizeBytes: z.number(), catalogId: z.string().nullable(), source: z.string() }),
+  'model.install': summary(InstalledModelSummary),
+  'model.download': summary(InstalledModelSummary),
   'embeddings.compress': summary({ compression: z.string(), rows: z.number(), cols: z.number() }),
   'learn.scan': summary({ fits: z.number(), folds: z.number(), rows: z.number(), leftOut: z.number().optional(), target: z.string(), task: ScanTask }),
   'learn.predict': summary({ path: z.string(), sequences: z.number(), folds: z.number() }),

@@ -76,6 +76,16 @@ export interface StoredTensor {
   transposed: boolean;
 }
 
+/** Name of the per-output-channel scales int8 models store beside a linear weight (not a parameter). */
+export const isQuantScale = (name: string): boolean => name.endsWith('.weight_scale');
+
+/** The elements of the tensors `counts` accepts: a family's `parameterCount` with its own exclusions. */
+export function countParameters(tensors: readonly { name: string; dims: readonly number[] }[], counts: (name: string) => boolean): number {
+  let total = 0;
+  for (const tensor of tensors) if (counts(tensor.name)) total += tensor.dims.reduce((n, size) => n * size, 1);
+  return total;
+}
+
 /** Special token ids of an alphabet. */
 export interface SpecialTokens {
   CLS: number;
@@ -174,6 +184,13 @@ export interface ModelFamily {
   readConfig(stored: unknown, where: string): ModelConfig;
   /** Every stored weight, in graph order. */
   storedTensors(config: ModelConfig, precision: Precision): StoredTensor[];
+  /**
+   * The learned parameters among a model's stored tensors (its `storedTensors`, or the weight table
+   * of a manifest), counted as the original counts them: int8 scales, buffers (ESM-2's rotary
+   * frequencies) and tied copies (ESM-2's decoder, which is its word embeddings) do not count.
+   * What the scan's "score against model size" plot and the reports use as a model's size.
+   */
+  parameterCount(tensors: readonly { name: string; dims: readonly number[] }[]): number;
   /** Adds the forward pass to `g` (the graph contract in this file's header). */
   buildGraph(g: GraphBuilder, options: FamilyGraphOptions): void;
   /** The linear layer with this role in 0-based block `layer`, or null when the family has none. */

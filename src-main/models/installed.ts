@@ -6,6 +6,9 @@
  * `graph-<key>.onnx` files made on demand, which reference the same weights. Conversion builds in
  * a temporary sibling folder and renames it at the end, so a cancelled or failed conversion
  * leaves nothing behind. A manifest without `family` was written before families existed: ESM-2.
+ * `parameters` is the model's parameter count, counted by its family from the checkpoint tensors
+ * the model uses (not from file sizes: int8 and fp16 store fewer bytes a parameter); manifests
+ * written before it existed get it on read from their weight table, which lists the same tensors.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -30,6 +33,8 @@ const ManifestSchema = z.object({
   name: z.string(),
   /** The family's id (models/registry); absent in manifests written before families: ESM-2. */
   family: z.string().optional(),
+  /** Learned parameters (the family's `parameterCount`); absent in older manifests (see `readManifest`). */
+  parameters: z.number().int().nonnegative().optional(),
   precision: z.enum(['fp32', 'fp16', 'int8']),
   /** The family's parsed config; checked again by the family when read (`readManifest`). */
   config: z.custom<ModelConfig>((value) => typeof value === 'object' && value !== null && 'numLayers' in value),
@@ -41,7 +46,8 @@ const ManifestSchema = z.object({
   ),
   defaultOutputs: z.record(z.string(), z.unknown()),
 });
-export type ModelManifest = z.infer<typeof ManifestSchema>;
+/** A manifest as read: `parameters` always present (computed for manifests written without it). */
+export type ModelManifest = z.infer<typeof ManifestSchema> & { parameters: number };
 
 export interface ConvertOptions {
   precision?: Precision;
@@ -114,6 +120,7 @@ export async function convertCheckpoint(source: string, outDir: string, options:
       format: MANIFEST_FORMAT,
       formatVersion: 1,
       family: family.id,
+      parameters: family.parameterCount(family.storedTensors(checkpoint.config, precision)),
       name: checkpoint.config.sourceName,
       precision,
       config: checkpoint.config,
@@ -143,7 +150,8 @@ export function readManifest(modelDir: string): ModelManifest {
   const parsed = ManifestSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
   if (!parsed.success) throw new ApiError('invalid-input', `${file} is damaged: ${parsed.error.issues[0]?.message ?? 'invalid'}.`);
   const family = familyOfManifest(parsed.data, file);
-  return { ...parsed.data, config: family.readConfig(parsed.data.config, file) };
+  const parameters = parsed.data.parameters ?? family.parameterCount(parsed.data.weights);
+  return { ...parsed.data, parameters, config: family.readConfig(parsed.data.config, file) };
 }
 
 /** The family of an installed model (a manifest without `family` is ESM-2's). */

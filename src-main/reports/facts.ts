@@ -17,10 +17,13 @@ export interface DatasetFacts {
 
 export interface ModelFacts {
   name: string;
+  /** The family, for people: 'ESM-2' or 'ESM C'. */
+  family: string;
   catalogId: string | null;
   layers: number;
   hiddenSize: number;
   precision: string;
+  /** Counted from the checkpoint's tensors (services/model-facts); 0 when unknown. */
   parameters: number;
   /** The source checkpoint's checksum from the model's manifest.json; null when the manifest is gone. */
   checksum: string | null;

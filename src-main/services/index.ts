@@ -7,6 +7,7 @@ import type { AppInfo } from '../api/schemas';
 import { ApiError, notFound } from '../api/errors';
 import { COMPRESSION_INFO } from '../core/compression';
 import { catalogEntries } from '../models/catalog';
+import { describeModel } from './model-facts';
 import { describeJob, JobRunner, type RunnerOptions } from '../jobs/runner';
 import type { ComputeLauncher } from '../jobs/protocol';
 import { openStore, type Store } from '../store';
@@ -107,7 +108,7 @@ export function createHost(options: HostOptions): Host {
     'datasets.import': (input) => datasets.importRequest(input),
     'datasets.sequences': ({ datasetId, offset, limit }) => datasets.sequences(datasetId, offset, limit),
     'datasets.delete': ({ id }) => datasets.delete(id),
-    'models.list': () => store.models.list(),
+    'models.list': () => store.models.list().map(describeModel),
     'models.catalog': () => {
       const installed = store.models.list();
       const memoryGB = Math.round(totalmem() / 1e9);

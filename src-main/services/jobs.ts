@@ -10,6 +10,7 @@ import { ApiError, notFound } from '../api/errors';
 import type { Fit, Job, JobRequest } from '../api/schemas';
 import { parseCompression } from '../core/compression';
 import { familyOfCheckpoint } from '../models/registry';
+import { describeModel } from './model-facts';
 import type { LabelTable } from '../exports';
 import type { JobHooks, JobRunner } from '../jobs/runner';
 import { modelFolderName } from '../store/paths';
@@ -134,6 +135,7 @@ export class JobsService {
             runId: job.job.runId!,
             embeddingId: meta.embeddingId,
             modelName: meta.modelName,
+            modelFamily: meta.modelFamily ?? 'ESM-2',
             modelParameters: meta.modelParameters,
             layer: meta.layer,
             pooling: meta.pooling,
@@ -182,9 +184,10 @@ export class JobsService {
       const e = this.embedding(id);
       if (e.datasetId !== dataset.id) throw new ApiError('invalid-input', `Embedding ${id} was computed for another dataset.`);
       if (e.offsetsPath) throw new ApiError('invalid-input', `${e.modelName} layer ${e.layer} per-residue embeddings need a compression first (one vector per protein).`);
-      const model = e.modelId ? this.store.models.get(e.modelId) : undefined;
-      const modelParameters = model ? Math.round(model.sizeBytes / (model.precision === 'fp16' ? 2 : 4)) : 0;
-      return { embeddingId: e.id, modelName: e.modelName, modelParameters, layer: e.layer, pooling: e.pooling, path: e.path };
+      // The size plotted against is the parameter count from the checkpoint (0: unknown, the model was removed).
+      const record = e.modelId ? this.store.models.get(e.modelId) : undefined;
+      const model = record ? describeModel(record) : undefined;
+      return { embeddingId: e.id, modelName: e.modelName, modelFamily: model?.family ?? 'ESM-2', modelParameters: model?.parameters ?? 0, layer: e.layer, pooling: e.pooling, path: e.path };
     });
     const { kind, projectId, datasetId, embeddingIds, ...settings } = request;
     void embeddingIds;
@@ -359,7 +362,8 @@ export class JobsService {
     let name = model.catalogId ?? model.name;
     if (model.precision !== 'fp32') name += ` (${model.precision})`;
     for (let n = 2; this.store.models.nameTaken(name); n++) name = `${model.catalogId ?? model.name} #${n}`;
-    this.store.models.insert({ name, catalogId: model.catalogId, layers: model.layers, hiddenSize: model.hidden, precision: model.precision, sizeBytes: model.sizeBytes, source: model.source, path: model.dir });
+    // Installs recorded before the summary said the family were of ESM-2 models.
+    this.store.models.insert({ name, family: model.family ?? 'ESM-2', catalogId: model.catalogId, layers: model.layers, hiddenSize: model.hidden, precision: model.precision, sizeBytes: model.sizeBytes, source: model.source, path: model.dir });
     this.events.emit({ type: 'models' });
   }
 

@@ -20,6 +20,7 @@ import { writeBytesAtomically } from '../core/atomic';
 import type { Events } from './events';
 import { exportFilePath, listExports } from './exports';
 import { APP_VERSION } from '../core/version';
+import { describeModel } from './model-facts';
 
 /** Prints an HTML file to a PDF file (the desktop app supplies one: electron/report-pdf). */
 export type PrintPdf = (htmlPath: string, pdfPath: string) => Promise<void>;
@@ -69,11 +70,12 @@ function manifestChecksum(modelDir: string): string | null {
 function modelFacts(model: Model): ModelFacts {
   return {
     name: model.name,
+    family: model.family,
     catalogId: model.catalogId,
     layers: model.layers,
     hiddenSize: model.hiddenSize,
     precision: model.precision,
-    parameters: Math.round(model.sizeBytes / (model.precision === 'fp16' ? 2 : 4)),
+    parameters: model.parameters,
     checksum: manifestChecksum(model.path),
   };
 }
@@ -157,7 +159,7 @@ export class ReportsService {
       dataset: this.datasetFacts(numberOrNull(run.params.datasetId)),
       models: this.modelIds(run).flatMap((id) => {
         const model = this.store.models.get(id);
-        return model ? [modelFacts(model)] : [];
+        return model ? [modelFacts(describeModel(model))] : [];
       }),
       device: this.device(run),
       software: softwareFacts(),

@@ -7,6 +7,7 @@ interface FitRow {
   run_id: number;
   embedding_id: number | null;
   model_name: string;
+  model_family: string;
   model_parameters: number;
   layer: number;
   pooling: string;
@@ -26,8 +27,8 @@ export class FitsRepo {
   upsert(fit: NewFit): void {
     this.db
       .prepare(
-        `INSERT INTO fits (run_id, embedding_id, model_name, model_parameters, layer, pooling, learner, task, target, metrics, predictions_path, models_path, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        `INSERT INTO fits (run_id, embedding_id, model_name, model_family, model_parameters, layer, pooling, learner, task, target, metrics, predictions_path, models_path, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (run_id, embedding_id, learner) DO UPDATE SET metrics = excluded.metrics,
            predictions_path = excluded.predictions_path, models_path = excluded.models_path`,
       )
@@ -35,6 +36,7 @@ export class FitsRepo {
         fit.runId,
         fit.embeddingId,
         fit.modelName,
+        fit.modelFamily,
         fit.modelParameters,
         fit.layer,
         fit.pooling,
@@ -65,6 +67,7 @@ export class FitsRepo {
         runId: r.run_id,
         embeddingId: r.embedding_id,
         modelName: r.model_name,
+        modelFamily: r.model_family,
         modelParameters: r.model_parameters,
         layer: r.layer,
         pooling: r.pooling,

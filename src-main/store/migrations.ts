@@ -168,4 +168,12 @@ export const migrations: readonly Migration[] = [
       END;
     `,
   },
+  {
+    version: 5,
+    description: 'the model family of each fit (the scan plot draws ESM-2 and ESM C apart)',
+    sql: `
+      -- Fits scored before this were of ESM-2 models (ESM C could not be scanned apart from them).
+      ALTER TABLE fits ADD COLUMN model_family TEXT NOT NULL DEFAULT 'ESM-2';
+    `,
+  },
 ];

@@ -1,5 +1,12 @@
-/** store/models — installed ESM-2 models (converted ONNX folders under the app home's models/). */
+/**
+ * store/models — installed models of every family (converted ONNX folders under the app home's
+ * models/). `family` holds the family's label ('ESM-2', 'ESM C'); what only the model folder knows
+ * (its parameter count, its family's heads) services/model-facts reads from its manifest.
+ */
 import type { Model } from '../api/schemas';
+
+/** A model as the database keeps it. */
+export type ModelRecord = Omit<Model, 'parameters' | 'hasContacts'>;
 import { now, type Db } from './db';
 
 interface ModelRow {
@@ -16,7 +23,7 @@ interface ModelRow {
   created_at: string;
 }
 
-const toModel = (r: ModelRow): Model => ({
+const toModel = (r: ModelRow): ModelRecord => ({
   id: r.id,
   name: r.name,
   family: r.family,
@@ -32,6 +39,8 @@ const toModel = (r: ModelRow): Model => ({
 
 export interface NewModel {
   name: string;
+  /** The family's label, e.g. 'ESM C'. */
+  family: string;
   catalogId: string | null;
   layers: number;
   hiddenSize: number;
@@ -44,11 +53,11 @@ export interface NewModel {
 export class ModelsRepo {
   constructor(private readonly db: Db) {}
 
-  list(): Model[] {
+  list(): ModelRecord[] {
     return (this.db.prepare('SELECT * FROM models ORDER BY layers, name').all() as ModelRow[]).map(toModel);
   }
 
-  get(id: number): Model | undefined {
+  get(id: number): ModelRecord | undefined {
     const row = this.db.prepare('SELECT * FROM models WHERE id = ?').get(id) as ModelRow | undefined;
     return row && toModel(row);
   }
@@ -61,9 +70,9 @@ export class ModelsRepo {
     const result = this.db
       .prepare(
         `INSERT INTO models (name, family, catalog_id, layers, hidden_size, precision, size_bytes, source, path, manifest, created_at)
-         VALUES (?, 'ESM-2', ?, ?, ?, ?, ?, ?, ?, '{}', ?)`,
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '{}', ?)`,
       )
-      .run(model.name, model.catalogId, model.layers, model.hiddenSize, model.precision, model.sizeBytes, model.source, model.path, now());
+      .run(model.name, model.family, model.catalogId, model.layers, model.hiddenSize, model.precision, model.sizeBytes, model.source, model.path, now());
     return Number(result.lastInsertRowid);
   }
 

@@ -9,6 +9,7 @@ import { buildReportHtml, reportSections, type ReportFacts } from '../../src-mai
 import { escapeHtml } from '../../src-main/reports/html';
 import { parsePredictionsCsv } from '../../src-main/reports/predictions';
 import { curveGroups } from '../../src-main/reports/sections/metrics';
+import { scoreBySizeSeries } from '../../src-main/reports/sections/scan';
 import { logTicks, niceTicks, scatterSvg } from '../../src-main/reports/svg';
 
 const EVIL = '<script>alert("x")</script> & co';
@@ -17,10 +18,10 @@ function run(kind: string, params: Record<string, unknown> = {}): Run {
   return { id: 7, projectId: 1, kind, title: `Run of ${EVIL}`, state: 'done', params, summary: { rows: 5 }, createdAt: '2025-03-12T10:00:00.000Z' };
 }
 
-function fit(id: number, pooling: string, parameters: number, r2: number): Fit {
+function fit(id: number, pooling: string, parameters: number, r2: number, family = 'ESM-2'): Fit {
   const s = (mean: number) => ({ mean, sd: 0.01, n: 5 });
   return {
-    id, runId: 7, embeddingId: id, modelName: `esm2-${parameters}`, modelParameters: parameters, layer: -1, pooling, learner: 'ridgecv',
+    id, runId: 7, embeddingId: id, modelName: `esm2-${parameters}`, modelFamily: family, modelParameters: parameters, layer: -1, pooling, learner: 'ridgecv',
     task: 'regression', target: 'stability', summary: { r2: s(r2), spearman: s(r2 + 0.05), pearson: s(r2), rmse: s(1 - r2), mae: s(0.5) }, perFold: [], predictionsPath: `runs/7/${id}-ridgecv-predictions.csv`,
   };
 }
@@ -38,7 +39,7 @@ function facts(overrides: Partial<ReportFacts> = {}): ReportFacts {
       id: 3, name: `dataset ${EVIL}`, sourceFile: 'oily.csv', format: 'csv', sequenceCount: 5,
       lengths: { min: 30, median: 41, mean: 44.5, max: 79 }, labelColumns: [{ name: `col ${EVIL}`, type: 'number', missing: 1 }],
     },
-    models: [{ name: 'esm2_t6_8M_UR50D', catalogId: 'esm2_t6_8M_UR50D', layers: 6, hiddenSize: 320, precision: 'fp32', parameters: 7_500_000, checksum: 'sha256:0123abcd' }],
+    models: [{ name: 'esm2_t6_8M_UR50D', family: 'ESM-2', catalogId: 'esm2_t6_8M_UR50D', layers: 6, hiddenSize: 320, precision: 'fp32', parameters: 7_500_000, checksum: 'sha256:0123abcd' }],
     device: 'cpu',
     software: { app: '0.1.0', onnxruntime: '1.30.0', node: '20.19.0', electron: null, platform: 'linux x64' },
     metrics: [],
@@ -102,6 +103,25 @@ describe('report sections', () => {
     const firstRow = /<table class="metrics">[\s\S]*?<tbody>\s*<tr>(.*?)<\/tr>/.exec(html)![1]!;
     expect(firstRow).toContain('esm2-35000000');
     expect(firstRow).toContain('0.600 ± 0.010');
+  });
+
+  it('draws the score by size per pooling and family when a scan mixes ESM-2 and ESM C, and names each family in the models table', () => {
+    const fits = [fit(1, 'mean', 7_512_474, 0.4), fit(2, 'mean', 33_993_602, 0.6), fit(3, 'mean', 332_997_184, 0.7, 'ESM C'), fit(4, 'bos', 332_997_184, 0.65, 'ESM C')];
+    const series = scoreBySizeSeries(fits, 'r2');
+    expect(series).toEqual([
+      { name: 'mean · ESM-2', points: [[7_512_474, 0.4], [33_993_602, 0.6]] },
+      { name: 'mean · ESM C', points: [[332_997_184, 0.7]] },
+      { name: 'bos · ESM C', points: [[332_997_184, 0.65]] },
+    ]);
+    // One family: one line per pooling, named by the pooling alone (as before families).
+    expect(scoreBySizeSeries(fits.slice(0, 2), 'r2').map((s) => s.name)).toEqual(['mean']);
+    const models = [
+      { name: 'esm2_t6_8M_UR50D', family: 'ESM-2', catalogId: 'esm2_t6_8M_UR50D', layers: 6, hiddenSize: 320, precision: 'int8', parameters: 7_512_474, checksum: 'sha256:0' },
+      { name: 'esmc_300m', family: 'ESM C', catalogId: null, layers: 30, hiddenSize: 960, precision: 'fp32', parameters: 332_997_184, checksum: 'sha256:1' },
+    ];
+    const html = buildReportHtml(facts({ models, scan: { fits, best: null } }));
+    expect(html).toMatch(/<td>esmc_300m<\/td><td>ESM C<\/td><td>—<\/td><td[^>]*>332,?997,?184<\/td>/);
+    expect(html).toContain('mean · ESM C');
   });
 });
 

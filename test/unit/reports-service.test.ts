@@ -31,7 +31,7 @@ async function setUp(printPdf?: (html: string, pdf: string) => Promise<void>) {
   const modelDir = join(home, 'models', 'tiny');
   mkdirSync(modelDir, { recursive: true });
   writeFileSync(join(modelDir, 'manifest.json'), JSON.stringify({ source: { checksum: 'sha256:feedface' } }));
-  const modelId = h.store.models.insert({ name: 'tiny', catalogId: null, layers: 2, hiddenSize: 8, precision: 'fp32', sizeBytes: 4000, source: 'test', path: modelDir });
+  const modelId = h.store.models.insert({ name: 'tiny', family: 'ESM-2', catalogId: null, layers: 2, hiddenSize: 8, precision: 'fp32', sizeBytes: 4000, source: 'test', path: modelDir });
   return { home, call, project, dataset, modelId, h };
 }
 
@@ -70,7 +70,7 @@ describe('reports of runs', () => {
     mkdirSync(join(folder, 'runs', String(runId)), { recursive: true });
     writeFileSync(join(folder, 'runs', String(runId), '1-ridgecv-predictions.csv'), 'id,fold,y,yhat\na,0,1.5,1.4\nb,1,2,2.25\n"c,3",0,3,2.5\n');
     h.store.fits.upsert({
-      runId, embeddingId: null, modelName: 'tiny', modelParameters: 1000, layer: -1, pooling: 'mean', learner: 'ridgecv', task: 'regression', target: 'score',
+      runId, embeddingId: null, modelName: 'tiny', modelFamily: 'ESM-2', modelParameters: 1000, layer: -1, pooling: 'mean', learner: 'ridgecv', task: 'regression', target: 'score',
       summary: { r2: { mean: 0.5, sd: 0.1, n: 2 } }, perFold: [], predictionsPath: `runs/${runId}/1-ridgecv-predictions.csv`, modelsPath: 'x.json',
     });
     const fitId = h.store.fits.list(runId)[0]!.id;

@@ -5,7 +5,7 @@
  */
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { convertCheckpoint, WEIGHTS_FILE, type ModelManifest } from '../../models/installed';
+import { convertCheckpoint, familyOfManifest, WEIGHTS_FILE, type ModelManifest } from '../../models/installed';
 import { ApiError } from '../../api/errors';
 import { downloadModel, hubOptionsFromEnv } from '../../models/download';
 import { APP_VERSION } from '../../core/version';
@@ -23,6 +23,8 @@ function installed(manifest: ModelManifest, params: InstallParams): InstalledMod
   return {
     dir: params.targetDir,
     name: manifest.name,
+    family: familyOfManifest(manifest).label,
+    parameters: manifest.parameters,
     layers: manifest.config.numLayers,
     hidden: manifest.config.hiddenSize,
     precision: manifest.precision,

@@ -6,14 +6,14 @@
  * PEFT names (adapters) and the downloadable models (catalog). Only `models/` imports this folder.
  */
 import { byteView, float32ToFloat16 } from '../../onnx';
-import type { FamilyCheckpoint, ModelConfig, ModelFamily, StoredTensor } from '../family';
+import { countParameters, isQuantScale, type FamilyCheckpoint, type ModelConfig, type ModelFamily, type StoredTensor } from '../family';
 import { esm2AdaptableLinear } from './adapters';
 import { ESM2_CATALOG } from './catalog';
 import { openCheckpoint, recognisesCheckpoint, type EsmCheckpoint } from './checkpoint';
 import { readStoredEsmConfig, type EsmConfig } from './checkpoint/config';
 import { buildEsmGraph } from './graph';
 import { esm2Tokenizer } from './tokenizer';
-import { quantiseRows, scaledWeightOf, storedTensors, transpose2d } from './weights';
+import { quantiseRows, scaledWeightOf, storedTensors, TOP_LEVEL, transpose2d } from './weights';
 
 /** The int8 values and scales of one weight, kept while its two stored tensors are written. */
 type Quantised = { name: string; values: Int8Array; scales: Float32Array };
@@ -63,6 +63,9 @@ export const esm2: ModelFamily = {
   },
   readConfig: readStoredEsmConfig,
   storedTensors: (config, precision) => storedTensors(esmConfig(config), precision),
+  // As PyTorch counts ESM-2: the decoder is tied to the word embeddings, inv_freq is a buffer.
+  parameterCount: (tensors) =>
+    countParameters(tensors, (name) => !isQuantScale(name) && name !== TOP_LEVEL.lmDecoder && !name.endsWith('.inv_freq')),
   buildGraph: (g, options) => buildEsmGraph(g, { ...options, config: esmConfig(options.config) }),
   adaptableLinear: (config, layer, role) => esm2AdaptableLinear(esmConfig(config), layer, role),
 };

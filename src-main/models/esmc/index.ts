@@ -6,7 +6,7 @@
  * residuals, sequence head; no contact head), LoRA's targets (adapters) and the downloadable
  * models (catalog). Only `models/` imports this folder.
  */
-import type { FamilyCheckpoint, ModelConfig, ModelFamily, StoredTensor } from '../family';
+import { countParameters, isQuantScale, type FamilyCheckpoint, type ModelConfig, type ModelFamily, type StoredTensor } from '../family';
 import { ESMC_PEFT_MODULES, esmcAdaptableLinear } from './adapters';
 import { ESMC_CATALOG } from './catalog';
 import { openEsmcCheckpoint, recognisesEsmc } from './checkpoint';
@@ -38,6 +38,8 @@ export const esmc: ModelFamily = {
   },
   readConfig: readStoredEsmcConfig,
   storedTensors: (config, precision) => storedTensors(esmcConfig(config), precision),
+  // Every stored weight is a parameter (no buffers, nothing tied), except int8 scales.
+  parameterCount: (tensors) => countParameters(tensors, (name) => !isQuantScale(name)),
   buildGraph: (g, options) => buildEsmcGraph(g, { ...options, config: esmcConfig(options.config) }),
   adaptableLinear: (config, layer, role) => esmcAdaptableLinear(esmcConfig(config), layer, role),
   peftModules: ESMC_PEFT_MODULES,

@@ -54,11 +54,12 @@ export function datasetSection(facts: ReportFacts): Section {
 }
 
 export function modelsSection(facts: ReportFacts): Section {
-  if (facts.models.length === 0) return { id: 'models', title: 'Models', html: paragraph('This run used no ESM-2 model, or its models were removed.') };
-  const rows = facts.models.map((m) => [m.name, m.catalogId ?? '—', m.parameters, m.layers, m.hiddenSize, m.precision, m.checksum ?? 'unknown (manifest missing)']);
+  if (facts.models.length === 0) return { id: 'models', title: 'Models', html: paragraph('This run used no model, or its models were removed.') };
+  const rows = facts.models.map((m) => [m.name, m.family, m.catalogId ?? '—', m.parameters > 0 ? m.parameters : 'unknown', m.layers, m.hiddenSize, m.precision, m.checksum ?? 'unknown (manifest missing)']);
   const columns = [
     { label: 'Model' },
-    { label: 'ESM-2 member' },
+    { label: 'Family' },
+    { label: 'Catalogue entry' },
     { label: 'Parameters', numeric: true },
     { label: 'Layers', numeric: true },
     { label: 'Hidden size', numeric: true },

@@ -56,16 +56,21 @@ function resultsTable(scan: ScanFacts): string {
   return tableHtml(columns, rows, 'metrics') + note;
 }
 
-/** One line per pooling: the best score (any layer, any learner) at each model size. */
+/**
+ * One line per pooling (per pooling and family when the scan mixes families, e.g. "mean · ESM C"):
+ * the best score (any layer, any learner) at each model size.
+ */
 export function scoreBySizeSeries(fits: readonly Fit[], key: string): { name: string; points: [number, number][] }[] {
+  const mixed = new Set(fits.map((fit) => fit.modelFamily)).size > 1;
   const byPooling = new Map<string, Map<number, number>>();
   for (const fit of fits) {
     const value = mean(fit, key);
     if (value === null || fit.modelParameters <= 0) continue;
-    const line = byPooling.get(fit.pooling) ?? new Map<number, number>();
+    const name = mixed ? `${fit.pooling} · ${fit.modelFamily}` : fit.pooling;
+    const line = byPooling.get(name) ?? new Map<number, number>();
     const best = line.get(fit.modelParameters);
     if (best === undefined || value > best) line.set(fit.modelParameters, value);
-    byPooling.set(fit.pooling, line);
+    byPooling.set(name, line);
   }
   return [...byPooling].map(([name, points]) => ({ name, points: [...points].sort((a, b) => a[0] - b[0]) }));
 }
@@ -77,7 +82,7 @@ function scoreBySizeFigure(scan: ScanFacts): string {
   const series = scoreBySizeSeries(scan.fits, key);
   if (series.length === 0) return paragraph('The score-by-size figure needs the size of the models, which were removed.');
   const svg = lineChartSvg({ title: `${label} by model size`, xLabel: 'Model size (parameters, log scale)', yLabel: label, series, logX: true, markers: true });
-  return figureHtml(svg, `${label} (mean over folds) against model size, one line per pooling or compression; each point is the best layer and learner for that model.`);
+  return figureHtml(svg, `${label} (mean over folds) against model size, one line per pooling or compression (and per model family when the scan has several); each point is the best layer and learner for that model.`);
 }
 
 function scatterFigure(scan: ScanFacts, target: string): string {
