@@ -1,0 +1,142 @@
+/**
+ * The 37-state CRF against crf_ref.safetensors (float64 references from PEFT-SP's CRF, cross-checked
+ * upstream): log Z, bitmap log Z, NLL and its gradients, marginals, Viterbi with the −20 constraints
+ * re-applied, type probabilities, cleavage sites and the region regulariser with its gradients — with
+ * padding, for the PEFT-SP-initialised, the drifted and a brute-forced 5-state case.
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  constrainedParameters,
+  crfLoss,
+  crfMarginals,
+  crfViterbi,
+  lengthsFromMask,
+  tagsToBitmap,
+  type CrfParameters,
+  type EmissionBatch,
+} from '../../src-main/train/crf/linear-chain';
+import {
+  STANDARD_AMINO_ACID_TOKENS,
+  cleavageSites,
+  predictedTypes,
+  regionRegularizer,
+  signalpTrainingLoss,
+  signalpViterbi,
+  typeProbabilities,
+} from '../../src-main/train/crf/signalp-head';
+import { signalpConstraints } from '../../src-main/train/crf/signalp-states';
+import { maxAbsDiff } from '../support/golden';
+import { openSignalpGolden } from '../support/signalp-golden';
+
+const golden = openSignalpGolden('crf_ref.safetensors');
+const TOLERANCE = 1e-5;
+
+interface Case {
+  name: string;
+  batch: EmissionBatch;
+  params: CrfParameters;
+  bitmap: Float64Array;
+  ref: (key: string) => Float64Array;
+}
+
+function loadCase(name: string): Case {
+  const ref = (key: string): Float64Array => golden.numbers(`${name}.${key}`);
+  const [batchSize, steps, states] = golden.shape(`${name}.emissions`) as [number, number, number];
+  const lengths = lengthsFromMask(ref('mask'), batchSize, steps);
+  expect(Array.from(lengths)).toEqual(Array.from(ref('lengths')));
+  return {
+    name,
+    batch: { batch: batchSize, steps, states, emissions: ref('emissions'), lengths },
+    params: { states, transitions: ref('transitions'), start: ref('start_transitions'), end: ref('end_transitions') },
+    bitmap: ref('bitmap'),
+    ref,
+  };
+}
+
+const CASES = ['peftsp37', 'drifted37', 'small5'] as const;
+
+describe.each(CASES)('CRF on case %s', (name) => {
+  const c = loadCase(name);
+
+  it('log Z, bitmap log Z, NLL and its gradients match within 1e-5 (and to ~1e-12 in fact)', () => {
+    const loss = crfLoss(c.batch, c.params, c.bitmap);
+    const diffs = {
+      logZ: maxAbsDiff(loss.logZ, c.ref('log_z')),
+      logZBitmap: maxAbsDiff(loss.logZBitmap, c.ref('log_z_bitmap')),
+      nllPerSequence: maxAbsDiff(loss.nllPerSequence, c.ref('nll_per_seq')),
+      nll: Math.abs(loss.nll - c.ref('nll')[0]!),
+      emissions: maxAbsDiff(loss.grad.emissions, c.ref('grad.emissions')),
+      transitions: maxAbsDiff(loss.grad.transitions, c.ref('grad.transitions')),
+      start: maxAbsDiff(loss.grad.start, c.ref('grad.start_transitions')),
+      end: maxAbsDiff(loss.grad.end, c.ref('grad.end_transitions')),
+      marginals: maxAbsDiff(loss.marginals, c.ref('marginals')),
+      bitmapMarginals: maxAbsDiff(loss.bitmapMarginals, c.ref('bitmap_marginals')),
+    };
+    for (const [key, diff] of Object.entries(diffs)) expect(diff, key).toBeLessThan(TOLERANCE);
+    expect(Math.max(...Object.values(diffs))).toBeLessThan(1e-9);
+    expect(maxAbsDiff(crfMarginals(c.batch, c.params).marginals, c.ref('marginals'))).toBeLessThan(TOLERANCE);
+  });
+
+  it('the NLL of a single target path (tags) and its gradients match', () => {
+    const loss = crfLoss(c.batch, c.params, tagsToBitmap(c.ref('tags'), c.batch));
+    expect(maxAbsDiff(loss.nllPerSequence, c.ref('nll_tags_per_seq'))).toBeLessThan(TOLERANCE);
+    expect(Math.abs(loss.nll - c.ref('nll_tags')[0]!)).toBeLessThan(TOLERANCE);
+    expect(maxAbsDiff(loss.grad.emissions, c.ref('grad_tags.emissions'))).toBeLessThan(TOLERANCE);
+    expect(maxAbsDiff(loss.grad.transitions, c.ref('grad_tags.transitions'))).toBeLessThan(TOLERANCE);
+    expect(maxAbsDiff(loss.grad.start, c.ref('grad_tags.start_transitions'))).toBeLessThan(TOLERANCE);
+    expect(maxAbsDiff(loss.grad.end, c.ref('grad_tags.end_transitions'))).toBeLessThan(TOLERANCE);
+  });
+
+  it('Viterbi re-applies −20 to disallowed entries; the stored parameters give the stored-params path', () => {
+    const masks = { transitions: c.ref('allowed_transitions'), start: c.ref('allowed_start'), end: c.ref('allowed_end') };
+    const decoded = crfViterbi(c.batch, constrainedParameters(c.params, masks));
+    expect(Array.from(decoded.paths)).toEqual(Array.from(c.ref('viterbi')));
+    expect(maxAbsDiff(decoded.scores, c.ref('viterbi_score'))).toBeLessThan(TOLERANCE);
+    expect(Array.from(crfViterbi(c.batch, c.params).paths)).toEqual(Array.from(c.ref('viterbi_stored_params')));
+  });
+});
+
+describe.each(['peftsp37', 'drifted37'] as const)('the signal-peptide head on case %s', (name) => {
+  const c = loadCase(name);
+
+  it('uses SignalP 6.0\'s constraints: 80 allowed transitions, the listed starts and ends', () => {
+    const constraints = signalpConstraints();
+    expect(Array.from(constraints.transitions)).toEqual(Array.from(c.ref('allowed_transitions')));
+    expect(constraints.transitions.reduce((a, b) => a + b, 0)).toBe(80);
+    expect(Array.from(constraints.start)).toEqual(Array.from(c.ref('allowed_start')));
+    expect(Array.from(constraints.end)).toEqual(Array.from(c.ref('allowed_end')));
+    expect(Array.from(signalpViterbi(c.batch, c.params).paths)).toEqual(Array.from(c.ref('viterbi')));
+  });
+
+  it('types come from the averaged marginals and the cleavage site from the Viterbi path', () => {
+    const { marginals } = crfMarginals(c.batch, c.params);
+    const probabilities = typeProbabilities(c.batch, marginals);
+    expect(maxAbsDiff(probabilities, c.ref('type_probs'))).toBeLessThan(TOLERANCE);
+    expect(Array.from(predictedTypes(probabilities))).toEqual(Array.from(c.ref('type_pred')));
+    expect(Array.from(cleavageSites(signalpViterbi(c.batch, c.params).paths, c.batch))).toEqual(Array.from(c.ref('cs_pred')));
+  });
+
+  it('the region regulariser (PEFT-SP tokens and the 20 standard ones), total loss and its gradients match', () => {
+    const aa = c.ref('aa_tokens');
+    const types = c.ref('true_type');
+    const { marginals } = crfMarginals(c.batch, c.params);
+    const peftsp = regionRegularizer(c.batch, marginals, aa, types);
+    expect(maxAbsDiff(peftsp.cosNH, c.ref('regreg.cos_nh'))).toBeLessThan(TOLERANCE);
+    expect(maxAbsDiff(peftsp.cosHC, c.ref('regreg.cos_hc'))).toBeLessThan(TOLERANCE);
+    const standard = regionRegularizer(c.batch, marginals, aa, types, { tokens: STANDARD_AMINO_ACID_TOKENS });
+    expect(maxAbsDiff(standard.cosNH, c.ref('regreg_std20.cos_nh'))).toBeLessThan(TOLERANCE);
+    expect(maxAbsDiff(standard.cosHC, c.ref('regreg_std20.cos_hc'))).toBeLessThan(TOLERANCE);
+
+    const total = signalpTrainingLoss(c.batch, c.params, c.bitmap, aa, types);
+    expect(Math.abs(total.total - c.ref('total_loss')[0]!)).toBeLessThan(TOLERANCE);
+    const diffs = {
+      emissions: maxAbsDiff(total.gradTotal.emissions, c.ref('grad_total.emissions')),
+      transitions: maxAbsDiff(total.gradTotal.transitions, c.ref('grad_total.transitions')),
+      start: maxAbsDiff(total.gradTotal.start, c.ref('grad_total.start_transitions')),
+      end: maxAbsDiff(total.gradTotal.end, c.ref('grad_total.end_transitions')),
+    };
+    for (const [key, diff] of Object.entries(diffs)) expect(diff, key).toBeLessThan(TOLERANCE);
+    // The regulariser really moves the gradient: without it the emissions' gradient is off.
+    expect(maxAbsDiff(total.grad.emissions, c.ref('grad_total.emissions'))).toBeGreaterThan(1e-4);
+  });
+});
