@@ -427,6 +427,8 @@ export type AppInfo = z.infer<typeof AppInfo>;
 
 export const CatalogModel = z.object({
   id: z.string(),
+  /** The model family, for people: 'ESM-2' or 'ESM C'. */
+  family: z.string(),
   repo: z.string(),
   label: z.string(),
   parameters: z.number(),

@@ -7,6 +7,7 @@ import type { AppInfo } from '../api/schemas';
 import { ApiError, notFound } from '../api/errors';
 import { COMPRESSION_INFO } from '../core/compression';
 import { catalogEntries } from '../models/catalog';
+import { familyById } from '../models/registry';
 import { describeModel } from './model-facts';
 import { describeJob, JobRunner, type RunnerOptions } from '../jobs/runner';
 import type { ComputeLauncher } from '../jobs/protocol';
@@ -114,6 +115,7 @@ export function createHost(options: HostOptions): Host {
       const memoryGB = Math.round(totalmem() / 1e9);
       return catalogEntries().map((entry) => ({
         ...entry,
+        family: familyById(entry.family)?.label ?? entry.family,
         installed: installed.filter((m) => m.catalogId === entry.id).map((m) => m.id),
         fitsThisComputer: memoryGB >= entry.minMemoryGB,
         computerMemoryGB: memoryGB,

@@ -94,12 +94,13 @@ export function fitsCsv(fits: readonly Fit[], learnerLabel: (id: string) => stri
   const known = [...REGRESSION_METRICS, ...CLASSIFICATION_METRICS].map((m) => m.key);
   const present = new Set(fits.flatMap((fit) => Object.keys(fit.summary)));
   const keys = [...known.filter((k) => present.has(k)), ...[...present].filter((k) => !known.includes(k)).sort()];
-  const header = ['model', 'parameters', 'layer', 'pooling', 'learner', 'learner_name', 'task', 'target'];
+  const header = ['model', 'family', 'parameters', 'layer', 'pooling', 'learner', 'learner_name', 'task', 'target'];
   for (const key of keys) header.push(`${key}_mean`, `${key}_sd`, `${key}_folds`);
   const lines = [header.map(csvField).join(',')];
   for (const fit of fits) {
     const cells: (string | number | null)[] = [
       fit.modelName,
+      fit.modelFamily,
       fit.modelParameters,
       fit.layer,
       fit.pooling,
@@ -130,30 +131,47 @@ export interface PlotPoint {
   fit: Fit;
 }
 
+export interface PlotLine {
+  pooling: string;
+  /** The family label ('ESM-2', 'ESM C'): SWAT's figure draws the families apart. */
+  family: string;
+  points: (PlotPoint | null)[];
+}
+
 export interface PlotData {
   /** Model sizes (parameters), ascending; each an x position. */
   sizes: number[];
   /** Model names at each size (for the axis and the legend). */
   names: string[];
-  /** One line per pooling / compression: the point at each size, or null. */
-  lines: { pooling: string; points: (PlotPoint | null)[] }[];
+  /** The model families in the scan, ESM-2 first: each gets its own line style. */
+  families: string[];
+  /** One line per pooling / compression and family: the point at each size, or null. */
+  lines: PlotLine[];
   /** Fits left out because their model size is unknown. */
   unknownSize: number;
 }
 
-/** For every pooling and model size, the best fit allowed by `choice` (best learner and/or best layer). */
+/** ESM-2 first (the reference family), then the others by name. */
+const familyOrder = (a: string, b: string): number => Number(b === 'ESM-2') - Number(a === 'ESM-2') || a.localeCompare(b);
+
+/**
+ * For every pooling, family and model size, the best fit allowed by `choice` (best learner and/or
+ * best layer). Sizes are the parameter counts the back end took from the checkpoints.
+ */
 export function plotData(fits: readonly Fit[], choice: PlotChoice): PlotData {
   const known = fits.filter((fit) => fit.modelParameters > 0);
   const sizes = [...new Set(known.map((fit) => fit.modelParameters))].sort((a, b) => a - b);
   const names = sizes.map((size) => [...new Set(known.filter((f) => f.modelParameters === size).map((f) => f.modelName))].join(' / '));
   const poolings = [...new Set(known.map((fit) => fit.pooling))].sort((a, b) => poolingOrder(a) - poolingOrder(b) || a.localeCompare(b));
+  const families = [...new Set(known.map((fit) => fit.modelFamily))].sort(familyOrder);
   const better = (x: number, y: number): boolean => (choice.metric.higherIsBetter ? x > y : x < y);
-  const lines = poolings.map((pooling) => ({
+  const lines = poolings.flatMap((pooling) => families.map((family) => ({ pooling, family }))).map(({ pooling, family }) => ({
     pooling,
+    family,
     points: sizes.map((size): PlotPoint | null => {
       let best: PlotPoint | null = null;
       for (const fit of known) {
-        if (fit.pooling !== pooling || fit.modelParameters !== size) continue;
+        if (fit.pooling !== pooling || fit.modelFamily !== family || fit.modelParameters !== size) continue;
         if (choice.layer !== 'best' && fit.layer !== choice.layer) continue;
         if (choice.learner !== 'best' && fit.learner !== choice.learner) continue;
         const mean = metricMean(fit, choice.metric.key);
@@ -163,7 +181,7 @@ export function plotData(fits: readonly Fit[], choice: PlotChoice): PlotData {
       return best;
     }),
   }));
-  return { sizes, names, lines: lines.filter((line) => line.points.some((p) => p !== null)), unknownSize: fits.length - known.length };
+  return { sizes, names, families, lines: lines.filter((line) => line.points.some((p) => p !== null)), unknownSize: fits.length - known.length };
 }
 
 /** The usual poolings first, then compressions. */
