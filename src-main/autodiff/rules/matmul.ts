@@ -22,11 +22,6 @@ function swapLast(e: Emitter, x: TensorInfo, r: number): TensorInfo {
   return e.transpose(x, perm);
 }
 
-/** Elements of a tensor for choosing between equivalent products; sizes known only at run time count as large. */
-function roughSize(x: TensorInfo): number {
-  return (x.shape ?? []).reduce<number>((size, d) => size * (typeof d === 'number' ? d : 512), 1);
-}
-
 /** Both operands at least 2-D. */
 function matrices(c: RuleContext, ra: number, rb: number): ReturnType<GradRule> {
   const { e, g } = c;
@@ -39,11 +34,6 @@ function matrices(c: RuleContext, ra: number, rb: number): ReturnType<GradRule> 
     if (ra === 2 && rb === 2) return e.op('Gemm', [a, g], { transA: int(1) });
     // A shared 2-D weight: one GEMM over all rows, Aᵀ[in, rows] · dY[rows, out].
     if (rb === 2) return e.op('Gemm', [e.op('Flatten', [a], { axis: int(-1) }), e.op('Flatten', [g], { axis: int(-1) })], { transA: int(1) });
-    // Aᵀ·dY = (dYᵀ·A)ᵀ: transposes dY and the result instead of A when A is the bigger (attention
-    // probabilities [.., T, T] times V [.., T, d]: a transposed [T, T] operand is the slow case).
-    if (ra === rb && roughSize(a) > roughSize(g) + roughSize(b)) {
-      return e.unbroadcast(swapLast(e, e.op('MatMul', [swapLast(e, g, ra), a]), ra), b);
-    }
     return e.unbroadcast(e.op('MatMul', [swapLast(e, a, ra), g]), b);
   };
   return [when(c, 0, gradA), when(c, 1, gradB)];
