@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ApiError } from '../api/errors';
+import { TASK_SUMMARIES } from '../api/tasks';
 import { parseSequenceFile, requireValidFile } from '../datasets';
 import { familyOfManifest, MANIFEST_FILE, readManifest } from '../models/installed';
 import { FAMILIES } from '../models/registry';
@@ -16,6 +17,7 @@ import { runTaskHere } from '../jobs/run-here';
 import { DEVICES, type Device } from '../core/devices';
 import { APP_VERSION } from '../core/version';
 import { defaultHome, homeLayout } from '../services';
+import { clusterRunner, type ClusterFlags } from './cluster-options';
 import { CliExit } from './exit';
 
 
@@ -133,7 +135,7 @@ export function parseIntegers(value: string | undefined, what: string): number[]
   });
 }
 
-export interface EmbedFlags {
+export interface EmbedFlags extends ClusterFlags {
   model: string;
   fasta: string;
   out: string;
@@ -204,10 +206,15 @@ export async function embedCommand(flags: EmbedFlags): Promise<void> {
     device: device as Device,
     threads: flags.threads ? Number(flags.threads) : 0,
   };
+  const cluster = clusterRunner(flags, flags.out);
   const output = new EmbeddingOutputFolder(resolve(flags.out));
   const interrupt = interruptible();
+  const input = { sequences, shard: null };
+  const hooks = { signal: interrupt.signal, onProgress: progressLine };
   try {
-    const summary = await output.fill(() => runTaskHere('embed.dataset', params, { sequences, shard: null }, output.staging, { signal: interrupt.signal, onProgress: progressLine }));
+    const summary = await output.fill(async () =>
+      cluster ? TASK_SUMMARIES['embed.dataset'].parse(await cluster('embed.dataset', params, input, output.staging, hooks)) : runTaskHere('embed.dataset', params, input, output.staging, hooks),
+    );
     endProgress();
     const maxResidues = familyOfManifest(manifest).tokenizer.maxResidues;
     const longSequences = sequences.flatMap((sequence, index) =>

@@ -150,6 +150,7 @@ async function embedAction(flags: EmbedFlags & { project?: string; dataset?: str
     return embedCommand(flags as EmbedFlags);
   }
   if (!flags.dataset) throw new CliExit('--project needs --dataset <name>.', 2);
+  if (flags.cluster) throw new CliExit('--cluster works with --fasta and --out so far; a project\'s dataset cannot be embedded on a cluster yet (export it as FASTA, or embed it on this computer).', 2);
   const settings = {
     layers: parseIntegers(flags.layers, '--layers'),
     pool: flags.pool.split(',') as ('mean' | 'bos' | 'max' | 'per-token')[],
@@ -240,6 +241,11 @@ export function buildProgram(): Command {
     .addOption(new Option('--device <device>', 'where to compute').choices(DEVICES).default('cpu'))
     .addOption(new Option('--long <mode>', 'sequences longer than the model reads at once (ESM-2: 1022 residues, ESM C: 2046): overlapping windows, or truncation').choices(['window', 'truncate']).default('window'))
     .option('--threads <n>', 'CPU threads (default: all cores)')
+    .option('--cluster <profile>', 'run as a Slurm job array and merge the result (profile: local-slurm, Slurm on this machine with SLURM_CONF); see README, "Running on a cluster"')
+    .option('--shards <n>', 'with --cluster: array tasks the sequences are split into, by token count (default 4)')
+    .option('--job-dir <dir>', 'with --cluster: the job\'s folder, on a filesystem the nodes share (default: .esm-studio-cluster/ beside --out)')
+    .option('--retries <n>', 'with --cluster: how often a failed or killed shard is submitted again (default 2)')
+    .option('--max-at-once <n>', 'with --cluster: at most this many shards run at once (default: no limit)')
     .action((flags: EmbedFlags & { project?: string; dataset?: string }) => embedAction(flags));
   program
     .command('fit')

@@ -1,6 +1,7 @@
 /**
  * jobs/shards — one task split over several workers (cluster job arrays) and merged back. A shard
- * is a deterministic slice of the task's units: unit j belongs to shard j mod n. Every shard
+ * is a deterministic slice of the task's units, balanced by token count so that the shards of an
+ * array take similar time (`shardOfUnits`; it depends only on the plan). Every shard
  * computes its units exactly as an unsharded run would (same plan, same batches), writes them at
  * their final rows of full-size files, and records which sequences it owns (`shard.json` in each
  * output folder). Merging copies each sequence's rows from the shard that owns it, so the merged
@@ -8,7 +9,7 @@
  */
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { EmbedPlan } from '../engine/embed';
+import { Embedder, type EmbedPlan } from '../engine/embed';
 import { writeBytesAtomically } from '../core/atomic';
 import { NpyRowReader, NpyRowWriter, readNpy } from '../store/npy';
 
@@ -33,14 +34,35 @@ export function parseShard(text: string): Shard {
   return { index, count };
 }
 
-export function shardOwns(shard: Shard, unitIndex: number): boolean {
-  return unitIndex % shard.count === shard.index;
+/**
+ * Which shard computes each unit: units taken from the most tokens to the fewest (ties: plan
+ * order), each to the shard with the fewest tokens so far (ties: the lowest index). A greedy
+ * longest-first split: every shard ends within one unit's tokens of the others, and the split
+ * depends only on the units' sizes, so every worker of an array computes the same one.
+ */
+export function shardOfUnits(unitTokens: readonly number[], count: number): number[] {
+  const order = unitTokens.map((tokens, index) => ({ tokens, index })).sort((a, b) => b.tokens - a.tokens || a.index - b.index);
+  const load = new Array<number>(count).fill(0);
+  const owner = new Array<number>(unitTokens.length).fill(0);
+  for (const { tokens, index } of order) {
+    let lightest = 0;
+    for (let s = 1; s < count; s++) if (load[s]! < load[lightest]!) lightest = s;
+    owner[index] = lightest;
+    load[lightest]! += tokens;
+  }
+  return owner;
+}
+
+/** For each unit of the plan, whether `shard` computes it. */
+export function unitsOfShard(shard: Shard, plan: Pick<EmbedPlan, 'units'>): boolean[] {
+  return shardOfUnits(plan.units.map((unit) => Embedder.unitTokens(unit)), shard.count).map((owner) => owner === shard.index);
 }
 
 /** Writes which sequences of the plan this shard computed, into the model's output folder. */
 export function writeShardRecord(folder: string, shard: Shard, plan: Pick<EmbedPlan, 'units' | 'owners' | 'sequences'>): void {
+  const mine = unitsOfShard(shard, plan);
   const sequences = plan.units
-    .flatMap((unit, unitIndex) => (shardOwns(shard, unitIndex) ? unit.items.flatMap((item) => plan.owners.get(plan.sequences[item.owner]!)!) : []))
+    .flatMap((unit, unitIndex) => (mine[unitIndex] ? unit.items.flatMap((item) => plan.owners.get(plan.sequences[item.owner]!)!) : []))
     .sort((a, b) => a - b);
   const record: ShardRecord = { ...shard, sequences: [...new Set(sequences)] };
   writeBytesAtomically(join(folder, SHARD_RECORD), new TextEncoder().encode(JSON.stringify(record)));

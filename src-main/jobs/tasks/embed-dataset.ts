@@ -18,7 +18,7 @@ import { NpyRowWriter, writeNpyAtomic } from '../../store/npy';
 import { modelFolderName } from '../../store/paths';
 import { contract, defineTask, type TaskContext } from '../task';
 import type { TaskParams } from '../../api/tasks';
-import { shardOwns, writeShardRecord } from '../shards';
+import { unitsOfShard, writeShardRecord } from '../shards';
 
 export type EmbedDatasetParams = TaskParams<'embed.dataset'>;
 
@@ -168,7 +168,7 @@ async function computeUnits(ctx: Context, modelIndex: number, embedder: Embedder
   const { params } = ctx;
   const { files, offsets } = outputs;
   const done = new Set(resumeUnits);
-  const mine = plan.units.map((_, unitIndex) => ctx.input.shard === null || shardOwns(ctx.input.shard, unitIndex));
+  const mine = ctx.input.shard === null ? plan.units.map(() => true) : unitsOfShard(ctx.input.shard, plan);
   const total = mine.filter(Boolean).length;
   const started = performance.now();
   let tokens = 0;

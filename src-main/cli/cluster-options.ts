@@ -1,0 +1,77 @@
+/**
+ * cli/cluster-options — `--cluster <profile> --shards N` on the commands that can run on a cluster:
+ * the task is submitted as a Slurm job array (cluster/), followed with a progress line, and its
+ * shards merged into the same folder the local run writes to, so the rest of the command (summary,
+ * output files) is the same either way.
+ */
+import { rmdirSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { TaskKind } from '../api/tasks';
+import { ArrayJobFailed } from '../cluster/array-job';
+import { clusterProfile } from '../cluster/profiles';
+import { runShardedOnCluster } from '../cluster/run-sharded';
+import { CliExit } from './exit';
+
+export interface ClusterFlags {
+  cluster?: string;
+  shards?: string;
+  jobDir?: string;
+  retries?: string;
+  maxAtOnce?: string;
+}
+
+/** How a node starts this same install: this Node and this package's bin/esm-studio.js (beside out/main/). */
+function thisInstall(): string[] {
+  const here = dirname(fileURLToPath(import.meta.url));
+  return [process.execPath, resolve(here, '..', '..', 'bin', 'esm-studio.js')];
+}
+
+function wholeNumber(text: string | undefined, fallback: number, flag: string, min: number): number {
+  const value = text === undefined ? fallback : Number(text);
+  if (!Number.isInteger(value) || value < min) throw new CliExit(`${flag} takes a whole number of at least ${min}, not "${text}".`, 2);
+  return value;
+}
+
+/** Where a job's folder goes when --job-dir is not given: beside the output folder, named after it and the time. */
+function defaultJobDir(out: string): string {
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  return join(dirname(resolve(out)), '.esm-studio-cluster', `${basename(resolve(out))}-${stamp}`);
+}
+
+/** Drops the default jobs' folder once its last job is merged; one still in use by another job stays. */
+function removeIfEmpty(dir: string): void {
+  try {
+    rmdirSync(dir);
+  } catch {
+    // not empty: another job's folder is there
+  }
+}
+
+export type TaskRunner = (kind: TaskKind, params: unknown, input: unknown, workDir: string, hooks: { signal: AbortSignal; onProgress(fraction: number, message: string): void }) => Promise<Record<string, unknown>>;
+
+/** A runner that puts the task on the cluster the flags name, or null when they name none. */
+export function clusterRunner(flags: ClusterFlags, out: string): TaskRunner | null {
+  if (!flags.cluster) {
+    if (flags.shards || flags.jobDir) throw new CliExit('--shards and --job-dir go with --cluster <profile> (e.g. --cluster local-slurm).', 2);
+    return null;
+  }
+  const shards = wholeNumber(flags.shards, 4, '--shards', 1);
+  let profile;
+  try {
+    profile = clusterProfile(flags.cluster, { launcher: thisInstall(), retries: wholeNumber(flags.retries, 2, '--retries', 0), maxAtOnce: wholeNumber(flags.maxAtOnce, 0, '--max-at-once', 0) });
+  } catch (error) {
+    throw new CliExit((error as Error).message, 2);
+  }
+  const jobDir = resolve(flags.jobDir ?? defaultJobDir(out));
+  return async (kind, params, input, workDir, hooks) => {
+    try {
+      const summary = await runShardedOnCluster(profile, kind, params, input, workDir, { shards, jobDir, signal: hooks.signal, onProgress: hooks.onProgress });
+      if (!flags.jobDir) removeIfEmpty(dirname(jobDir));
+      return summary;
+    } catch (error) {
+      if (error instanceof ArrayJobFailed) throw new CliExit(`${error.message}\nThe job's folder is kept: ${jobDir}`);
+      throw error;
+    }
+  };
+}

@@ -1,0 +1,63 @@
+/**
+ * cluster/profiles — where a cluster job runs and how. The built-in `local-slurm` profile needs no
+ * configuration: this machine is a Slurm login node (sbatch, squeue, scancel on PATH), SLURM_CONF
+ * comes from the environment, and a node starts workers with this same Node and install (the work
+ * folder must be on a filesystem the nodes share, as a project folder on a login node is).
+ */
+import { existsSync } from 'node:fs';
+import type { SlurmClient } from './slurm';
+
+export interface ClusterProfile extends SlurmClient {
+  name: string;
+  kind: 'local-slurm';
+  /** How a node starts `esm-studio`: a program and its first arguments (e.g. node + bin/esm-studio.js). */
+  launcher: string[];
+  partition: string | null;
+  /** At most this many array tasks at once (sbatch's `%K`); 0: no limit. */
+  maxAtOnce: number;
+  /** How often a failed or killed task is submitted again before the job fails. */
+  retries: number;
+  cpusPerTask: number | null;
+  /** Further sbatch options, one per entry (e.g. `--account=lab`, `--qos=short`). */
+  extraSbatch: string[];
+  /** Seconds between two looks at the array (squeue and the tasks' logs). */
+  pollSeconds: number;
+}
+
+export const PROFILE_NAMES = ['local-slurm'] as const;
+
+export interface LocalSlurmOptions {
+  /** The launcher on the nodes; by default the caller's Node and this install's bin/esm-studio.js. */
+  launcher: string[];
+  env?: NodeJS.ProcessEnv;
+  maxAtOnce?: number;
+  retries?: number;
+}
+
+/** Slurm's own default configuration file, used when SLURM_CONF is not set. */
+const SYSTEM_SLURM_CONF = '/etc/slurm/slurm.conf';
+
+export function localSlurmProfile(options: LocalSlurmOptions): ClusterProfile {
+  const env = { ...(options.env ?? process.env) };
+  if (!env.SLURM_CONF && !existsSync(SYSTEM_SLURM_CONF)) {
+    throw new Error(`The local-slurm profile needs Slurm's configuration: set SLURM_CONF to the cluster's slurm.conf (there is no ${SYSTEM_SLURM_CONF} on this machine).`);
+  }
+  return {
+    name: 'local-slurm',
+    kind: 'local-slurm',
+    env,
+    launcher: options.launcher,
+    partition: null,
+    maxAtOnce: options.maxAtOnce ?? 0,
+    retries: options.retries ?? 2,
+    cpusPerTask: null,
+    extraSbatch: [],
+    pollSeconds: 1,
+  };
+}
+
+/** The profile called `name`; only the built-in one so far. */
+export function clusterProfile(name: string, options: LocalSlurmOptions): ClusterProfile {
+  if (name === 'local-slurm') return localSlurmProfile(options);
+  throw new Error(`There is no cluster profile "${name}"; the profiles are: ${PROFILE_NAMES.join(', ')}.`);
+}
