@@ -6,6 +6,7 @@
 import type { ImportOptions, SequenceFormat } from '../api/schemas';
 import { ApiError } from '../api/errors';
 import { readFasta } from './fasta';
+import { SIGNALP_COLUMNS, looksLikeSignalpFasta, readSignalpFasta, signalpReaderOutput } from './signalp';
 import { readMutationTable } from './mutation-table';
 import { readTable } from './table';
 import { baseName, stripByteOrderMark } from './text';
@@ -57,6 +58,11 @@ export function parseSequenceFile(fileName: string, text: string, options: Impor
     const parsed = buildParsedFile(name, format, table.read, reading);
     const hint = table.offsetHint ? [{ kind: 'offset-hint' as const, message: table.offsetHint }] : [];
     return { ...parsed, report: { ...parsed.report, variants: table.variants, notices: [...hint, ...parsed.report.notices] } };
+  }
+  if (format === 'fasta' && looksLikeSignalpFasta(body)) {
+    // SignalP 6.0's 3-line FASTA: kingdom, type, partition and per-residue labels become text columns.
+    const categories = [...(reading.categories ?? []), ...Object.values(SIGNALP_COLUMNS)];
+    return buildParsedFile(name, format, signalpReaderOutput(readSignalpFasta(name, body)), { ...reading, categories });
   }
   const read = format === 'fasta' ? readFasta(name, body) : readTable(name, body, format === 'csv' ? ',' : '\t', options);
   return buildParsedFile(name, format, read, reading);

@@ -8,8 +8,10 @@
  * not tolerated as in plain FASTA: a wrapped sequence would shift every following line. After such a
  * break the reader resynchronises at the next header line.
  */
+import type { ImportProblem } from '../api/schemas';
 import { VALID_RESIDUES } from './residues';
 import { LINE_BREAK } from './text';
+import type { ReaderOutput } from './types';
 
 /** Kingdom names in SignalP 6.0's order; the index is the kingdom id the models and metrics use. */
 export const SIGNALP_KINGDOMS = ['EUKARYA', 'POSITIVE', 'NEGATIVE', 'ARCHAEA'] as const;
@@ -257,4 +259,60 @@ function checkTypeAgainstLabels(labels: string, type: SignalpType): LineProblem 
     return { message: `the signal peptide ("${letter}" labels) is interrupted at residue ${gap + 1}: it must be one stretch from residue 1.`, position: gap + 1 };
   }
   return null;
+}
+
+/** The label columns a SignalP file imports as (all text: the partition is a group id, not a measurement). */
+export const SIGNALP_COLUMNS = { kingdom: 'kingdom', type: 'type', partition: 'partition', residueLabels: 'residue_labels' } as const;
+
+/**
+ * True when the first line looks like a SignalP 6.0 header (`>id|KINGDOM|TYPE|PARTITION`: 4 fields with a
+ * known kingdom or a numeric partition), so the file is read with this reader. Loose on purpose: a
+ * header with one bad field must still reach this reader (which names the field) — read as plain
+ * FASTA, the label line (S, T, L, P, I, M, O are amino-acid letters too) would silently join the sequence.
+ */
+export function looksLikeSignalpFasta(text: string): boolean {
+  const first = (text.replace(/^\uFEFF/, '').split(LINE_BREAK, 1)[0] ?? '').trim();
+  if (!first.startsWith('>')) return false;
+  const fields = first.slice(1).split('|').map((field) => field.trim());
+  return fields.length === 4 && (isOneOf(SIGNALP_KINGDOMS, fields[1]!) || /^\d+$/.test(fields[3]!));
+}
+
+/**
+ * The records and problems as the import's validator takes them: kingdom, type, partition and the
+ * per-residue label string become text label columns (SIGNALP_COLUMNS).
+ */
+export function signalpReaderOutput(file: SignalpFile): ReaderOutput {
+  return {
+    records: file.records.map((record) => ({
+      record: record.record,
+      line: record.line,
+      id: record.id,
+      chunks: [{ text: record.sequence, line: record.line + 1 }],
+      labels: {
+        [SIGNALP_COLUMNS.kingdom]: record.kingdom,
+        [SIGNALP_COLUMNS.type]: record.type,
+        [SIGNALP_COLUMNS.partition]: String(record.partition),
+        [SIGNALP_COLUMNS.residueLabels]: record.labels,
+      },
+    })),
+    problems: file.problems.map(toImportProblem),
+    recordCount: file.recordCount,
+    labelColumns: Object.values(SIGNALP_COLUMNS),
+    sequenceColumn: null,
+    idColumn: null,
+  };
+}
+
+function toImportProblem(problem: SignalpProblem): ImportProblem {
+  const kind = problem.field === 'sequence' && problem.position !== undefined
+    ? 'invalid-character'
+    : problem.field === 'file' || problem.field === 'header' ? 'bad-row' : 'bad-value';
+  return {
+    record: problem.record,
+    line: problem.line,
+    id: problem.id,
+    kind,
+    ...(problem.position === undefined ? {} : { position: problem.position }),
+    message: problem.message,
+  };
 }

@@ -3,7 +3,8 @@
  * field, and the 37-state target bitmaps equal to SignalP 6.0's (labels_ref.safetensors), record by record.
  */
 import { describe, expect, it } from 'vitest';
-import { SIGNALP_KINGDOMS, SIGNALP_TYPES, readSignalpFasta, trueCleavageSite } from '../../src-main/datasets/signalp';
+import { parseSequenceFile } from '../../src-main/datasets';
+import { SIGNALP_KINGDOMS, SIGNALP_TYPES, looksLikeSignalpFasta, readSignalpFasta, trueCleavageSite } from '../../src-main/datasets/signalp';
 import { SIGNALP_STATE_COUNT } from '../../src-main/train/crf/signalp-states';
 import { hydrophobicCoreCentre, signalpTargetBitmap, twinArginineStart } from '../../src-main/train/crf/signalp-targets';
 import { openSignalpGolden, readSignalpGoldenText } from '../support/signalp-golden';
@@ -113,5 +114,31 @@ describe('signalpTargetBitmap', () => {
     expect(twinArginineStart('MSRRKRLL')).toBe(2);
     expect(twinArginineStart('MSKRLL')).toBe(2);
     expect(twinArginineStart('MSQRLL')).toBe(2);
+  });
+});
+
+describe('importing a SignalP file (parseSequenceFile)', () => {
+  it('gives kingdom, type, partition and the per-residue labels as text columns', () => {
+    const parsed = parseSequenceFile('data.fasta', readSignalpGoldenText('data.fasta'), {});
+    expect(parsed.records).toHaveLength(117);
+    expect(parsed.report.errors).toEqual([]);
+    expect(parsed.records[1]).toMatchObject({
+      seqId: 'SYN0011',
+      sequence: 'MRKTAMAILLALLFLILCAAALETQEPDAKGNHEKGLDPSQPPIREIVDVFPGVAIKFVVPQRN',
+      labels: { kingdom: 'POSITIVE', type: 'SP', partition: '0', residue_labels: 'SSSSSSSSSSSSSSSSSSSSSOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOOO' },
+      line: 4,
+    });
+  });
+
+  it('reports a bad record with its line instead of joining the label line to the sequence', () => {
+    const parsed = parseSequenceFile('train.fasta', '>A|BACTERIA|SP|0\nMKKLLA\nSSSOOO\n>B|NEGATIVE|SP|1\nMKKLLA\nSSSOOO\n', {});
+    expect(parsed.records.map((r) => [r.seqId, r.sequence])).toEqual([['B', 'MKKLLA']]);
+    expect(parsed.report.errors).toEqual([expect.objectContaining({ line: 1, kind: 'bad-value', message: expect.stringMatching(/unknown kingdom "BACTERIA"/) })]);
+  });
+
+  it('leaves ordinary FASTA (UniProt headers) to the FASTA reader', () => {
+    expect(looksLikeSignalpFasta('>sp|P69905|HBA_HUMAN Hemoglobin\nMVLS\n')).toBe(false);
+    expect(looksLikeSignalpFasta('>P1|NEGATIVE|SP|0\nMKK\nSSO\n')).toBe(true);
+    expect(parseSequenceFile('x.fasta', '>sp|P69905|HBA_HUMAN\nMVLS\nPPP\n', {}).records[0]!.sequence).toBe('MVLSPPP');
   });
 });
