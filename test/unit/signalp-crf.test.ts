@@ -18,6 +18,7 @@ import {
 import {
   STANDARD_AMINO_ACID_TOKENS,
   cleavageSites,
+  predictSignalPeptides,
   predictedTypes,
   regionRegularizer,
   signalpTrainingLoss,
@@ -114,6 +115,11 @@ describe.each(['peftsp37', 'drifted37'] as const)('the signal-peptide head on ca
     expect(maxAbsDiff(probabilities, c.ref('type_probs'))).toBeLessThan(TOLERANCE);
     expect(Array.from(predictedTypes(probabilities))).toEqual(Array.from(c.ref('type_pred')));
     expect(Array.from(cleavageSites(signalpViterbi(c.batch, c.params).paths, c.batch))).toEqual(Array.from(c.ref('cs_pred')));
+    const predicted = predictSignalPeptides(c.batch, c.params);
+    expect(Array.from(predicted.types)).toEqual(Array.from(c.ref('type_pred')));
+    expect(Array.from(predicted.cleavageSites)).toEqual(Array.from(c.ref('cs_pred')));
+    expect(Array.from(predicted.paths)).toEqual(Array.from(c.ref('viterbi')));
+    expect(maxAbsDiff(predicted.typeProbabilities, c.ref('type_probs'))).toBeLessThan(TOLERANCE);
   });
 
   it('the region regulariser (PEFT-SP tokens and the 20 standard ones), total loss and its gradients match', () => {
@@ -138,5 +144,41 @@ describe.each(['peftsp37', 'drifted37'] as const)('the signal-peptide head on ca
     for (const [key, diff] of Object.entries(diffs)) expect(diff, key).toBeLessThan(TOLERANCE);
     // The regulariser really moves the gradient: without it the emissions' gradient is off.
     expect(maxAbsDiff(total.grad.emissions, c.ref('grad_total.emissions'))).toBeGreaterThan(1e-4);
+  });
+});
+
+describe('gradients of the total loss (NLL + regulariser) against central finite differences', () => {
+  const c = loadCase('drifted37');
+  const aa = c.ref('aa_tokens');
+  const types = c.ref('true_type');
+  const totalAt = (emissions: Float64Array, params: CrfParameters): number =>
+    signalpTrainingLoss({ ...c.batch, emissions }, params, c.bitmap, aa, types).total;
+  const base = signalpTrainingLoss(c.batch, c.params, c.bitmap, aa, types);
+  const h = 1e-5;
+
+  it('for emissions (including a padded step, whose gradient is 0) and for the CRF parameters', () => {
+    const emissions = Float64Array.from(c.batch.emissions);
+    const { steps, states } = c.batch;
+    const probes: [number, number, number][] = [[0, 0, 2], [1, 5, 4], [1, 10, 5], [2, 3, 9], [3, 12, 18], [5, 42, 31], [5, 60, 3]];
+    for (const [b, t, s] of probes) {
+      const i = (b * steps + t) * states + s;
+      const plus = Float64Array.from(emissions);
+      plus[i]! += h;
+      const minus = Float64Array.from(emissions);
+      minus[i]! -= h;
+      const numeric = (totalAt(plus, c.params) - totalAt(minus, c.params)) / (2 * h);
+      expect(Math.abs(numeric - base.gradTotal.emissions[i]!), `emission ${b},${t},${s}`).toBeLessThan(1e-7);
+    }
+    for (const key of ['transitions', 'start', 'end'] as const) {
+      for (const i of [0, 40, 152, 700].filter((k) => k < c.params[key].length)) {
+        const shifted = (delta: number): CrfParameters => {
+          const values = Float64Array.from(c.params[key]);
+          values[i]! += delta;
+          return { ...c.params, [key]: values };
+        };
+        const numeric = (totalAt(emissions, shifted(h)) - totalAt(emissions, shifted(-h))) / (2 * h);
+        expect(Math.abs(numeric - base.gradTotal[key][i]!), `${key}[${i}]`).toBeLessThan(1e-7);
+      }
+    }
   });
 });

@@ -9,6 +9,7 @@ import { SIGNALP_TYPES } from '../../datasets/signalp';
 import {
   constrainedParameters,
   crfLoss,
+  crfMarginals,
   crfMarginalsVjp,
   crfViterbi,
   type CrfGradients,
@@ -212,6 +213,26 @@ export function cleavageSites(paths: Int32Array, batch: Pick<EmissionBatch, 'bat
 /** Viterbi with SignalP 6.0's constraints re-imposed (−20 on every disallowed entry, whatever was learned). */
 export function signalpViterbi(batch: EmissionBatch, params: CrfParameters): ReturnType<typeof crfViterbi> {
   return crfViterbi(batch, constrainedParameters(params, signalpConstraints()));
+}
+
+export interface SignalPeptidePredictions {
+  /** [batch, 6] type probabilities; `types` is their arg-max. */
+  typeProbabilities: Float64Array;
+  types: Int32Array;
+  /** 1-based cleavage site (last residue of the signal peptide) per sequence, −1 for none. */
+  cleavageSites: Int32Array;
+  /** [batch, steps] Viterbi states, −1 at padding: the regions a view colours. */
+  paths: Int32Array;
+  /** [batch, steps, 37] per-residue state probabilities: SignalP's region plot. */
+  marginals: Float64Array;
+}
+
+/** Everything PEFT-SP reads off the CRF for a batch of emissions. */
+export function predictSignalPeptides(batch: EmissionBatch, params: CrfParameters): SignalPeptidePredictions {
+  const { marginals } = crfMarginals(batch, params);
+  const probabilities = typeProbabilities(batch, marginals);
+  const { paths } = signalpViterbi(batch, params);
+  return { typeProbabilities: probabilities, types: predictedTypes(probabilities), cleavageSites: cleavageSites(paths, batch), paths, marginals };
 }
 
 /** States of one type, for views that colour regions. */
