@@ -19,6 +19,7 @@ export interface ClusterFlags {
   jobDir?: string;
   retries?: string;
   maxAtOnce?: string;
+  keepJobDir?: boolean;
 }
 
 /** How a node starts this same install: this Node and this package's bin/esm-studio.js (beside out/main/). */
@@ -53,7 +54,7 @@ export type TaskRunner = (kind: TaskKind, params: unknown, input: unknown, workD
 /** A runner that puts the task on the cluster the flags name, or null when they name none. */
 export function clusterRunner(flags: ClusterFlags, out: string): TaskRunner | null {
   if (!flags.cluster) {
-    if (flags.shards || flags.jobDir) throw new CliExit('--shards and --job-dir go with --cluster <profile> (e.g. --cluster local-slurm).', 2);
+    if (flags.shards || flags.jobDir || flags.keepJobDir) throw new CliExit('--shards, --job-dir and --keep-job-dir go with --cluster <profile> (e.g. --cluster local-slurm).', 2);
     return null;
   }
   const shards = wholeNumber(flags.shards, 4, '--shards', 1);
@@ -66,8 +67,8 @@ export function clusterRunner(flags: ClusterFlags, out: string): TaskRunner | nu
   const jobDir = resolve(flags.jobDir ?? defaultJobDir(out));
   return async (kind, params, input, workDir, hooks) => {
     try {
-      const summary = await runShardedOnCluster(profile, kind, params, input, workDir, { shards, jobDir, signal: hooks.signal, onProgress: hooks.onProgress });
-      if (!flags.jobDir) removeIfEmpty(dirname(jobDir));
+      const summary = await runShardedOnCluster(profile, kind, params, input, workDir, { shards, jobDir, keepJobDir: !!flags.keepJobDir, signal: hooks.signal, onProgress: hooks.onProgress });
+      if (!flags.jobDir && !flags.keepJobDir) removeIfEmpty(dirname(jobDir));
       return summary;
     } catch (error) {
       if (error instanceof ArrayJobFailed) throw new CliExit(`${error.message}\nThe job's folder is kept: ${jobDir}`);

@@ -246,6 +246,7 @@ export function buildProgram(): Command {
     .option('--job-dir <dir>', 'with --cluster: the job\'s folder, on a filesystem the nodes share (default: .esm-studio-cluster/ beside --out)')
     .option('--retries <n>', 'with --cluster: how often a failed or killed shard is submitted again (default 2)')
     .option('--max-at-once <n>', 'with --cluster: at most this many shards run at once (default: no limit)')
+    .option('--keep-job-dir', 'with --cluster: keep the job\'s folder (task, shards\' results, logs, job.json) after the merge')
     .action((flags: EmbedFlags & { project?: string; dataset?: string }) => embedAction(flags));
   program
     .command('fit')
