@@ -126,5 +126,20 @@ describe('a scan across model families', () => {
     await page.locator('details.points summary').click();
     await plot.scrollIntoViewIfNeeded();
     await screenshot(page, '33-scan-families');
+
+    // The embed form names each model's family and says what a layer index means for them.
+    const form = page.getByTestId('embed-form');
+    const choices = await form.getByTestId('embed-model').evaluateAll((boxes) => boxes.map((box) => box.closest('label')!.textContent!.replace(/\s+/g, ' ')));
+    expect(choices.map((text) => /· (ESM-2|ESM C) ·/.exec(text)?.[1]).sort()).toEqual(['ESM C', 'ESM-2']);
+    await form.getByTestId('embed-model').nth(choices.findIndex((text) => text.includes('ESM C'))).check();
+    await expect.poll(() => form.getByTestId('embed-layer-meaning').textContent()).toMatch(/In ESM C models, .*0 = the token embeddings.*after block k.*\(2 or −1\) = after the final LayerNorm/s);
+
+    // The models page shows each model's family and parameter count.
+    await page.getByTestId('nav-models').click();
+    const rows = await page.getByTestId('model-row').evaluateAll((trs) =>
+      trs.map((tr) => [tr.querySelector('[data-testid="model-family"]')!.textContent!.trim(), Number(tr.querySelector('[data-testid="model-parameters"]')!.getAttribute('data-parameters'))]),
+    );
+    expect(rows.sort()).toEqual([['ESM C', ESMC_PARAMETERS], ['ESM-2', ESM2_PARAMETERS]]);
+    expect(await page.getByTestId('catalog-family').allTextContents()).toEqual(expect.arrayContaining(['ESM-2', 'ESM C']));
   }, 240_000);
 });

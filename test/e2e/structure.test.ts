@@ -110,9 +110,18 @@ describe('the Structure page', () => {
   });
 
   it('computes attention and contacts with a model and draws contacts above the threshold', async () => {
+    // ESM C has no contact head: with only an ESM C model the page says so instead of offering it.
+    const esmc = await api.call<Job>('jobs.start', { kind: 'model.install', path: join(loadGolden('esmc-tiny').checkpoint, 'esm') });
+    expect((await api.waitForJob(esmc.id)).state).toBe('done');
+    await expect.poll(() => page.getByText('No installed model has a contact head.').count(), { timeout: 20_000 }).toBe(1);
+    expect(await page.getByTestId('structure-model').count()).toBe(0);
+
     const install = await api.call<Job>('jobs.start', { kind: 'model.install', path: loadGolden('tiny').checkpoint });
     expect((await api.waitForJob(install.id)).state).toBe('done');
     await page.getByTestId('structure-model').waitFor({ timeout: 20_000 });
+    // Only the ESM-2 model is offered; the ESM C one is named as left out, and why.
+    expect(await page.getByTestId('structure-model').locator('option').allTextContents()).toEqual([expect.stringContaining('(ESM-2)')]);
+    expect(await page.getByTestId('structure-no-contact-head').textContent()).toMatch(/ESM C models have no contact head/);
 
     const before = await canvasPixels();
     await page.getByTestId('structure-compute').click();
@@ -123,7 +132,7 @@ describe('the Structure page', () => {
     await expect.poll(async () => (await canvasPixels()).checksum).not.toBe(before.checksum);
 
     // The same analysis, read through the API, gives the probabilities to count lines independently.
-    const [model] = await api.call<{ id: number }[]>('models.list', {});
+    const model = (await api.call<{ id: number; hasContacts: boolean }[]>('models.list', {})).find((m) => m.hasContacts);
     const analysis = await api.call<{ key: string; ready: boolean }>('structure.inspect', { projectId, modelId: model!.id, sequence: PROTEIN });
     expect(analysis.ready).toBe(true);
     const { contacts, length } = await api.call<{ contacts: number[]; length: number }>('structure.contacts', { projectId, key: analysis.key });
