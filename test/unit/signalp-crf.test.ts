@@ -182,3 +182,16 @@ describe('gradients of the total loss (NLL + regulariser) against central finite
     }
   });
 });
+
+describe('CRF input checks', () => {
+  const c = loadCase('small5');
+  it('refuses NaN emissions, a mask with a gap and an impossible bitmap, saying where', () => {
+    const emissions = Float64Array.from(c.batch.emissions);
+    emissions[2 * c.batch.states] = Number.NaN;
+    expect(() => crfLoss({ ...c.batch, emissions }, c.params, c.bitmap)).toThrow(/Sequence 0, step 3: an emission is NaN/);
+    expect(() => lengthsFromMask([1, 0, 1], 1, 3)).toThrow(/gap at step 1/);
+    const bitmap = Float64Array.from(c.bitmap);
+    bitmap.fill(0, 0, c.batch.states);
+    expect(() => crfLoss(c.batch, c.params, bitmap)).toThrow(/Sequence 0: the target bitmap allows no state/);
+  });
+});

@@ -10,7 +10,8 @@
  * multiply-adds per sequence, negligible next to the transformer. So the training step runs the
  * graph forward to get emissions, computes loss and dLoss/dEmissions here, feeds that gradient into
  * the backward graph, and updates the CRF's own 37×37 + 2×37 parameters here with the same optimizer.
- * Float64 keeps the soft −20 constraints and the float32-min bitmap masking exact.
+ * Float64 throughout. The bitmap restriction leaves excluded states out of the lattice, which is what
+ * PEFT-SP's float32-min emissions amount to (their paths weigh exactly 0), without the overflow risk.
  *
  * Conventions: emissions [batch, steps, states] row-major; transitions[from * states + to]; a path's
  * score is start[y0] + Σt E[t, yt] + Σ_{t≥1} A[y_{t−1}, y_t] + end[y_{L−1}].
@@ -98,11 +99,10 @@ export function crfLoss(batch: EmissionBatch, params: CrfParameters, bitmap: Arr
   const restricted = newGradients(batch);
   const logZ = new Float64Array(size);
   const logZBitmap = new Float64Array(size);
+  const scores = expScores(params);
   for (let b = 0; b < size; b++) {
-    const lattice = sequenceLattice(batch, b, params, null);
-    logZ[b] = accumulateExpectations(lattice, params, full, b * steps * states);
-    const restrictedLattice = sequenceLattice(batch, b, params, bitmap);
-    logZBitmap[b] = accumulateExpectations(restrictedLattice, params, restricted, b * steps * states);
+    logZ[b] = accumulateExpectations(sequenceLattice(batch, b, scores, null), scores, full, b * steps * states);
+    logZBitmap[b] = accumulateExpectations(sequenceLattice(batch, b, scores, bitmap), scores, restricted, b * steps * states);
     if (!Number.isFinite(logZBitmap[b]!)) {
       throw new RangeError(`Sequence ${b}: the target bitmap allows no state at some real step, so no path fits it.`);
     }
@@ -129,8 +129,9 @@ export function crfMarginals(batch: EmissionBatch, params: CrfParameters): { mar
   checkShapes(batch, params);
   const expectations = newGradients(batch);
   const logZ = new Float64Array(batch.batch);
+  const scores = expScores(params);
   for (let b = 0; b < batch.batch; b++) {
-    logZ[b] = accumulateExpectations(sequenceLattice(batch, b, params, null), params, expectations, b * batch.steps * batch.states);
+    logZ[b] = accumulateExpectations(sequenceLattice(batch, b, scores, null), scores, expectations, b * batch.steps * batch.states);
   }
   return { marginals: expectations.emissions, logZ };
 }
@@ -145,9 +146,9 @@ export function crfMarginals(batch: EmissionBatch, params: CrfParameters): { mar
 export function crfMarginalsVjp(batch: EmissionBatch, params: CrfParameters, direction: ArrayLike<number>): CrfGradients {
   checkShapes(batch, params);
   const grad = newGradients(batch);
+  const scores = expScores(params);
   for (let b = 0; b < batch.batch; b++) {
-    const lattice = sequenceLattice(batch, b, params, null);
-    accumulateTangents(lattice, params, direction, grad, b * batch.steps * batch.states);
+    accumulateTangents(sequenceLattice(batch, b, scores, null), scores, direction, grad, b * batch.steps * batch.states);
   }
   return grad;
 }
@@ -214,140 +215,220 @@ export function constrainedParameters(params: CrfParameters, masks: ConstraintMa
 }
 
 // ---------------------------------------------------------------------------------------------
-// One sequence: forward–backward in log space.
+// One sequence: forward–backward in scaled probability space. Each step's emissions are shifted by
+// their maximum before exp and each step's forward/backward vector is normalised, so nothing
+// overflows or underflows in practice, and the inner loops are multiply-adds instead of
+// log-sum-exps (about ten times faster than log space). Marginals are normalised per step, so the
+// scales cancel; log Z adds the forward scales back.
+
+/** exp of the CRF scores, computed once per call. */
+interface ExpScores {
+  transitions: Float64Array;
+  start: Float64Array;
+  end: Float64Array;
+}
+
+function expScores(params: CrfParameters): ExpScores {
+  return { transitions: Float64Array.from(params.transitions, Math.exp), start: Float64Array.from(params.start, Math.exp), end: Float64Array.from(params.end, Math.exp) };
+}
 
 interface Lattice {
   length: number;
   states: number;
-  /** Emissions of the real steps [length, states]; −∞ where a bitmap excludes the state. */
-  emissions: Float64Array;
-  alpha: Float64Array;
-  beta: Float64Array;
+  /** exp(emission − the step's maximum) [length, states]; 0 where a bitmap excludes the state. */
+  psi: Float64Array;
+  /** Forward and backward vectors, each step normalised to sum 1. */
+  forward: Float64Array;
+  backward: Float64Array;
   logZ: number;
 }
 
-function sequenceLattice(batch: EmissionBatch, b: number, params: CrfParameters, bitmap: ArrayLike<number> | null): Lattice {
+function sequenceLattice(batch: EmissionBatch, b: number, scores: ExpScores, bitmap: ArrayLike<number> | null): Lattice {
   const { steps, states: s } = batch;
   const length = batch.lengths[b]!;
-  const emissions = new Float64Array(length * s);
+  const psi = new Float64Array(length * s);
+  const shifts = new Float64Array(length);
   for (let t = 0; t < length; t++) {
-    for (let j = 0; j < s; j++) {
-      const index = (b * steps + t) * s + j;
-      emissions[t * s + j] = bitmap && !bitmap[index] ? -Infinity : batch.emissions[index]!;
-    }
+    const row = (b * steps + t) * s;
+    let max = -Infinity;
+    for (let j = 0; j < s; j++) if (!(bitmap && !bitmap[row + j])) max = Math.max(max, batch.emissions[row + j]!);
+    shifts[t] = max;
+    if (max === -Infinity) continue;
+    for (let j = 0; j < s; j++) psi[t * s + j] = bitmap && !bitmap[row + j] ? 0 : Math.exp(batch.emissions[row + j]! - max);
   }
-  const alpha = forward(emissions, length, s, params);
-  const beta = backward(emissions, length, s, params);
-  const logZ = logSumExp(s, (j) => alpha[(length - 1) * s + j]! + params.end[j]!);
-  return { length, states: s, emissions, alpha, beta, logZ };
-}
-
-function forward(e: Float64Array, length: number, s: number, params: CrfParameters): Float64Array {
-  const alpha = new Float64Array(length * s);
-  for (let j = 0; j < s; j++) alpha[j] = params.start[j]! + e[j]!;
-  for (let t = 1; t < length; t++) {
-    for (let j = 0; j < s; j++) {
-      alpha[t * s + j] = logSumExp(s, (i) => alpha[(t - 1) * s + i]! + params.transitions[i * s + j]!) + e[t * s + j]!;
+  const forward = new Float64Array(length * s);
+  let logScale = 0;
+  for (let t = 0; t < length; t++) {
+    const here = t * s;
+    if (t === 0) {
+      for (let j = 0; j < s; j++) forward[j] = scores.start[j]! * psi[j]!;
+    } else {
+      const previous = here - s;
+      for (let i = 0; i < s; i++) {
+        const from = forward[previous + i]!;
+        if (from === 0) continue;
+        for (let j = 0; j < s; j++) forward[here + j]! += from * scores.transitions[i * s + j]!;
+      }
+      for (let j = 0; j < s; j++) forward[here + j]! *= psi[here + j]!;
     }
+    const total = normalise(forward, here, s);
+    if (total === 0) return { length, states: s, psi, forward, backward: new Float64Array(length * s), logZ: -Infinity };
+    logScale += Math.log(total) + shifts[t]!;
   }
-  return alpha;
-}
-
-function backward(e: Float64Array, length: number, s: number, params: CrfParameters): Float64Array {
-  const beta = new Float64Array(length * s);
-  for (let i = 0; i < s; i++) beta[(length - 1) * s + i] = params.end[i]!;
+  let last = 0;
+  for (let j = 0; j < s; j++) last += forward[(length - 1) * s + j]! * scores.end[j]!;
+  const backward = new Float64Array(length * s);
+  for (let i = 0; i < s; i++) backward[(length - 1) * s + i] = scores.end[i]!;
+  normalise(backward, (length - 1) * s, s);
+  const weighted = new Float64Array(s);
   for (let t = length - 2; t >= 0; t--) {
+    const next = (t + 1) * s;
+    for (let j = 0; j < s; j++) weighted[j] = psi[next + j]! * backward[next + j]!;
     for (let i = 0; i < s; i++) {
-      beta[t * s + i] = logSumExp(s, (j) => params.transitions[i * s + j]! + e[(t + 1) * s + j]! + beta[(t + 1) * s + j]!);
+      let sum = 0;
+      for (let j = 0; j < s; j++) sum += scores.transitions[i * s + j]! * weighted[j]!;
+      backward[t * s + i] = sum;
+    }
+    normalise(backward, t * s, s);
+  }
+  return { length, states: s, psi, forward, backward, logZ: logScale + Math.log(last) };
+}
+
+/** Divides values[offset, offset + count) by their sum (left as is when the sum is 0); returns the sum. */
+function normalise(values: Float64Array, offset: number, count: number): number {
+  let total = 0;
+  for (let k = offset; k < offset + count; k++) total += values[k]!;
+  if (total > 0) for (let k = offset; k < offset + count; k++) values[k]! /= total;
+  return total;
+}
+
+/** P(y_t = j) for every step [length, states]. */
+function stepMarginals(lattice: Lattice): Float64Array {
+  const { length, states: s, forward, backward } = lattice;
+  const marginals = new Float64Array(length * s);
+  for (let t = 0; t < length; t++) {
+    for (let j = 0; j < s; j++) marginals[t * s + j] = forward[t * s + j]! * backward[t * s + j]!;
+    normalise(marginals, t * s, s);
+  }
+  return marginals;
+}
+
+/**
+ * Calls visit(i, j, P(y_{t−1} = i, y_t = j)) for every step t ≥ 1 and pair with a non-zero probability.
+ * `weighted[j]` = psi_t(j) · backward_t(j), so P ∝ forward_{t−1}(i) · exp(A_ij) · weighted[j].
+ */
+function forEachPair(lattice: Lattice, scores: ExpScores, visit: (t: number, i: number, j: number, p: number) => void): void {
+  const { length, states: s, psi, forward, backward } = lattice;
+  const weighted = new Float64Array(s);
+  const reach = new Float64Array(s);
+  for (let t = 1; t < length; t++) {
+    for (let j = 0; j < s; j++) weighted[j] = psi[t * s + j]! * backward[t * s + j]!;
+    let total = 0;
+    for (let i = 0; i < s; i++) {
+      let sum = 0;
+      for (let j = 0; j < s; j++) sum += scores.transitions[i * s + j]! * weighted[j]!;
+      reach[i] = sum;
+      total += forward[(t - 1) * s + i]! * sum;
+    }
+    if (total === 0) continue;
+    for (let i = 0; i < s; i++) {
+      const coefficient = forward[(t - 1) * s + i]! / total;
+      if (coefficient === 0) continue;
+      for (let j = 0; j < s; j++) {
+        const p = coefficient * scores.transitions[i * s + j]! * weighted[j]!;
+        if (p !== 0) visit(t, i, j, p);
+      }
     }
   }
-  return beta;
 }
 
 /**
  * Adds this sequence's expected feature counts (the gradient of its log Z) into `into`: marginals at
  * `emissionOffset`, expected transition counts, start and end marginals. Returns log Z.
  */
-function accumulateExpectations(lattice: Lattice, params: CrfParameters, into: CrfGradients, emissionOffset: number): number {
-  const { length, states: s, emissions: e, alpha, beta, logZ } = lattice;
-  for (let t = 0; t < length; t++) {
-    for (let j = 0; j < s; j++) {
-      const p = probability(alpha[t * s + j]! + beta[t * s + j]! - logZ);
-      into.emissions[emissionOffset + t * s + j]! += p;
-      if (t === 0) into.start[j]! += p;
-      if (t === length - 1) into.end[j]! += p;
-    }
+function accumulateExpectations(lattice: Lattice, scores: ExpScores, into: CrfGradients, emissionOffset: number): number {
+  const { length, states: s } = lattice;
+  if (lattice.logZ === -Infinity) return -Infinity;
+  const marginals = stepMarginals(lattice);
+  for (let k = 0; k < length * s; k++) into.emissions[emissionOffset + k]! += marginals[k]!;
+  for (let j = 0; j < s; j++) {
+    into.start[j]! += marginals[j]!;
+    into.end[j]! += marginals[(length - 1) * s + j]!;
   }
-  for (let t = 1; t < length; t++) {
-    for (let i = 0; i < s; i++) {
-      const from = alpha[(t - 1) * s + i]!;
-      if (from === -Infinity) continue;
-      for (let j = 0; j < s; j++) {
-        into.transitions[i * s + j]! += probability(from + params.transitions[i * s + j]! + e[t * s + j]! + beta[t * s + j]! - logZ);
-      }
-    }
-  }
-  return logZ;
+  forEachPair(lattice, scores, (_, i, j, p) => {
+    into.transitions[i * s + j]! += p;
+  });
+  return lattice.logZ;
 }
 
-/** Forward-mode derivative of the expectations along emissions + ε·direction, added into `into`. */
-function accumulateTangents(lattice: Lattice, params: CrfParameters, direction: ArrayLike<number>, into: CrfGradients, offset: number): void {
-  const { length, states: s, emissions: e, alpha, beta, logZ } = lattice;
+/**
+ * Forward-mode derivative of the expectations along emissions + ε·direction, added into `into`.
+ * Tangents of log forward/backward: α̇_t(j) = v_t(j) + E[α̇_{t−1}(y_{t−1}) | y_t = j] under the forward
+ * weights, β̇ likewise backwards, and d log Z; then μ̇ = μ(α̇ + β̇ − Ż) and ξ̇ = ξ(α̇ + v + β̇ − Ż).
+ */
+function accumulateTangents(lattice: Lattice, scores: ExpScores, direction: ArrayLike<number>, into: CrfGradients, offset: number): void {
+  const { length, states: s, psi, forward, backward } = lattice;
   const v = (t: number, j: number): number => direction[offset + t * s + j]!;
   const alphaDot = new Float64Array(length * s);
   for (let j = 0; j < s; j++) alphaDot[j] = v(0, j);
+  const weight = new Float64Array(s);
+  const carried = new Float64Array(s);
   for (let t = 1; t < length; t++) {
-    for (let j = 0; j < s; j++) {
-      const incoming = alpha[t * s + j]! - e[t * s + j]!;
-      let sum = 0;
-      for (let i = 0; i < s; i++) sum += probability(alpha[(t - 1) * s + i]! + params.transitions[i * s + j]! - incoming) * alphaDot[(t - 1) * s + i]!;
-      alphaDot[t * s + j] = sum + v(t, j);
+    weight.fill(0);
+    carried.fill(0);
+    for (let i = 0; i < s; i++) {
+      const from = forward[(t - 1) * s + i]!;
+      if (from === 0) continue;
+      const tangent = alphaDot[(t - 1) * s + i]!;
+      for (let j = 0; j < s; j++) {
+        const w = from * scores.transitions[i * s + j]!;
+        weight[j]! += w;
+        carried[j]! += w * tangent;
+      }
     }
+    for (let j = 0; j < s; j++) alphaDot[t * s + j] = v(t, j) + (weight[j]! > 0 ? carried[j]! / weight[j]! : 0);
   }
   const betaDot = new Float64Array(length * s);
+  const weighted = new Float64Array(s);
+  const tangentNext = new Float64Array(s);
   for (let t = length - 2; t >= 0; t--) {
+    const next = (t + 1) * s;
+    for (let j = 0; j < s; j++) {
+      weighted[j] = psi[next + j]! * backward[next + j]!;
+      tangentNext[j] = v(t + 1, j) + betaDot[next + j]!;
+    }
     for (let i = 0; i < s; i++) {
+      let total = 0;
       let sum = 0;
       for (let j = 0; j < s; j++) {
-        const weight = probability(params.transitions[i * s + j]! + e[(t + 1) * s + j]! + beta[(t + 1) * s + j]! - beta[t * s + i]!);
-        sum += weight * (v(t + 1, j) + betaDot[(t + 1) * s + j]!);
+        const w = scores.transitions[i * s + j]! * weighted[j]!;
+        total += w;
+        sum += w * tangentNext[j]!;
       }
-      betaDot[t * s + i] = sum;
+      betaDot[t * s + i] = total > 0 ? sum / total : 0;
     }
   }
+  let endTotal = 0;
   let logZDot = 0;
-  for (let j = 0; j < s; j++) logZDot += probability(alpha[(length - 1) * s + j]! + params.end[j]! - logZ) * alphaDot[(length - 1) * s + j]!;
+  for (let j = 0; j < s; j++) {
+    const w = forward[(length - 1) * s + j]! * scores.end[j]!;
+    endTotal += w;
+    logZDot += w * alphaDot[(length - 1) * s + j]!;
+  }
+  logZDot /= endTotal;
+  const marginals = stepMarginals(lattice);
   for (let t = 0; t < length; t++) {
     for (let j = 0; j < s; j++) {
       const k = t * s + j;
-      const tangent = probability(alpha[k]! + beta[k]! - logZ) * (alphaDot[k]! + betaDot[k]! - logZDot);
+      const tangent = marginals[k]! * (alphaDot[k]! + betaDot[k]! - logZDot);
       into.emissions[offset + k]! += tangent;
       if (t === 0) into.start[j]! += tangent;
       if (t === length - 1) into.end[j]! += tangent;
     }
   }
-  for (let t = 1; t < length; t++) {
-    for (let i = 0; i < s; i++) {
-      for (let j = 0; j < s; j++) {
-        const pair = probability(alpha[(t - 1) * s + i]! + params.transitions[i * s + j]! + e[t * s + j]! + beta[t * s + j]! - logZ);
-        into.transitions[i * s + j]! += pair * (alphaDot[(t - 1) * s + i]! + v(t, j) + betaDot[t * s + j]! - logZDot);
-      }
-    }
-  }
-}
-
-function logSumExp(count: number, term: (k: number) => number): number {
-  let max = -Infinity;
-  for (let k = 0; k < count; k++) max = Math.max(max, term(k));
-  if (max === -Infinity) return -Infinity;
-  let sum = 0;
-  for (let k = 0; k < count; k++) sum += Math.exp(term(k) - max);
-  return max + Math.log(sum);
-}
-
-/** exp of a log-probability; −∞ (an excluded state) and NaN from −∞ − −∞ give 0. */
-function probability(logP: number): number {
-  return logP > -Infinity ? Math.exp(logP) : 0;
+  forEachPair(lattice, scores, (t, i, j, p) => {
+    into.transitions[i * s + j]! += p * (alphaDot[(t - 1) * s + i]! + v(t, j) + betaDot[t * s + j]! - logZDot);
+  });
 }
 
 function newGradients(batch: EmissionBatch): CrfGradients {
@@ -368,5 +449,11 @@ function checkShapes(batch: EmissionBatch, params: CrfParameters): void {
   for (let b = 0; b < batch.batch; b++) {
     const length = batch.lengths[b]!;
     if (!Number.isInteger(length) || length < 1 || length > batch.steps) throw new RangeError(`Sequence ${b} has length ${length}; it must be 1 … ${batch.steps}.`);
+    for (let k = b * batch.steps * s; k < (b * batch.steps + length) * s; k++) {
+      if (!Number.isFinite(batch.emissions[k]!)) {
+        const step = Math.floor(k / s) - b * batch.steps;
+        throw new RangeError(`Sequence ${b}, step ${step + 1}: an emission is ${batch.emissions[k]}; the model's outputs have diverged (lower the learning rate).`);
+      }
+    }
   }
 }
