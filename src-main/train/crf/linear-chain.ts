@@ -159,13 +159,15 @@ export function crfViterbi(batch: EmissionBatch, params: CrfParameters): Viterbi
   const { steps, states: s } = batch;
   const paths = new Int32Array(batch.batch * steps).fill(-1);
   const scores = new Float64Array(batch.batch);
+  let score = new Float64Array(s);
+  let next = new Float64Array(s);
   for (let b = 0; b < batch.batch; b++) {
     const length = batch.lengths[b]!;
-    const e = (t: number, j: number): number => batch.emissions[(b * steps + t) * s + j]!;
-    let score = Float64Array.from({ length: s }, (_, j) => params.start[j]! + e(0, j));
+    const row = (t: number): number => (b * steps + t) * s;
+    for (let j = 0; j < s; j++) score[j] = params.start[j]! + batch.emissions[row(0) + j]!;
     const backpointers = new Int32Array(length * s);
     for (let t = 1; t < length; t++) {
-      const next = new Float64Array(s);
+      const emissionRow = row(t);
       for (let j = 0; j < s; j++) {
         let best = -Infinity;
         let arg = 0;
@@ -176,10 +178,10 @@ export function crfViterbi(batch: EmissionBatch, params: CrfParameters): Viterbi
             arg = i;
           }
         }
-        next[j] = best + e(t, j);
+        next[j] = best + batch.emissions[emissionRow + j]!;
         backpointers[t * s + j] = arg;
       }
-      score = next;
+      [score, next] = [next, score];
     }
     let last = 0;
     for (let j = 1; j < s; j++) if (score[j]! + params.end[j]! > score[last]! + params.end[last]!) last = j;
