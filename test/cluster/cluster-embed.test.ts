@@ -2,7 +2,7 @@
  * `esm-studio embed --cluster local-slurm` on a real Slurm (the loopback cluster of
  * slurm-setup.ts): 300 random sequences in 6 shards give files byte-identical to the same
  * embedding run on this computer, and a shard whose worker process is killed is submitted again
- * and the merged result is still identical.
+ * and the merged result is still identical; Ctrl-C cancels the array.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -135,5 +135,24 @@ describe.skipIf(!slurm)('embedding on the loopback Slurm cluster (local-slurm pr
     expect(record.state).toBe('done');
     expect(record.attempts[Number(task)]).toBe(2);
     expect(record.arrays).toEqual([{ id: arrayId, shards: [0, 1, 2, 3, 4, 5] }, { id: expect.any(String), shards: [Number(task)] }]);
+  });
+
+  it('Ctrl-C cancels the array (scancel): nothing of it stays queued and --out gets no files', { timeout: 120_000 }, async () => {
+    const jobDir = join(home, 'job-cancelled');
+    const out = join(home, 'cancelled');
+    // One shard at a time, so that most of the array is still queued when the user stops it.
+    const child = spawn(process.execPath, [BIN, ...embedArgs(out), '--cluster', 'local-slurm', '--shards', '6', '--max-at-once', '1', '--job-dir', jobDir], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (chunk: Buffer) => (err += String(chunk)));
+    const arrayId = await waitFor(() => (/shards done/.test(err) ? (JSON.parse(readFileSync(join(jobDir, 'job.json'), 'utf8')) as { arrays: { id: string }[] }).arrays[0]!.id : null), () => child.exitCode !== null);
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((r) => child.once('exit', r));
+    expect(code, err).toBe(130);
+    expect(err).toContain('Embedding cancelled; no result files were kept.');
+    const queued = spawnSync('squeue', ['-h', '-r', '-j', arrayId, '-o', '%K|%T'], { env, encoding: 'utf8' });
+    expect(queued.status, queued.stderr).toBe(0);
+    expect(queued.stdout.trim()).toBe('');
+    expect(JSON.parse(readFileSync(join(jobDir, 'job.json'), 'utf8'))).toMatchObject({ state: 'cancelled' });
+    expect(readdirSync(out).filter((name) => !name.startsWith('.'))).toEqual([]);
   });
 });
