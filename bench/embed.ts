@@ -19,6 +19,9 @@
  *   node --import tsx bench/embed.ts             full run (15 to 20 minutes on 2 cores)
  *   node --import tsx bench/embed.ts --quick     8M only, lengths 100 and 300
  *   node --import tsx bench/embed.ts --kernels   only the kernels comparison (35M)
+ *   node --import tsx bench/embed.ts --esmc      only ESM C 300M's shape (esm package layout, random
+ *                                                weights; d 960, 30 blocks, 15 heads), fp32 and int8
+ *                                                (with --quick: lengths 100 and 300)
  */
 import { rmSync, statSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -29,16 +32,23 @@ import { inScratchFolder, Interrupted, runChild } from './support/child';
 import type { ConvertMeasurement } from './support/convert-one';
 import type { EmbedMeasurement } from './support/embed-one';
 import type { Int8Accuracy } from './support/int8-accuracy';
-import { ESM2_SHAPES, writeRandomCheckpoint, type CheckpointShape } from './support/random-checkpoint';
+import { ESM2_SHAPES, ESMC_SHAPES, writeRandomCheckpoint, writeRandomEsmcCheckpoint, type CheckpointShape } from './support/random-checkpoint';
 import { figure, markdownTable, megabytes } from './support/table';
 
-type ModelKey = keyof typeof ESM2_SHAPES;
+const ESMC_300M = 'ESM C 300M';
+type ModelKey = keyof typeof ESM2_SHAPES | typeof ESMC_300M;
+const SHAPES: Record<ModelKey, CheckpointShape> = { ...ESM2_SHAPES, [ESMC_300M]: ESMC_SHAPES['300M'] };
+const isEsmc = (model: ModelKey): boolean => model === ESMC_300M;
 
 const QUICK = process.argv.includes('--quick');
 const KERNELS_ONLY = process.argv.includes('--kernels');
-const MODELS: ModelKey[] = KERNELS_ONLY ? [] : QUICK ? ['8M'] : ['8M', '35M', '150M'];
+/** ESM C rows on their own, so the default run does not grow by a 300M model. */
+const ESMC_ONLY = process.argv.includes('--esmc');
+const MODELS: ModelKey[] = ESMC_ONLY ? [ESMC_300M] : KERNELS_ONLY ? [] : QUICK ? ['8M'] : ['8M', '35M', '150M'];
 const LENGTHS = QUICK ? [100, 300] : [100, 300, 1000];
 const PRECISIONS: Precision[] = ['fp32', 'fp16', 'int8'];
+/** The precisions measured for a model (ESM C: fp32 and int8, as issue 15 asks). */
+const precisionsOf = (model: ModelKey): Precision[] => (isEsmc(model) ? ['fp32', 'int8'] : PRECISIONS);
 /** The kernels comparison: model shape, proteins, residues each, rounds of the three runs. */
 const KERNELS = { model: (QUICK ? '8M' : '35M') as ModelKey, count: 64, length: 250, rounds: QUICK ? 2 : 3 };
 /** Other devices are measured at this length only. */
@@ -127,10 +137,11 @@ function measureRow(row: Row, modelDir: string, cost: number): Row {
 /** Writes the random checkpoint and converts it to every precision; returns the model folders. */
 function prepareModel(root: string, model: ModelKey): Record<Precision, string> {
   const checkpoint = join(root, model, 'checkpoint');
-  const written = writeRandomCheckpoint(checkpoint, ESM2_SHAPES[model]);
+  const written = isEsmc(model) ? writeRandomEsmcCheckpoint(checkpoint, SHAPES[model]) : writeRandomCheckpoint(checkpoint, SHAPES[model]);
+  const source = isEsmc(model) ? join(checkpoint, 'model.safetensors') : checkpoint;
   const dirs = { fp32: join(root, model, 'fp32'), fp16: join(root, model, 'fp16'), int8: join(root, model, 'int8') };
-  const converted = PRECISIONS.map((precision) => {
-    const result = runChild<ConvertMeasurement>('convert-one.ts', [checkpoint, dirs[precision], precision]);
+  const converted = precisionsOf(model).map((precision) => {
+    const result = runChild<ConvertMeasurement>('convert-one.ts', [source, dirs[precision], precision]);
     const size = statSync(join(dirs[precision], 'weights.data')).size;
     return `${precision} ${megabytes(size)} in ${result.seconds.toFixed(1)} s (peak RSS ${result.peakRssMB.toFixed(0)} MB)`;
   });
@@ -140,9 +151,9 @@ function prepareModel(root: string, model: ModelKey): Record<Precision, string> 
 }
 
 function benchModel(model: ModelKey, dirs: Record<Precision, string>): Row[] {
-  const cost = costOf(ESM2_SHAPES[model]);
+  const cost = costOf(SHAPES[model]);
   const rows: Row[] = [];
-  for (const precision of PRECISIONS) {
+  for (const precision of precisionsOf(model)) {
     for (const length of LENGTHS) rows.push(measureRow({ model, precision, requested: 'cpu', length }, dirs[precision], cost));
     for (const device of availableDevices().filter((d) => d !== 'cpu')) {
       rows.push(measureRow({ model, precision, requested: device, length: OTHER_DEVICE_LENGTH }, dirs[precision], cost));
@@ -241,7 +252,7 @@ function main(): number {
     const prepare = (model: ModelKey): Record<Precision, string> => prepared.get(model) ?? prepared.set(model, prepareModel(root, model)).get(model)!;
     const rows = MODELS.flatMap((model) => benchModel(model, prepare(model)));
     if (rows.length > 0) printTable(rows);
-    compareKernels(prepare(KERNELS.model));
+    if (!ESMC_ONLY) compareKernels(prepare(KERNELS.model));
     return rows.some((row) => row.error) ? 1 : 0;
   });
 }

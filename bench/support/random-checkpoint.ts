@@ -7,10 +7,16 @@
  *
  * Values: weights uniform on ±0.02·√3 (the variance of N(0, 0.02), much faster than Box–Muller)
  * from a seeded xorshift32; biases 0; LayerNorm weights 1 and biases 0; rotary inv_freq as ESM-2.
+ *
+ * `writeRandomEsmcCheckpoint` does the same for ESM C in the `esm` package's layout (one
+ * `model.safetensors`, names like `transformer.blocks.N.attn.layernorm_qkv.1.weight`, no
+ * config.json: the converter infers the sizes, heads of 64).
  */
 import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { expectedTensors, parseEsmConfig, type EsmConfig, type TensorSpec } from '../../src-main/models/esm2/checkpoint';
+import { expectedTensors as expectedEsmcTensors } from '../../src-main/models/esmc/checkpoint';
+import type { EsmcConfig } from '../../src-main/models/esmc/config';
 
 export interface CheckpointShape {
   layers: number;
@@ -29,6 +35,11 @@ export const ESM2_SHAPES = {
   '650M': { layers: 33, hidden: 1280, heads: 20, intermediate: 5120, name: 'random-esm2_t33_650M' },
 } satisfies Record<string, CheckpointShape>;
 
+/** ESM C 300M's shape (d_model 960, 30 blocks, 15 heads of 64; SwiGLU width 2560, as the `esm` package rounds 8/3·d up to 256). */
+export const ESMC_SHAPES = {
+  '300M': { layers: 30, hidden: 960, heads: 15, intermediate: 2560, name: 'random-esmc_300m' },
+} satisfies Record<string, CheckpointShape>;
+
 const TEMPLATE_CONFIG = join(import.meta.dirname, '..', '..', 'test', 'fixtures', 'golden', 'tiny', 'checkpoint', 'config.json');
 const WEIGHT_STD = 0.02;
 /** Floats generated per write: 4 MB. */
@@ -40,13 +51,24 @@ export function writeRandomCheckpoint(dir: string, shape: CheckpointShape, seed 
   const configJson = configFor(shape);
   writeFileSync(join(dir, 'config.json'), JSON.stringify(configJson, null, 2));
   const config = parseEsmConfig(configJson, join(dir, 'config.json'));
-  const tensors = expectedTensors(config);
-  const header = safetensorsHeader(tensors);
-  const fd = openSync(join(dir, 'model.safetensors'), 'w');
+  return writeSafetensors(join(dir, 'model.safetensors'), expectedTensors(config), (spec, index) => fillFor(spec.name, config, seed * 1_000_003 + index));
+}
+
+/** Writes `dir/model.safetensors` of an ESM C in the `esm` package's layout; returns its size in bytes. */
+export function writeRandomEsmcCheckpoint(dir: string, shape: CheckpointShape, seed = 1): number {
+  mkdirSync(dir, { recursive: true });
+  // Only the sizes matter for the tensor list.
+  const sizes = { numLayers: shape.layers, hiddenSize: shape.hidden, numHeads: shape.heads, intermediateSize: shape.intermediate } as EsmcConfig;
+  return writeSafetensors(join(dir, 'model.safetensors'), expectedEsmcTensors(sizes), (spec, index) => esmcFillFor(spec.name, seed * 1_000_003 + index));
+}
+
+/** Header, then each tensor generated chunk by chunk. */
+function writeSafetensors(file: string, tensors: readonly TensorSpec[], fillOf: (spec: TensorSpec, index: number) => Fill): number {
+  const fd = openSync(file, 'w');
   try {
-    let position = writeBytes(fd, header, 0);
+    let position = writeBytes(fd, safetensorsHeader(tensors), 0);
     const chunk = new Float32Array(CHUNK_FLOATS);
-    for (const [index, spec] of tensors.entries()) position = writeTensor(fd, position, spec, config, chunk, seed * 1_000_003 + index);
+    for (const [index, spec] of tensors.entries()) position = writeTensor(fd, position, spec, fillOf(spec, index), chunk);
     return position;
   } finally {
     closeSync(fd);
@@ -94,8 +116,7 @@ function writeBytes(fd: number, bytes: Uint8Array, position: number): number {
 type Fill = (target: Float32Array, start: number) => void;
 
 /** Generates one tensor chunk by chunk into the shared buffer and appends it. */
-function writeTensor(fd: number, position: number, spec: TensorSpec, config: EsmConfig, chunk: Float32Array, seed: number): number {
-  const fill = fillFor(spec.name, config, seed);
+function writeTensor(fd: number, position: number, spec: TensorSpec, fill: Fill, chunk: Float32Array): number {
   const total = elementCount(spec.shape);
   for (let start = 0; start < total; start += chunk.length) {
     const part = chunk.subarray(0, Math.min(chunk.length, total - start));
@@ -110,6 +131,15 @@ function fillFor(name: string, config: EsmConfig, seed: number): Fill {
   const isNorm = name.includes('LayerNorm') || name.includes('layer_norm');
   if (isNorm && name.endsWith('.weight')) return (target) => target.fill(1);
   if (name.endsWith('.bias') || name === 'lm_head.bias') return (target) => target.fill(0);
+  const next = xorshift32(seed);
+  return (target) => fillUniform(target, next);
+}
+
+/** ESM C's LayerNorms (attention, q, k, feed-forward, final, head) are 1; biases 0; the rest random. */
+function esmcFillFor(name: string, seed: number): Fill {
+  const isNorm = /\.(layernorm_qkv\.0|q_ln|k_ln|ffn\.0)\.weight$|^transformer\.norm\.weight$|^sequence_head\.2\.weight$/.test(name);
+  if (isNorm) return (target) => target.fill(1);
+  if (name.endsWith('.bias')) return (target) => target.fill(0);
   const next = xorshift32(seed);
   return (target) => fillUniform(target, next);
 }
