@@ -26,7 +26,7 @@ export function peftTargetModules(targets: readonly LoraTarget[], family?: Model
   if (own) {
     return LORA_TARGETS.filter((t) => targets.includes(t)).map((t) => {
       const module = own[t];
-      if (!module) throw new Error(`${family.label} models have no "${t}" projection for LoRA; choose other targets.`);
+      if (!module) throw new Error(`${family.label} models have no "${t}" projection for LoRA; choose from ${Object.keys(own).join(', ')}.`);
       return module;
     });
   }
