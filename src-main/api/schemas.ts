@@ -200,6 +200,10 @@ export const Device = z.enum(DEVICES);
 export const PoolingName = z.enum(['mean', 'bos', 'max', 'per-token']);
 export type PoolingName = z.infer<typeof PoolingName>;
 
+/** Where a job runs: a cluster profile and the shards its work is split into (null: this computer). */
+export const ClusterPlacement = z.object({ profile: z.enum(['local-slurm']), shards: z.number().int().min(1).max(1000) });
+export type ClusterPlacement = z.output<typeof ClusterPlacement>;
+
 /** How to embed: models, layers (−1 = last), poolings, batch size in tokens, device, long sequences. */
 export const EmbedSettings = z.object({
   modelIds: z.array(Id).min(1, 'Choose at least one model.'),
@@ -210,6 +214,8 @@ export const EmbedSettings = z.object({
   /** CPU threads; 0 lets onnxruntime decide. */
   threads: z.number().int().min(0).max(512).default(0),
   long: z.enum(['window', 'truncate']).default('window'),
+  /** Run as a Slurm job array and merge the shards back (cluster/); by default on this computer. */
+  cluster: ClusterPlacement.nullable().optional(),
 });
 export type EmbedSettings = z.output<typeof EmbedSettings>;
 

@@ -5,7 +5,7 @@
  * runs. Task bodies live in their domains (jobs/tasks); this file holds no logic.
  */
 import { z } from 'zod';
-import { Device, FinetuneSettings } from './schemas';
+import { ClusterPlacement, Device, FinetuneSettings } from './schemas';
 
 const Precision = z.enum(['fp32', 'fp16', 'int8']);
 const Pooling = z.enum(['mean', 'bos', 'max', 'per-token']);
@@ -70,6 +70,8 @@ export const TASK_PARAMS = {
     logits: z.boolean().default(false),
     contacts: z.boolean().default(false),
     attentionLayers: z.array(z.number().int()).default([]),
+    /** Set: the run is a Slurm job array of shards (cluster/), merged into the same files. */
+    cluster: ClusterPlacement.nullable().optional(),
   }),
   'model.install': z.object({ source: z.string(), ...Install }),
   'model.download': z.object({ repo: z.string(), downloadDir: z.string(), endpoint: z.string(), ...Install }),

@@ -6,10 +6,10 @@
  */
 import { rmdirSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import type { ClusterPlacement } from '../api/schemas';
 import type { TaskKind } from '../api/tasks';
 import { ArrayJobFailed } from '../cluster/array-job';
-import { clusterProfile } from '../cluster/profiles';
+import { clusterProfile, PROFILE_NAMES } from '../cluster/profiles';
 import { runShardedOnCluster } from '../cluster/run-sharded';
 import { CliExit } from './exit';
 
@@ -20,12 +20,6 @@ export interface ClusterFlags {
   retries?: string;
   maxAtOnce?: string;
   keepJobDir?: boolean;
-}
-
-/** How a node starts this same install: this Node and this package's bin/esm-studio.js (beside out/main/). */
-function thisInstall(): string[] {
-  const here = dirname(fileURLToPath(import.meta.url));
-  return [process.execPath, resolve(here, '..', '..', 'bin', 'esm-studio.js')];
 }
 
 function wholeNumber(text: string | undefined, fallback: number, flag: string, min: number): number {
@@ -51,6 +45,22 @@ function removeIfEmpty(dir: string): void {
 
 export type TaskRunner = (kind: TaskKind, params: unknown, input: unknown, workDir: string, hooks: { signal: AbortSignal; onProgress(fraction: number, message: string): void }) => Promise<Record<string, unknown>>;
 
+/**
+ * A project run's placement (`--project … --cluster P --shards N`): the job runs in the app's job
+ * system, which keeps its cluster job inside the run's folder with the profile's own retries.
+ */
+export function clusterPlacement(flags: ClusterFlags): ClusterPlacement | null {
+  if (!flags.cluster) {
+    if (flags.shards) throw new CliExit('--shards goes with --cluster <profile> (e.g. --cluster local-slurm).', 2);
+    return null;
+  }
+  if (flags.jobDir || flags.keepJobDir || flags.retries || flags.maxAtOnce) {
+    throw new CliExit('With --project, a cluster job lives in the run\'s folder with the profile\'s retries: leave out --job-dir, --keep-job-dir, --retries and --max-at-once.', 2);
+  }
+  if (!(PROFILE_NAMES as readonly string[]).includes(flags.cluster)) throw new CliExit(`There is no cluster profile "${flags.cluster}"; the profiles are: ${PROFILE_NAMES.join(', ')}.`, 2);
+  return { profile: flags.cluster as ClusterPlacement['profile'], shards: wholeNumber(flags.shards, 4, '--shards', 1) };
+}
+
 /** A runner that puts the task on the cluster the flags name, or null when they name none. */
 export function clusterRunner(flags: ClusterFlags, out: string): TaskRunner | null {
   if (!flags.cluster) {
@@ -60,7 +70,7 @@ export function clusterRunner(flags: ClusterFlags, out: string): TaskRunner | nu
   const shards = wholeNumber(flags.shards, 4, '--shards', 1);
   let profile;
   try {
-    profile = clusterProfile(flags.cluster, { launcher: thisInstall(), retries: wholeNumber(flags.retries, 2, '--retries', 0), maxAtOnce: wholeNumber(flags.maxAtOnce, 0, '--max-at-once', 0) });
+    profile = clusterProfile(flags.cluster, { retries: wholeNumber(flags.retries, 2, '--retries', 0), maxAtOnce: wholeNumber(flags.maxAtOnce, 0, '--max-at-once', 0) });
   } catch (error) {
     throw new CliExit((error as Error).message, 2);
   }

@@ -17,6 +17,7 @@ import { DEVICES } from '../core/devices';
 import { APP_VERSION } from '../core/version';
 import { convertCommand, embedCommand, parseIntegers, type EmbedFlags } from './engine-commands';
 import { LEARNERS } from '../learn/learners';
+import { clusterPlacement } from './cluster-options';
 import { CliExit, exitWithFailure } from './exit';
 import { mergeCommand, workerCommand, type WorkerFlags } from './worker';
 import { finetuneCommand, predictCommand, type FinetuneFlags, type PredictFlags } from './finetune';
@@ -150,7 +151,6 @@ async function embedAction(flags: EmbedFlags & { project?: string; dataset?: str
     return embedCommand(flags as EmbedFlags);
   }
   if (!flags.dataset) throw new CliExit('--project needs --dataset <name>.', 2);
-  if (flags.cluster) throw new CliExit('--cluster works with --fasta and --out so far; a project\'s dataset cannot be embedded on a cluster yet (export it as FASTA, or embed it on this computer).', 2);
   const settings = {
     layers: parseIntegers(flags.layers, '--layers'),
     pool: flags.pool.split(',') as ('mean' | 'bos' | 'max' | 'per-token')[],
@@ -158,6 +158,7 @@ async function embedAction(flags: EmbedFlags & { project?: string; dataset?: str
     device: flags.device as 'cpu',
     threads: Number(flags.threads ?? 0),
     long: flags.long as 'window' | 'truncate',
+    cluster: clusterPlacement(flags),
   };
   await withHost(true, (host) => projectEmbed(host, { project: flags.project!, dataset: flags.dataset!, model: flags.model, out: flags.out, settings }));
 }

@@ -146,9 +146,21 @@ function logTail(file: string, lines = 12): string {
   return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
 }
 
+/**
+ * A job folder used again (a resumed run) may have arrays of an earlier follower still queued or
+ * running: they are cancelled, so that two attempts never write one shard's folder at once.
+ */
+async function cancelEarlierArrays(profile: ClusterProfile, jobDir: string): Promise<void> {
+  const file = join(jobDir, 'job.json');
+  if (!existsSync(file)) return;
+  const earlier = JSON.parse(readFileSync(file, 'utf8')) as ArrayJobRecord;
+  if (earlier.state === 'running') await scancel(profile, earlier.arrays.map((a) => a.id));
+}
+
 /** Submits `task` as an array of `options.shards` tasks and follows it until every shard is done. */
 export async function runArrayJob(profile: ClusterProfile, jobDir: string, task: ArrayTask, options: ArrayJobOptions): Promise<ArrayJobResult> {
   const count = options.shards;
+  await cancelEarlierArrays(profile, jobDir);
   const script = prepareJobFolder(profile, jobDir, task, count);
   const all = Array.from({ length: count }, (_, i) => i);
   const record: ArrayJobRecord = { version: 1, profile: profile.name, kind: task.kind, shards: count, arrays: [], attempts: all.map(() => 0), state: 'running' };

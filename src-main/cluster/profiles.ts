@@ -5,6 +5,8 @@
  * folder must be on a filesystem the nodes share, as a project folder on a login node is).
  */
 import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { SlurmClient } from './slurm';
 
 export interface ClusterProfile extends SlurmClient {
@@ -26,9 +28,25 @@ export interface ClusterProfile extends SlurmClient {
 
 export const PROFILE_NAMES = ['local-slurm'] as const;
 
+/** This package's bin/esm-studio.js, found upwards from this module (out/main/, out/main/chunks/ or src-main/cluster/). */
+function thisInstallBin(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let up = 0; up < 4; up++, dir = dirname(dir)) {
+    const bin = join(dir, 'bin', 'esm-studio.js');
+    if (existsSync(bin)) return bin;
+  }
+  throw new Error(`Cannot find bin/esm-studio.js above ${fileURLToPath(import.meta.url)}: the cluster's nodes start ESM Studio with it.`);
+}
+
+/** How a node starts this same install: this Node and this package's bin/esm-studio.js. Under Electron, its binary runs as plain Node. */
+export function thisInstallLauncher(): string[] {
+  const bin = thisInstallBin();
+  return process.versions.electron ? ['env', 'ELECTRON_RUN_AS_NODE=1', process.execPath, bin] : [process.execPath, bin];
+}
+
 export interface LocalSlurmOptions {
-  /** The launcher on the nodes; by default the caller's Node and this install's bin/esm-studio.js. */
-  launcher: string[];
+  /** The launcher on the nodes; by default this install (`thisInstallLauncher`). */
+  launcher?: string[];
   env?: NodeJS.ProcessEnv;
   maxAtOnce?: number;
   retries?: number;
@@ -37,7 +55,7 @@ export interface LocalSlurmOptions {
 /** Slurm's own default configuration file, used when SLURM_CONF is not set. */
 const SYSTEM_SLURM_CONF = '/etc/slurm/slurm.conf';
 
-export function localSlurmProfile(options: LocalSlurmOptions): ClusterProfile {
+export function localSlurmProfile(options: LocalSlurmOptions = {}): ClusterProfile {
   const env = { ...(options.env ?? process.env) };
   if (!env.SLURM_CONF && !existsSync(SYSTEM_SLURM_CONF)) {
     throw new Error(`The local-slurm profile needs Slurm's configuration: set SLURM_CONF to the cluster's slurm.conf (there is no ${SYSTEM_SLURM_CONF} on this machine).`);
@@ -46,7 +64,7 @@ export function localSlurmProfile(options: LocalSlurmOptions): ClusterProfile {
     name: 'local-slurm',
     kind: 'local-slurm',
     env,
-    launcher: options.launcher,
+    launcher: options.launcher ?? thisInstallLauncher(),
     partition: null,
     maxAtOnce: options.maxAtOnce ?? 0,
     retries: options.retries ?? 2,
@@ -57,7 +75,7 @@ export function localSlurmProfile(options: LocalSlurmOptions): ClusterProfile {
 }
 
 /** The profile called `name`; only the built-in one so far. */
-export function clusterProfile(name: string, options: LocalSlurmOptions): ClusterProfile {
+export function clusterProfile(name: string, options: LocalSlurmOptions = {}): ClusterProfile {
   if (name === 'local-slurm') return localSlurmProfile(options);
   throw new Error(`There is no cluster profile "${name}"; the profiles are: ${PROFILE_NAMES.join(', ')}.`);
 }

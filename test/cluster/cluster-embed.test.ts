@@ -2,7 +2,8 @@
  * `esm-studio embed --cluster local-slurm` on a real Slurm (the loopback cluster of
  * slurm-setup.ts): 300 random sequences in 6 shards give files byte-identical to the same
  * embedding run on this computer, and a shard whose worker process is killed is submitted again
- * and the merged result is still identical; Ctrl-C cancels the array.
+ * and the merged result is still identical; a project's dataset embedded on the cluster is a run
+ * with the local run's files; Ctrl-C cancels the array.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -135,6 +136,26 @@ describe.skipIf(!slurm)('embedding on the loopback Slurm cluster (local-slurm pr
     expect(record.state).toBe('done');
     expect(record.attempts[Number(task)]).toBe(2);
     expect(record.arrays).toEqual([{ id: arrayId, shards: [0, 1, 2, 3, 4, 5] }, { id: expect.any(String), shards: [Number(task)] }]);
+  });
+
+  it('a project\'s dataset (--project --dataset) on the cluster: a run the app lists, with the local run\'s files byte for byte', { timeout: 240_000 }, () => {
+    expect(cli('import', '--project', 'Cluster', '--fasta', fasta, '--name', 'proteins').code).toBe(0);
+    const settings = ['--project', 'Cluster', '--dataset', 'proteins', '--model', loadGolden('tiny').checkpoint, '--layers', '1,2', '--pool', 'mean,per-token', '--batch-tokens', '400', '--threads', '1'];
+    const here = cli('embed', ...settings);
+    expect(here.code, here.err).toBe(0);
+    const there = cli('embed', ...settings, '--cluster', 'local-slurm', '--shards', '3');
+    expect(there.code, there.err).toBe(0);
+    expect(there.err).toContain('On local-slurm: 3 of 3 shards done');
+    // The same summary line, for the next run.
+    expect(there.out.replace(/^Run \d+/, 'Run N')).toBe(here.out.replace(/^Run \d+/, 'Run N'));
+    const [project] = readdirSync(join(home, 'projects'));
+    const runs = join(home, 'projects', project!, 'runs');
+    const [first, second] = [/^Run (\d+)/.exec(here.out)![1]!, /^Run (\d+)/.exec(there.out)![1]!];
+    const local = files(join(runs, first));
+    expect(local.size).toBeGreaterThanOrEqual(5);
+    // The cluster job's folder is gone after the merge: the run holds what a local run holds.
+    expectSameFiles(files(join(runs, second)), local);
+    expect(cli('runs', '--project', 'Cluster').out).toMatch(new RegExp(`^${second}\\tembed\\.dataset\\tdone`, 'm'));
   });
 
   it('Ctrl-C cancels the array (scancel): nothing of it stays queued and --out gets no files', { timeout: 120_000 }, async () => {

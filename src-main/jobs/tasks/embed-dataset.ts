@@ -17,8 +17,10 @@ import type { Pooling } from '../../models/family';
 import { NpyRowWriter, writeNpyAtomic } from '../../store/npy';
 import { modelFolderName } from '../../store/paths';
 import { contract, defineTask, type TaskContext } from '../task';
-import type { TaskParams } from '../../api/tasks';
+import type { TaskParams, TaskSummary } from '../../api/tasks';
 import { unitsOfShard, writeShardRecord } from '../shards';
+import { clusterProfile } from '../../cluster/profiles';
+import { runShardedOnCluster } from '../../cluster/run-sharded';
 
 export type EmbedDatasetParams = TaskParams<'embed.dataset'>;
 
@@ -203,12 +205,29 @@ function sequencesIn(plan: EmbedPlan, unit: EmbedPlan['units'][number]): number 
   return [...owners].reduce((sum, owner) => sum + plan.owners.get(plan.sequences[owner]!)!.length, 0);
 }
 
+/**
+ * A run placed on a cluster: its shards run there as a job array (the job folder inside the run's
+ * folder) and are merged into the files a local run writes; returns the whole job's summary.
+ */
+async function runOnCluster(ctx: Context): Promise<Record<string, unknown>> {
+  const { cluster, ...here } = ctx.params;
+  const profile = clusterProfile(cluster!.profile);
+  return runShardedOnCluster(profile, 'embed.dataset', here, { sequences: ctx.input.sequences, shard: null }, ctx.workDir, {
+    shards: cluster!.shards,
+    jobDir: join(ctx.workDir, ctx.params.runDir, 'cluster-job'),
+    signal: ctx.signal,
+    onProgress: (fraction, message) => ctx.progress(fraction, `On ${profile.name}: ${message}`),
+  });
+}
+
 export const embedDataset = defineTask({
   ...contract('embed.dataset'),
   input: EmbedDatasetInput,
   checkpoint: EmbedDatasetCheckpoint,
   async run(ctx) {
     const { sequences } = ctx.input;
+    // On a cluster, the merged files are in place before the loop below, which then only records them.
+    const onCluster = ctx.params.cluster && ctx.input.shard === null ? await runOnCluster(ctx) : null;
     const resume = ctx.resumeFrom;
     const started = performance.now();
     const runs: ModelRun[] = [];
@@ -217,6 +236,7 @@ export const embedDataset = defineTask({
       runs.push(await embedWithModel(ctx, modelIndex, sequences, resumeUnits));
       ctx.checkpoint({ modelsDone: modelIndex + 1, unitsDone: [] });
     }
+    if (onCluster) return onCluster as TaskSummary<'embed.dataset'>;
     return {
       sequences: sequences.length,
       models: ctx.params.models.map((m) => m.name),
