@@ -12,8 +12,11 @@ import { join, resolve } from 'node:path';
 import type { TestProject } from 'vitest/node';
 
 const SCRIPTS = resolve(import.meta.dirname, '..', '..', 'scripts', 'slurm');
-/** Unix sockets live below it: at most 60 characters. One per run, so parallel runs do not meet. */
-const DIR = process.env.SLURM_LOCAL_DIR ?? `/tmp/esm-slurm-vitest-${process.pid}`;
+/**
+ * Unix sockets live below it: at most 60 characters. One per run, so parallel runs do not meet.
+ * Not SLURM_LOCAL_DIR: a cluster a developer started by hand must not be stopped and purged here.
+ */
+const DIR = process.env.ESM_STUDIO_TEST_SLURM_DIR ?? `/tmp/esm-slurm-vitest-${process.pid}`;
 
 declare module 'vitest' {
   export interface ProvidedContext {
