@@ -76,6 +76,11 @@ export class ArrayJobFailed extends Error {
   }
 }
 
+/** Looks in a row that a task may be missing from squeue (without a `done` line) before it counts as lost. */
+const LOOKS_BEFORE_LOST = 3;
+/** squeue failures (e.g. slurmctld busy or restarting) tolerated over one job. */
+const SQUEUE_FAILURES_TOLERATED = 10;
+
 const quote = (text: string): string => `'${text.replace(/'/g, `'\\''`)}'`;
 
 export const shardDir = (jobDir: string, shard: number): string => join(jobDir, 'shards', String(shard));
@@ -175,10 +180,12 @@ export async function runArrayJob(profile: ClusterProfile, jobDir: string, task:
 
   const status: ShardStatus[] = all.map((shard) => ({ shard, state: 'pending', attempts: 1, fraction: 0, why: null }));
   const summaries: Record<string, unknown>[] = [];
+  const unlisted = new Map<number, number>();
+  let squeueFailures = 0;
   try {
     for (;;) {
       if (options.signal?.aborted) throw new Error('cancelled');
-      const retry = await look(profile, jobDir, record, status, summaries);
+      const retry = await lookPatiently(() => look(profile, jobDir, record, status, summaries, unlisted), () => (squeueFailures += 1) <= SQUEUE_FAILURES_TOLERATED);
       const given = status.filter((s) => s.state === 'failed' && !retry.includes(s.shard));
       if (retry.length > 0) {
         await launch(retry);
@@ -211,7 +218,7 @@ export async function runArrayJob(profile: ClusterProfile, jobDir: string, task:
  * One look at every shard still under way: updates `status` (and `summaries` of finished shards);
  * returns the failed shards that have attempts left.
  */
-async function look(profile: ClusterProfile, jobDir: string, record: ArrayJobRecord, status: ShardStatus[], summaries: Record<string, unknown>[]): Promise<number[]> {
+async function look(profile: ClusterProfile, jobDir: string, record: ArrayJobRecord, status: ShardStatus[], summaries: Record<string, unknown>[], unlisted: Map<number, number>): Promise<number[]> {
   const open = status.filter((s) => s.state === 'pending' || s.state === 'running');
   // Each open shard's latest array, and what Slurm says of its task there.
   const latest = new Map(open.map((s) => [s.shard, latestArray(record, s.shard)]));
@@ -221,6 +228,9 @@ async function look(profile: ClusterProfile, jobDir: string, record: ArrayJobRec
   for (const s of open) {
     const slurm = listed.get(latest.get(s.shard)!)!.find((t) => t.task === s.shard);
     const log = readLog(shardLog(jobDir, s.shard, latest.get(s.shard)!));
+    // A task Slurm stops listing without a `done` line counts as lost only after a few looks in a row.
+    unlisted.set(s.shard, slurm || log.done ? 0 : (unlisted.get(s.shard) ?? 0) + 1);
+    if (!slurm && !log.done && unlisted.get(s.shard)! < LOOKS_BEFORE_LOST) continue;
     const ended = !slurm || hasEnded(slurm.state);
     s.fraction = log.fraction;
     if (!ended) {
@@ -237,6 +247,16 @@ async function look(profile: ClusterProfile, jobDir: string, record: ArrayJobRec
     if (record.attempts[s.shard]! <= profile.retries) retry.push(s.shard);
   }
   return retry;
+}
+
+/** Looks at the array; a failed squeue (a busy slurmctld) is tolerated while `tolerate()` says so, and the look skipped. */
+async function lookPatiently(lookOnce: () => Promise<number[]>, tolerate: () => boolean): Promise<number[]> {
+  try {
+    return await lookOnce();
+  } catch (error) {
+    if (!tolerate()) throw error;
+    return [];
+  }
 }
 
 function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
