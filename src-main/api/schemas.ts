@@ -411,6 +411,10 @@ export const Model = z.object({
   parameters: z.number(),
   /** Whether the family has a contact head (ESM-2 does, ESM C does not). */
   hasContacts: z.boolean(),
+  /** The LoRA targets its family has (ESM C packs query, key and value into one 'qkv'); empty when the folder cannot be read. */
+  loraTargets: z.array(LoraTargetName),
+  /** The usual LoRA targets for it (query and value; ESM C: qkv). */
+  defaultLoraTargets: z.array(LoraTargetName),
   /** The catalogue entry it is (e.g. esm2_t6_8M_UR50D), when known. */
   catalogId: z.string().nullable(),
   layers: z.number().int(),

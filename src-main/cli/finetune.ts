@@ -15,9 +15,10 @@ import type { Command } from 'commander';
 import { ApiError } from '../api/errors';
 import { FinetuneSettings } from '../api/schemas';
 import { parseSequenceFile, readNumberCell, requireValidFile, type ParsedFile } from '../datasets';
-import { readManifest } from '../models/installed';
+import { familyOfManifest, readManifest } from '../models/installed';
 import { adapterLoraSpecFor } from '../train/finetune-adapter';
-import type { ModelConfig } from '../models/family';
+import type { ModelConfig, ModelFamily } from '../models/family';
+import { defaultLoraTargets, loraTargetsOffered } from '../train/lora';
 import { SettingsChangedError, type SettingDifference } from '../train/loop';
 import type { FinetuneTable } from '../train/finetune-data';
 import { runTaskHere } from '../jobs/run-here';
@@ -140,7 +141,7 @@ function requireNumbers(path: string, parsed: ParsedFile, name: string): void {
 const numberOrNull = (text: string | undefined): number | null => (text === undefined || text === '' ? null : Number(text));
 
 /** Flags → validated settings; LoRA shape flags left at their defaults follow --init-adapter's config. */
-export function settingsFromFlags(flags: FinetuneFlags, given: (flag: keyof FinetuneFlags) => boolean, config: ModelConfig): FinetuneSettings {
+export function settingsFromFlags(flags: FinetuneFlags, given: (flag: keyof FinetuneFlags) => boolean, config: ModelConfig, family: ModelFamily): FinetuneSettings {
   const layers = flags.loraLayers === 'all' ? 'all' : Number(flags.loraLayers);
   const raw: Record<string, unknown> = {
     task: flags.task,
@@ -171,6 +172,8 @@ export function settingsFromFlags(flags: FinetuneFlags, given: (flag: keyof Fine
     device: flags.device,
     threads: Number(flags.threads ?? 0),
   };
+  // Without --lora-targets, the model's usual ones (ESM C packs query, key and value into one projection).
+  if (!given('loraTargets')) raw.loraTargets = defaultLoraTargets(loraTargetsOffered(family, config));
   if (flags.initAdapter) {
     let adapter: ReturnType<typeof adapterLoraSpecFor>;
     try {
@@ -197,7 +200,7 @@ export async function finetuneCommand(flags: FinetuneFlags, command: Command): P
   const modelDir = await modelFolder(flags.model);
   const manifest = readManifest(modelDir);
   const given = (flag: keyof FinetuneFlags): boolean => command.getOptionValueSource(flag) === 'cli';
-  const settings = settingsFromFlags(flags, given, manifest.config);
+  const settings = settingsFromFlags(flags, given, manifest.config, familyOfManifest(manifest));
   const outDir = resolve(flags.out);
   const interrupt = interruptible();
   try {

@@ -11,8 +11,9 @@ import type { Model } from '../api/schemas';
 import { MANIFEST_FILE, openInstalled } from '../models/installed';
 import { DEFAULT_FAMILY_ID, familyById, FAMILIES } from '../models/registry';
 import type { ModelRecord } from '../store/models';
+import { defaultLoraTargets, loraTargetsOffered } from '../train/lora';
 
-type FolderFacts = Pick<Model, 'family' | 'parameters' | 'hasContacts'>;
+type FolderFacts = Pick<Model, 'family' | 'parameters' | 'hasContacts' | 'loraTargets' | 'defaultLoraTargets'>;
 
 /** Manifests do not change once written; re-read only when the file does (a model reinstalled in place). */
 const cache = new Map<string, { mtimeMs: number; facts: FolderFacts }>();
@@ -29,17 +30,18 @@ function folderFacts(record: ModelRecord): FolderFacts {
     mtimeMs = statSync(file).mtimeMs;
   } catch {
     const family = familyOfLabel(record.family);
-    return { family: family.label, parameters: 0, hasContacts: family.heads.contacts };
+    return { family: family.label, parameters: 0, hasContacts: family.heads.contacts, loraTargets: [], defaultLoraTargets: [] };
   }
   const cached = cache.get(file);
   if (cached?.mtimeMs === mtimeMs) return cached.facts;
   let facts: FolderFacts;
   try {
     const { manifest, family } = openInstalled(record.path);
-    facts = { family: family.label, parameters: manifest.parameters, hasContacts: family.heads.contacts };
+    const offered = loraTargetsOffered(family, manifest.config);
+    facts = { family: family.label, parameters: manifest.parameters, hasContacts: family.heads.contacts, loraTargets: offered, defaultLoraTargets: defaultLoraTargets(offered) };
   } catch {
     const family = familyOfLabel(record.family);
-    facts = { family: family.label, parameters: 0, hasContacts: family.heads.contacts };
+    facts = { family: family.label, parameters: 0, hasContacts: family.heads.contacts, loraTargets: [], defaultLoraTargets: [] };
   }
   cache.set(file, { mtimeMs, facts });
   return facts;

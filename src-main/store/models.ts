@@ -6,7 +6,7 @@
 import type { Model } from '../api/schemas';
 
 /** A model as the database keeps it. */
-export type ModelRecord = Omit<Model, 'parameters' | 'hasContacts'>;
+export type ModelRecord = Omit<Model, 'parameters' | 'hasContacts' | 'loraTargets' | 'defaultLoraTargets'>;
 import { now, type Db } from './db';
 
 interface ModelRow {

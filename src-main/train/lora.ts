@@ -68,11 +68,26 @@ export function loraLayers(spec: LoraSpec, numLayers: number): number[] {
   return Array.from({ length: count }, (_, i) => numLayers - count + i);
 }
 
+/** The LoRA targets a family's models have (ESM-2: query, key, value, …; ESM C: its packed qkv, …). */
+export function loraTargetsOffered(family: ModelFamily, config: ModelConfig): LoraTarget[] {
+  return LORA_TARGETS.filter((t) => family.adaptableLinear(config, 0, t) !== null);
+}
+
+/**
+ * The usual LoRA targets among those offered: query and value (the LoRA paper's and PEFT-SP's
+ * choice); for a family whose queries, keys and values are one packed projection, that projection.
+ */
+export function defaultLoraTargets(offered: readonly LoraTarget[]): LoraTarget[] {
+  if (offered.includes('query') && offered.includes('value')) return ['query', 'value'];
+  if (offered.includes('qkv')) return ['qkv'];
+  return offered.slice(0, 1);
+}
+
 /** The family's linear layer for `target` in `layer`; refused when the family has no such projection. */
 function targetLinear(family: ModelFamily, config: ModelConfig, target: LoraTarget, layer: number) {
   const linear = family.adaptableLinear(config, layer, target);
   if (!linear) {
-    const offered = LORA_TARGETS.filter((t) => family.adaptableLinear(config, layer, t) !== null);
+    const offered = loraTargetsOffered(family, config);
     throw new RangeError(`${family.label} models have no "${target}" projection for LoRA; choose from ${offered.join(', ')}.`);
   }
   return linear;

@@ -42,6 +42,18 @@ describe('ESM C on the command line', () => {
     }
   });
 
+  it('fine-tunes with LoRA on the packed qkv when no --lora-targets is given (ESM C has no separate query/value)', { timeout: 180_000 }, () => {
+    assertBuilt();
+    const home = mkdtempSync(join(tmpdir(), 'esmc-cli-finetune-'));
+    const rows = golden.sequences.map((seq, i) => `${seq.id},${seq.sequence},${(i % 5) / 4}`);
+    writeFileSync(join(home, 'data.csv'), ['id,sequence,y', ...rows].join('\n'));
+    const out = join(home, 'run');
+    const run = cli(home, 'finetune', '--model', PTH, '--data', join(home, 'data.csv'), '--target', 'y', '--max-steps', '2', '--out', out);
+    expect(run.code, run.err).toBe(0);
+    const config = JSON.parse(readFileSync(join(out, 'adapter_config.json'), 'utf8')) as { target_modules: string[] };
+    expect(config.target_modules).toEqual(['attn.layernorm_qkv.1']);
+  });
+
   it('scores mutations with an ensemble of an ESM C and an ESM-2 model', { timeout: 120_000 }, () => {
     assertBuilt();
     const home = mkdtempSync(join(tmpdir(), 'esmc-cli-score-'));

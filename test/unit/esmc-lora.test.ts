@@ -22,7 +22,7 @@ import { openTrainingSession, writeTrainingGraph } from '../../src-main/train/gr
 import { runStep, tokenTensor } from '../../src-main/train/graph-feeds';
 import type { TaskSpec } from '../../src-main/train/graph';
 import { initHead } from '../../src-main/train/heads';
-import { adaptedLinears, initLora, loraScale, type LoraSpec } from '../../src-main/train/lora';
+import { adaptedLinears, defaultLoraTargets, initLora, loraScale, loraTargetsOffered, type LoraSpec } from '../../src-main/train/lora';
 import { PREDICTION_GRAPH_FILE, writeMergedModel } from '../../src-main/train/merge';
 import { esmcEmbeddings64 } from '../support/esmc-reference';
 import { GOLDEN, maxAbsDiff } from '../support/golden';
@@ -69,6 +69,14 @@ describe('ESM C adapter targets', () => {
       ['transformer.blocks.1.ffn.3', F, d],
     ]);
     expect(modules[0]!.a).toBe('transformer.blocks.1.attn.layernorm_qkv.1.lora_A.weight');
+  });
+
+  it('offers each family its own targets, and its usual ones (query and value; ESM C: the packed qkv)', () => {
+    const esm2Config = { ...config, intermediateSize: 4 * config.hiddenSize };
+    expect(loraTargetsOffered(esmc, config)).toEqual(['qkv', 'attention-output', 'intermediate', 'output']);
+    expect(loraTargetsOffered(esm2, esm2Config)).toEqual(['query', 'key', 'value', 'attention-output', 'intermediate', 'output']);
+    expect(defaultLoraTargets(loraTargetsOffered(esmc, config))).toEqual(['qkv']);
+    expect(defaultLoraTargets(loraTargetsOffered(esm2, esm2Config))).toEqual(['query', 'value']);
   });
 
   it('refuses separate query/key/value on ESM C and the packed qkv on ESM-2', () => {
