@@ -93,6 +93,8 @@ function settingsFor(steps: number): FinetuneSettings {
     epochs: 1,
     maxSteps: steps,
     optimizer: 'adamw',
+    // bench/gpu.sh runs the same step on each execution provider.
+    device: process.env.BENCH_DEVICE ?? 'cpu',
   });
 }
 
