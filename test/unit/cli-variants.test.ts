@@ -127,7 +127,7 @@ describe('esm-studio score and the app', () => {
     const run = cli(home, 'score', '--model', golden.checkpoint, '--model', golden.checkpoint, '--wt', wtFile, '--variants', file, '--method', 'masked-marginal', '--out', out);
     expect(run.code, run.err).toBe(0);
 
-    const { host, call, finished, close } = openAppHost();
+    const { call, finished, close } = openAppHost();
     try {
       await finished((await call<Job>('jobs.start', { kind: 'model.install', path: golden.checkpoint })).id);
       const [model] = await call<{ id: number }[]>('models.list', {});
