@@ -22,6 +22,12 @@ export interface DifferentiateOptions {
    * from the forward pass (autodiff/recompute): memory for a little time. Default: none.
    */
   recompute?: (value: string) => boolean;
+  /**
+   * A graph input holding d(objective)/d(`loss`), in the loss's shape: the backward starts from
+   * it instead of 1, and `loss` may then be any float value (say emissions whose loss is computed
+   * outside the graph, as the signal-peptide CRF's is). The outputs are then vector–Jacobian products.
+   */
+  seed?: string;
 }
 
 /** The output holding d(loss)/d(`name`). */
@@ -46,7 +52,8 @@ export function differentiate(graph: Graph, options: DifferentiateOptions): Grap
   g.scope(freePrefix(graph), () => {
     const e = new Emitter(g, fresh, sizeSources(graph, infos));
     const recomputer = new Recomputer(e, nodes, infos, options.recompute ?? (() => false));
-    const grads = backward(e, nodes, infos, options.loss, needs, relevant, recomputer);
+    const start = options.seed ? infos.get(options.seed)! : seed(e, infos.get(options.loss)!);
+    const grads = backward(e, nodes, infos, options.loss, start, needs, relevant, recomputer);
     for (const name of options.wrt) {
       const param = infos.get(name)!;
       g.output(grads.take(name) ?? e.zerosLike(param), gradName(name), param.shape);
@@ -86,12 +93,13 @@ function backward(
   nodes: readonly Node[],
   infos: Map<string, TensorInfo>,
   loss: string,
+  start: TensorInfo,
   needs: ReadonlySet<string>,
   relevant: (name: string) => boolean,
   recomputer: Recomputer,
 ): Accumulator {
   const grads = new Accumulator(e);
-  grads.push(loss, seed(e, infos.get(loss)!));
+  grads.push(loss, start);
   for (let n = nodes.length - 1; n >= 0; n--) {
     const node = nodes[n]!;
     const dy = node.outputs.map((name) => (name && relevant(name) ? grads.take(name) : null));
@@ -189,7 +197,11 @@ function checkOptions(graph: Graph, infos: Map<string, TensorInfo>, options: Dif
   const loss = infos.get(options.loss);
   if (!loss) throw new Error(`autodiff: the loss ${options.loss} is not a value of graph ${graph.name}.`);
   if (!isFloat(loss.dtype)) throw new Error(`autodiff: the loss ${options.loss} is ${loss.dtype}; it must be a float.`);
-  if (loss.shape && allNumbers(loss.shape) && loss.shape.some((d) => d !== 1)) {
+  if (options.seed !== undefined) {
+    const seedInput = graph.inputs.find((v) => v.name === options.seed);
+    if (!seedInput) throw new Error(`autodiff: the seed ${options.seed} is not an input of graph ${graph.name}.`);
+    if (seedInput.dtype !== loss.dtype) throw new Error(`autodiff: the seed ${options.seed} is ${seedInput.dtype}; the loss ${options.loss} is ${loss.dtype}.`);
+  } else if (loss.shape && allNumbers(loss.shape) && loss.shape.some((d) => d !== 1)) {
     throw new Error(`autodiff: the loss ${options.loss} has shape [${loss.shape.join(', ')}]; it must be a scalar.`);
   }
   const parameters = new Set([...graph.inputs.map((v) => v.name), ...graph.initializers.map((i) => i.name)]);

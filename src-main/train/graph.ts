@@ -28,7 +28,13 @@ export type TaskSpec =
   | { kind: 'classification'; classes: number; classWeights?: readonly number[] }
   | { kind: 'multilabel'; labels: number; posWeight?: readonly number[] }
   /** One class per residue; positions outside `label_mask` (and <cls>, <eos>, padding) are ignored. */
-  | { kind: 'token'; classes: number; classWeights?: readonly number[] };
+  | { kind: 'token'; classes: number; classWeights?: readonly number[] }
+  /**
+   * Per-residue emission scores for a CRF that lives outside the graph (signal peptides): the
+   * `prediction` is the raw scores [batch, tokens, classes]; a 'train' graph has no loss but takes
+   * d(loss)/d(emissions) as the input `emissions_grad` and returns the gradients it implies.
+   */
+  | { kind: 'crf'; classes: number };
 
 export type GraphMode = 'train' | 'eval' | 'predict';
 
@@ -42,6 +48,8 @@ export const IO = {
   labels: 'labels',
   /** float32 [batch, tokens], 1 at labelled residues (token task). */
   labelMask: 'label_mask',
+  /** float32 [batch, tokens, classes]: d(loss)/d(prediction), the backward's seed ('crf' train graphs). */
+  emissionsGrad: 'emissions_grad',
   /** int64 scalar: the step's dropout seed ('train' graphs with dropout only). */
   dropoutSeed: DROPOUT_SEED_INPUT,
   loss: 'loss',
@@ -71,7 +79,7 @@ export interface TrainingGraph {
 }
 
 /** forward graph → forward + backward (src-main/autodiff's `differentiate`). */
-export type Differentiate = (graph: Graph, options: { loss: string; wrt: readonly string[]; recompute?: (value: string) => boolean }) => Graph;
+export type Differentiate = (graph: Graph, options: { loss: string; wrt: readonly string[]; recompute?: (value: string) => boolean; seed?: string }) => Graph;
 
 /** Makes the frozen-weight lookup for a builder (initializers of the model's stored weights). */
 export type FrozenParams = (g: GraphBuilder) => (name: string) => Value;
@@ -106,7 +114,7 @@ export interface HeadGraphSpec {
   /** Width of the stored embedding vectors. */
   inDim: number;
   head: HeadSpec;
-  task: Exclude<TaskSpec, { kind: 'token' }>;
+  task: Exclude<TaskSpec, { kind: 'token' | 'crf' }>;
   mode: GraphMode;
 }
 
@@ -123,7 +131,7 @@ export function taskOutDim(task: TaskSpec): number {
 }
 
 /** Token heads are always a single Linear (SWAT's head is defined on pooled vectors). */
-const effectiveHead = (head: HeadSpec, task: TaskSpec): HeadSpec => (task.kind === 'token' ? { ...head, kind: 'linear' } : head);
+const effectiveHead = (head: HeadSpec, task: TaskSpec): HeadSpec => (task.kind === 'token' || task.kind === 'crf' ? { ...head, kind: 'linear' } : head);
 
 /** Trainable tensors of a backbone graph: adapters first (layer order), then the head. */
 export function trainableParameters(spec: Pick<BackboneGraphSpec, 'family' | 'config' | 'lora' | 'head' | 'task'>): ParamSpec[] {
@@ -180,10 +188,12 @@ interface TaskResult {
   prediction: Value;
   loss: Value | null;
   inputs: DataInput[];
+  /** The input that seeds the backward from `prediction` (a loss computed outside the graph). */
+  seedInput?: string;
 }
 
 /** Prediction and loss of a sequence-level task from the head's raw output [batch, outDim]. */
-function sequenceTask(g: GraphBuilder, task: Exclude<TaskSpec, { kind: 'token' }>, raw: Value, withLoss: boolean): TaskResult {
+function sequenceTask(g: GraphBuilder, task: Exclude<TaskSpec, { kind: 'token' | 'crf' }>, raw: Value, withLoss: boolean): TaskResult {
   const outDim = taskOutDim(task);
   if (task.kind === 'classification') {
     const prediction = g.softmax(raw, -1);
@@ -218,6 +228,14 @@ function tokenTask(g: GraphBuilder, task: Extract<TaskSpec, { kind: 'token' }>, 
       { name: IO.labelMask, dtype: 'float32', shape: ['batch', 'tokens'] },
     ],
   };
+}
+
+/** CRF emissions: the raw scores are the prediction; a 'train' graph takes their gradient as an input. */
+function crfTask(g: GraphBuilder, task: Extract<TaskSpec, { kind: 'crf' }>, raw: Value, mode: GraphMode): TaskResult {
+  if (mode !== 'train') return { prediction: raw, loss: null, inputs: [] };
+  const shape: Dim[] = ['batch', 'tokens', task.classes];
+  g.input(IO.emissionsGrad, 'float32', shape);
+  return { prediction: raw, loss: null, inputs: [{ name: IO.emissionsGrad, dtype: 'float32', shape }], seedInput: IO.emissionsGrad };
 }
 
 /**
@@ -271,9 +289,11 @@ function finish(
   let graph = dropIntermediateOutputs(g.build(), keep);
   const gradients: Record<string, string> = {};
   if (mode === 'train') {
-    if (!loss || result.fed.length === 0) throw new Error('A training graph needs a loss and at least one trainable tensor.');
+    const objective = loss ?? (result.seedInput ? prediction : null);
+    if (!objective || result.fed.length === 0) throw new Error('A training graph needs a loss (or a seeded prediction) and at least one trainable tensor.');
     const recomputed = recomputedValues(graph, options.recompute);
-    graph = (options.differentiate ?? autodiff)(graph, { loss, wrt: result.fed.map((p) => p.name), recompute: (name) => recomputed.has(name) });
+    const seeded = !loss && result.seedInput ? { seed: result.seedInput } : {};
+    graph = (options.differentiate ?? autodiff)(graph, { loss: objective, wrt: result.fed.map((p) => p.name), recompute: (name) => recomputed.has(name), ...seeded });
     for (const p of result.fed) gradients[p.name] = IO.grad(p.name);
   }
   const seedInputs: DataInput[] = graph.inputs.some((i) => i.name === DROPOUT_SEED_INPUT) ? [{ name: DROPOUT_SEED_INPUT, dtype: 'int64', shape: [] }] : [];
@@ -292,7 +312,7 @@ export function buildTrainingGraph(spec: BackboneGraphSpec, frozen: FrozenParams
   const trainables = trainableLookup(g, trainableParameters(spec), options.baked);
   const tokens = ref(IO.tokens, 'int64', ['batch', 'tokens']);
   const head = effectiveHead(spec.head, task);
-  const pool = task.kind === 'token' ? 'per-token' : head.pool;
+  const pool = task.kind === 'token' || task.kind === 'crf' ? 'per-token' : head.pool;
   family.buildGraph(g, {
     config,
     precision: spec.precision,
@@ -304,6 +324,10 @@ export function buildTrainingGraph(spec: BackboneGraphSpec, frozen: FrozenParams
   const representation = ref(outputName.pooled(pool, config.numLayers), 'float32');
   const dataInputs: DataInput[] = [{ name: IO.tokens, dtype: 'int64', shape: ['batch', 'tokens'] }];
   const withLoss = mode !== 'predict';
+  if (task.kind === 'crf') {
+    const raw = tokenHead(g, representation, trainables.lookup);
+    return finish(g, { ...crfTask(g, task, raw, mode), pooled: null, fed: trainables.fed, dataInputs }, mode, options, family.tokenizer.tokens.PAD);
+  }
   if (task.kind === 'token') {
     const raw = tokenHead(g, representation, trainables.lookup);
     return finish(g, { ...tokenTask(g, task, raw, tokens, family.tokenizer.tokens, withLoss), pooled: null, fed: trainables.fed, dataInputs }, mode, options, family.tokenizer.tokens.PAD);

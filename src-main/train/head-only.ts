@@ -28,10 +28,10 @@ const EMBEDDINGS_META = 'embeddings.json';
 const GRAPHS_DIR = 'graphs';
 
 /** Sequence tasks only: a per-residue head needs every residue's vector, which the LoRA path gives. */
-export type SequenceTask = Exclude<TaskSpec, { kind: 'token' }>;
+export type SequenceTask = Exclude<TaskSpec, { kind: 'token' | 'crf' }>;
 
 export function sequenceTaskOf(task: TaskSpec): SequenceTask {
-  if (task.kind === 'token') {
+  if (task.kind === 'token' || task.kind === 'crf') {
     throw new Error('Head-only training needs one vector per protein, so it cannot label residues; train the per-residue task with LoRA adapters (turn "head only" off).');
   }
   return task;

@@ -1,6 +1,6 @@
 /**
- * train/optimizers — AdamW and SGD (with momentum) over named float32 parameters, with the exact
- * update rules of torch.optim.AdamW and torch.optim.SGD (default, non-foreach code path), and
+ * train/optimizers — AdamW, Adamax and SGD (with momentum) over named float32 parameters, with the
+ * exact update rules of torch.optim.AdamW, Adamax and SGD (default, non-foreach code path), and
  * their state as named tensors plus a small JSON object, so that checkpoints can save and
  * restore it bit for bit.
  *
@@ -27,11 +27,21 @@ export interface SgdOptions {
   weightDecay?: number;
 }
 
-export type OptimizerOptions = AdamWOptions | SgdOptions;
+/** torch.optim.Adamax: PEFT-SP's optimizer for signal peptides. */
+export interface AdamaxOptions {
+  kind: 'adamax';
+  betas?: [number, number];
+  eps?: number;
+  /** torch's default is 0 (L2, added to the gradient). */
+  weightDecay?: number;
+}
+
+export type OptimizerOptions = AdamWOptions | SgdOptions | AdamaxOptions;
+export type OptimizerKind = OptimizerOptions['kind'];
 
 /** What a checkpoint stores: the JSON part, and tensors named `<buffer>.<parameter>`. */
 export interface OptimizerState {
-  kind: 'adamw' | 'sgd';
+  kind: OptimizerKind;
   /** Optimizer steps taken (AdamW's bias correction depends on it). */
   step: number;
   hyper: Record<string, number>;
@@ -39,7 +49,7 @@ export interface OptimizerState {
 }
 
 export interface Optimizer {
-  readonly kind: 'adamw' | 'sgd';
+  readonly kind: OptimizerKind;
   /** Steps taken so far. */
   readonly stepCount: number;
   /** One update of every parameter with learning rate `lr` (from the schedule). */
@@ -50,6 +60,7 @@ export interface Optimizer {
 }
 
 export function createOptimizer(options: OptimizerOptions): Optimizer {
+  if (options.kind === 'adamax') return new Adamax(options);
   return options.kind === 'adamw' ? new AdamW(options) : new Sgd(options);
 }
 
@@ -179,6 +190,67 @@ export class Sgd implements Optimizer {
   }
 }
 
+/**
+ * torch.optim.Adamax, per element:
+ *   g ← g + wd·p;  m ← β1·m + (1 − β1)·g;  u ← max(β2·u, |g| + eps)
+ *   p ← p − (lr / (1 − β1ᵗ)) · m / u
+ */
+export class Adamax implements Optimizer {
+  readonly kind = 'adamax';
+  private readonly beta1: number;
+  private readonly beta2: number;
+  private readonly eps: number;
+  private readonly weightDecay: number;
+  private steps = 0;
+  private exp = new Map<string, Float32Array>();
+  private expInf = new Map<string, Float32Array>();
+
+  constructor(options: Omit<AdamaxOptions, 'kind'> = {}) {
+    [this.beta1, this.beta2] = options.betas ?? [0.9, 0.999];
+    this.eps = options.eps ?? 1e-8;
+    this.weightDecay = options.weightDecay ?? 0;
+    checkRange('beta1', this.beta1, 0, 1);
+    checkRange('beta2', this.beta2, 0, 1);
+    checkRange('eps', this.eps, 0, Infinity);
+    checkRange('weight decay', this.weightDecay, 0, Infinity);
+  }
+
+  get stepCount(): number {
+    return this.steps;
+  }
+
+  step(params: TensorMap, grads: TensorMap, lr: number): void {
+    checkGrads(params, grads);
+    this.steps += 1;
+    const stepSize = lr / (1 - this.beta1 ** this.steps);
+    for (const [name, p] of params) {
+      const g = grads.get(name)!;
+      const m = bufferFor(this.exp, name, p.length);
+      const u = bufferFor(this.expInf, name, p.length);
+      for (let i = 0; i < p.length; i++) {
+        const gi = Math.fround(this.weightDecay === 0 ? g[i]! : g[i]! + this.weightDecay * p[i]!);
+        m[i] = this.beta1 * m[i]! + (1 - this.beta1) * gi;
+        u[i] = Math.max(this.beta2 * u[i]!, Math.abs(gi) + this.eps);
+        p[i] = p[i]! - (stepSize * m[i]!) / u[i]!;
+      }
+    }
+  }
+
+  state(): OptimizerState {
+    const tensors: TensorMap = new Map();
+    for (const [name, m] of this.exp) tensors.set(`exp_avg.${name}`, m.slice());
+    for (const [name, u] of this.expInf) tensors.set(`exp_inf.${name}`, u.slice());
+    return { kind: 'adamax', step: this.steps, hyper: { beta1: this.beta1, beta2: this.beta2, eps: this.eps, weightDecay: this.weightDecay }, tensors };
+  }
+
+  load(state: OptimizerState, params: TensorMap): void {
+    checkStateKind(state, 'adamax');
+    this.steps = state.step;
+    this.exp = loadBuffers(state, 'exp_avg', params, state.step > 0);
+    this.expInf = loadBuffers(state, 'exp_inf', params, state.step > 0);
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 
 function bufferFor(buffers: Map<string, Float32Array>, name: string, length: number): Float32Array {
@@ -205,7 +277,7 @@ function checkRange(what: string, value: number, low: number, high: number): voi
   if (!(value >= low && value < high)) throw new RangeError(`Optimizer ${what} must be in [${low}, ${high}), got ${value}.`);
 }
 
-function checkStateKind(state: OptimizerState, kind: 'adamw' | 'sgd'): void {
+function checkStateKind(state: OptimizerState, kind: OptimizerKind): void {
   if (state.kind !== kind) throw new Error(`The saved optimizer state is for ${state.kind}, but this run uses ${kind}.`);
   if (!Number.isSafeInteger(state.step) || state.step < 0) throw new Error(`The saved optimizer step ${state.step} is not a count.`);
 }

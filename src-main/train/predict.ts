@@ -61,8 +61,13 @@ function columnsOf(config: HeadConfig): string[] {
       return names.map((label) => `p_${label}`);
     case 'token':
       return [`predicted_${config.targets[0]}`];
+    case 'crf':
+      throw crfPredictionRefusal();
   }
 }
+
+/** CRF emissions are not predictions: the signal-peptide CRF turns them into types and regions. */
+const crfPredictionRefusal = (): Error => new Error('This model predicts signal peptides through its CRF; use the signal-peptide prediction, not the table of per-sequence values.');
 
 const number = (value: number): string => String(Math.fround(value));
 
@@ -77,6 +82,8 @@ function cellsOf(config: HeadConfig, values: Float32Array, residues: number): st
       const best = values.reduce((b, v, i) => (v > values[b]! ? i : b), 0);
       return [names[best] ?? String(best), ...Array.from(values, number)];
     }
+    case 'crf':
+      throw crfPredictionRefusal();
     case 'token': {
       // values: [tokens, classes]; residue j is token j + 1.
       const k = names.length;
