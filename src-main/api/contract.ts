@@ -35,6 +35,7 @@ import {
   MapColumn,
   MapPoints,
   Projection,
+  AttentionMap,
   AttentionTrack,
   StructureAnalysis,
   StructureContacts,
@@ -186,6 +187,11 @@ export const methods = {
       })
       .strict(),
     output: AttentionTrack,
+  },
+  /** One layer's whole attention map (a head, or the mean of heads): the linked map of a model without a contact head. */
+  'structure.attentionMap': {
+    input: z.object({ projectId: Id, key: z.string(), layer: z.number().int().min(1), head: z.number().int().min(0).nullable().default(null) }).strict(),
+    output: AttentionMap,
   },
 } as const;
 

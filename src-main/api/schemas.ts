@@ -646,6 +646,8 @@ export const StructureAnalysis = z.object({
   layers: z.number().int(),
   /** Known once computed. */
   heads: z.number().int().nullable(),
+  /** False for a family without a contact head (ESM C): attention only, structure.contacts answers contacts: null. */
+  hasContacts: z.boolean(),
 });
 export type StructureAnalysis = z.infer<typeof StructureAnalysis>;
 
@@ -655,8 +657,8 @@ export const StructureContacts = z.object({
   length: z.number().int(),
   layers: z.number().int(),
   heads: z.number().int(),
-  /** Contact probabilities [L × L], row-major. */
-  contacts: z.array(z.number()),
+  /** Contact probabilities [L × L], row-major; null for a model without a contact head (ESM C). */
+  contacts: z.array(z.number()).nullable(),
 });
 export type StructureContacts = z.infer<typeof StructureContacts>;
 
@@ -673,3 +675,14 @@ export const AttentionTrack = z.object({
   values: z.array(z.number()),
 });
 export type AttentionTrack = z.infer<typeof AttentionTrack>;
+
+/** One layer's full attention map (one head or the mean of heads), for the linked map when a model has no contact head. */
+export const AttentionMap = z.object({
+  key: z.string(),
+  layer: z.number().int(),
+  head: z.number().int().nullable(),
+  length: z.number().int(),
+  /** [L × L] row-major: row i is how residue i spreads its attention. */
+  values: z.array(z.number()),
+});
+export type AttentionMap = z.infer<typeof AttentionMap>;

@@ -5,7 +5,7 @@
  * runs. Task bodies live in their domains (jobs/tasks); this file holds no logic.
  */
 import { z } from 'zod';
-import { ClusterPlacement, Device, FinetuneSettings } from './schemas';
+import { ClusterPlacement, Device, FinetuneSettings, LoraTargetName } from './schemas';
 
 const Precision = z.enum(['fp32', 'fp16', 'int8']);
 const Pooling = z.enum(['mean', 'bos', 'max', 'per-token']);
@@ -139,6 +139,25 @@ export const TASK_PARAMS = {
     datasetId: z.number().int().optional(),
     targets: z.array(z.string()).optional(),
   }),
+  /** Signal peptides the PEFT-SP way (train/signal-peptide): the input is a SignalP 6.0 3-line FASTA file's name and text. */
+  'train.signalPeptide': z.object({
+    modelDir: z.string(),
+    modelName: z.string(),
+    runDir: z.string(),
+    settings: z.object({
+      lora: z.object({ r: z.number().int().positive(), alpha: z.number().positive(), dropout: z.number().min(0).max(0.9), targets: z.array(LoraTargetName).min(1), layers: z.union([z.literal('all'), z.number().int().positive()]) }),
+      epochs: z.number().int().positive(),
+      batchSize: z.number().int().positive(),
+      lr: z.number().positive(),
+      maxGradNorm: z.number().positive(),
+      seed: z.number().int(),
+      trainPartitions: z.array(z.number().int().min(0)).min(1),
+      validationPartitions: z.array(z.number().int().min(0)),
+      regularization: z.number().min(0).optional(),
+      device: Device.optional(),
+      threads: z.number().int().min(0).optional(),
+    }),
+  }),
   'train.import': z.object({
     sourceDir: z.string(),
     runDir: z.string(),
@@ -163,7 +182,7 @@ export const TASK_PARAMS = {
 const summary = <T extends z.ZodRawShape>(shape: T) => z.looseObject(shape);
 
 export const TASK_SUMMARIES = {
-  'structure.inspect': summary({ outDir: z.string(), layers: z.number(), heads: z.number(), length: z.number() }),
+  'structure.inspect': summary({ outDir: z.string(), layers: z.number(), heads: z.number(), length: z.number(), hasContacts: z.boolean().optional() }),
   'variants.score': summary({
     rows: z.number(),
     scored: z.number(),
@@ -209,6 +228,15 @@ export const TASK_SUMMARIES = {
     truncated: z.number(),
     resumedFromStep: z.number().nullable(),
     changedOnResume: z.array(z.object({ setting: z.string(), before: z.unknown(), after: z.unknown() })),
+  }),
+  'train.signalPeptide': summary({
+    runDir: z.string(),
+    steps: z.number(),
+    trainProteins: z.number(),
+    validationProteins: z.number(),
+    bestEpoch: z.number().nullable(),
+    device: z.string(),
+    history: z.array(z.object({ epoch: z.number(), trainLoss: z.number().nullable(), valLoss: z.number().nullable(), valNll: z.number().nullable(), detectionMcc: z.number().nullable(), csMcc: z.number().nullable() })),
   }),
   'train.import': summary({ runDir: z.string(), mode: z.enum(['lora', 'head-only']), importedFrom: z.string(), baseModel: z.string().optional() }),
   'train.predict': summary({ outPath: z.string(), sequences: z.number(), columns: z.array(z.string()), device: z.string(), fallbackReason: z.string().nullable(), truncated: z.number() }),

@@ -165,6 +165,7 @@ export function createHost(options: HostOptions): Host {
     'structure.inspect': (input) => structure.inspect(input),
     'structure.contacts': (input) => structure.contacts(input),
     'structure.attention': (input) => structure.attention(input),
+    'structure.attentionMap': (input) => structure.attentionMap(input),
     'map.list': ({ projectId }) => map.list(projectId),
     'map.points': ({ projectionId }) => map.points(projectionId),
     'map.predictions': ({ projectionId, fitId }) => map.predictions(projectionId, fitId),

@@ -4,18 +4,20 @@
  * process) that writes one sequence's predicted contacts and per-layer attention under the
  * project folder, or answers at once when those files already exist; `structure.contacts` and
  * `structure.attention` read them back as small JSON (the L×L contact map, or one per-residue
- * attention track for a chosen layer and head).
+ * attention track for a chosen layer and head); `structure.attentionMap` one layer's whole map.
+ * A family without a contact head (ESM C) gets attention only: `hasContacts` false, contacts null.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ApiError, notFound } from '../api/errors';
-import type { AttentionTrack, StructureAnalysis, StructureContacts } from '../api/schemas';
+import type { AttentionMap, AttentionTrack, StructureAnalysis, StructureContacts } from '../api/schemas';
 import type { JobRunner } from '../jobs/runner';
 import type { StructureInspectParams, StructureMeta } from '../jobs/tasks/structure-inspect';
 import { paramsOf } from '../api/tasks';
 import type { Store } from '../store';
 import { readNpy } from '../store/npy';
+import { describeModel } from './model-facts';
 
 export const STRUCTURE_JOB_KIND = 'structure.inspect' as const;
 /** Attention files grow with H·L² per layer; beyond this the page would wait minutes and hold gigabytes. */
@@ -47,21 +49,22 @@ export class StructureService {
     const outDir = join('structure', key);
     const base = { key, modelId: model.id, modelName: model.name, length: sequence.length };
     const meta = this.meta(folder, key);
-    if (meta) return { ...base, ready: true, job: null, layers: meta.layers, heads: meta.heads };
+    if (meta) return { ...base, ready: true, job: null, layers: meta.layers, heads: meta.heads, hasContacts: hasContacts(meta) };
     // The same analysis already queued or running (e.g. a second click): wait for that one.
     const active = this.store.jobs
       .list(input.projectId)
       .find((job) => job.kind === STRUCTURE_JOB_KIND && (job.state === 'queued' || job.state === 'running') && paramsOf(STRUCTURE_JOB_KIND, { kind: job.kind, params: this.store.jobs.record(job.id)?.params })?.outDir === outDir);
     const params: StructureInspectParams = { modelDir: model.path, modelName: model.name, sequence, outDir };
-    const title = `Attention and contacts of ${input.label ?? `a sequence of ${sequence.length} residues`} (${model.name})`;
+    const withContacts = describeModel(model).hasContacts;
+    const title = `${withContacts ? 'Attention and contacts' : 'Attention'} of ${input.label ?? `a sequence of ${sequence.length} residues`} (${model.name})`;
     const job = active ? this.runner().describe(active) : this.runner().enqueue({ projectId: input.projectId, kind: STRUCTURE_JOB_KIND, title, params: { ...params }, createsRun: false });
-    return { ...base, ready: false, job, layers: model.layers, heads: null };
+    return { ...base, ready: false, job, layers: model.layers, heads: null, hasContacts: withContacts };
   }
 
   contacts(input: { projectId: number; key: string }): StructureContacts {
     const { dir, meta } = this.result(input.projectId, input.key);
-    const array = readNpy(join(dir, 'contacts.npy'));
-    return { key: input.key, length: meta.length, layers: meta.layers, heads: meta.heads, sequence: meta.sequence, contacts: Array.from(array.data as Float32Array, round) };
+    const contacts = hasContacts(meta) ? Array.from(readNpy(join(dir, 'contacts.npy')).data as Float32Array, round) : null;
+    return { key: input.key, length: meta.length, layers: meta.layers, heads: meta.heads, sequence: meta.sequence, contacts };
   }
 
   /**
@@ -71,19 +74,34 @@ export class StructureService {
    * each residue receives, averaged over all residues.
    */
   attention(input: { projectId: number; key: string; layer: number; head: number | null; position: number | null; direction: 'from' | 'to' }): AttentionTrack {
-    const { dir, meta } = this.result(input.projectId, input.key);
+    const { meta, maps, heads } = this.layerMaps(input);
     const L = meta.length;
-    if (input.layer < 1 || input.layer > meta.layers) throw new ApiError('invalid-input', `Layer ${input.layer} does not exist; this model has layers 1 to ${meta.layers}.`);
-    if (input.head !== null && input.head >= meta.heads) throw new ApiError('invalid-input', `Head ${input.head + 1} does not exist; this model has ${meta.heads} heads.`);
     if (input.position !== null && input.position >= L) throw new ApiError('invalid-input', `Position ${input.position + 1} is beyond the sequence's ${L} residues.`);
-    const maps = readNpy(join(dir, `attention_layer${input.layer}.npy`)).data as Float32Array;
-    const heads = input.head === null ? Array.from({ length: meta.heads }, (_, h) => h) : [input.head];
     const values = new Float64Array(L);
     for (const h of heads) {
       const base = h * L * L;
       for (let j = 0; j < L; j++) values[j]! += cell(maps, base, L, input.position, input.direction, j) / heads.length;
     }
     return { key: input.key, layer: input.layer, head: input.head, position: input.position, direction: input.direction, values: Array.from(values, (v) => Math.round(v * 1e6) / 1e6) };
+  }
+
+  /** Layer `layer`'s whole [L × L] attention map: one head, or the mean of the heads. */
+  attentionMap(input: { projectId: number; key: string; layer: number; head: number | null }): AttentionMap {
+    const { meta, maps, heads } = this.layerMaps(input);
+    const size = meta.length * meta.length;
+    const values = new Float64Array(size);
+    for (const h of heads) for (let k = 0; k < size; k++) values[k]! += maps[h * size + k]! / heads.length;
+    return { key: input.key, layer: input.layer, head: input.head, length: meta.length, values: Array.from(values, (v) => Math.round(v * 1e6) / 1e6) };
+  }
+
+  /** A layer's attention stack [H, L, L] and the heads asked for, after checking layer and head exist. */
+  private layerMaps(input: { projectId: number; key: string; layer: number; head: number | null }): { meta: StructureMeta; maps: Float32Array; heads: number[] } {
+    const { dir, meta } = this.result(input.projectId, input.key);
+    if (input.layer < 1 || input.layer > meta.layers) throw new ApiError('invalid-input', `Layer ${input.layer} does not exist; this model has layers 1 to ${meta.layers}.`);
+    if (input.head !== null && input.head >= meta.heads) throw new ApiError('invalid-input', `Head ${input.head + 1} does not exist; this model has ${meta.heads} heads.`);
+    const maps = readNpy(join(dir, `attention_layer${input.layer}.npy`)).data as Float32Array;
+    const heads = input.head === null ? Array.from({ length: meta.heads }, (_, h) => h) : [input.head];
+    return { meta, maps, heads };
   }
 
   private result(projectId: number, key: string): { dir: string; meta: StructureMeta } {
@@ -105,6 +123,9 @@ export class StructureService {
     return folder;
   }
 }
+
+/** Results written before ESM C existed have no flag: they are ESM-2's, with contacts. */
+const hasContacts = (meta: StructureMeta): boolean => meta.hasContacts !== false;
 
 /** Attention of one head's [L, L] map (at `base`) that the track shows at residue j. */
 function cell(maps: Float32Array, base: number, L: number, position: number | null, direction: 'from' | 'to', j: number): number {

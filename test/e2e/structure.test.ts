@@ -3,7 +3,10 @@
  * opened in the page, its chain A aligned to a dataset sequence that differs at one residue
  * (identity 27 / 28, computed here independently), the tiny golden model's contacts and attention
  * computed by a job, contact lines counted against the API's probabilities at two thresholds, a
- * residue clicked in 3D and a position clicked on the contact map, with screenshots.
+ * residue clicked in 3D and a position clicked on the contact map, with screenshots. The golden ESM C
+ * tiny model (no contact head) is offered for attention only: its attention colours the residues and
+ * fills the linked map, the contact parts say why they are off, and its last layer's attention
+ * matches the golden reference.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,7 +14,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Job } from '../../src-main/api/schemas';
 import { launchChromium, screenshot } from '../support/browser';
-import { loadGolden } from '../support/golden';
+import { loadGolden, seqKey } from '../support/golden';
 import { ROOT, startServe, stopServe, temporaryHome, type ServeHandle } from '../support/serve';
 import { connectApi, type ApiClient } from '../support/ws-client';
 
@@ -110,18 +113,23 @@ describe('the Structure page', () => {
   });
 
   it('computes attention and contacts with a model and draws contacts above the threshold', async () => {
-    // ESM C has no contact head: with only an ESM C model the page says so instead of offering it.
+    // ESM C has no contact head: with only an ESM C model it is offered for attention only, and the page says so.
     const esmc = await api.call<Job>('jobs.start', { kind: 'model.install', path: join(loadGolden('esmc-tiny').checkpoint, 'esm') });
     expect((await api.waitForJob(esmc.id)).state).toBe('done');
-    await expect.poll(() => page.getByText('No installed model has a contact head.').count(), { timeout: 20_000 }).toBe(1);
-    expect(await page.getByTestId('structure-model').count()).toBe(0);
+    await page.getByTestId('structure-model').waitFor({ timeout: 20_000 });
+    expect(await page.getByTestId('structure-model').locator('option').allTextContents()).toEqual([expect.stringContaining('(ESM C, attention only)')]);
+    expect(await page.getByTestId('structure-no-contact-head').textContent()).toContain('ESM C has no contact head: attention only.');
+    expect(await page.getByTestId('structure-compute').textContent()).toContain('Compute attention');
+    expect(await page.getByTestId('structure-threshold').count()).toBe(0);
 
     const install = await api.call<Job>('jobs.start', { kind: 'model.install', path: loadGolden('tiny').checkpoint });
     expect((await api.waitForJob(install.id)).state).toBe('done');
-    await page.getByTestId('structure-model').waitFor({ timeout: 20_000 });
-    // Only the ESM-2 model is offered; the ESM C one is named as left out, and why.
-    expect(await page.getByTestId('structure-model').locator('option').allTextContents()).toEqual([expect.stringContaining('(ESM-2)')]);
-    expect(await page.getByTestId('structure-no-contact-head').textContent()).toMatch(/ESM C models have no contact head/);
+    await expect.poll(() => page.getByTestId('structure-model').locator('option').count(), { timeout: 20_000 }).toBe(2);
+    // Both are offered, the ESM C one marked attention only; with the ESM-2 model chosen the contact parts are on.
+    const esm2 = (await api.call<{ name: string; family: string }[]>('models.list', {})).find((m) => m.family === 'ESM-2')!;
+    await page.getByTestId('structure-model').selectOption({ label: `${esm2.name} (ESM-2)` });
+    await expect.poll(() => page.getByTestId('structure-no-contact-head').count()).toBe(0);
+    expect(await page.getByTestId('structure-compute').textContent()).toContain('Compute attention and contacts');
 
     const before = await canvasPixels();
     await page.getByTestId('structure-compute').click();
@@ -191,4 +199,56 @@ describe('the Structure page', () => {
     await expect.poll(() => page.getByTestId('structure-legend').textContent()).toContain('to residue 10');
     await screenshot(page, '83-structure-contact-map');
   });
+
+  it('offers an ESM C model for attention only: attention colours the residues and fills the linked map', async () => {
+    const models = await api.call<{ id: number; name: string; family: string; hasContacts: boolean }[]>('models.list', {});
+    const esmc = models.find((m) => m.family === 'ESM C')!;
+    expect(esmc.hasContacts).toBe(false);
+    await page.getByTestId('structure-model').selectOption({ label: `${esmc.name} (ESM C, attention only)` });
+    await expect.poll(() => page.getByTestId('structure-no-contact-head').textContent()).toContain('ESM C has no contact head: attention only.');
+    // The contact parts are off, each saying why.
+    expect(await page.getByTestId('structure-threshold').count()).toBe(0);
+    expect(await page.getByTestId('structure-threshold-off').textContent()).toContain('Contact threshold off. ESM C has no contact head');
+    expect(await page.getByTestId('structure-track').locator('option[value="contacts"]').isDisabled()).toBe(true);
+
+    const before = await canvasPixels();
+    await page.getByTestId('structure-compute').click();
+    await expect.poll(() => page.getByTestId('structure-analysis-ready').textContent(), { timeout: 60_000 }).toContain(esmc.name);
+    const ready = await page.getByTestId('structure-analysis-ready').textContent();
+    const [, layers, heads] = /(\d+) layers × (\d+) heads/.exec(ready!)!;
+    expect(await page.getByTestId('structure-track').inputValue()).toBe('attention');
+    await expect.poll(() => page.getByTestId('structure-legend').textContent()).toMatch(/Attention .*\(layer \d+, /);
+    await expect.poll(async () => (await canvasPixels()).checksum).not.toBe(before.checksum);
+    expect(await page.getByTestId('structure-viewer').getAttribute('data-contact-lines')).toBe('0');
+    expect(await page.getByTestId('structure-contact-count').textContent()).toContain('no contact head');
+    expect(await page.getByTestId('contact-map').getAttribute('data-upper')).toBe('attention');
+    await page.getByTestId('structure-layer').selectOption(layers!);
+    await page.getByTestId('structure-head').selectOption({ label: '1' });
+    await expect.poll(() => page.getByTestId('structure-legend').textContent()).toContain(`layer ${layers}, head 1`);
+    await page.getByTestId('contact-map').scrollIntoViewIfNeeded();
+    await screenshot(page, '84-structure-esmc-attention');
+
+    // Through the API: attention only (no contacts), and the analysis is marked so.
+    const analysis = await api.call<{ key: string; ready: boolean; hasContacts: boolean }>('structure.inspect', { projectId, modelId: esmc.id, sequence: PROTEIN });
+    expect(analysis).toMatchObject({ ready: true, hasContacts: false });
+    const result = await api.call<{ contacts: number[] | null; heads: number }>('structure.contacts', { projectId, key: analysis.key });
+    expect(result.contacts).toBeNull();
+    expect(result.heads).toBe(Number(heads));
+
+    // The last layer's attention of a golden sequence matches the original ESM C's within 1e-4.
+    const golden = loadGolden('esmc-tiny');
+    const reference = golden.sequences.find((s) => golden.has(seqKey(s.index, 'attn_last')) && s.length <= 40)!;
+    const attnLast = golden.array(seqKey(reference.index, 'attn_last'));
+    const goldenAnalysis = await api.call<{ key: string; ready: boolean; job: Job | null }>('structure.inspect', { projectId, modelId: esmc.id, sequence: reference.sequence });
+    if (goldenAnalysis.job) expect((await api.waitForJob(goldenAnalysis.job.id)).state).toBe('done');
+    const L = reference.length;
+    const T = L + 2;
+    for (let h = 0; h < Number(heads); h++) {
+      const map = await api.call<{ values: number[]; length: number }>('structure.attentionMap', { projectId, key: goldenAnalysis.key, layer: Number(layers), head: h });
+      expect(map.length).toBe(L);
+      let worst = 0;
+      for (let i = 0; i < L; i++) for (let j = 0; j < L; j++) worst = Math.max(worst, Math.abs(map.values[i * L + j]! - attnLast.data[h * T * T + (i + 1) * T + (j + 1)]!));
+      expect(worst).toBeLessThan(1e-4);
+    }
+  }, 120_000);
 });

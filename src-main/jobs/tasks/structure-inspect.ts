@@ -3,7 +3,8 @@
  * contacts and every layer's per-head attention, computed in the compute process (never in the
  * main or serve process) and written under the project folder:
  *
- *   structure/<key>/contacts.npy           float32 [L, L]      contact probabilities
+ *   structure/<key>/contacts.npy           float32 [L, L]      contact probabilities (only for a
+ *                                                              family with a contact head: not ESM C)
  *   structure/<key>/attention_layer<k>.npy float32 [H, L, L]   softmax attention of layer k (1-based),
  *                                                              residues only (<cls>/<eos> dropped)
  *   structure/<key>/meta.json              written last: the mark of a complete result
@@ -29,6 +30,8 @@ export interface StructureMeta {
   layers: number;
   heads: number;
   length: number;
+  /** False for a family without a contact head (ESM C): no contacts.npy. Absent in older results (ESM-2 only). */
+  hasContacts?: boolean;
   createdAt: string;
 }
 
@@ -69,13 +72,15 @@ export const structureInspect = defineTask({
     mkdirSync(dir, { recursive: true });
     const embedder = Embedder.open(params.modelDir);
     const { numLayers, numHeads } = embedder.manifest.config;
+    // ESM C has no contact head: its analysis is attention only.
+    const hasContacts = embedder.family.heads.contacts;
     const L = params.sequence.length;
     const passes = layerPasses(numLayers, numHeads, L);
     try {
       for (const [p, attentionLayers] of passes.entries()) {
         throwIfCancelled(ctx.signal);
         ctx.progress(p / passes.length, `Attention of layers ${attentionLayers[0]}–${attentionLayers.at(-1)} of ${numLayers}`);
-        await embedder.run([params.sequence], { layers: [], pool: [], contacts: p === 0, attentionLayers }, (result) => {
+        await embedder.run([params.sequence], { layers: [], pool: [], contacts: hasContacts && p === 0, attentionLayers }, (result) => {
           if (result.contacts) writeNpyAtomic(join(dir, 'contacts.npy'), { dtype: 'float32', shape: [L, L], data: result.contacts });
           for (const [layer, maps] of result.attention) {
             writeNpyAtomic(join(dir, `attention_layer${layer}.npy`), { dtype: 'float32', shape: [numHeads, L, L], data: residueBlock(maps, numHeads, L) });
@@ -86,10 +91,11 @@ export const structureInspect = defineTask({
       await embedder.close();
     }
     throwIfCancelled(ctx.signal);
-    const meta: StructureMeta = { sequence: params.sequence, modelName: params.modelName, layers: numLayers, heads: numHeads, length: L, createdAt: new Date().toISOString() };
+    const meta: StructureMeta = { sequence: params.sequence, modelName: params.modelName, layers: numLayers, heads: numHeads, length: L, hasContacts, createdAt: new Date().toISOString() };
     writeTextAtomically(join(dir, 'meta.json'), JSON.stringify(meta, null, 2));
-    await ctx.artifact('structure', join(params.outDir, 'contacts.npy'), { layers: numLayers, heads: numHeads, length: L });
-    ctx.progress(1, 'Attention and contacts ready');
-    return { outDir: params.outDir, layers: numLayers, heads: numHeads, length: L };
+    // The artifact names a file that exists: the contacts, or (attention only) the result's meta.json.
+    await ctx.artifact('structure', join(params.outDir, hasContacts ? 'contacts.npy' : 'meta.json'), { layers: numLayers, heads: numHeads, length: L, hasContacts });
+    ctx.progress(1, hasContacts ? 'Attention and contacts ready' : 'Attention ready (this model has no contact head)');
+    return { outDir: params.outDir, layers: numLayers, heads: numHeads, length: L, hasContacts };
   },
 });

@@ -1,13 +1,14 @@
 /**
  * lib/structure/page.svelte — the Structure page's state, kept while the user visits other pages:
  * the opened file and chosen chain, the dataset sequence it is aligned to, the model analysis
- * (contacts and attention, computed by a job), the colour track and the contact threshold.
+ * (contacts and attention, computed by a job; attention only for a model without a contact head,
+ * e.g. ESM C, whose linked map then shows attention), the colour track and the contact threshold.
  * Everything shown is derived from these few choices.
  */
 import { api } from '../transport';
 import { selection } from '../selection.svelte';
 import type { SequenceRow } from '../types';
-import type { AttentionTrack, StructureAnalysis, StructureContacts } from '../../../../src-main/api/schemas';
+import type { AttentionMap, AttentionTrack, StructureAnalysis, StructureContacts } from '../../../../src-main/api/schemas';
 import { alignSequences, type Alignment } from './align';
 import { colorOf, scaleFor, SECONDARY_COLORS, type Rgb, type Scale } from './colors';
 import { MIN_SEPARATION, predictedContacts, structureContactMap, type Contact } from './geometry';
@@ -37,6 +38,8 @@ class StructurePage {
   analysis = $state.raw<StructureAnalysis | null>(null);
   contacts = $state.raw<StructureContacts | null>(null);
   attention = $state.raw<AttentionTrack | null>(null);
+  /** The layer's whole attention map, loaded only for a model without a contact head (the linked map shows it). */
+  attentionMap = $state.raw<AttentionMap | null>(null);
 
   track = $state<TrackKind>('secondary');
   layer = $state(1);
@@ -46,6 +49,7 @@ class StructurePage {
   threshold = $state(0.5);
   sideChains = $state(false);
   #attentionRequest = 0;
+  #attentionMapRequest = 0;
 
   chain = $derived(this.structure?.chains[this.chainIndex] ?? null);
   trace = $derived<Residue[]>(this.chain ? traceResidues(this.chain) : []);
@@ -53,12 +57,20 @@ class StructurePage {
   alignment = $derived<Alignment | null>(this.chain && this.sequence ? alignSequences(chainSequence(this.chain), this.sequence.sequence) : null);
   /** The analysis belongs to the chosen sequence (it may still be the previous one's while switching). */
   analysisMatches = $derived(!!this.contacts && !!this.sequence && this.contacts.sequence === this.sequence.sequence.toUpperCase());
+  /** The analysis shown is attention only (its model has no contact head). */
+  attentionOnly = $derived(this.analysisMatches && this.contacts?.contacts === null);
+  /** What the linked map's upper triangle shows: predicted contacts, or (attention only) the layer's attention. */
+  mapValues = $derived.by<readonly number[] | null>(() => {
+    if (!this.analysisMatches || !this.contacts) return null;
+    if (this.contacts.contacts) return this.contacts.contacts;
+    return this.attentionMap?.key === this.analysis?.key ? (this.attentionMap?.values ?? null) : null;
+  });
 
   /** The track's values in sequence coordinates (index = position − 1), or null when it has none. */
   trackValues = $derived.by<(number | null)[] | null>(() => {
     const length = this.sequence?.length ?? 0;
     if (this.track === 'attention') return this.analysisMatches && this.attention ? this.attention.values : null;
-    if (this.track === 'contacts') return this.analysisMatches && this.contacts ? contactNumbers(this.contacts.contacts, length) : null;
+    if (this.track === 'contacts') return this.analysisMatches && this.contacts?.contacts ? contactNumbers(this.contacts.contacts, length) : null;
     if (this.track === 'shared') {
       const shared = selection.residueTrack;
       return shared && this.sequence && shared.sequence.toUpperCase() === this.sequence.sequence.toUpperCase() ? shared.values : null;
@@ -81,7 +93,7 @@ class StructurePage {
 
   /** Predicted contacts at the threshold, both ends in the structure, strongest first. */
   shownContacts = $derived.by<Contact[]>(() => {
-    if (!this.analysisMatches || !this.contacts || !this.alignment) return [];
+    if (!this.analysisMatches || !this.contacts?.contacts || !this.alignment) return [];
     const placed = new Set(Array.from(this.alignment.aToB).filter((p) => p >= 0));
     return predictedContacts(this.contacts.contacts, this.contacts.length, this.threshold, MIN_SEPARATION)
       .filter((c) => placed.has(c.i) && placed.has(c.j))
@@ -131,6 +143,7 @@ class StructurePage {
     if (this.modelId === null || !this.sequence) return;
     this.contacts = null;
     this.attention = null;
+    this.attentionMap = null;
     this.analysis = await api.call('structure.inspect', { projectId, modelId: this.modelId, sequence: this.sequence.sequence, label: this.sequence.seqId });
     if (this.analysis.ready) await this.loadResults(projectId);
   }
@@ -143,7 +156,7 @@ class StructurePage {
     this.analysis = { ...analysis, ready: true, job: null, heads: contacts.heads, layers: contacts.layers };
     this.contacts = contacts;
     this.layer = Math.min(Math.max(1, this.layer), contacts.layers);
-    if (this.track === 'secondary') this.track = 'attention';
+    if (this.track === 'secondary' || (this.track === 'contacts' && contacts.contacts === null)) this.track = 'attention';
     await this.loadAttention(projectId);
   }
 
@@ -161,6 +174,18 @@ class StructurePage {
       direction: this.direction,
     });
     if (request === this.#attentionRequest) this.attention = track;
+    if (!analysis.hasContacts) await this.loadAttentionMap(projectId, analysis);
+  }
+
+  /** The layer's map (the chosen head or the mean) for the linked map of an attention-only analysis. */
+  private async loadAttentionMap(projectId: number, analysis: StructureAnalysis): Promise<void> {
+    const head = this.head < 0 ? null : this.head;
+    // A click on a residue changes the track, not the map: keep the map already loaded.
+    const loaded = this.attentionMap;
+    if (loaded && loaded.key === analysis.key && loaded.layer === this.layer && loaded.head === head) return;
+    const request = ++this.#attentionMapRequest;
+    const map = await api.call('structure.attentionMap', { projectId, key: analysis.key, layer: this.layer, head });
+    if (request === this.#attentionMapRequest) this.attentionMap = map;
   }
 }
 
