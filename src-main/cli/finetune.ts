@@ -25,6 +25,7 @@ import { runTaskHere } from '../jobs/run-here';
 import { endProgress, interruptible, modelFolder, parseList, progressLine, readFasta } from './engine-commands';
 import { DEVICES } from '../core/devices';
 import { CliExit } from './exit';
+import { signalPeptideCommand, type SignalPeptideFlags } from './finetune-signal-peptide';
 
 export interface FinetuneFlags {
   model: string;
@@ -194,7 +195,9 @@ export function settingsFromFlags(flags: FinetuneFlags, given: (flag: keyof Fine
   return parsed.data;
 }
 
-export async function finetuneCommand(flags: FinetuneFlags, command: Command): Promise<void> {
+export async function finetuneCommand(flags: FinetuneFlags & SignalPeptideFlags, command: Command): Promise<void> {
+  if (flags.task === 'signal-peptide') return signalPeptideCommand(flags, command);
+  if (!flags.target) throw new CliExit("error: required option '--target <column>' not specified", 2);
   // The data first: a bad file is refused before a checkpoint is converted.
   const table = readTable(flags);
   const modelDir = await modelFolder(flags.model);

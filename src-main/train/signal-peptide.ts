@@ -58,9 +58,9 @@ export const SIGNAL_PEPTIDE_DEFAULTS = {
 } as const;
 
 export interface SignalPeptideEpoch {
-  /** 0: before training (validation only; trainLoss NaN). */
+  /** 0: before training (validation only). */
   epoch: number;
-  trainLoss: number;
+  trainLoss: number | null;
   valLoss: number | null;
   valNll: number | null;
   detectionMcc: number | null;
@@ -86,6 +86,10 @@ export interface SignalPeptideRunOptions {
   text: string;
   settings: SignalPeptideSettings;
   onProgress?: (fraction: number, message: string) => void;
+  /** After each epoch's validation (and once before training: epoch 0), with the optimizer steps taken. */
+  onEpoch?: (entry: SignalPeptideEpoch, step: number) => void;
+  /** Checked between steps: training stops with an error once aborted (nothing is written). */
+  signal?: AbortSignal;
 }
 
 /** Records of the given partitions; a file with problems is refused with its first ones. */
@@ -129,6 +133,13 @@ async function validate(step: SignalPeptideStep, records: readonly SignalpRecord
   return { loss: loss / records.length, nll: nll / records.length, detectionMcc: selection['Detection MCC']!, csMcc: selection['CS MCC']! };
 }
 
+/** An MCC is undefined (NaN) when a class is absent; summaries hold null there. */
+const finiteOrNull = (value: number | undefined): number | null => (value !== undefined && Number.isFinite(value) ? value : null);
+
+function validationEntry(val: Awaited<ReturnType<typeof validate>> | null): Omit<SignalPeptideEpoch, 'epoch' | 'trainLoss'> {
+  return { valLoss: finiteOrNull(val?.loss), valNll: finiteOrNull(val?.nll), detectionMcc: finiteOrNull(val?.detectionMcc), csMcc: finiteOrNull(val?.csMcc) };
+}
+
 /** Trains and writes the run's files; returns what training.json summarises. */
 export async function runSignalPeptideFinetune(options: SignalPeptideRunOptions): Promise<SignalPeptideSummary> {
   const { settings, outDir } = options;
@@ -160,10 +171,12 @@ export async function runSignalPeptideFinetune(options: SignalPeptideRunOptions)
     let steps = 0;
     // Epoch 0: the untrained model's validation, the baseline the curve starts from.
     const before = validation.length > 0 ? await validate(step, validation, params, settings.batchSize) : null;
-    if (before) history.push({ epoch: 0, trainLoss: NaN, valLoss: before.loss, valNll: before.nll, detectionMcc: before.detectionMcc, csMcc: before.csMcc });
+    if (before) history.push({ epoch: 0, trainLoss: null, ...validationEntry(before) });
+    if (history[0]) options.onEpoch?.(history[0], 0);
     for (let epoch = 1; epoch <= settings.epochs; epoch++) {
       let lossSum = 0;
       for (const batch of batchesOf(rng.shuffle([...train]), settings.batchSize)) {
+        options.signal?.throwIfAborted();
         const result = await step.step(batch, params, rng.nextUint32());
         const norm = clipGradNorm(result.grads, settings.maxGradNorm);
         optimizer.step(params, result.grads, settings.lr);
@@ -173,7 +186,8 @@ export async function runSignalPeptideFinetune(options: SignalPeptideRunOptions)
       }
       const trainLoss = lossSum / train.length;
       const val = validation.length > 0 ? await validate(step, validation, params, settings.batchSize) : null;
-      history.push({ epoch, trainLoss, valLoss: val?.loss ?? null, valNll: val?.nll ?? null, detectionMcc: val?.detectionMcc ?? null, csMcc: val?.csMcc ?? null });
+      history.push({ epoch, trainLoss, ...validationEntry(val) });
+      options.onEpoch?.(history.at(-1)!, steps);
       metrics.push(`${steps},epoch_train_loss,${trainLoss}`);
       if (val) {
         metrics.push(`${steps},val_loss,${val.loss}`, `${steps},val_detection_mcc,${val.detectionMcc}`, `${steps},val_cs_mcc,${val.csMcc}`);
