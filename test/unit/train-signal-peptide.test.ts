@@ -83,7 +83,8 @@ describe('PEFT-SP training on the 8M golden model', () => {
         data[i] = original;
         const numeric = (up - down) / (2 * h);
         expect(Math.abs(g[i]!)).toBeGreaterThan(1e-3);
-        expect(Math.abs(numeric - g[i]!) / Math.abs(g[i]!)).toBeLessThan(2e-2);
+        // Seen: ≤ 4e-4 (float32 graph, h = 1e-2); float64 CRF on top.
+        expect(Math.abs(numeric - g[i]!) / Math.abs(g[i]!)).toBeLessThan(2e-3);
         checked.push(name);
       }
       expect(checked.filter((n) => n.includes('lora_A')).length).toBeGreaterThan(0);
