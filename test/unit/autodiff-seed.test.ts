@@ -48,7 +48,7 @@ describe('autodiff: a backward seeded from a graph input', () => {
       return y.reduce((sum, value, i) => sum + value * S[i]!, 0);
     };
     for (const [values, name] of [[X, 'grad.x'], [W, 'grad.w']] as const) {
-      const result = await checkGradient({ values, analytic: a[name]!.data as Float64Array, evaluate: objective, step: 1e-4, points: values.length });
+      const result = await checkGradient({ values, analytic: a[name]!.data as Float64Array, evaluate: objective, step: 1e-4, points: 4 });
       expect(result.worst).toBeLessThan(1e-6);
     }
   });
