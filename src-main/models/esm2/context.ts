@@ -7,7 +7,7 @@
 import type { GraphBuilder, Value } from '../../onnx';
 import type { AdaptLinear } from '../family';
 import type { EsmConfig } from './checkpoint/config';
-import { quantScaleName } from './weights';
+import { quantScaleName } from '../stored-weights';
 
 export interface Context {
   g: GraphBuilder;

@@ -10,6 +10,7 @@
 import type { DType } from '../../onnx';
 import type { Precision, StoredTensor } from '../family';
 import type { EsmConfig } from './checkpoint/config';
+import { quantScaleName } from '../stored-weights';
 
 export type { Precision, StoredTensor };
 
@@ -41,13 +42,6 @@ export const TOP_LEVEL = {
   lmBias: 'lm_head.bias',
 } as const;
 
-/** Name of the per-output-channel scales of an int8 linear weight (`base` without `.weight`). */
-export const quantScaleName = (base: string): string => `${base}.weight_scale`;
-
-/** The checkpoint weight an int8 scale tensor is computed from, or null for any other name. */
-export function scaledWeightOf(name: string): string | null {
-  return name.endsWith('.weight_scale') ? name.slice(0, -'_scale'.length) : null;
-}
 
 export function storedTensors(config: EsmConfig, precision: Precision): StoredTensor[] {
   const big: DType = precision === 'fp16' ? 'float16' : 'float32';
@@ -94,31 +88,4 @@ export function storedTensors(config: EsmConfig, precision: Precision): StoredTe
     { name: TOP_LEVEL.lmBias, dims: [V], dtype: big, transposed: false },
   );
   return tensors;
-}
-
-/** Transposes a row-major [rows, cols] matrix. */
-export function transpose2d(data: Float32Array, rows: number, cols: number): Float32Array {
-  const out = new Float32Array(data.length);
-  for (let r = 0; r < rows; r++) {
-    const row = r * cols;
-    for (let c = 0; c < cols; c++) out[c * rows + r] = data[row + c]!;
-  }
-  return out;
-}
-
-/**
- * Symmetric per-output-channel int8 quantisation of a row-major [out, in] weight: scale = max|w| / 127
- * per row, q = round(w / scale). Returns q transposed to [in, out] (the stored layout) and the scales.
- */
-export function quantiseRows(data: Float32Array, rows: number, cols: number): { values: Int8Array; scales: Float32Array } {
-  const values = new Int8Array(data.length);
-  const scales = new Float32Array(rows);
-  for (let r = 0; r < rows; r++) {
-    let max = 0;
-    for (let c = 0; c < cols; c++) max = Math.max(max, Math.abs(data[r * cols + c]!));
-    const scale = max > 0 ? max / 127 : 1;
-    scales[r] = scale;
-    for (let c = 0; c < cols; c++) values[c * rows + r] = Math.round(data[r * cols + c]! / scale);
-  }
-  return { values, scales };
 }

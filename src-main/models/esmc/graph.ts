@@ -21,7 +21,7 @@ import { outputName, type AdaptLinear, type FamilyGraphOptions, type GraphOutput
 import type { EsmcConfig } from './config';
 import { blockNames, TOP } from './names';
 import { TOKENS } from './tokenizer';
-import { quantScaleName } from './weights';
+import { quantScaleName } from '../stored-weights';
 
 interface Context {
   g: GraphBuilder;

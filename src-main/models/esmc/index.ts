@@ -13,7 +13,8 @@ import { openEsmcCheckpoint, recognisesEsmc } from './checkpoint';
 import { readStoredEsmcConfig, type EsmcConfig } from './config';
 import { buildEsmcGraph } from './graph';
 import { esmcTokenizer } from './tokenizer';
-import { storedBytes, storedTensors, type Quantised } from './weights';
+import { storedTensors } from './weights';
+import { storedWeightBytes, type Quantised } from '../stored-weights';
 
 /** Configs handed back to this family come from its own checkpoints or manifests (checked by readConfig). */
 const esmcConfig = (config: ModelConfig): EsmcConfig => config as EsmcConfig;
@@ -33,7 +34,7 @@ export const esmc: ModelFamily = {
       ignoredKeys: checkpoint.ignoredKeys,
       tiedDecoder: false,
       checksum: (onProgress?: (fraction: number) => void) => checkpoint.checksum(onProgress),
-      storedBytes: (tensor: StoredTensor) => storedBytes(checkpoint, tensor, lastQuantised),
+      storedBytes: (tensor: StoredTensor) => storedWeightBytes(checkpoint, tensor, lastQuantised),
     };
   },
   readConfig: readStoredEsmcConfig,
