@@ -306,7 +306,7 @@ export function buildProgram(): Command {
     .option('--lora-r <r>', 'LoRA rank', String(d.loraR))
     .option('--lora-alpha <alpha>', 'LoRA alpha (the adapters are scaled by alpha / r)', String(d.loraAlpha))
     .option('--lora-dropout <p>', 'dropout on the adapters\' input (0 for an exactly reproducible run)', String(d.loraDropout))
-    .option('--lora-targets <list>', 'projections to adapt: query,key,value,attention-output,intermediate,output (or dense) for ESM-2; qkv,attention-output,intermediate,output for ESM C (default: query,value; ESM C: qkv)', d.loraTargets.join(','))
+    .option('--lora-targets <list>', 'projections to adapt: query,key,value,attention-output,intermediate,output (or dense) for ESM-2; qkv,attention-output,intermediate,output for ESM C (not given: qkv for an ESM C model)', d.loraTargets.join(','))
     .option('--lora-layers <all|K>', 'adapt all layers or the top K', String(d.loraLayers))
     .addOption(new Option('--head <head>', 'linear, or SWAT\'s Linear → dropout → LayerNorm → Linear').choices(['linear', 'swat']).default(d.head))
     .addOption(new Option('--pool <pool>', 'one vector per protein: mean over residues or the <cls> token').choices(['mean', 'bos']).default(d.pool))

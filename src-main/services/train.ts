@@ -13,7 +13,7 @@ import { readManifest } from '../models/installed';
 import { adapterLoraSpecFor } from '../train/finetune-adapter';
 import type { HeadConfig } from '../train/head-config';
 import { checkImportable } from '../train/importable';
-import { int8MergeRefusal } from '../train/merge';
+import { int8MergeRefusal } from '../train/int8';
 import type { LoraSpec } from '../train/lora';
 import type { JobHooks, JobRunner } from '../jobs/runner';
 import type { FinetuneParams, TrainPredictInput, TrainPredictParams } from '../jobs/tasks/finetune';

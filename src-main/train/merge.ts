@@ -9,6 +9,7 @@
  * ignored by readManifest). The folder is built beside its target and renamed at the end;
  * half-built folders of merges that were killed are removed by the next merge into that place.
  */
+import { int8MergeRefusal } from './int8';
 import { closeSync, existsSync, mkdirSync, openSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { byteView, float32ToFloat16, GraphBuilder, writeModel, type Value } from '../onnx';
@@ -85,14 +86,6 @@ function mergedBytes(dataFile: string, entry: ManifestEntry, module: AdaptedLine
   const dims = { inDim: module.inDim, outDim: module.outDim, r: options.lora.r };
   const merged = mergeLinear(toFloat32(raw, entry.dtype), tensor(module.a), tensor(module.b), dims, loraScale(options.lora));
   return entry.dtype === 'float16' ? byteView(float32ToFloat16(merged)) : byteView(merged);
-}
-
-/**
- * Why LoRA cannot be trained on (merged into) an int8 model: its weights are rounded per channel,
- * so a merged model would round the adapters away. Head-only training does not merge, so it works.
- */
-export function int8MergeRefusal(modelName: string): string {
-  return `${modelName} is installed in int8, which is for embedding and scoring: its rounded weights cannot take the adapters LoRA trains. Install the model in fp32 (or fp16) to fine-tune it with LoRA, or train the head only.`;
 }
 
 /** Writes model.onnx and weights.data of the merged model into `folder`; returns the weight table. */
