@@ -64,6 +64,17 @@ export function createOptimizer(options: OptimizerOptions): Optimizer {
   return options.kind === 'adamw' ? new AdamW(options) : new Sgd(options);
 }
 
+/** The Adam family's settings with torch's defaults (weight decay: AdamW 0.01, Adamax 0), range-checked. */
+function adamSettings(options: { betas?: readonly [number, number]; eps?: number; weightDecay?: number }, defaultWeightDecay: number) {
+  const [beta1, beta2] = options.betas ?? [0.9, 0.999];
+  const settings = { beta1, beta2, eps: options.eps ?? 1e-8, weightDecay: options.weightDecay ?? defaultWeightDecay };
+  checkRange('beta1', settings.beta1, 0, 1);
+  checkRange('beta2', settings.beta2, 0, 1);
+  checkRange('eps', settings.eps, 0, Infinity);
+  checkRange('weight decay', settings.weightDecay, 0, Infinity);
+  return settings;
+}
+
 /**
  * torch.optim.AdamW (amsgrad off), per element:
  *   p ← p·(1 − lr·wd);  m ← β1·m + (1 − β1)·g;  v ← β2·v + (1 − β2)·g²
@@ -81,13 +92,7 @@ export class AdamW implements Optimizer {
   private expSq = new Map<string, Float32Array>();
 
   constructor(options: Omit<AdamWOptions, 'kind'> = {}) {
-    [this.beta1, this.beta2] = options.betas ?? [0.9, 0.999];
-    this.eps = options.eps ?? 1e-8;
-    this.weightDecay = options.weightDecay ?? 0.01;
-    checkRange('beta1', this.beta1, 0, 1);
-    checkRange('beta2', this.beta2, 0, 1);
-    checkRange('eps', this.eps, 0, Infinity);
-    checkRange('weight decay', this.weightDecay, 0, Infinity);
+    ({ beta1: this.beta1, beta2: this.beta2, eps: this.eps, weightDecay: this.weightDecay } = adamSettings(options, 0.01));
   }
 
   get stepCount(): number {
@@ -206,13 +211,7 @@ export class Adamax implements Optimizer {
   private expInf = new Map<string, Float32Array>();
 
   constructor(options: Omit<AdamaxOptions, 'kind'> = {}) {
-    [this.beta1, this.beta2] = options.betas ?? [0.9, 0.999];
-    this.eps = options.eps ?? 1e-8;
-    this.weightDecay = options.weightDecay ?? 0;
-    checkRange('beta1', this.beta1, 0, 1);
-    checkRange('beta2', this.beta2, 0, 1);
-    checkRange('eps', this.eps, 0, Infinity);
-    checkRange('weight decay', this.weightDecay, 0, Infinity);
+    ({ beta1: this.beta1, beta2: this.beta2, eps: this.eps, weightDecay: this.weightDecay } = adamSettings(options, 0));
   }
 
   get stepCount(): number {
