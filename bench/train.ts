@@ -17,6 +17,11 @@
  * /usr/bin/python3 (or $BENCH_PYTHON) or its torch module is missing. Our runs and torch's
  * alternate per model, so both see the same machine load.
  *
+ * Signal peptides (bench/support/train-signal-peptide-one.ts): the app's PEFT-SP run on the same
+ * converted models, one optimizer step = 20 proteins × 72 tokens (PEFT-SP's batch; LoRA r 8 on
+ * q/k/v/o of the top 4 layers, a 37-state emission head, the CRF and its regulariser in TypeScript,
+ * Adamax). Its own child process, so its peak RSS is its own.
+ *
  *   node --import tsx bench/train.ts           8M and 35M, 12 steps each (a few minutes on 2 cores)
  *   node --import tsx bench/train.ts --quick   8M only, 4 steps
  */
@@ -29,6 +34,7 @@ import type { ConvertMeasurement } from './support/convert-one';
 import { ESM2_SHAPES, writeRandomCheckpoint } from './support/random-checkpoint';
 import { figure, markdownTable, megabytes } from './support/table';
 import type { TrainMeasurement } from './support/train-one';
+import type { SignalPeptideTrainMeasurement } from './support/train-signal-peptide-one';
 
 type ModelKey = '8M' | '35M';
 
@@ -57,6 +63,7 @@ interface Row {
   result: TrainMeasurement;
   /** null: PyTorch was not run (see the skip line). */
   torch: TorchMeasurement | null;
+  signalPeptide: SignalPeptideTrainMeasurement;
 }
 
 /** PyTorch's version, or why the comparison is skipped. */
@@ -101,7 +108,9 @@ function benchModel(root: string, model: ModelKey, withTorch: boolean): Row {
   if (withTorch) console.error(`… ${model}: the same in PyTorch`);
   const torch = withTorch ? runTorch(checkpoint) : null;
   rmSync(checkpoint, { recursive: true, force: true });
-  return { model, result, torch };
+  console.error(`… ${model}: signal peptides, ${STEPS} steps`);
+  const signalPeptide = runChild<SignalPeptideTrainMeasurement>('train-signal-peptide-one.ts', [modelDir, join(root, model, 'signal-peptide'), STEPS, WARMUP_STEPS]);
+  return { model, result, torch, signalPeptide };
 }
 
 const ms = (value: number): string => value.toFixed(0);
@@ -174,12 +183,32 @@ function printComparison(rows: readonly Row[], probe: ReturnType<typeof probeTor
   }
 }
 
+function printSignalPeptideTable(rows: readonly Row[]): void {
+  const cells = rows.map(({ model, signalPeptide: sp }) => {
+    const median = percentile(sp.stepMs, 50);
+    return [
+      model,
+      String(sp.stepMs.length),
+      ms(median),
+      ms(percentile(sp.stepMs, 90)),
+      cpuPerStep(sp.cpuSeconds, sp.stepMs.length),
+      figure((sp.proteinsPerStep * sp.tokensPerSequence) / (median / 1000)),
+      sp.peakRssMB.toFixed(0),
+      sp.cores.toFixed(1),
+    ];
+  });
+  const first = rows[0]?.signalPeptide;
+  console.log(`Signal peptides (PEFT-SP: LoRA on q/k/v/o of the top 4 layers, 37-state emissions, CRF + regulariser, Adamax), fp32, ${first?.device ?? 'cpu'}, batches of ${first?.proteinsPerStep ?? 20} × ${first?.tokensPerSequence ?? 72} tokens, ${STEPS} steps (first ${WARMUP_STEPS} not counted):`);
+  console.log(markdownTable(['model', 'steps counted', 'step median ms', 'step p90 ms', 'CPU s/step', 'tokens/s', 'peak RSS MB', 'CPU cores used'], cells));
+}
+
 function main(): number {
   const probe = probeTorch();
   return inScratchFolder('esm-bench-train-', (root) => {
     const rows = MODELS.map((model) => benchModel(root, model, !('skipped' in probe)));
     printTable(rows);
     printComparison(rows, probe);
+    printSignalPeptideTable(rows);
     return 0;
   });
 }
