@@ -235,11 +235,31 @@ export const FinetuneTaskName = z.enum(['regression', 'classification', 'multila
 export const LoraTargetName = z.enum(['query', 'key', 'value', 'qkv', 'attention-output', 'intermediate', 'output']);
 export const ValidationMetricName = z.enum(VALIDATION_METRIC_NAMES);
 
+/**
+ * Which parameter-efficient method adapts the model (train/peft-methods): LoRA on its linear layers,
+ * soft prompts (virtual tokens before `<cls>`), or bottleneck adapters (Houlsby: after the attention
+ * and the feed-forward outputs, before the residual add). Prompts and adapters cannot be merged
+ * into the weights; the prediction graph carries them.
+ */
+export const PeftMethodName = z.enum(['lora', 'prompt', 'adapter']);
+export type PeftMethodName = z.infer<typeof PeftMethodName>;
+/** 'input': the prompt enters with the embeddings only (shallow); 'all': a prompt before every layer (deep); K: before each of the top K layers. */
+export const PromptLayers = z.union([z.literal('input'), z.literal('all'), z.number().int().min(1)]);
+export const PeftChoice = z.object({
+  method: PeftMethodName.default('lora'),
+  prompt: z.object({ length: z.number().int().min(1).max(512).default(20), layers: PromptLayers.default('input') }).default({ length: 20, layers: 'input' }),
+  adapter: z.object({ size: z.number().int().min(1).max(4096).default(64), layers: z.union([z.literal('all'), z.number().int().min(1)]).default('all') }).default({ size: 64, layers: 'all' }),
+});
+export type PeftChoice = z.output<typeof PeftChoice>;
+export const DEFAULT_PEFT: PeftChoice = { method: 'lora', prompt: { length: 20, layers: 'input' }, adapter: { size: 64, layers: 'all' } };
+
 /** How to fine-tune (LoRA + head); the defaults are the app's and the CLI's (see train.options for explanations). */
 export const FinetuneSettings = z.object({
   task: FinetuneTaskName.default('regression'),
   /** Freeze the whole model and train only the head, on pooled vectors computed once (fast; LoRA settings unused). */
   headOnly: z.boolean().default(false),
+  /** LoRA (the lora* settings), prompt tuning or bottleneck adapters; settings saved before it existed read as LoRA. */
+  peft: PeftChoice.default(DEFAULT_PEFT),
   loraR: z.number().int().min(1).max(512).default(8),
   loraAlpha: z.number().positive().max(4096).default(16),
   loraDropout: z.number().min(0).lt(1).default(0.05),

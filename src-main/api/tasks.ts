@@ -5,7 +5,7 @@
  * runs. Task bodies live in their domains (jobs/tasks); this file holds no logic.
  */
 import { z } from 'zod';
-import { ClusterPlacement, Device, FinetuneSettings, LoraTargetName } from './schemas';
+import { ClusterPlacement, Device, FinetuneSettings, LoraTargetName, PeftChoice } from './schemas';
 
 const Precision = z.enum(['fp32', 'fp16', 'int8']);
 const Pooling = z.enum(['mean', 'bos', 'max', 'per-token']);
@@ -154,6 +154,8 @@ export const TASK_PARAMS = {
       trainPartitions: z.array(z.number().int().min(0)).min(1),
       validationPartitions: z.array(z.number().int().min(0)),
       regularization: z.number().min(0).optional(),
+      /** LoRA (the `lora` settings, the default), prompt tuning or bottleneck adapters. */
+      peft: PeftChoice.optional(),
       device: Device.optional(),
       threads: z.number().int().min(0).optional(),
     }),
