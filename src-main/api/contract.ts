@@ -40,6 +40,7 @@ import {
   StructureAnalysis,
   StructureContacts,
 } from './schemas';
+import { SIGNAL_PEPTIDE_METHODS } from './signal-peptide';
 
 const none = z.object({}).strict();
 const byId = z.object({ id: Id }).strict();
@@ -193,6 +194,9 @@ export const methods = {
     input: z.object({ projectId: Id, key: z.string(), layer: z.number().int().min(1), head: z.number().int().min(0).nullable().default(null) }).strict(),
     output: AttentionMap,
   },
+
+  /** Signal peptides the PEFT-SP way (api/signal-peptide): train, cross-validate, predict, results, one protein, exports. */
+  ...SIGNAL_PEPTIDE_METHODS,
 } as const;
 
 export type Methods = typeof methods;

@@ -43,6 +43,25 @@ const InstalledModelSummary = {
 const VariantsCommon = { runDir: z.string(), models: z.array(ModelRef).min(1), device: Device, batchTokens: z.number().int().positive() };
 const Notes = z.array(z.string());
 
+/** A signal-peptide run's settings as the task reads them (train/signal-peptide's SignalPeptideSettings). */
+const SignalPeptideTaskSettings = z.object({
+  lora: z.object({ r: z.number().int().positive(), alpha: z.number().positive(), dropout: z.number().min(0).max(0.9), targets: z.array(LoraTargetName).min(1), layers: z.union([z.literal('all'), z.number().int().positive()]) }),
+  epochs: z.number().int().positive(),
+  batchSize: z.number().int().positive(),
+  lr: z.number().positive(),
+  maxGradNorm: z.number().positive(),
+  seed: z.number().int(),
+  trainPartitions: z.array(z.number().int().min(0)).min(1),
+  validationPartitions: z.array(z.number().int().min(0)),
+  /** Predicted after training (predictions.json); absent or empty: none. */
+  testPartitions: z.array(z.number().int().min(0)).optional(),
+  regularization: z.number().min(0).optional(),
+  /** LoRA (the `lora` settings, the default), prompt tuning or bottleneck adapters. */
+  peft: PeftChoice.optional(),
+  device: Device.optional(),
+  threads: z.number().int().min(0).optional(),
+});
+
 export const TASK_PARAMS = {
   /** The Structure page's contacts and per-layer attention of one sequence. */
   'structure.inspect': z.object({ modelDir: z.string(), modelName: z.string(), sequence: z.string().min(1), outDir: z.string() }),
@@ -139,26 +158,38 @@ export const TASK_PARAMS = {
     datasetId: z.number().int().optional(),
     targets: z.array(z.string()).optional(),
   }),
-  /** Signal peptides the PEFT-SP way (train/signal-peptide): the input is a SignalP 6.0 3-line FASTA file's name and text. */
+  /**
+   * Signal peptides the PEFT-SP way (train/signal-peptide): the input is a SignalP 6.0 3-line FASTA file's name and text
+   * (an app run's is written from its dataset). Test partitions are predicted after training (predictions.json).
+   */
   'train.signalPeptide': z.object({
     modelDir: z.string(),
     modelName: z.string(),
     runDir: z.string(),
-    settings: z.object({
-      lora: z.object({ r: z.number().int().positive(), alpha: z.number().positive(), dropout: z.number().min(0).max(0.9), targets: z.array(LoraTargetName).min(1), layers: z.union([z.literal('all'), z.number().int().positive()]) }),
-      epochs: z.number().int().positive(),
-      batchSize: z.number().int().positive(),
-      lr: z.number().positive(),
-      maxGradNorm: z.number().positive(),
-      seed: z.number().int(),
-      trainPartitions: z.array(z.number().int().min(0)).min(1),
-      validationPartitions: z.array(z.number().int().min(0)),
-      regularization: z.number().min(0).optional(),
-      /** LoRA (the `lora` settings, the default), prompt tuning or bottleneck adapters. */
-      peft: PeftChoice.optional(),
-      device: Device.optional(),
-      threads: z.number().int().min(0).optional(),
-    }),
+    settings: SignalPeptideTaskSettings,
+    /** The app's SignalP dataset (the input is made from its rows); a command-line run has none. */
+    datasetId: z.number().int().optional(),
+  }),
+  /** PEFT-SP's cross-validation: one signal-peptide run per arrangement of the three partitions, in `<runDir>/arrangement-<k>`. */
+  'train.signalPeptideCv': z.object({
+    modelDir: z.string(),
+    modelName: z.string(),
+    runDir: z.string(),
+    partitions: z.array(z.number().int().min(0)).length(3),
+    settings: SignalPeptideTaskSettings.omit({ trainPartitions: true, validationPartitions: true, testPartitions: true }),
+    datasetId: z.number().int().optional(),
+  }),
+  /** Signal peptides of new sequences with a trained run's model (the input: FASTA or SignalP 3-line text). */
+  'train.signalPeptidePredict': z.object({
+    /** The trained run's folder (relative to the work folder, or absolute). */
+    modelRunDir: z.string(),
+    runDir: z.string(),
+    device: Device,
+    /** The kingdom given to every sequence (shown, and used only by models that take it). */
+    kingdom: z.enum(['EUKARYA', 'POSITIVE', 'NEGATIVE', 'ARCHAEA']).nullable(),
+    /** The base model's folder when it is not where the run recorded it. */
+    baseModelDir: z.string().optional(),
+    datasetId: z.number().int().optional(),
   }),
   'train.import': z.object({
     sourceDir: z.string(),
@@ -240,6 +271,14 @@ export const TASK_SUMMARIES = {
     device: z.string(),
     history: z.array(z.object({ epoch: z.number(), trainLoss: z.number().nullable(), valLoss: z.number().nullable(), valNll: z.number().nullable(), detectionMcc: z.number().nullable(), csMcc: z.number().nullable() })),
   }),
+  'train.signalPeptideCv': summary({
+    runDir: z.string(),
+    arrangements: z.number(),
+    /** Mean MCC2 over the paper's 16 cells, averaged over the arrangements; null when undefined. */
+    meanMcc2: z.number().nullable(),
+    device: z.string(),
+  }),
+  'train.signalPeptidePredict': summary({ runDir: z.string(), sequences: z.number(), truncated: z.number(), device: z.string() }),
   'train.import': summary({ runDir: z.string(), mode: z.enum(['lora', 'head-only']), importedFrom: z.string(), baseModel: z.string().optional() }),
   'train.predict': summary({ outPath: z.string(), sequences: z.number(), columns: z.array(z.string()), device: z.string(), fallbackReason: z.string().nullable(), truncated: z.number() }),
 } as const satisfies Record<keyof typeof TASK_PARAMS, z.ZodType>;

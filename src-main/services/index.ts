@@ -27,6 +27,7 @@ import { learnOptions } from './learn';
 import { MapService } from './map';
 import { ProjectsService } from './projects';
 import { StructureService } from './structure';
+import { SignalPeptideService } from './signal-peptide';
 import { ReportsService, type PrintPdf } from './reports';
 import { APP_VERSION } from '../core/version';
 
@@ -95,7 +96,8 @@ export function createHost(options: HostOptions): Host {
   const reports = new ReportsService(store, events, options.printPdf);
   const map = new MapService(store);
   const structure = new StructureService(store, requireRunner);
-  const jobHooks = jobs.hooks();
+  const signalPeptides = new SignalPeptideService(store, events, requireRunner);
+  const jobHooks = { ...jobs.hooks(), ...signalPeptides.hooks() };
   const runner = options.launcher ? new JobRunner(store, options.launcher, (event) => events.emit(event), jobHooks, options.runner) : null;
 
   const handlers: Handlers = {
@@ -170,6 +172,13 @@ export function createHost(options: HostOptions): Host {
     'map.points': ({ projectionId }) => map.points(projectionId),
     'map.predictions': ({ projectionId, fitId }) => map.predictions(projectionId, fitId),
     'datasets.subset': (input) => datasets.subset(input),
+    'signalPeptide.options': () => signalPeptides.options(),
+    'signalPeptide.train': (input) => signalPeptides.startTraining(input),
+    'signalPeptide.crossValidate': (input) => signalPeptides.startCrossValidation(input),
+    'signalPeptide.predict': (input) => signalPeptides.startPrediction(input),
+    'signalPeptide.results': ({ runId }) => signalPeptides.results(runId),
+    'signalPeptide.protein': ({ runId, index }) => signalPeptides.protein(runId, index),
+    'signalPeptide.export': ({ runId, format }) => signalPeptides.export(runId, format),
   };
 
   runner?.start();

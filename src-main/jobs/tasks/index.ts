@@ -12,7 +12,7 @@ import { finetuneTask, trainImportTask, trainPredictTask } from './finetune';
 import { learnPredict } from './learn-predict';
 import { learnScan } from './learn-scan';
 import { mapProject } from './map-project';
-import { signalPeptideTask } from './signal-peptide';
+import { signalPeptideCvTask, signalPeptidePredictTask, signalPeptideTask } from './signal-peptide';
 import { downloadAndInstallModel, installModel } from './models';
 import { structureInspect } from './structure-inspect';
 import { saturateProtein, scoreDataset } from './variants';
@@ -34,6 +34,8 @@ const ALL: readonly RunnableTask[] = [
   trainImportTask,
   trainPredictTask,
   signalPeptideTask,
+  signalPeptideCvTask,
+  signalPeptidePredictTask,
 ];
 
 export const tasks: ReadonlyMap<TaskKind, RunnableTask> = new Map(ALL.map((task) => [task.kind, task]));

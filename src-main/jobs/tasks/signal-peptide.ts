@@ -39,3 +39,23 @@ export const signalPeptideTask = defineTask({
     return { ...summary, runDir: params.runDir };
   },
 });
+
+/** PEFT-SP's cross-validation: all six arrangements (built next). */
+export const signalPeptideCvTask = defineTask({
+  ...contract('train.signalPeptideCv'),
+  input: SignalPeptideInput,
+  checkpoint: z.null(),
+  run() {
+    return Promise.reject(new Error('Signal-peptide cross-validation is not built yet.'));
+  },
+});
+
+/** Predictions of new sequences with a trained run (built next). */
+export const signalPeptidePredictTask = defineTask({
+  ...contract('train.signalPeptidePredict'),
+  input: SignalPeptideInput,
+  checkpoint: z.null(),
+  run() {
+    return Promise.reject(new Error('Signal-peptide prediction is not built yet.'));
+  },
+});
