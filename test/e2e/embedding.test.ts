@@ -13,6 +13,7 @@ import { launchChromium, screenshot } from '../support/browser';
 import { loadGolden } from '../support/golden';
 import { startHubServer, type HubServer } from '../support/hub-server';
 import { startServe, stopServe, temporaryHome, type ServeHandle } from '../support/serve';
+import { fastaText, randomProteins } from '../support/random-proteins';
 
 const home = temporaryHome();
 let hub: HubServer;
@@ -21,10 +22,7 @@ let browser: Browser;
 let page: Page;
 
 function fasta(count: number): string {
-  let s = 21;
-  const letters = 'ACDEFGHIKLMNPQRSTVWY';
-  const next = (): number => (s = (s * 1103515245 + 12345) >>> 0);
-  return Array.from({ length: count }, (_, i) => `>prot${i}\n${Array.from({ length: 60 + (next() % 140) }, () => letters[next() % 20]).join('')}\n`).join('');
+  return fastaText(randomProteins(21, count, 60, 199), 'prot');
 }
 
 const db = () => new Database(join(home, 'esm-studio.sqlite'), { readonly: true });

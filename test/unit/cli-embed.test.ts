@@ -7,15 +7,13 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { loadGolden } from '../support/golden';
 import { assertBuilt, ROOT } from '../support/serve';
+import { fastaText, randomProteins } from '../support/random-proteins';
 
 const BIN = join(ROOT, 'bin', 'esm-studio.js');
 const checkpoint = loadGolden('esm2-8M-random').checkpoint;
 
 function fasta(count: number): string {
-  let s = 9;
-  const letters = 'ACDEFGHIKLMNPQRSTVWY';
-  const next = (): number => (s = (s * 1103515245 + 12345) >>> 0);
-  return Array.from({ length: count }, (_, i) => `>p${i}\n${Array.from({ length: 40 + (next() % 160) }, () => letters[next() % 20]).join('')}\n`).join('');
+  return fastaText(randomProteins(9, count, 40, 199), 'p');
 }
 
 function cli(home: string, ...args: string[]) {

@@ -14,6 +14,7 @@ import { readNpy } from '../../src-main/store/npy';
 import { GOLDEN } from '../support/golden';
 import { assertBuilt, ROOT } from '../support/serve';
 import { mountSmallDisk, unmountSmallDisk } from '../support/small-disk';
+import { fastaText, randomProteins } from '../support/random-proteins';
 
 const BIN = join(ROOT, 'bin', 'esm-studio.js');
 const TINY = join(GOLDEN, 'tiny', 'checkpoint');
@@ -47,10 +48,7 @@ async function until(child: ChildProcess, ready: () => boolean): Promise<boolean
 }
 
 function randomFasta(file: string, count: number): void {
-  let s = 7;
-  const next = (): number => (s = (s * 1103515245 + 12345) >>> 0);
-  const letters = 'ACDEFGHIKLMNPQRSTVWY';
-  writeFileSync(file, Array.from({ length: count }, (_, i) => `>p${i}\n${Array.from({ length: 40 + (next() % 120) }, () => letters[next() % 20]).join('')}\n`).join(''));
+  writeFileSync(file, fastaText(randomProteins(7, count, 40, 159), 'p'));
 }
 
 /** Entries of `dir`, hidden staging folders included. */

@@ -13,6 +13,8 @@ import { convertCheckpoint } from '../../src-main/models/installed';
 import { readNpy } from '../../src-main/store/npy';
 import { block, loadGolden, maxAbsDiff, seqKey } from '../support/golden';
 import { assertBuilt, ROOT } from '../support/serve';
+import { createRng } from '../../src-main/core/rng';
+import { randomProtein } from '../support/random-proteins';
 
 const scratch = () => mkdtempSync(join(tmpdir(), 'esm-embed-'));
 const golden8M = loadGolden('esm2-8M-random');
@@ -127,9 +129,7 @@ describe('Embedder', () => {
   });
 
   it('windows a long sequence: covers every residue, agrees with a single window where only one covers', async () => {
-    let s = 11;
-    const letters = 'ACDEFGHIKLMNPQRSTVWY';
-    const long = Array.from({ length: 1500 }, () => letters[(s = (s * 1103515245 + 12345) >>> 0) % 20]).join('');
+    const long = randomProtein(createRng(11), 1500);
     const options = { layers: [-1], pool: ['per-token' as const, 'mean' as const, 'bos' as const], logits: true, contacts: true };
     const [windowed] = await collect(modelTiny, [long], { ...options, long: 'window' });
     const [truncated] = await collect(modelTiny, [long], { ...options, long: 'truncate' });

@@ -16,6 +16,7 @@ import { parse } from 'csv-parse/sync';
 import { parquetReadObjects } from 'hyparquet';
 import { loadGolden, maxAbsDiff, seqKey } from '../support/golden';
 import { assertBuilt, ROOT } from '../support/serve';
+import { fastaText, randomProteins } from '../support/random-proteins';
 
 const COMPUTE = join(ROOT, 'out', 'main', 'compute.js');
 
@@ -55,14 +56,9 @@ async function call<T>(host: Host, method: string, input: unknown): Promise<T> {
 
 /** A dataset of `count` sequences: the golden ones first, then random ones of varied length. */
 function fasta(count: number): string {
-  let s = 5;
-  const letters = 'ACDEFGHIKLMNPQRSTVWY';
-  const lines: string[] = [];
-  for (let i = 0; i < count; i++) {
-    const sequence = i < golden.sequences.length ? golden.sequences[i]!.sequence : Array.from({ length: 30 + ((s = (s * 1103515245 + 12345) >>> 0) % 120) }, () => letters[(s = (s * 1103515245 + 12345) >>> 0) % 20]).join('');
-    lines.push(`>s${i}`, sequence);
-  }
-  return lines.join('\n') + '\n';
+  const random = randomProteins(5, count, 30, 149);
+  const sequences = random.map((sequence, i) => golden.sequences[i]?.sequence ?? sequence);
+  return fastaText(sequences, 's');
 }
 
 async function setUp(home: string, count: number) {

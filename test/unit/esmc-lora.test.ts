@@ -26,6 +26,8 @@ import { adaptedLinears, defaultLoraTargets, initLora, loraScale, loraTargetsOff
 import { PREDICTION_GRAPH_FILE, writeMergedModel } from '../../src-main/train/merge';
 import { esmcEmbeddings64 } from '../support/esmc-reference';
 import { GOLDEN, maxAbsDiff } from '../support/golden';
+import { createRng } from '../../src-main/core/rng';
+import { uniformValues } from '../support/random-proteins';
 
 const CHECKPOINT = join(GOLDEN, 'esmc-tiny', 'checkpoint', 'esm', 'model.safetensors');
 const SEQUENCES = ['MKTAYIAKQRQISFVKSHF', 'GAVLIPFW', 'MQIFVKTLTGKTITLEVEPS'];
@@ -49,10 +51,9 @@ beforeAll(async () => {
 /** Adapters with B ≠ 0 (as after some training), so every A has a gradient and merging has something to fold in. */
 function trainedAdapters(spec: LoraSpec, seed: number): Map<string, Float32Array> {
   const adapters = initLora(spec, config, esmc, seed);
-  let state = seed;
+  const rng = createRng(seed);
   for (const [name, data] of adapters) {
-    if (!name.includes('lora_B')) continue;
-    for (let i = 0; i < data.length; i++) data[i] = ((state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31 - 0.5) * 0.4;
+    if (name.includes('lora_B')) data.set(uniformValues(rng, data.length, -0.2, 0.2));
   }
   return adapters;
 }

@@ -17,6 +17,7 @@ import { matrix, takeRows, type Matrix } from '../../src-main/learn/matrix';
 import { RidgeCV } from '../../src-main/learn/ridge';
 import { fitScaler } from '../../src-main/learn/scale';
 import { decodeNpz } from '../../src-main/store/npy';
+import { createRng } from '../../src-main/core/rng';
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'learn');
 
@@ -301,8 +302,8 @@ describe(`RidgeCV against scikit-learn ${reference.sklearn_version}`, () => {
     [30, 5],
     [12, 20],
   ])('n = %i, p = %i: the LOO error equals n refits and the coefficients the normal equations', (n, p) => {
-    let seed = 7;
-    const random = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * 2 - 1;
+    const rng = createRng(7);
+    const random = (): number => rng.next() * 2 - 1;
     const m = matrix(n, p, Array.from({ length: n * p }, random));
     const v = Float64Array.from({ length: n }, (_, r) => 2 + m.data[r * p]! - 0.5 * m.data[r * p + 1]! + 0.1 * random());
     const alphas = [0.01, 0.3, 5];
@@ -314,8 +315,8 @@ describe(`RidgeCV against scikit-learn ${reference.sklearn_version}`, () => {
 });
 
 describe('numerical kernels', () => {
-  let seed = 11;
-  const random = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * 2 - 1;
+  const rng = createRng(11);
+  const random = (): number => rng.next() * 2 - 1;
 
   it('WebAssembly SIMD is available here, and an arena too large for it falls back to plain arrays', () => {
     expect(simdAvailable()).toBe(true);

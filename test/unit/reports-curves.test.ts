@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { alignCurves, defaultMetrics, displayValues, metricNames, smoothEma } from '../../src-renderer/src/lib/curves';
 import { scatterStats } from '../../src-renderer/src/components/charts/stats';
 import { regressionMetrics } from '../../src-main/learn/metrics';
+import { createRng } from '../../src-main/core/rng';
 
 describe('smoothing', () => {
   it('is the debiased exponential moving average TensorBoard draws', () => {
@@ -56,8 +57,8 @@ describe('aligned curves', () => {
 
 describe('scatter statistics', () => {
   it('match learn/metrics on data with ties', () => {
-    let seed = 11;
-    const next = (): number => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    const rng = createRng(11);
+    const next = (): number => rng.next();
     const measured = Array.from({ length: 40 }, () => Math.round(next() * 8) / 2);
     const predicted = measured.map((y) => y + Math.round((next() - 0.5) * 6) / 2);
     const ours = scatterStats(measured, predicted);

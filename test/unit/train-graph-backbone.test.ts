@@ -20,6 +20,8 @@ import { initHead, type HeadSpec } from '../../src-main/train/heads';
 import { initLora, type LoraSpec } from '../../src-main/train/lora';
 import { mergeLinear, PREDICTION_GRAPH_FILE, writeMergedModel } from '../../src-main/train/merge';
 import { GOLDEN, maxAbsDiff } from '../support/golden';
+import { createRng } from '../../src-main/core/rng';
+import { uniformValues } from '../support/random-proteins';
 
 const SEQUENCES = ['MKTAYIAKQRQISFVKSHFSRQ', 'GAVLIPFW', 'MQIFVKTLTGKTITLEVEPSDTIENVKAKIQDKEGIPP'];
 
@@ -38,10 +40,9 @@ beforeAll(async () => {
 function trainedAdapters(spec: LoraSpec, seed: number): Map<string, Float32Array> {
   const config = readManifest(modelDir).config;
   const adapters = initLora(spec, config, esm2, seed);
-  let state = seed;
+  const rng = createRng(seed);
   for (const [name, data] of adapters) {
-    if (!name.includes('lora_B')) continue;
-    for (let i = 0; i < data.length; i++) data[i] = ((state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31 - 0.5) * 0.2;
+    if (name.includes('lora_B')) data.set(uniformValues(rng, data.length, -0.1, 0.1));
   }
   return adapters;
 }

@@ -13,6 +13,8 @@ import { ZeroShotModel } from '../../src-main/variants/model';
 import { parseVariant, type Mutation } from '../../src-main/variants/mutations';
 import { ensembleMean, pseudoLogLikelihood, SATURATION_AMINO_ACIDS, saturationScores, scoreVariants } from '../../src-main/variants/score';
 import { loadGolden, logSoftmaxRows, maxAbsDiff, runGraph, seqKey, type Golden, type GoldenSequence } from '../support/golden';
+import { createRng } from '../../src-main/core/rng';
+import { randomProtein } from '../support/random-proteins';
 
 const TOLERANCE = 1e-4;
 
@@ -166,8 +168,7 @@ describe('proteins longer than 1022 residues (tiny)', () => {
     const golden = loadGolden('tiny');
     const modelDir = join(mkdtempSync(join(tmpdir(), 'esm-long-')), 'model');
     await convertCheckpoint(golden.checkpoint, modelDir, { appVersion: 'test' });
-    let s = 3;
-    const protein = Array.from({ length: 1100 }, () => SATURATION_AMINO_ACIDS[(s = (s * 1103515245 + 12345) >>> 0) % 20]!).join('');
+    const protein = randomProtein(createRng(3), 1100);
     // Windows are residues [0, 1022) and [78, 1100): residue 600 (0-based) has 421 residues of
     // context to the right in the first, 522 to the left in the second, so the second is used.
     const direct = async (start: number, end: number, position: number): Promise<Float64Array> => {

@@ -12,6 +12,7 @@ import type { Job } from '../../src-main/api/schemas';
 import { openAppHost } from '../support/app-host';
 import { loadGolden } from '../support/golden';
 import { assertBuilt, ROOT } from '../support/serve';
+import { randomProteins } from '../support/random-proteins';
 
 const BIN = join(ROOT, 'bin', 'esm-studio.js');
 let home: string;
@@ -20,10 +21,7 @@ let taskFile: string;
 const COUNT = 40;
 
 function fasta(): string[] {
-  let s = 17;
-  const next = (): number => (s = (s * 1103515245 + 12345) >>> 0);
-  const letters = 'ACDEFGHIKLMNPQRSTVWY';
-  const sequences = Array.from({ length: COUNT }, () => Array.from({ length: 20 + (next() % 90) }, () => letters[next() % 20]).join(''));
+  const sequences = randomProteins(17, COUNT, 20, 109);
   sequences[7] = sequences[3]!; // a duplicate: computed once, written to both rows
   return sequences;
 }
