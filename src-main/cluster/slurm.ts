@@ -5,10 +5,13 @@
  * parsed: they are the same from Slurm 22.05 to 24.x, where the JSON outputs are not.
  */
 import { execFile } from 'node:child_process';
+import type { RemoteShell } from './ssh';
 
 export interface SlurmClient {
   /** Environment for every client command (SLURM_CONF and PATH included). */
   env: NodeJS.ProcessEnv;
+  /** Set: the commands run on a login node through this shell (cluster/ssh), not here. */
+  shell?: RemoteShell;
 }
 
 /** States after which an array task runs no more (squeue's %T names). */
@@ -27,6 +30,7 @@ export function hasEnded(state: string): boolean {
 }
 
 function run(client: SlurmClient, command: string, args: string[]): Promise<string> {
+  if (client.shell) return client.shell.exec(command, args);
   return new Promise((resolvePromise, reject) => {
     execFile(command, args, { env: client.env, encoding: 'utf8', timeout: 60_000 }, (error, stdout, stderr) => {
       if (error) {
