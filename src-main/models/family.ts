@@ -50,6 +50,28 @@ export const outputName = {
 export type AdaptLinear = (base: string, x: Value, y: Value) => Value;
 
 /**
+ * Soft prompts (train/prompt): `length` virtual tokens placed before `<cls>`. `before(layer)` gives
+ * the prompt [length, hidden] to put at the prompt positions before 0-based block `layer`, or null
+ * to leave them as the previous block made them. The prompt positions appear before the first block
+ * that has a prompt (shallow prompts: block 0 only; deep: every block, or the top K); they attend
+ * and are attended to like residues, and every output (hidden layers, pooled vectors, logits,
+ * attention maps, contacts) leaves them out, so outputs have the positions they have without prompts.
+ * Family graphs place them with models/soft-prompt.
+ */
+export interface SoftPrompt {
+  length: number;
+  before(layer: number): Value | null;
+}
+
+/** Where prompt tuning starts its virtual tokens: a stored [vocab, hidden] tensor of token embeddings and the factor the graph scales its rows by at the input. */
+export interface InputEmbedding {
+  /** A `StoredTensor.name`. */
+  tensor: string;
+  /** ESM-2 multiplies embeddings by 0.88 (token dropout undone); 1 for families without it. */
+  scale: number;
+}
+
+/**
  * The sizes every family's parsed config has; a family's own config extends it with what only its
  * graph needs. Manifests store the whole config; `ModelFamily.readConfig` checks it back.
  */
@@ -143,6 +165,8 @@ export interface FamilyGraphOptions {
   param: (name: string) => Value;
   /** Optional hook on every linear layer; without it the graph is the plain forward pass. */
   adaptLinear?: AdaptLinear;
+  /** Optional soft prompts before `<cls>` (see SoftPrompt); the plain graph has none. */
+  prompt?: SoftPrompt;
   /**
    * Use onnxruntime's fused kernels where the outputs allow (no attention maps or contacts, no
    * adaptLinear); a family without them ignores it. The values agree with the plain graph's to ~1e-5.
@@ -193,6 +217,8 @@ export interface ModelFamily {
   parameterCount(tensors: readonly { name: string; dims: readonly number[] }[]): number;
   /** Adds the forward pass to `g` (the graph contract in this file's header). */
   buildGraph(g: GraphBuilder, options: FamilyGraphOptions): void;
+  /** The token embeddings soft prompts start from (train/prompt). */
+  inputEmbedding(config: ModelConfig): InputEmbedding;
   /** The linear layer with this role in 0-based block `layer`, or null when the family has none. */
   adaptableLinear(config: ModelConfig, layer: number, role: AdapterRole): AdaptableLinear | null;
   /**

@@ -16,9 +16,11 @@
  */
 import { differentiate as autodiff } from '../autodiff';
 import { byteView, GraphBuilder, type Dim, type DType, type Graph, type Value } from '../onnx';
-import { outputName, type ModelConfig, type ModelFamily, type Precision, type SpecialTokens } from '../models/family';
+import { outputName, type FamilyGraphOptions, type ModelConfig, type ModelFamily, type Precision, type SpecialTokens } from '../models/family';
 import { headParameters, sequenceHead, tokenHead, type HeadSpec } from './heads';
-import { loraHook, loraParameters, type LoraSpec, type ParamSpec } from './lora';
+import { loraHook, loraParameters, type LoraHookOptions, type LoraSpec, type ParamSpec } from './lora';
+import { promptParameters, softPrompt, type PromptSpec } from './prompt';
+import { bottleneckHook, bottleneckParameters, chainHooks, type BottleneckSpec } from './bottleneck';
 import { DROPOUT_SEED_INPUT } from './graph-dropout';
 import { recomputedValues, type RecomputePolicy } from './graph-recompute';
 import { bceWithLogitsLoss, crossEntropyLoss, mseLoss } from './losses';
@@ -105,6 +107,10 @@ export interface BackboneGraphSpec {
   precision: Precision;
   /** null: the backbone stays frozen (only the head trains). */
   lora: LoraSpec | null;
+  /** Soft prompts before `<cls>` (train/prompt); absent or null: none. */
+  prompt?: PromptSpec | null;
+  /** Bottleneck adapters (train/bottleneck); absent or null: none. */
+  adapter?: BottleneckSpec | null;
   head: HeadSpec;
   task: TaskSpec;
   mode: GraphMode;
@@ -133,10 +139,12 @@ export function taskOutDim(task: TaskSpec): number {
 /** Token heads are always a single Linear (SWAT's head is defined on pooled vectors). */
 const effectiveHead = (head: HeadSpec, task: TaskSpec): HeadSpec => (task.kind === 'token' || task.kind === 'crf' ? { ...head, kind: 'linear' } : head);
 
-/** Trainable tensors of a backbone graph: adapters first (layer order), then the head. */
-export function trainableParameters(spec: Pick<BackboneGraphSpec, 'family' | 'config' | 'lora' | 'head' | 'task'>): ParamSpec[] {
+/** Trainable tensors of a backbone graph: LoRA, bottleneck adapters (layer order), the prompt, then the head. */
+export function trainableParameters(spec: Pick<BackboneGraphSpec, 'family' | 'config' | 'lora' | 'prompt' | 'adapter' | 'head' | 'task'>): ParamSpec[] {
   const lora = spec.lora ? loraParameters(spec.lora, spec.config, spec.family) : [];
-  return [...lora, ...headParameters(effectiveHead(spec.head, spec.task), spec.config.hiddenSize, taskOutDim(spec.task))];
+  const adapter = spec.adapter ? bottleneckParameters(spec.adapter, spec.config, spec.family) : [];
+  const prompt = spec.prompt ? promptParameters(spec.prompt, spec.config) : [];
+  return [...lora, ...adapter, ...prompt, ...headParameters(effectiveHead(spec.head, spec.task), spec.config.hiddenSize, taskOutDim(spec.task))];
 }
 
 /** Salt of the head's dropout site; adapters use their index (0, 1, …), so heads sit far above. */
@@ -301,6 +309,15 @@ function finish(
   return { graph, trainable: result.fed, inputs, outputs: { loss, prediction, pooled, gradients }, padToken };
 }
 
+/** The family graph's hooks for the spec's PEFT methods: LoRA then adapters on its linear layers, soft prompts before `<cls>`. */
+function peftHooks(g: GraphBuilder, spec: BackboneGraphSpec, param: (name: string) => Value, dropout: LoraHookOptions['dropout']): Pick<FamilyGraphOptions, 'adaptLinear' | 'prompt'> {
+  const { config, family } = spec;
+  const lora = spec.lora ? loraHook(g, spec.lora, config, family, { param, dropout }) : undefined;
+  const adapter = spec.adapter ? bottleneckHook(g, spec.adapter, config, family, param) : undefined;
+  const adaptLinear = chainHooks(lora, adapter);
+  return { ...(adaptLinear ? { adaptLinear } : {}), ...(spec.prompt ? { prompt: softPrompt(g, spec.prompt, config, param) } : {}) };
+}
+
 /**
  * The model (its family's forward graph) with LoRA adapters (optional) and a head. `frozen` gives the stored weights; the
  * trainable tensors are inputs unless `options.baked` holds them.
@@ -318,7 +335,7 @@ export function buildTrainingGraph(spec: BackboneGraphSpec, frozen: FrozenParams
     precision: spec.precision,
     outputs: { layers: [config.numLayers], pool: [pool] },
     param: frozen(g),
-    ...(spec.lora ? { adaptLinear: loraHook(g, spec.lora, config, family, { param: trainables.lookup, dropout: seed && { seed, tokens, salt: options.seed ?? 0 } }) } : {}),
+    ...peftHooks(g, spec, trainables.lookup, seed && { seed, tokens, salt: options.seed ?? 0 }),
   });
   // The family's graph made the representation an output with this name; read it from there.
   const representation = ref(outputName.pooled(pool, config.numLayers), 'float32');

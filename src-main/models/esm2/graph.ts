@@ -19,6 +19,8 @@ import { layerNorm, project, type Context } from './context';
 import { fusedLanguageModelHead, fusedLayers } from './fused';
 import { TOKENS } from './tokenizer';
 import { layerTensorNames, TOP_LEVEL, type Precision } from './weights';
+import { checkPrompt, placePrompt, promptedTokens, withoutPrompt } from '../soft-prompt';
+import type { SoftPrompt } from '../family';
 
 // The output contract lives with the family interface; re-exported for this family's tests.
 export { outputName, type AdaptLinear, type GraphOutputs, type Pooling };
@@ -116,7 +118,7 @@ function languageModelHead(ctx: Context, x: Value): Value {
 /** Whether this graph can use the fused kernels: fp32 activations, no attention maps, no training hook. */
 function canFuse(options: EsmGraphOptions, compute: Context['compute']): boolean {
   const { outputs } = options;
-  return !!options.fused && compute === 'float32' && !options.adaptLinear && !outputs.contacts && !outputs.attentionLayers?.length;
+  return !!options.fused && compute === 'float32' && !options.adaptLinear && !options.prompt && !outputs.contacts && !outputs.attentionLayers?.length;
 }
 
 /**
@@ -168,6 +170,8 @@ export interface EsmGraphOptions {
   param: (name: string) => Value;
   /** Optional hook on every linear layer; without it the graph is the plain ESM-2 forward. */
   adaptLinear?: AdaptLinear;
+  /** Optional soft prompts before `<cls>` (models/family SoftPrompt). */
+  prompt?: SoftPrompt;
   /**
    * Use onnxruntime's fused kernels (com.microsoft domain) where the outputs allow it: no
    * attention maps, no contacts, no adaptLinear, fp32 activations. Otherwise ignored.
@@ -192,6 +196,7 @@ export function validateOutputs(config: EsmConfig, outputs: GraphOutputs): void 
 export function buildEsmGraph(g: GraphBuilder, options: EsmGraphOptions): void {
   const { config, outputs } = options;
   validateOutputs(config, outputs);
+  checkPrompt(options.prompt);
   const tokens = g.input('input_ids', 'int64', ['batch', 'tokens']);
   const isPad = g.equal(tokens, g.scalar(TOKENS.PAD, 'int64'));
   const ctx: Context = {
@@ -228,17 +233,37 @@ export function buildEsmGraph(g: GraphBuilder, options: EsmGraphOptions): void {
     if (outputs.logits) g.output(g.scope('lm_head', () => fusedLanguageModelHead(ctx, final)), outputName.logits);
     return;
   }
+  const prompted = options.prompt ? promptedBlocks(ctx, options.prompt) : null;
+  let present = false; // whether x has the prompt positions yet
+  const strip = (value: Value, axes: number[]): Value => (present && prompted ? withoutPrompt(g, value, prompted.length, axes) : value);
   const probsPerLayer: Value[] = [];
   for (let layer = 0; layer < Math.min(lastLayer, config.numLayers); layer++) {
-    const result = g.scope(`layer${layer + 1}`, () => transformerLayer(ctx, x, layer, keyBias));
+    const prompt = prompted?.prompt.before(layer) ?? null;
+    if (prompt && prompted) [x, present] = [placePrompt(g, x, prompt, prompted.length, present), true];
+    const blockCtx = present && prompted ? prompted.ctx : ctx;
+    const result = g.scope(`layer${layer + 1}`, () => transformerLayer(blockCtx, x, layer, present && prompted ? prompted.keyBias : keyBias));
     x = result.x;
-    probsPerLayer.push(result.probs);
-    if (outputs.attentionLayers?.includes(layer + 1)) g.output(result.probs, outputName.attention(layer + 1));
-    if (layer + 1 < config.numLayers) emitHidden(layer + 1, x);
+    const probs = strip(result.probs, [2, 3]);
+    probsPerLayer.push(probs);
+    if (outputs.attentionLayers?.includes(layer + 1)) g.output(probs, outputName.attention(layer + 1));
+    if (layer + 1 < config.numLayers) emitHidden(layer + 1, strip(x, [1]));
   }
   if (lastLayer < config.numLayers) return;
-  const final = g.scope('final', () => layerNorm(ctx, x, TOP_LEVEL.finalNorm));
+  const residuesOnly = strip(x, [1]);
+  const final = g.scope('final', () => layerNorm(ctx, residuesOnly, TOP_LEVEL.finalNorm));
   emitHidden(config.numLayers, final);
   if (outputs.logits) g.output(g.cast(g.scope('lm_head', () => languageModelHead(ctx, final)), 'float32'), outputName.logits);
   if (outputs.contacts) g.output(g.scope('contact_head', () => contactHead(ctx, probsPerLayer)), outputName.contacts);
+}
+
+/**
+ * What blocks that see soft-prompt positions use: token ids with `<cls>` standing in at those
+ * positions (real tokens for the padding mask and rotary positions), and the padding bias of those ids.
+ */
+function promptedBlocks(ctx: Context, prompt: SoftPrompt): { prompt: SoftPrompt; length: number; ctx: Context; keyBias: Value } {
+  const { g } = ctx;
+  const tokens = promptedTokens(g, ctx.tokens, prompt.length, TOKENS.CLS);
+  const isPad = g.equal(tokens, g.scalar(TOKENS.PAD, 'int64'));
+  const keyBias = g.unsqueeze(g.where(isPad, g.scalar(-Infinity), g.scalar(0)), [1, 2]);
+  return { prompt, length: prompt.length, ctx: { ...ctx, tokens, notPad: g.cast(g.not(isPad), 'float32') }, keyBias };
 }

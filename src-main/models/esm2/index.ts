@@ -46,4 +46,6 @@ export const esm2: ModelFamily = {
     countParameters(tensors, (name) => !isQuantScale(name) && name !== TOP_LEVEL.lmDecoder && !name.endsWith('.inv_freq')),
   buildGraph: (g, options) => buildEsmGraph(g, { ...options, config: esmConfig(options.config) }),
   adaptableLinear: (config, layer, role) => esm2AdaptableLinear(esmConfig(config), layer, role),
+  // The graph scales input embeddings by 1 − 0.15·0.8 when token dropout is on (no masks in fine-tuning).
+  inputEmbedding: (config) => ({ tensor: TOP_LEVEL.wordEmbeddings, scale: esmConfig(config).tokenDropout ? 0.88 : 1 }),
 };

@@ -22,6 +22,8 @@ import type { EsmcConfig } from './config';
 import { blockNames, TOP } from './names';
 import { TOKENS } from './tokenizer';
 import { quantScaleName } from '../stored-weights';
+import { checkPrompt, placePrompt, promptedTokens, withoutPrompt } from '../soft-prompt';
+import type { SoftPrompt } from '../family';
 
 interface Context {
   g: GraphBuilder;
@@ -178,6 +180,7 @@ export function validateOutputs(config: EsmcConfig, outputs: GraphOutputs): void
 export function buildEsmcGraph(g: GraphBuilder, options: FamilyGraphOptions & { config: EsmcConfig }): void {
   const { config, outputs } = options;
   validateOutputs(config, outputs);
+  checkPrompt(options.prompt);
   const tokens = g.input('input_ids', 'int64', ['batch', 'tokens']);
   const isPad = g.equal(tokens, g.scalar(TOKENS.PAD, 'int64'));
   const ctx: Context = {
@@ -204,14 +207,32 @@ export function buildEsmcGraph(g: GraphBuilder, options: FamilyGraphOptions & { 
   emitHidden(0, x);
   const bias = sequenceIdBias(ctx, isPad);
   const tables = rotaryTables(ctx);
+  const prompted = options.prompt ? promptedBlocks(ctx, options.prompt) : null;
+  let present = false; // whether x has the prompt positions yet
+  const strip = (value: Value, axes: number[]): Value => (present && prompted ? withoutPrompt(g, value, prompted.length, axes) : value);
   for (let layer = 0; layer < lastBlock; layer++) {
-    const result = g.scope(`block${layer + 1}`, () => block(ctx, x, layer, bias, tables));
+    const prompt = prompted?.prompt.before(layer) ?? null;
+    if (prompt && prompted) [x, present] = [placePrompt(g, x, prompt, prompted.length, present), true];
+    const masks = present && prompted ? prompted : { bias, tables };
+    const result = g.scope(`block${layer + 1}`, () => block(ctx, x, layer, masks.bias, masks.tables));
     x = result.x;
-    if (outputs.attentionLayers?.includes(layer + 1)) g.output(result.probs, outputName.attention(layer + 1));
-    if (layer + 1 < config.numLayers) emitHidden(layer + 1, x);
+    if (outputs.attentionLayers?.includes(layer + 1)) g.output(strip(result.probs, [2, 3]), outputName.attention(layer + 1));
+    if (layer + 1 < config.numLayers) emitHidden(layer + 1, strip(x, [1]));
   }
   if (lastBlock < config.numLayers) return;
-  const final = g.scope('final', () => layerNorm(ctx, x, TOP.finalNorm, false));
+  const residuesOnly = strip(x, [1]);
+  const final = g.scope('final', () => layerNorm(ctx, residuesOnly, TOP.finalNorm, false));
   emitHidden(config.numLayers, final);
   if (outputs.logits) g.output(g.cast(g.scope('sequence_head', () => sequenceHead(ctx, final)), 'float32'), outputName.logits);
+}
+
+/**
+ * The masks of blocks that see soft-prompt positions: `<cls>` stands in at those positions, so the
+ * sequence-id mask counts them as real tokens and rotary positions run over them.
+ */
+function promptedBlocks(ctx: Context, prompt: SoftPrompt): { prompt: SoftPrompt; length: number; bias: Value; tables: { cos: Value; sin: Value } } {
+  const { g } = ctx;
+  const tokens = promptedTokens(g, ctx.tokens, prompt.length, TOKENS.CLS);
+  const withPrompt: Context = { ...ctx, tokens };
+  return { prompt, length: prompt.length, bias: sequenceIdBias(withPrompt, g.equal(tokens, g.scalar(TOKENS.PAD, 'int64'))), tables: rotaryTables(withPrompt) };
 }

@@ -14,6 +14,7 @@ import { readStoredEsmcConfig, type EsmcConfig } from './config';
 import { buildEsmcGraph } from './graph';
 import { esmcTokenizer } from './tokenizer';
 import { storedTensors } from './weights';
+import { TOP } from './names';
 import { storedWeightBytes, type Quantised } from '../stored-weights';
 
 /** Configs handed back to this family come from its own checkpoints or manifests (checked by readConfig). */
@@ -44,4 +45,5 @@ export const esmc: ModelFamily = {
   buildGraph: (g, options) => buildEsmcGraph(g, { ...options, config: esmcConfig(options.config) }),
   adaptableLinear: (config, layer, role) => esmcAdaptableLinear(esmcConfig(config), layer, role),
   peftModules: ESMC_PEFT_MODULES,
+  inputEmbedding: () => ({ tensor: TOP.embed, scale: 1 }),
 };
