@@ -8,6 +8,7 @@
 import type { Fold } from './cv';
 import { matrix, takeRows, type Matrix } from './matrix';
 import type { MultiLabelLearner } from './learners';
+import { cafaMetrics, informationContent, type LabelStructure } from './cafa-metrics';
 import { classificationMetrics, multiLabelMetrics, regressionMetrics, summarize } from './metrics';
 import { fitScaler, type Scaling } from './scale';
 import type { Classifier, FittedClassifier } from './logistic';
@@ -111,8 +112,17 @@ export interface MultiLabelEvaluation {
   models: FoldModel[];
 }
 
-/** Y is rows × labels row-major (1: the protein has the label); metrics per outer fold (Fmax, F1, AUROC, AUPRC). */
-export function evaluateMultiLabel(learner: MultiLabelLearner, Y: Uint8Array, labels: readonly string[], options: EvaluateOptions & { classWeight?: 'balanced' | null }): MultiLabelEvaluation {
+/**
+ * Y is rows × labels row-major (1: the protein has the label); metrics per outer fold: CAFA's
+ * Fmax, Smin (information content from that fold's training rows) and micro AUPRC — per namespace
+ * too when `structure` gives two or more — then F1, AUROC and macro AUPRC (mAP).
+ */
+export function evaluateMultiLabel(
+  learner: MultiLabelLearner,
+  Y: Uint8Array,
+  labels: readonly string[],
+  options: EvaluateOptions & { classWeight?: 'balanced' | null; structure?: LabelStructure },
+): MultiLabelEvaluation {
   const { X, folds } = options;
   const L = labels.length;
   const fold = new Int32Array(X.rows).fill(-1);
@@ -139,7 +149,9 @@ export function evaluateMultiLabel(learner: MultiLabelLearner, Y: Uint8Array, la
       proba.data.set(p.data.subarray(j * L, (j + 1) * L), row * L);
       predicted.set(yes.subarray(j * L, (j + 1) * L), row * L);
     });
-    perFold.push(numbersOf(multiLabelMetrics(rowsOf(f.test), p, model.thresholds)));
+    const ic = informationContent(rowsOf(f.train), L, options.structure);
+    const truth = rowsOf(f.test);
+    perFold.push({ ...numbersOf(cafaMetrics(truth, p, { ic, namespaces: options.structure?.namespaces })), ...numbersOf(multiLabelMetrics(truth, p, model.thresholds)) });
     models.push({ fold: i, scaler: scaler.toJSON(), model: model.toJSON(), chosen: {} });
     options.onProgress?.((i + 1) / folds.length);
   });

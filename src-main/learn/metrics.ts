@@ -1,15 +1,14 @@
 /**
  * learn/metrics — the scores a cross-validated model is reported with: regression (R², Spearman,
  * Pearson, RMSE, MAE), single-label classification (accuracy, balanced accuracy, macro F1, MCC,
- * AUROC, AUPRC), multi-label annotation (CAFA Fmax, macro/micro F1, AUROC, AUPRC), and the
- * mean ± sd summary across folds. Definitions follow scikit-learn / scipy unless a comment says
- * otherwise. Pure numerics: no I/O.
+ * AUROC, AUPRC), multi-label annotation (macro/micro F1, AUROC, AUPRC; CAFA's Fmax and Smin are
+ * in cafa-metrics.ts), and the mean ± sd summary across folds. Definitions follow scikit-learn /
+ * scipy unless a comment says otherwise. Pure numerics: no I/O.
  *
  * Undefined values never throw, because one odd fold must not crash a whole scan:
  *  - Pearson and Spearman are NaN when y or the predictions are constant (0/0, as scipy).
  *  - R² follows sklearn's r2_score: constant y gives 1 for a perfect fit, else 0; NaN for n < 2.
  *  - AUROC / AUPRC are null when the truth has no positives (or, for AUROC, no negatives).
- *  - Fmax is NaN when no protein has a true label.
  *  - summarize() skips null and NaN and counts them as `undefinedCount`.
  */
 import type { Matrix } from './matrix';
@@ -274,7 +273,6 @@ function oneVsRest(
 // Multi-label (e.g. GO terms or EC numbers per protein)
 
 export interface MultiLabelMetrics {
-  fmax: number;
   macroF1: number;
   microF1: number;
   auroc: number | null;
@@ -283,8 +281,8 @@ export interface MultiLabelMetrics {
 
 /**
  * Y is n × L row-major 0/1; P is n × L probabilities. A label counts as predicted when
- * p ≥ its threshold (default 0.5 for every label) — used by the F1 scores only; Fmax scans its
- * own thresholds.
+ * p ≥ its threshold (default 0.5 for every label). CAFA's scores (Fmax, Smin, micro AUPRC, per
+ * namespace) live in cafa-metrics.ts; `auprc` here is the macro AUPRC (mAP) over all labels.
  *
  * - macroF1: mean over all L labels of per-label F1, a label with no true and no predicted
  *   positives scoring 0 (sklearn's f1_score(average='macro') with zero_division=0).
@@ -311,7 +309,7 @@ export function multiLabelMetrics(Y: Uint8Array, P: Matrix, thresholds?: Float64
     aurocs.push(binaryAuroc(truth, scores));
     aps.push(averagePrecision(truth, scores));
   }
-  return { fmax: fmax(Y, P), macroF1: f1.macro, microF1: f1.micro, auroc: meanDefined(aurocs), auprc: meanDefined(aps) };
+  return { macroF1: f1.macro, microF1: f1.micro, auroc: meanDefined(aurocs), auprc: meanDefined(aps) };
 }
 
 function thresholdedF1(Y: Uint8Array, P: Matrix, thresholds?: Float64Array): { macro: number; micro: number } {
@@ -338,71 +336,6 @@ function thresholdedF1(Y: Uint8Array, P: Matrix, thresholds?: Float64Array): { m
     sumFpFn += fp[j]! + fn[j]!;
   }
   return { macro: l === 0 ? NaN : macroSum / l, micro: 2 * sumTp + sumFpFn === 0 ? 0 : (2 * sumTp) / (2 * sumTp + sumFpFn) };
-}
-
-const FMAX_STEPS = 100; // thresholds 0.00, 0.01, …, 1.00
-
-/**
- * CAFA's protein-centric Fmax: for each threshold t in 0.00..1.00 (step 0.01), precision is
- * averaged over proteins with at least one prediction ≥ t, recall over all proteins with at
- * least one true label; Fmax is the best harmonic mean. A threshold where no protein has a
- * prediction is skipped (precision undefined). NaN when no protein has a true label.
- */
-export function fmax(Y: Uint8Array, P: Matrix): number {
-  const { rows: n, cols: l } = P;
-  const precisionSum = new Float64Array(FMAX_STEPS + 1);
-  const predictedProteins = new Float64Array(FMAX_STEPS + 1);
-  const recallSum = new Float64Array(FMAX_STEPS + 1);
-  let annotatedProteins = 0;
-  // Per protein, bucket each label by the highest threshold it passes, then suffix-sum: this is
-  // O(L + 101) per protein instead of O(101 · L).
-  const predAt = new Float64Array(FMAX_STEPS + 1);
-  const tpAt = new Float64Array(FMAX_STEPS + 1);
-  for (let i = 0; i < n; i++) {
-    predAt.fill(0);
-    tpAt.fill(0);
-    let nTrue = 0;
-    for (let j = 0; j < l; j++) {
-      const actual = Y[i * l + j] === 1;
-      if (actual) nTrue++;
-      const b = highestThresholdIndex(P.data[i * l + j]!);
-      if (b < 0) continue;
-      predAt[b]! += 1;
-      if (actual) tpAt[b]! += 1;
-    }
-    if (nTrue > 0) annotatedProteins++;
-    let nPred = 0;
-    let tp = 0;
-    for (let t = FMAX_STEPS; t >= 0; t--) {
-      nPred += predAt[t]!;
-      tp += tpAt[t]!;
-      if (nPred > 0) {
-        precisionSum[t]! += tp / nPred;
-        predictedProteins[t]! += 1;
-      }
-      if (nTrue > 0) recallSum[t]! += tp / nTrue;
-    }
-  }
-  if (annotatedProteins === 0) return NaN;
-  let best = NaN;
-  for (let t = 0; t <= FMAX_STEPS; t++) {
-    if (predictedProteins[t] === 0) continue;
-    const p = precisionSum[t]! / predictedProteins[t]!;
-    const r = recallSum[t]! / annotatedProteins;
-    const f = p + r === 0 ? 0 : (2 * p * r) / (p + r);
-    if (!(f <= best)) best = f; // also replaces the initial NaN
-  }
-  return best;
-}
-
-/** Largest t in 0..100 with p ≥ t/100 (the same t/100 doubles the threshold scan compares to); −1 if none. */
-function highestThresholdIndex(p: number): number {
-  if (!(p >= 0)) return -1;
-  let t = Math.min(FMAX_STEPS, Math.floor(p * FMAX_STEPS));
-  // p·100 can round across an integer; nudge so the comparison matches p ≥ t/100 exactly.
-  while (t < FMAX_STEPS && p >= (t + 1) / FMAX_STEPS) t++;
-  while (t >= 0 && p < t / FMAX_STEPS) t--;
-  return t;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -6,12 +6,12 @@ import {
   averagePrecision,
   binaryAuroc,
   classificationMetrics,
-  fmax,
   multiLabelMetrics,
   regressionMetrics,
   summarize,
   type RegressionMetrics,
 } from '../../src-main/learn/metrics';
+import { fmax } from '../../src-main/learn/cafa-metrics';
 import { createRng } from '../../src-main/core/rng';
 import { cosineSimilarity, mean, pearson, ranks, sd, spearman } from '../../src-main/core/stats';
 
@@ -221,16 +221,16 @@ describe('multiLabelMetrics and Fmax', () => {
     expect(fmax(Y2, P2)).toBeCloseTo(6 / 7, 12);
   });
 
-  it('Fmax counts a protein without true labels in precision but not in recall', () => {
-    // Add protein 2 with no labels but a 0.95 prediction for label 0. Recall still averages over 2.
-    // t in (0.6,0.7]: precisions 1, 1, 0 → ⅔; recall ¾ → F = 2·⅔·¾/(⅔+¾) = 12/17 — the best.
+  it('Fmax leaves a protein without true labels out entirely (CAFA scores benchmark proteins only)', () => {
+    // Add protein 2 with no labels but a 0.95 prediction for label 0. It is not a benchmark protein,
+    // so neither precision nor recall sees it: Fmax stays 6/7 (counting it in precision gave 12/17).
     const Y3 = Uint8Array.from([...Y2, 0, 0, 0]);
     const P3 = matrix([
       [0.9, 0.6, 0.1],
       [0.2, 0.7, 0.3],
       [0.95, 0, 0],
     ]);
-    expect(fmax(Y3, P3)).toBeCloseTo(12 / 17, 12);
+    expect(fmax(Y3, P3)).toBeCloseTo(6 / 7, 12);
     expect(fmax(Uint8Array.from([0, 0]), matrix([[0.4, 0.9]]))).toBeNaN();
   });
 
@@ -248,7 +248,6 @@ describe('multiLabelMetrics and Fmax', () => {
     expect(m.microF1).toBeCloseTo(4 / 6, 12);
     expect(m.auroc).toBe(1);
     expect(m.auprc).toBe(1);
-    expect(m.fmax).toBeCloseTo(6 / 7, 12);
     // Thresholds [0.95, 0.5, 0.05]: label 0 predicts nothing → fn1 → 0; labels 1, 2: tp1 fp1 → ⅔ each.
     expect(multiLabelMetrics(Y2, P2, Float64Array.from([0.95, 0.5, 0.05])).macroF1).toBeCloseTo(4 / 9, 12);
   });
