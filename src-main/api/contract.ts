@@ -41,6 +41,7 @@ import {
   StructureContacts,
 } from './schemas';
 import { SIGNAL_PEPTIDE_METHODS } from './signal-peptide';
+import { CLUSTER_METHODS } from './cluster';
 
 const none = z.object({}).strict();
 const byId = z.object({ id: Id }).strict();
@@ -197,6 +198,9 @@ export const methods = {
 
   /** Signal peptides the PEFT-SP way (api/signal-peptide): train, cross-validate, predict, results, one protein, exports. */
   ...SIGNAL_PEPTIDE_METHODS,
+
+  /** Cluster jobs (api/cluster): the profiles to run on, and a job's array as the Jobs panel shows it. */
+  ...CLUSTER_METHODS,
 } as const;
 
 export type Methods = typeof methods;

@@ -201,7 +201,11 @@ export const PoolingName = z.enum(['mean', 'bos', 'max', 'per-token']);
 export type PoolingName = z.infer<typeof PoolingName>;
 
 /** Where a job runs: a cluster profile and the shards its work is split into (null: this computer). */
-export const ClusterPlacement = z.object({ profile: z.enum(['local-slurm']), shards: z.number().int().min(1).max(1000) });
+export const ClusterPlacement = z.object({
+  /** The built-in `local-slurm` or a profile of the profiles file (cluster/profiles), e.g. an `ssh` one. */
+  profile: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'a cluster profile name is letters, digits, ".", "_" or "-"'),
+  shards: z.number().int().min(1).max(1000),
+});
 export type ClusterPlacement = z.output<typeof ClusterPlacement>;
 
 /** How to embed: models, layers (−1 = last), poolings, batch size in tokens, device, long sequences. */

@@ -27,6 +27,7 @@ import { learnOptions } from './learn';
 import { MapService } from './map';
 import { ProjectsService } from './projects';
 import { StructureService } from './structure';
+import { ClusterService } from './cluster';
 import { SignalPeptideService } from './signal-peptide';
 import { ReportsService, type PrintPdf } from './reports';
 import { APP_VERSION } from '../core/version';
@@ -97,6 +98,7 @@ export function createHost(options: HostOptions): Host {
   const map = new MapService(store);
   const structure = new StructureService(store, requireRunner);
   const signalPeptides = new SignalPeptideService(store, events, requireRunner);
+  const cluster = new ClusterService(store, requireRunner);
   const jobHooks = { ...jobs.hooks(), ...signalPeptides.hooks() };
   const runner = options.launcher ? new JobRunner(store, options.launcher, (event) => events.emit(event), jobHooks, options.runner) : null;
 
@@ -172,6 +174,8 @@ export function createHost(options: HostOptions): Host {
     'map.points': ({ projectionId }) => map.points(projectionId),
     'map.predictions': ({ projectionId, fitId }) => map.predictions(projectionId, fitId),
     'datasets.subset': (input) => datasets.subset(input),
+    'cluster.profiles': () => cluster.profiles(),
+    'jobs.cluster': ({ id }) => cluster.view(id),
     'signalPeptide.options': () => signalPeptides.options(),
     'signalPeptide.train': (input) => signalPeptides.startTraining(input),
     'signalPeptide.crossValidate': (input) => signalPeptides.startCrossValidation(input),
@@ -182,6 +186,8 @@ export function createHost(options: HostOptions): Host {
   };
 
   runner?.start();
+  // The app and serve mode follow cluster arrays they were following when they ended; a command resumes its own job.
+  if (runner && options.transport !== 'cli') cluster.pickUp();
   return {
     store,
     events,

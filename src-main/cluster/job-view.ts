@@ -1,0 +1,66 @@
+/**
+ * cluster/job-view — what the app shows of a cluster job, read from its folder alone (job.json and
+ * the shards' logs): cheap enough for the Jobs panel to ask every few seconds, and it asks Slurm
+ * nothing (the follower in the compute process does that, and for an SSH cluster brings the logs
+ * back at each look). A shard is done when its latest log ends with the worker's `done` line,
+ * running once its latest log has begun, pending before; when the job has failed or was cancelled,
+ * its unfinished shards are failed, with their reason and log tail.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ClusterJobView, ClusterShardView } from '../api/cluster';
+import { shardLog, type ArrayJobRecord } from './array-job';
+
+/** A project run's cluster job folder: inside the run's folder, so that it goes with the run. */
+export const runClusterJobDir = (projectFolder: string, runDir: string): string => join(projectFolder, runDir, 'cluster-job');
+
+/** Lines of a failed shard's log the panel shows. */
+const TAIL_LINES = 12;
+
+interface LogFacts {
+  started: boolean;
+  fraction: number;
+  done: boolean;
+  failure: string | null;
+  tail: string;
+}
+
+function readShardLog(file: string): LogFacts {
+  if (!existsSync(file)) return { started: false, fraction: 0, done: false, failure: null, tail: '(no log yet: the task has not started)' };
+  const text = readFileSync(file, 'utf8');
+  const facts: LogFacts = { started: text.length > 0, fraction: 0, done: false, failure: null, tail: text.trimEnd().split('\n').slice(-TAIL_LINES).join('\n') };
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    try {
+      const event = JSON.parse(line) as { type?: string; fraction?: number; message?: string };
+      if (event.type === 'progress' && typeof event.fraction === 'number') facts.fraction = event.fraction;
+      else if (event.type === 'done') Object.assign(facts, { done: true, fraction: 1 });
+      else if (event.type === 'failed' || event.type === 'cancelled') facts.failure = event.message ?? event.type;
+    } catch {
+      // a line cut short by a kill
+    }
+  }
+  return facts;
+}
+
+/** The job in `jobDir` as the Jobs panel shows it; null while it has no record (not submitted yet). */
+export function readClusterJobView(jobDir: string): ClusterJobView | null {
+  const file = join(jobDir, 'job.json');
+  if (!existsSync(file)) return null;
+  let record: ArrayJobRecord;
+  try {
+    record = JSON.parse(readFileSync(file, 'utf8')) as ArrayJobRecord;
+  } catch {
+    return null; // being replaced: the next look reads it
+  }
+  const ended = record.state === 'failed' || record.state === 'cancelled';
+  const shards = Array.from({ length: record.shards }, (_, shard): ClusterShardView => {
+    const array = record.arrays.findLast((a) => a.shards.includes(shard));
+    const log = array ? readShardLog(shardLog(jobDir, shard, array.id)) : readShardLog('');
+    const attempts = record.attempts[shard] ?? 0;
+    if (log.done) return { shard, state: 'done', attempts, fraction: 1, why: null, logTail: null };
+    if (ended) return { shard, state: 'failed', attempts, fraction: log.fraction, why: log.failure ?? (record.state === 'cancelled' ? 'cancelled' : 'did not finish'), logTail: log.tail };
+    return { shard, state: log.started ? 'running' : 'pending', attempts, fraction: log.fraction, why: null, logTail: null };
+  });
+  return { profile: record.profile, arrays: record.arrays.map((a) => a.id), state: record.state, shards };
+}
