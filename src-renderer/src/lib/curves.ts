@@ -68,7 +68,8 @@ export function displayValues(values: readonly (number | null)[][], weight: numb
 /** The metric names recorded for any of the runs, the usual training ones first. */
 export function metricNames(metricsByRun: Readonly<Record<number, readonly Metric[]>>): string[] {
   const names = new Set(Object.values(metricsByRun).flatMap((list) => list.map((m) => m.name)));
-  const order = ['loss', 'train_loss', 'val_loss', 'lr'];
+  // Signal-peptide runs' selection metrics right after the losses.
+  const order = ['loss', 'train_loss', 'val_loss', 'val_detection_mcc', 'val_cs_mcc', 'lr'];
   return [...names].sort((a, b) => rank(a, order) - rank(b, order) || a.localeCompare(b));
 }
 

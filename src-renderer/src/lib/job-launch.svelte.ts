@@ -16,11 +16,16 @@ export class JobLaunch {
   readonly job: Job | null = $derived(this.#jobId === null ? null : (jobs.list.find((j) => j.id === this.#jobId) ?? null));
 
   /** Starts the job; returns it, or null with `error` set when the back end refused. */
-  async start(request: StartRequest): Promise<Job | null> {
+  start(request: StartRequest): Promise<Job | null> {
+    return this.launch(() => api.call('jobs.start', request));
+  }
+
+  /** The same for a method that queues a job of its own (e.g. signalPeptide.train) and answers it. */
+  async launch(queue: () => Promise<Job>): Promise<Job | null> {
     this.starting = true;
     this.error = null;
     try {
-      const job = await api.call('jobs.start', request);
+      const job = await queue();
       jobs.upsert(job);
       this.#jobId = job.id;
       return job;

@@ -6,6 +6,7 @@ export type {
   ExportFile,
   FinetuneOptions,
   FinetuneSettings,
+  PeftChoice,
   Fit,
   ImportOptions,
   ImportReport,
