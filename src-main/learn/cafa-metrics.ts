@@ -10,8 +10,8 @@
  *    ("full mode": a benchmark protein without any prediction still counts in recall and Smin).
  *  - Fmax = max_τ 2·pr·rc / (pr + rc), where pr(τ) averages |P∩T|/|P| over the benchmark proteins
  *    with at least one prediction ≥ τ, and rc(τ) averages |P∩T|/|T| over all benchmark proteins.
- *    A τ at which no protein has a prediction is skipped (pr undefined). NaN with no benchmark
- *    protein.
+ *    A τ at which no protein has a prediction is skipped (pr undefined); 0 when that is every τ
+ *    (nothing predicted ≥ 0.01: recall is 0 throughout). NaN with no benchmark protein.
  *  - Smin = min_τ √(ru² + mi²), ru(τ) = (1/n) Σ_i Σ_{f ∈ T_i∖P_i(τ)} ic(f) (remaining
  *    uncertainty), mi(τ) = (1/n) Σ_i Σ_{f ∈ P_i(τ)∖T_i} ic(f) (misinformation), n benchmark proteins.
  *  - ic(f) = −log2 P(f | parents of f), counted on the training annotations:
@@ -124,13 +124,13 @@ const allColumns = (P: Matrix): number[] => Array.from({ length: P.cols }, (_, j
 export function fmax(Y: Uint8Array, P: Matrix, columns: readonly number[] = allColumns(P)): number {
   const s = thresholdSums(Y, P, columns, null);
   if (s.benchmark === 0) return NaN;
-  let best = NaN;
+  let best = 0;
   for (let k = 1; k <= THRESHOLD_STEPS; k++) {
     if (s.predictedProteins[k] === 0) continue;
     const p = s.precisionSum[k]! / s.predictedProteins[k]!;
     const r = s.recallSum[k]! / s.benchmark;
     const f = p + r === 0 ? 0 : (2 * p * r) / (p + r);
-    if (!(f <= best)) best = f; // also replaces the initial NaN
+    best = Math.max(best, f);
   }
   return best;
 }
@@ -168,7 +168,7 @@ export function informationContent(Y: Uint8Array, labels: number, structure?: La
       if (Y[i * labels + j] === 1) withTerm++;
     }
     const denominator = parents.length === 0 ? (inNamespace.get(namespaces[j]!) ?? 0) : withParents;
-    ic[j] = withTerm === 0 || denominator === 0 ? 0 : -Math.log2(withTerm / denominator);
+    ic[j] = withTerm === 0 || denominator === 0 ? 0 : Math.log2(denominator / withTerm); // = −log2 P, and +0 (not −0) when P = 1
   }
   return ic;
 }
