@@ -189,7 +189,13 @@ export const TASK_PARAMS = {
     kingdom: z.enum(['EUKARYA', 'POSITIVE', 'NEGATIVE', 'ARCHAEA']).nullable(),
     /** The base model's folder when it is not where the run recorded it. */
     baseModelDir: z.string().optional(),
+    /** App runs: the training run, its base model's name, and where the proteins come from (a dataset, or a FASTA file kept in the project folder). */
+    modelRunId: z.number().int().optional(),
+    modelName: z.string().optional(),
     datasetId: z.number().int().optional(),
+    inputFile: z.string().optional(),
+    /** The FASTA file's name as the user chose it (messages). */
+    fileName: z.string().optional(),
   }),
   'train.import': z.object({
     sourceDir: z.string(),

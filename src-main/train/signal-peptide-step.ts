@@ -64,6 +64,7 @@ export interface SignalPeptideEvaluation {
   nll: number;
   predictions: SignalPeptidePredictions;
   batch: SignalpBatch;
+  emissions: EmissionBatch;
 }
 
 /** The CRF's parameters as float64 views of the trained tensors. */
@@ -117,12 +118,22 @@ interface OpenGraph {
 export class SignalPeptideStep {
   private constructor(
     private readonly tokenizer: Tokenizer,
-    private readonly train: OpenGraph,
+    /** Null when opened for prediction only (no training graph written). */
+    private readonly train: OpenGraph | null,
     private readonly evaluation: OpenGraph,
     readonly device: Device,
     readonly fallbackReason: string | null,
     private readonly regularization: number | undefined,
   ) {}
+
+  /** The evaluation graph only: emissions and predictions, no training (half the graph building). */
+  static async openForPrediction(modelDir: string, tokenizer: Tokenizer, spec: SignalPeptideStepSpec): Promise<SignalPeptideStep> {
+    const graphSpec = { lora: spec.lora, head: EMISSION_HEAD, task: SIGNAL_PEPTIDE_TASK };
+    const options = { device: spec.device ?? 'cpu', ...(spec.threads ? { threads: spec.threads } : {}) };
+    const evalFile = await writeTrainingGraph(modelDir, { ...graphSpec, mode: 'eval' });
+    const evaluation = await openTrainingSession(evalFile.file, options);
+    return new SignalPeptideStep(tokenizer, null, { session: evaluation.session, graph: evalFile.training }, evaluation.device, evaluation.fallbackReason, spec.regularization);
+  }
 
   static async open(modelDir: string, tokenizer: Tokenizer, spec: SignalPeptideStepSpec): Promise<SignalPeptideStep> {
     const graphSpec = { lora: spec.lora, head: EMISSION_HEAD, task: SIGNAL_PEPTIDE_TASK };
@@ -143,7 +154,7 @@ export class SignalPeptideStep {
 
   /** Adapters then head: the tensors the graph takes (the CRF's are trained beside them). */
   get graphTrainable(): TrainingGraph['trainable'] {
-    return this.train.graph.trainable;
+    return (this.train ?? this.evaluation).graph.trainable;
   }
 
   private feeds(graph: TrainingGraph, batch: SignalpBatch, params: TensorMap, seed: number): Record<string, ort.Tensor> {
@@ -159,6 +170,7 @@ export class SignalPeptideStep {
 
   /** One forward–CRF–backward pass; `seed` draws the dropout masks. */
   async step(records: readonly SignalpRecord[], params: TensorMap, seed: number): Promise<SignalPeptideStepResult> {
+    if (!this.train) throw new Error('Internal error: this signal-peptide model was opened for prediction only.');
     const { graph, session } = this.train;
     const batch = signalpBatch(records, this.tokenizer);
     const feeds = this.feeds(graph, batch, params, seed);
@@ -178,15 +190,20 @@ export class SignalPeptideStep {
 
   /** Emissions without dropout, their loss and what the CRF reads off them. */
   async evaluate(records: readonly SignalpRecord[], params: TensorMap): Promise<SignalPeptideEvaluation> {
+    const { batch, emissions } = await this.emissions(records, params);
+    const loss = this.loss(emissions, batch, params);
+    return { loss: loss.total, nll: loss.nll, predictions: predictSignalPeptides(emissions, crfParametersOf(params)), batch, emissions };
+  }
+
+  /** The residues' emissions without dropout (labels are only needed for the loss; any consistent ones do). */
+  async emissions(records: readonly SignalpRecord[], params: TensorMap): Promise<{ batch: SignalpBatch; emissions: EmissionBatch }> {
     const { graph, session } = this.evaluation;
     const batch = signalpBatch(records, this.tokenizer);
     const outputs = await session.run(this.feeds(graph, batch, params, 0), [graph.outputs.prediction]);
-    const emissions = residueEmissions(outputs[graph.outputs.prediction]!.data as Float32Array, batch);
-    const loss = this.loss(emissions, batch, params);
-    return { loss: loss.total, nll: loss.nll, predictions: predictSignalPeptides(emissions, crfParametersOf(params)), batch };
+    return { batch, emissions: residueEmissions(outputs[graph.outputs.prediction]!.data as Float32Array, batch) };
   }
 
   async close(): Promise<void> {
-    await Promise.allSettled([this.train.session.release(), this.evaluation.session.release()]);
+    await Promise.allSettled([this.train?.session.release(), this.evaluation.session.release()]);
   }
 }

@@ -6,7 +6,8 @@
  *
  * Writes into the run folder: adapter_model.safetensors + adapter_config.json (PEFT's LoRA),
  * head.safetensors (the emission head), crf.safetensors (transitions, start, end),
- * head_config.json, metrics.csv and training.json (settings, history, best epoch).
+ * head_config.json, metrics.csv, training.json (settings, history, best epoch), last/best epoch
+ * checkpoints (train/checkpoint) and, with test partitions, the test proteins' predictions.
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -22,9 +23,12 @@ import { initialSignalpCrf, SIGNALP_STATE_COUNT } from './crf';
 import { peftSettings, shapedParameters } from './finetune-adapter';
 import { initHead } from './heads';
 import { initLora, type LoraSpec } from './lora';
-import { createOptimizer, type TensorMap } from './optimizers';
+import { loadCheckpoint, saveCheckpoint, type LoopPosition } from './checkpoint';
+import { createOptimizer, type Optimizer, type TensorMap } from './optimizers';
 import { writePeftAdapter } from './peft';
 import { CRF_PARAMETERS, crfTensors, EMISSION_HEAD, SIGNAL_PEPTIDE_TASK, SignalPeptideStep, type SignalPeptideEvaluation } from './signal-peptide-step';
+import { predictSignalPeptideInputs } from './signal-peptide-model';
+import { writePredictions, type SignalPeptideInput, type StoredArrangement } from './signal-peptide-predictions';
 
 export interface SignalPeptideSettings {
   lora: LoraSpec;
@@ -38,6 +42,8 @@ export interface SignalPeptideSettings {
   /** Partitions to train on and to select the best epoch on (PEFT-SP: one each). */
   trainPartitions: readonly number[];
   validationPartitions: readonly number[];
+  /** Predicted with the kept model after training (signal-peptides.json); empty or absent: none. */
+  testPartitions?: readonly number[];
   regularization?: number;
   device?: Device;
   threads?: number;
@@ -71,6 +77,7 @@ export interface SignalPeptideSummary {
   task: 'signal-peptide';
   trainProteins: number;
   validationProteins: number;
+  testProteins: number;
   steps: number;
   history: SignalPeptideEpoch[];
   bestEpoch: number | null;
@@ -88,8 +95,12 @@ export interface SignalPeptideRunOptions {
   onProgress?: (fraction: number, message: string) => void;
   /** After each epoch's validation (and once before training: epoch 0), with the optimizer steps taken. */
   onEpoch?: (entry: SignalPeptideEpoch, step: number) => void;
-  /** Checked between steps: training stops with an error once aborted (nothing is written). */
+  /** Checked between steps: training stops with an error once aborted; the last epoch's checkpoint stays for resuming. */
   signal?: AbortSignal;
+  /** Already-read records (a cross-validation reads the file once); else `text` is read. */
+  records?: readonly SignalpRecord[];
+  /** Which arrangement of a cross-validation this run is (tags its test predictions); 0 otherwise. */
+  arrangement?: number;
 }
 
 /** Records of the given partitions; a file with problems is refused with its first ones. */
@@ -140,14 +151,60 @@ function validationEntry(val: Awaited<ReturnType<typeof validate>> | null): Omit
   return { valLoss: finiteOrNull(val?.loss), valNll: finiteOrNull(val?.nll), detectionMcc: finiteOrNull(val?.detectionMcc), csMcc: finiteOrNull(val?.csMcc) };
 }
 
-/** Trains and writes the run's files; returns what training.json summarises. */
+interface ResumeState {
+  params: TensorMap;
+  rng: SeededRng;
+  history: SignalPeptideEpoch[];
+  metrics: string[];
+  steps: number;
+  /** The next epoch to train (1-based). */
+  nextEpoch: number;
+  best: { epoch: number; score: number; params: TensorMap } | null;
+}
+
+/** What must not change between an interrupted attempt and its resumption (else it starts over). */
+function resumeKey(settings: SignalPeptideSettings, train: number, validation: number): string {
+  const { device: _device, threads: _threads, epochs: _epochs, ...kept } = settings;
+  return JSON.stringify({ ...kept, train, validation });
+}
+
+/** The run folder's last epoch checkpoint, when it belongs to these settings and data. */
+function loadResumeState(outDir: string, key: string, optimizer: Optimizer): ResumeState | null {
+  const last = loadCheckpoint(outDir, 'last');
+  const extra = last?.extra as { key?: string; history?: SignalPeptideEpoch[]; metrics?: string[]; best?: { epoch: number; score: number } | null } | undefined;
+  if (!last || !extra || extra.key !== key) return null;
+  optimizer.load(last.optimizer, last.params);
+  const bestSaved = extra.best ? loadCheckpoint(outDir, 'best') : null;
+  return {
+    params: last.params,
+    rng: SeededRng.fromState(last.position.rngState),
+    history: extra.history ?? [],
+    metrics: extra.metrics ?? ['step,name,value'],
+    steps: last.position.step,
+    nextEpoch: last.position.epoch,
+    best: extra.best && bestSaved ? { ...extra.best, params: bestSaved.params } : null,
+  };
+}
+
+function epochPosition(state: Omit<ResumeState, 'params' | 'best'>): LoopPosition {
+  return { step: state.steps, epoch: state.nextEpoch, batchInEpoch: 0, epochRngState: state.rng.getState(), rngState: state.rng.getState(), epochLossSum: 0, epochLossWeight: 0, earlyStopping: null, history: [], finished: false };
+}
+
+/**
+ * Trains and writes the run's files; returns what training.json summarises. After every epoch the
+ * run folder gets a checkpoint (parameters, Adamax state, generator state, history, best epoch), so
+ * a cancelled or killed run continues from its last finished epoch and ends exactly as an
+ * uninterrupted one would (the epoch in progress is redone with the same batches and dropout).
+ * When `testPartitions` are given, the kept model predicts them (signal-peptides.json).
+ */
 export async function runSignalPeptideFinetune(options: SignalPeptideRunOptions): Promise<SignalPeptideSummary> {
   const { settings, outDir } = options;
   const manifest = readManifest(options.modelDir);
   const family = familyOfManifest(manifest);
-  const records = signalpRecords(options.fileName, options.text);
+  const records = options.records ?? signalpRecords(options.fileName, options.text);
   const train = records.filter((r) => settings.trainPartitions.includes(r.partition));
   const validation = records.filter((r) => settings.validationPartitions.includes(r.partition));
+  const test = records.filter((r) => (settings.testPartitions ?? []).includes(r.partition));
   if (train.length === 0) throw new Error(`${options.fileName} has no protein in training partition(s) ${settings.trainPartitions.join(', ')}; the header's last field is the partition.`);
   mkdirSync(outDir, { recursive: true });
   const step = await SignalPeptideStep.open(options.modelDir, family.tokenizer, {
@@ -158,45 +215,61 @@ export async function runSignalPeptideFinetune(options: SignalPeptideRunOptions)
     ...(settings.regularization === undefined ? {} : { regularization: settings.regularization }),
   });
   try {
-    const rng = new SeededRng(settings.seed);
-    const params: TensorMap = new Map([
-      ...initLora(settings.lora, manifest.config, family, settings.seed),
-      ...initHead(EMISSION_HEAD, manifest.config.hiddenSize, SIGNALP_STATE_COUNT, settings.seed + 1),
-      ...crfTensors(initialSignalpCrf(new SeededRng(settings.seed + 2))),
-    ]);
     const optimizer = createOptimizer({ kind: 'adamax' });
-    const history: SignalPeptideEpoch[] = [];
-    const metrics: string[] = ['step,name,value'];
-    let best: { epoch: number; score: number; params: TensorMap } | null = null;
-    let steps = 0;
-    // Epoch 0: the untrained model's validation, the baseline the curve starts from.
-    const before = validation.length > 0 ? await validate(step, validation, params, settings.batchSize) : null;
-    if (before) history.push({ epoch: 0, trainLoss: null, ...validationEntry(before) });
-    if (history[0]) options.onEpoch?.(history[0], 0);
-    for (let epoch = 1; epoch <= settings.epochs; epoch++) {
+    const key = resumeKey(settings, train.length, validation.length);
+    const resumed = loadResumeState(outDir, key, optimizer);
+    const state: ResumeState = resumed ?? {
+      params: new Map([
+        ...initLora(settings.lora, manifest.config, family, settings.seed),
+        ...initHead(EMISSION_HEAD, manifest.config.hiddenSize, SIGNALP_STATE_COUNT, settings.seed + 1),
+        ...crfTensors(initialSignalpCrf(new SeededRng(settings.seed + 2))),
+      ]),
+      rng: new SeededRng(settings.seed),
+      history: [],
+      metrics: ['step,name,value'],
+      steps: 0,
+      nextEpoch: 1,
+      best: null,
+    };
+    const { params, history, metrics } = state;
+    if (!resumed) {
+      // Epoch 0: the untrained model's validation, the baseline the curve starts from.
+      const before = validation.length > 0 ? await validate(step, validation, params, settings.batchSize) : null;
+      if (before) history.push({ epoch: 0, trainLoss: null, ...validationEntry(before) });
+      if (history[0]) options.onEpoch?.(history[0], 0);
+    } else {
+      options.onProgress?.((state.nextEpoch - 1) / settings.epochs, `Resumed after epoch ${state.nextEpoch - 1} of ${settings.epochs}`);
+    }
+    for (let epoch = state.nextEpoch; epoch <= settings.epochs; epoch++) {
       let lossSum = 0;
-      for (const batch of batchesOf(rng.shuffle([...train]), settings.batchSize)) {
+      for (const batch of batchesOf(state.rng.shuffle([...train]), settings.batchSize)) {
         options.signal?.throwIfAborted();
-        const result = await step.step(batch, params, rng.nextUint32());
+        const result = await step.step(batch, params, state.rng.nextUint32());
         const norm = clipGradNorm(result.grads, settings.maxGradNorm);
         optimizer.step(params, result.grads, settings.lr);
-        steps += 1;
+        state.steps += 1;
         lossSum += result.loss * batch.length;
-        metrics.push(`${steps},train_loss,${result.loss}`, `${steps},grad_norm,${norm}`);
+        metrics.push(`${state.steps},train_loss,${result.loss}`, `${state.steps},grad_norm,${norm}`);
       }
       const trainLoss = lossSum / train.length;
       const val = validation.length > 0 ? await validate(step, validation, params, settings.batchSize) : null;
       history.push({ epoch, trainLoss, ...validationEntry(val) });
-      options.onEpoch?.(history.at(-1)!, steps);
-      metrics.push(`${steps},epoch_train_loss,${trainLoss}`);
+      options.onEpoch?.(history.at(-1)!, state.steps);
+      metrics.push(`${state.steps},epoch_train_loss,${trainLoss}`);
       if (val) {
-        metrics.push(`${steps},val_loss,${val.loss}`, `${steps},val_detection_mcc,${val.detectionMcc}`, `${steps},val_cs_mcc,${val.csMcc}`);
+        metrics.push(`${state.steps},val_loss,${val.loss}`, `${state.steps},val_detection_mcc,${val.detectionMcc}`, `${state.steps},val_cs_mcc,${val.csMcc}`);
         const score = selectionScore(val.detectionMcc, val.csMcc);
-        if (!best || score > best.score) best = { epoch, score, params: copyMap(params) };
+        if (!state.best || score > state.best.score) {
+          state.best = { epoch, score, params: copyMap(params) };
+          saveCheckpoint(outDir, 'best', { params: state.best.params, optimizer: optimizer.state(), position: epochPosition({ ...state, nextEpoch: epoch + 1 }) });
+        }
       }
+      // The last slot's JSON is the commit point of the epoch (train/checkpoint).
+      const best = state.best ? { epoch: state.best.epoch, score: state.best.score } : null;
+      saveCheckpoint(outDir, 'last', { params, optimizer: optimizer.state(), position: epochPosition({ ...state, nextEpoch: epoch + 1 }), extra: { key, history, metrics, best } });
       options.onProgress?.(epoch / settings.epochs, `Epoch ${epoch} of ${settings.epochs}: training loss ${trainLoss.toFixed(4)}${val ? `, validation loss ${val.loss.toFixed(4)}` : ''}`);
     }
-    const kept = best?.params ?? params;
+    const kept = state.best?.params ?? params;
     const { lora, head } = shapedParameters(kept, step.graphTrainable);
     const headConfig = { head: EMISSION_HEAD, task: SIGNAL_PEPTIDE_TASK, taskKind: 'signal-peptide', hiddenSize: manifest.config.hiddenSize, mode: 'lora', crf: 'crf.safetensors', baseModel: { name: manifest.name, dir: resolve(options.modelDir) } };
     writePeftAdapter(outDir, { settings: peftSettings(settings.lora, manifest.config, manifest.name, 'token', family), lora, head, headConfig });
@@ -207,19 +280,35 @@ export async function runSignalPeptideFinetune(options: SignalPeptideRunOptions)
       { name: CRF_PARAMETERS.end, shape: [s], data: kept.get(CRF_PARAMETERS.end)! },
     ]);
     writeBytesAtomically(join(outDir, 'metrics.csv'), new TextEncoder().encode(`${metrics.join('\n')}\n`));
+    const bestEpoch = state.best?.epoch ?? null;
+    let tested = 0;
+    if (test.length > 0) {
+      options.onProgress?.(1, `Predicting the ${test.length} test proteins`);
+      const predictions = await predictSignalPeptideInputs({ step, params: kept }, test.map(inputOfRecord), { arrangement: options.arrangement ?? 0, batchSize: settings.batchSize, ...(options.signal ? { signal: options.signal } : {}) });
+      const arrangement: StoredArrangement = { train: [...settings.trainPartitions], validation: [...settings.validationPartitions], test: [...(settings.testPartitions ?? [])], state: 'done', bestEpoch };
+      writePredictions(outDir, predictions, [arrangement]);
+      tested = test.length;
+    }
     const summary: SignalPeptideSummary = {
       task: 'signal-peptide',
       trainProteins: train.length,
       validationProteins: validation.length,
-      steps,
+      testProteins: tested,
+      steps: state.steps,
       history,
-      bestEpoch: best?.epoch ?? null,
+      bestEpoch,
       device: step.device,
       files: { adapter: 'adapter_model.safetensors', head: 'head.safetensors', crf: 'crf.safetensors', metrics: 'metrics.csv' },
     };
+    // training.json last: its presence says the run is complete (a cross-validation skips such arrangements).
     writeBytesAtomically(join(outDir, 'training.json'), new TextEncoder().encode(`${JSON.stringify({ settings, model: { name: manifest.name, dir: options.modelDir }, ...summary }, null, 2)}\n`));
     return summary;
   } finally {
     await step.close();
   }
+}
+
+/** A SignalP record as a prediction input (its truth known). */
+export function inputOfRecord(record: SignalpRecord): SignalPeptideInput {
+  return { id: record.id, sequence: record.sequence, kingdom: record.kingdom, partition: record.partition, type: record.type, labels: record.labels };
 }
