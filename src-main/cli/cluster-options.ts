@@ -8,8 +8,8 @@ import { rmdirSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { ClusterPlacement } from '../api/schemas';
 import type { TaskKind } from '../api/tasks';
-import { ArrayJobFailed } from '../cluster/array-job';
-import { clusterProfile, PROFILE_NAMES } from '../cluster/profiles';
+import { ArrayJobCancelled, ArrayJobFailed } from '../cluster/array-job';
+import { clusterProfile, listClusterProfiles } from '../cluster/profiles';
 import { runShardedOnCluster } from '../cluster/run-sharded';
 import { CliExit } from './exit';
 
@@ -43,7 +43,13 @@ function removeIfEmpty(dir: string): void {
   }
 }
 
-export type TaskRunner = (kind: TaskKind, params: unknown, input: unknown, workDir: string, hooks: { signal: AbortSignal; onProgress(fraction: number, message: string): void }) => Promise<Record<string, unknown>>;
+export type TaskRunner = (
+  kind: TaskKind,
+  params: unknown,
+  input: unknown,
+  workDir: string,
+  hooks: { signal: AbortSignal; onProgress(fraction: number, message: string): void; onArtifact?(kind: string, path: string, meta?: Record<string, unknown>): void },
+) => Promise<Record<string, unknown>>;
 
 /**
  * A project run's placement (`--project … --cluster P --shards N`): the job runs in the app's job
@@ -57,7 +63,13 @@ export function clusterPlacement(flags: ClusterFlags): ClusterPlacement | null {
   if (flags.jobDir || flags.keepJobDir || flags.retries || flags.maxAtOnce) {
     throw new CliExit('With --project, a cluster job lives in the run\'s folder with the profile\'s retries: leave out --job-dir, --keep-job-dir, --retries and --max-at-once.', 2);
   }
-  if (!(PROFILE_NAMES as readonly string[]).includes(flags.cluster)) throw new CliExit(`There is no cluster profile "${flags.cluster}"; the profiles are: ${PROFILE_NAMES.join(', ')}.`, 2);
+  let names: string[];
+  try {
+    names = listClusterProfiles().map((p) => p.name);
+  } catch (error) {
+    throw new CliExit((error as Error).message, 2);
+  }
+  if (!names.includes(flags.cluster)) throw new CliExit(`There is no cluster profile "${flags.cluster}"; the profiles are: ${names.join(', ')}.`, 2);
   return { profile: flags.cluster as ClusterPlacement['profile'], shards: wholeNumber(flags.shards, 4, '--shards', 1) };
 }
 
@@ -70,18 +82,31 @@ export function clusterRunner(flags: ClusterFlags, out: string): TaskRunner | nu
   const shards = wholeNumber(flags.shards, 4, '--shards', 1);
   let profile;
   try {
-    profile = clusterProfile(flags.cluster, { retries: wholeNumber(flags.retries, 2, '--retries', 0), maxAtOnce: wholeNumber(flags.maxAtOnce, 0, '--max-at-once', 0) });
+    // Given flags win over the profile's settings; left out, the profile's (or the built-in defaults) apply.
+    profile = clusterProfile(flags.cluster, {
+      retries: flags.retries === undefined ? undefined : wholeNumber(flags.retries, 2, '--retries', 0),
+      maxAtOnce: flags.maxAtOnce === undefined ? undefined : wholeNumber(flags.maxAtOnce, 0, '--max-at-once', 0),
+    });
   } catch (error) {
     throw new CliExit((error as Error).message, 2);
   }
   const jobDir = resolve(flags.jobDir ?? defaultJobDir(out));
   return async (kind, params, input, workDir, hooks) => {
     try {
-      const summary = await runShardedOnCluster(profile, kind, params, input, workDir, { shards, jobDir, keepJobDir: !!flags.keepJobDir, signal: hooks.signal, onProgress: hooks.onProgress });
+      const summary = await runShardedOnCluster(profile, kind, params, input, workDir, {
+        shards,
+        jobDir,
+        keepJobDir: !!flags.keepJobDir,
+        signal: hooks.signal,
+        onProgress: hooks.onProgress,
+        onArtifact: (artifact) => hooks.onArtifact?.(artifact.kind, artifact.path, artifact.meta),
+        origin: 'files',
+      });
       if (!flags.jobDir && !flags.keepJobDir) removeIfEmpty(dirname(jobDir));
       return summary;
     } catch (error) {
       if (error instanceof ArrayJobFailed) throw new CliExit(`${error.message}\nThe job's folder is kept: ${jobDir}`);
+      if (error instanceof ArrayJobCancelled) throw new CliExit(error.message, 130);
       throw error;
     }
   };

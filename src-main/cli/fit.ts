@@ -6,9 +6,10 @@
  * embeddings. A labels
  * file is read with the import's label rule (datasets/readLabelTable): empty, NA, NaN… are missing
  * values, whose rows are left out (and counted); an infinity is an error naming its row.
+ * `--annotations` (with `--ontology`) takes GO / EC terms as the multi-label targets instead.
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { ApiError } from '../api/errors';
 import { writeTextAtomically } from '../core/atomic';
 import { readNumberCell } from '../datasets';
@@ -22,9 +23,12 @@ import { readNpy } from '../store/npy';
 import type { Host } from '../services';
 import { MUTATION_COLUMNS, mutationPositions } from '../variants/positions';
 import { endProgress, interruptible, progressLine } from './engine-commands';
+import { clusterRunner, type ClusterFlags } from './cluster-options';
 import { CliExit } from './exit';
+import { annotationTargets, type AnnotationFlags } from './fit-annotations';
+import type { LabelMatrix } from '../datasets/ontology';
 
-export interface FitFlags {
+export interface FitFlags extends ClusterFlags {
   embeddings?: string;
   ids?: string;
   labels?: string;
@@ -72,13 +76,15 @@ function targetNumber(value: LabelValue | undefined, row: number, id: string, ta
   throw new CliExit(`Row ${row + 1} (${id}): "${String(value)}" in column "${target}" is not a number${read.kind === 'infinite' ? ' (it is infinite)' : ''}.`);
 }
 
-function fromFiles(flags: FitFlags): FitInput {
-  if (!flags.embeddings || !flags.ids || !flags.labels) throw new CliExit('Give --embeddings, --ids and --labels, or --project and --run.', 2);
+function fromFiles(flags: FitFlags & AnnotationFlags): FitInput {
+  if (!flags.embeddings || !flags.ids || (!flags.labels && !flags.annotations)) throw new CliExit('Give --embeddings, --ids and --labels (or --annotations), or --project and --run.', 2);
   const array = readNpy(resolve(flags.embeddings));
   if (array.shape.length !== 2) throw new CliExit(`${flags.embeddings}: expected a 2-D matrix [sequences, features], found shape [${array.shape.join(', ')}].`);
   const [n, d] = array.shape as [number, number];
   const ids = readFileSync(resolve(flags.ids), 'utf8').split(/\r?\n/).filter((line) => line.length > 0);
   if (ids.length !== n) throw new CliExit(`${flags.ids} has ${ids.length} ids but ${flags.embeddings} has ${n} rows.`);
+  // With --annotations alone, the rows have no label columns: the terms come from the annotation file.
+  if (!flags.labels) return { ids, matrix: { path: resolve(flags.embeddings), layer: 0, pooling: 'file' }, rows: ids.map(() => ({})) };
   const labels = readLabelFile(resolve(flags.labels), flags.idCol);
   const missing = ids.filter((id) => !labels.has(id));
   if (missing.length === ids.length) throw new CliExit(`None of the ids in ${flags.ids} appear in column "${flags.idCol}" of ${flags.labels}.`);
@@ -140,6 +146,11 @@ function targetValues(input: FitInput, target: string, regression: boolean): (nu
   });
 }
 
+/** The GO/EC labels of an --annotations fit, for metrics.json: id, name, namespace and how many proteins have it. */
+function termsOf(m: LabelMatrix): { id: string; name: string; namespace: string; proteins: number }[] {
+  return m.labels.map((id, l) => ({ id, name: m.names[l]!, namespace: m.namespaces[l]!, proteins: m.counts[l]! }));
+}
+
 /** The scan task's files for the one fit, under the names `fit` documents. */
 function publishResults(staging: string, out: string, learner: string, metrics: Record<string, unknown>): void {
   mkdirSync(out, { recursive: true });
@@ -149,7 +160,7 @@ function publishResults(staging: string, out: string, learner: string, metrics: 
   rmSync(staging, { recursive: true, force: true });
 }
 
-export async function fitCommand(flags: FitFlags, openHost: () => Host): Promise<void> {
+export async function fitCommand(flags: FitFlags & AnnotationFlags, openHost: () => Host): Promise<void> {
   const learner = LEARNERS.find((l) => l.id === flags.learner);
   if (!learner) throw new CliExit(`Unknown --learner "${flags.learner}"; choose from ${LEARNERS.map((l) => l.id).join(', ')}.`, 2);
   let input: FitInput;
@@ -161,10 +172,15 @@ export async function fitCommand(flags: FitFlags, openHost: () => Host): Promise
       host.close();
     }
   } else input = fromFiles(flags);
+  // GO / EC terms from --annotations (cli/fit-annotations), as the multi-label target columns.
+  if (flags.annotations && learner.task !== 'multilabel') throw new CliExit(`--annotations gives several GO/EC labels per protein: use a multi-label learner (${LEARNERS.filter((l) => l.task === 'multilabel').map((l) => l.id).join(', ')}).`, 2);
+  if (!flags.annotations && !flags.target) throw new CliExit('Give --target (the label column to predict), or --annotations for GO/EC terms.', 2);
+  const fromAnnotations = flags.annotations ? annotationTargets(flags, input.ids) : null;
+  if (fromAnnotations) flags = { ...flags, target: `${fromAnnotations.labels.length} terms of ${basename(flags.annotations!)}` };
   // Multi-label (--learner ovr-logreg): --target names several 0/1 columns, comma-separated.
-  const targets = learner.task === 'multilabel' ? flags.target.split(',').map((name) => name.trim()).filter(Boolean) : null;
+  const targets = fromAnnotations ? fromAnnotations.labels : learner.task === 'multilabel' ? flags.target.split(',').map((name) => name.trim()).filter(Boolean) : null;
   if (targets && targets.length < 2) throw new CliExit(`${learner.label} predicts several yes/no labels: give --target as two or more 0/1 columns, comma-separated.`, 2);
-  const targetColumns = targets ? targets.map((name) => targetValues(input, name, true)) : null;
+  const targetColumns = fromAnnotations ? fromAnnotations.targetColumns : targets ? targets.map((name) => targetValues(input, name, true)) : null;
   const target = targetColumns ? input.rows.map((_, i) => (targetColumns.every((column) => column[i] !== null) ? 1 : null)) : targetValues(input, flags.target, learner.task === 'regression');
   const used = target.filter((value) => value !== null).length;
   if (used === 0) throw new CliExit(`No row has a value in column "${flags.target}".`);
@@ -173,14 +189,17 @@ export async function fitCommand(flags: FitFlags, openHost: () => Host): Promise
   const spec = splitSpec(flags);
   const item = { embeddingId: 0, modelName: 'embeddings', modelParameters: 0, layer: input.matrix.layer, pooling: input.matrix.pooling, path: input.matrix.path };
   const params = { runDir: '.', target: flags.target, targets: targets ?? undefined, task: learner.task, learners: [learner.id], split: spec, scaling: flags.scale, classWeight: null, items: [item] };
-  const scanInput = { ids: input.ids, target, positions: positionsOf(input.rows), splitValues: spec.column ? input.rows.map((r) => r[spec.column!] ?? null) : null, targetColumns };
+  const scanInput = { ids: input.ids, target, positions: positionsOf(input.rows), splitValues: spec.column ? input.rows.map((r) => r[spec.column!] ?? null) : null, targetColumns, labelStructure: fromAnnotations?.structure ?? null };
   const out = resolve(flags.out);
   const staging = join(out, `.fit-staging-${process.pid}`);
   const started = performance.now();
   let metrics: { perFold: Record<string, number>[]; summary: Record<string, { mean: number; sd: number }> } | null = null;
+  // On a cluster (--cluster) the fit is one array task: its folds are cross-validated together.
+  const cluster = clusterRunner(flags, flags.out);
+  const run = cluster ?? ((kind, taskParams, taskInput, workDir, hooks) => runTaskHere('learn.scan', taskParams as typeof params, taskInput, workDir, hooks));
   const interrupt = interruptible();
   try {
-    await runTaskHere('learn.scan', params, scanInput, staging, {
+    await run('learn.scan', params, scanInput, staging, {
       signal: interrupt.signal,
       // The scan's progress says "…: fold 2 of 5 done"; a terminal shows the fold part.
       onProgress: (fraction, message) => progressLine(fraction, message.replace(/^.*: (?=fold )/, '')),
@@ -198,8 +217,10 @@ export async function fitCommand(flags: FitFlags, openHost: () => Host): Promise
   endProgress();
   const seconds = (performance.now() - started) / 1000;
   const fit = metrics!;
-  const meta = { learner: learner.id, task: learner.task, target: flags.target, split: spec, scaling: flags.scale, rows: used, seconds };
+  const meta = { learner: learner.id, task: learner.task, target: flags.target, split: spec, scaling: flags.scale, rows: used, seconds, ...(fromAnnotations ? { terms: termsOf(fromAnnotations.matrix) } : {}) };
   publishResults(staging, out, learner.id, { ...meta, perFold: fit.perFold, mean: fit.summary });
-  const headline = learner.task === 'regression' ? ['r2', 'spearman'] : learner.task === 'multilabel' ? ['fmax', 'macroF1'] : ['accuracy', 'balancedAccuracy'];
+  // GO/EC terms: CAFA's Fmax and Smin, and Fmax per namespace (fmaxMF, fmaxBP, …) when there are several.
+  const cafa = fromAnnotations ? ['smin', ...Object.keys(fit.summary).filter((m) => /^fmax[A-Z]/.test(m))] : ['macroF1'];
+  const headline = learner.task === 'regression' ? ['r2', 'spearman'] : learner.task === 'multilabel' ? ['fmax', ...cafa] : ['accuracy', 'balancedAccuracy'];
   console.log(headline.map((m) => `${m} ${fit.summary[m]?.mean.toFixed(3)} ± ${fit.summary[m]?.sd.toFixed(3)}`).join(', ') + ` (${used} rows, ${fit.perFold.length} folds, ${seconds.toFixed(1)} s) → ${out}`);
 }

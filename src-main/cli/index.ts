@@ -18,6 +18,7 @@ import { APP_VERSION } from '../core/version';
 import { convertCommand, embedCommand, parseIntegers, type EmbedFlags } from './engine-commands';
 import { LEARNERS } from '../learn/learners';
 import { clusterPlacement } from './cluster-options';
+import { clusterCancelCommand, clusterProfilesCommand, clusterResumeCommand, clusterStatusCommand } from './cluster';
 import { CliExit, exitWithFailure } from './exit';
 import { mergeCommand, workerCommand, type WorkerFlags } from './worker';
 import { finetuneCommand, predictCommand, type FinetuneFlags, type PredictFlags } from './finetune';
@@ -163,6 +164,17 @@ async function embedAction(flags: EmbedFlags & { project?: string; dataset?: str
   await withHost(true, (host) => projectEmbed(host, { project: flags.project!, dataset: flags.dataset!, model: flags.model, out: flags.out, settings }));
 }
 
+/** `--cluster` and its companions on a command whose task can run as a Slurm job array (`split`: what the shards divide). */
+function clusterOptions(command: Command, split: string): Command {
+  return command
+    .option('--cluster <profile>', 'run as a Slurm job array and merge the result (local-slurm, or a profile of the profiles file); see README, "Running on a cluster"')
+    .option('--shards <n>', `with --cluster: array tasks ${split} are split into (default 4)`)
+    .option('--job-dir <dir>', 'with --cluster: the job\'s folder, on a filesystem the nodes share (default: .esm-studio-cluster/ beside --out)')
+    .option('--retries <n>', 'with --cluster: how often a failed or killed shard is submitted again (default: the profile\'s, 2)')
+    .option('--max-at-once <n>', 'with --cluster: at most this many shards run at once (default: the profile\'s, no limit)')
+    .option('--keep-job-dir', 'with --cluster: keep the job\'s folder (task, shards\' results, logs, job.json) after the merge');
+}
+
 export function buildProgram(): Command {
   const program = new Command('esm-studio')
     .description('ESM Studio: protein language-model transfer learning, offline.\nData is kept in ESM_STUDIO_HOME, else the platform\'s application-data folder.')
@@ -218,7 +230,29 @@ export function buildProgram(): Command {
     .argument('<task.json>', '{ "kind", "params", "input" } as the app\'s jobs have them (e.g. kind "embed.dataset")')
     .option('--shard <i/n>', 'compute only shard i of n (0-based); merge the shards with `esm-studio merge`')
     .option('--work-dir <dir>', 'folder the task writes below (default: the task file\'s workDir, else the current folder)')
+    .option('--merge', 'merge the shards of the cluster job whose folder holds <task.json> (its dependent merge step; merges once)')
     .action((taskFile: string, flags: WorkerFlags) => workerCommand(taskFile, flags));
+  const cluster = program.command('cluster').description('Cluster jobs (Slurm job arrays): status, cancel, resume; profiles (see README, "Running on a cluster")');
+  cluster
+    .command('status')
+    .description('Tasks pending/running/done/failed, progress and time left of a cluster job; failed shards with the end of their logs')
+    .argument('<job>', 'the job\'s folder, or a Slurm array id of it')
+    .action((job: string) => clusterStatusCommand(job));
+  cluster
+    .command('cancel')
+    .description('Cancel a cluster job (scancel of its arrays and merge step); finished shards are kept')
+    .argument('<job>', 'the job\'s folder, or a Slurm array id of it')
+    .action((job: string) => clusterCancelCommand(job));
+  cluster
+    .command('resume')
+    .description('Submit again only the shards of a failed or cancelled cluster job that have no result, follow them and merge')
+    .argument('<job>', 'the job\'s folder, or a Slurm array id of it')
+    .option('--out <dir>', 'folder for the merged task files (default: result/ in the job\'s folder)')
+    .action((job: string, flags: { out?: string }) => clusterResumeCommand(job, flags));
+  cluster
+    .command('profiles')
+    .description('List the cluster profiles: the built-in local-slurm and those of the profiles file')
+    .action(() => clusterProfilesCommand());
   program
     .command('merge')
     .description('Merge the work folders of a sharded task (worker --shard) into the files an unsharded run writes')
@@ -256,7 +290,12 @@ export function buildProgram(): Command {
     .option('--ids <ids.txt>', 'one id per line, matching the rows of --embeddings')
     .option('--labels <csv>', 'a CSV/TSV with an id column and label columns')
     .option('--id-col <column>', 'the id column of --labels', 'id')
-    .requiredOption('--target <column>', 'the label to predict; for ovr-logreg, several 0/1 columns, comma-separated (multi-label)')
+    .option('--target <column>', 'the label to predict (required unless --annotations); for ovr-logreg, several 0/1 columns, comma-separated (multi-label)')
+    .option('--annotations <file>', 'GO / EC terms as the multi-label targets (ovr-logreg): a GAF file, or a CSV/TSV of id and terms (";"-separated); propagated to their ancestors')
+    .option('--ontology <go-basic.obo>', 'with --annotations: the GO ontology (OBO) to propagate GO terms along (not needed for EC numbers)')
+    .option('--min-count <n>', 'with --annotations: keep terms on at least n proteins', '10')
+    .option('--namespace <list>', 'with --annotations: only these of mf, bp, cc, ec (comma-separated)')
+    .option('--evidence <codes>', 'with a GAF: experimental (CAFA\'s codes), all, or a comma-separated list such as IDA,IMP', 'all')
     .addOption(new Option('--learner <name>', 'learner').choices(LEARNERS.map((l) => l.id)).makeOptionMandatory())
     .option('--cv <k>', 'number of outer folds', '5')
     .option('--split <scheme>', 'random, stratified, contiguous, modulo, or column:<name>', 'random')
@@ -267,8 +306,8 @@ export function buildProgram(): Command {
     .option('--run <id>', 'the run whose embeddings to use')
     .option('--model <name>', 'with --run: the model (when the run used several)')
     .option('--layer <k>', 'with --run: the layer (default: the last one computed)')
-    .option('--pool <pooling>', 'with --run: the pooling or compression', 'mean')
-    .action((flags: FitFlags) => fitCommand(flags, () => openHost(false)));
+    .option('--pool <pooling>', 'with --run: the pooling or compression', 'mean');
+  clusterOptions(program.commands.at(-1)!, 'the fits').action((flags: FitFlags) => fitCommand(flags, () => openHost(false)));
   const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
   const zeroShotOptions = (command: Command): Command =>
     command
@@ -288,7 +327,8 @@ export function buildProgram(): Command {
       .option('--mutation-col <column>', 'the column with the mutations', 'mutant')
       .option('--id-col <column>', 'the column with the row IDs (default: one named id, name, …; else the mutation)')
       .option('--skip-mismatches', 'leave rows whose wild-type residue does not match unscored, instead of stopping'),
-  ).action((flags: ScoreFlags) => scoreCommand(flags));
+  );
+  clusterOptions(program.commands.at(-1)!, 'the rows, by mutated position,').action((flags: ScoreFlags) => scoreCommand(flags));
   const d = FinetuneSettings.parse({});
   const deviceOption = (): Option => new Option('--device <device>', 'where to compute').choices(DEVICES).default('cpu');
   program
@@ -344,7 +384,7 @@ export function buildProgram(): Command {
     .addOption(deviceOption())
     .requiredOption('--out <csv>', 'the CSV to write')
     .action((flags: PredictFlags) => predictCommand(flags));
-  zeroShotOptions(program.command('saturate').description('Zero-shot scores of all 19 × L single mutants of a protein (columns position, wt, mut, score)')).action(
+  clusterOptions(zeroShotOptions(program.command('saturate').description('Zero-shot scores of all 19 × L single mutants of a protein (columns position, wt, mut, score)')), 'the positions').action(
     (flags: ScoreFlags) => saturateCommand(flags),
   );
   return program;

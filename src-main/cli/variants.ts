@@ -12,7 +12,7 @@
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { ApiError } from '../api/errors';
 import { chooseWildType, ID_COLUMN_NAMES, measuredValues, type WildTypeChoice } from '../datasets';
@@ -27,8 +27,9 @@ import { runTaskHere } from '../jobs/run-here';
 import type { SaturationResults, ScoreInput, ScoreResults } from '../jobs/tasks/variants';
 import { readManifest } from '../models/installed';
 import { writeBytesAtomically } from '../core/atomic';
+import { clusterRunner, type ClusterFlags, type TaskRunner } from './cluster-options';
 
-interface Common {
+interface Common extends ClusterFlags {
   model: string[];
   wt: string;
   wildTypeRecord?: string;
@@ -91,7 +92,8 @@ async function runZeroShot<R, T>(
     const dir = await modelFolder(given);
     models.push({ id, name: readManifest(dir).name, dir });
   }
-  const workDir = mkdtempSync(join(tmpdir(), 'esm-studio-zero-shot-'));
+  // On a cluster the work folder is merged into by the cluster's nodes too: beside --out, on the shared filesystem.
+  const workDir = mkdtempSync(join(flags.cluster ? dirname(resolve(flags.out)) : tmpdir(), '.esm-studio-zero-shot-'));
   const interrupt = interruptible();
   try {
     const summary = await run(models, workDir, interrupt.signal);
@@ -107,6 +109,12 @@ async function runZeroShot<R, T>(
     interrupt.done();
     rmSync(workDir, { recursive: true, force: true });
   }
+}
+
+/** The zero-shot task here, or as a Slurm job array when --cluster names a profile. */
+function taskRunner(flags: Common): TaskRunner {
+  const cluster = clusterRunner(flags, flags.out);
+  return cluster ?? ((kind, params, input, workDir, hooks) => runTaskHere(kind, params as never, input, workDir, hooks) as Promise<Record<string, unknown>>);
 }
 
 /** The output CSV, complete or not at all (a full disk is reported naming it). */
@@ -132,6 +140,7 @@ function tableColumns(header: string[], rows: string[][], mutationColumn: number
 
 export async function scoreCommand(flags: ScoreFlags): Promise<void> {
   const settings = options(flags);
+  const run = taskRunner(flags);
   const path = resolve(flags.variants);
   const delimiter = /\.(tsv|tab)$/i.test(path) ? '\t' : ',';
   let table: string[][];
@@ -160,7 +169,8 @@ export async function scoreCommand(flags: ScoreFlags): Promise<void> {
   const { csv, scores } = await runZeroShot(
     flags,
     'results.json',
-    (models, workDir, signal) => runTaskHere('variants.score', { runDir: '.', models, methods: [settings.method], device: settings.device, batchTokens: settings.batchTokens }, input, workDir, { signal, onProgress: progressLine }),
+    async (models, workDir, signal) =>
+      (await run('variants.score', { runDir: '.', models, methods: [settings.method], device: settings.device, batchTokens: settings.batchTokens }, input, workDir, { signal, onProgress: progressLine })) as { notes: string[] },
     // The task's own scores.csv: the file the app exports for a scan's scores.
     (results: ScoreResults, workDir) => ({ csv: readFileSync(join(workDir, 'scores.csv'), 'utf8'), scores: results.columns.at(-1)!.values }),
   );
@@ -187,8 +197,9 @@ function unscoredReasons(unscored: number, counts: { mismatched: number; unreada
 export async function saturateCommand(flags: Common): Promise<void> {
   const settings = options(flags);
   const wildType = readWildType(flags.wt, { record: flags.wildTypeRecord });
-  const scores = await runZeroShot(flags, 'saturation.json', (models, workDir, signal) =>
-    runTaskHere('variants.saturate', { runDir: '.', models, method: settings.method, wildType: wildType.sequence, wildTypeName: wildType.id, offset: settings.offset, device: settings.device, batchTokens: settings.batchTokens }, null, workDir, { signal, onProgress: progressLine }),
+  const run = taskRunner(flags);
+  const scores = await runZeroShot(flags, 'saturation.json', async (models, workDir, signal) =>
+    (await run('variants.saturate', { runDir: '.', models, method: settings.method, wildType: wildType.sequence, wildTypeName: wildType.id, offset: settings.offset, device: settings.device, batchTokens: settings.batchTokens }, null, workDir, { signal, onProgress: progressLine })) as { notes: string[] },
     (results: SaturationResults) => Float64Array.from(results.maps.at(-1)!.scores, (value) => value ?? Number.NaN),
   );
   writeText(resolve(flags.out), saturationLongCsv({ wildType: wildType.sequence, offset: settings.offset, scores }));

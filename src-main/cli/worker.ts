@@ -4,20 +4,21 @@
  * jobs have them (api/tasks); the task runs through the same body (jobs/run-here) and reports
  * progress as JSON lines on stdout. It saves its checkpoint beside its results, so a worker that
  * is stopped (a preempted cluster job) continues where it was when started again.
- * `esm-studio merge` joins the shards' folders into the unsharded result (jobs/shards).
+ * `esm-studio merge` joins the shards' folders into the unsharded result (jobs/shards);
+ * `worker task.json --merge` merges the shards of the cluster job whose folder holds task.json
+ * (the dependent merge step a cluster job submits: cluster/merge, once, atomically).
  */
-import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { appendFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { TASK_KINDS, type TaskKind } from '../api/tasks';
+import { mergeClusterJob } from '../cluster/merge';
 import { writeTextAtomically } from '../core/atomic';
 import { runAnyTask } from '../jobs/run-here';
+import { SHARDABLE_KINDS, shardTaskInput, writeTaskShardRecord, type ArtifactRecord } from '../jobs/shard-kinds';
 import { mergeShards, parseShard, type Shard } from '../jobs/shards';
 import { interruptible } from './engine-commands';
 import { CliExit } from './exit';
-
-/** Job kinds whose input can be split into shards (their units are independent). */
-const SHARDABLE: readonly TaskKind[] = ['embed.dataset'];
 
 const TaskFile = z.object({
   kind: z.enum(TASK_KINDS as [TaskKind, ...TaskKind[]]),
@@ -30,6 +31,7 @@ const TaskFile = z.object({
 export interface WorkerFlags {
   shard?: string;
   workDir?: string;
+  merge?: boolean;
 }
 
 /** One line of JSON per event, so that a scheduler's log or a watcher can follow the task. */
@@ -49,31 +51,79 @@ function readTaskFile(file: string): z.output<typeof TaskFile> {
   return parsed.data;
 }
 
-/** The task's input with the shard set, for kinds that can be split. */
-function shardedInput(kind: TaskKind, input: unknown, shard: Shard | null): unknown {
-  if (!shard) return input;
-  if (!SHARDABLE.includes(kind)) throw new CliExit(`A ${kind} task cannot be split into shards; run it without --shard.`, 2);
-  return { ...(input as Record<string, unknown>), shard };
+/** The task's input for its shard (kinds that can be split), and the units the shard owns. */
+function shardedInput(kind: TaskKind, params: unknown, input: unknown, shard: Shard | null): { input: unknown; owned: number[] | null } {
+  if (!shard) return { input, owned: null };
+  if (!SHARDABLE_KINDS.includes(kind)) throw new CliExit(`A ${kind} task cannot be split into shards; run it without --shard.`, 2);
+  return shardTaskInput(kind, params, input, shard);
+}
+
+/**
+ * The artifacts the task reported, kept in the work folder as they come: a worker started again
+ * after a stop does not report again what it had finished, yet the shard's record lists them all.
+ */
+function artifactLog(workDir: string): { add(artifact: ArtifactRecord): void; all(): ArtifactRecord[] } {
+  const file = join(workDir, '.worker-artifacts.jsonl');
+  return {
+    add: (artifact) => appendFileSync(file, `${JSON.stringify(artifact)}\n`),
+    all: () => {
+      if (!existsSync(file)) return [];
+      const byPath = new Map<string, ArtifactRecord>();
+      for (const line of readFileSync(file, 'utf8').split('\n')) {
+        try {
+          const artifact = JSON.parse(line) as ArtifactRecord;
+          byPath.set(artifact.path, artifact);
+        } catch {
+          // an empty last line, or one cut by a kill
+        }
+      }
+      return [...byPath.values()];
+    },
+  };
+}
+
+/** `worker task.json --merge`: the cluster job of the folder holding task.json, merged once. */
+async function mergeStep(file: string): Promise<void> {
+  const jobDir = dirname(file);
+  emit({ type: 'start', kind: 'merge', jobDir });
+  try {
+    const merged = await mergeClusterJob(jobDir);
+    emit({ type: 'done', summary: merged.summary });
+  } catch (error) {
+    emit({ type: 'failed', message: (error as Error).message });
+    throw new CliExit((error as Error).message);
+  }
 }
 
 export async function workerCommand(taskFile: string, flags: WorkerFlags): Promise<void> {
   const file = resolve(taskFile);
+  if (flags.merge) {
+    if (flags.shard) throw new CliExit('--merge merges all the shards; leave out --shard.', 2);
+    return mergeStep(file);
+  }
   const task = readTaskFile(file);
   const shard = flags.shard ? parseShardFlag(flags.shard) : null;
   const workDir = resolve(flags.workDir ?? task.workDir ?? '.');
   const checkpointFile = join(workDir, `.worker-checkpoint${shard ? `-${shard.index}-of-${shard.count}` : ''}.json`);
   const resumeFrom = existsSync(checkpointFile) ? (JSON.parse(readFileSync(checkpointFile, 'utf8')) as unknown) : null;
   emit({ type: 'start', kind: task.kind, shard, workDir, resuming: resumeFrom !== null });
+  const { input, owned } = shardedInput(task.kind, task.params, task.input, shard);
+  const artifacts = artifactLog(workDir);
   const interrupt = interruptible();
   try {
-    const summary = await runAnyTask(task.kind, task.params, shardedInput(task.kind, task.input, shard), workDir, {
+    const summary = await runAnyTask(task.kind, task.params, input, workDir, {
       signal: interrupt.signal,
       resumeFrom,
       onProgress: (fraction, message) => emit({ type: 'progress', fraction, message }),
       onCheckpoint: (state) => writeTextAtomically(checkpointFile, JSON.stringify(state)),
       onMetrics: (metrics) => emit({ type: 'metrics', metrics }),
-      onArtifact: (kind, path, meta) => emit({ type: 'artifact', kind, path, meta }),
+      onArtifact: (kind, path, meta) => {
+        if (shard) artifacts.add({ kind, path, meta });
+        emit({ type: 'artifact', kind, path, meta });
+      },
     });
+    // What this shard owns, for the merge (embeddings write their own record beside their matrices).
+    if (shard && owned) writeTaskShardRecord(workDir, { ...shard, kind: task.kind, owned, artifacts: artifacts.all() });
     rmSync(checkpointFile, { force: true });
     emit({ type: 'done', summary });
   } catch (error) {

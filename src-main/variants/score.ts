@@ -149,11 +149,14 @@ export const SATURATION_AMINO_ACIDS: readonly string[] = Object.freeze([...'LAGV
  * All single mutants: [L × 20] scores, row = position, column = SATURATION_AMINO_ACIDS; the
  * wild-type cell is 0 (and positions whose wild type is not a standard amino acid stay 0 too).
  */
-export async function saturationScores(model: ZeroShotModel, wildType: string, method: ScoreMethod, control: ScoreControl = {}): Promise<Float64Array> {
+export async function saturationScores(model: ZeroShotModel, wildType: string, method: ScoreMethod, control: ScoreControl & { positions?: readonly number[] | null } = {}): Promise<Float64Array> {
   const L = wildType.length;
   const variants: Mutation[][] = [];
   const cells: number[] = [];
+  // A cluster shard scores only its positions (0-based); the other rows of its map stay 0.
+  const only = control.positions ? new Set(control.positions) : null;
   for (let p = 0; p < L; p++) {
+    if (only && !only.has(p)) continue;
     const wt = wildType[p]!;
     SATURATION_AMINO_ACIDS.forEach((mut, a) => {
       if (mut === wt || !SATURATION_AMINO_ACIDS.includes(wt)) return;

@@ -21,6 +21,7 @@ import type { TaskParams, TaskSummary } from '../../api/tasks';
 import { unitsOfShard, writeShardRecord } from '../shards';
 import { clusterProfile } from '../../cluster/profiles';
 import { runShardedOnCluster } from '../../cluster/run-sharded';
+import { runClusterJobDir } from '../../cluster/job-view';
 
 export type EmbedDatasetParams = TaskParams<'embed.dataset'>;
 
@@ -214,7 +215,8 @@ async function runOnCluster(ctx: Context): Promise<Record<string, unknown>> {
   const profile = clusterProfile(cluster!.profile);
   return runShardedOnCluster(profile, 'embed.dataset', here, { sequences: ctx.input.sequences, shard: null }, ctx.workDir, {
     shards: cluster!.shards,
-    jobDir: join(ctx.workDir, ctx.params.runDir, 'cluster-job'),
+    jobDir: runClusterJobDir(ctx.workDir, ctx.params.runDir),
+    origin: 'project',
     signal: ctx.signal,
     onProgress: (fraction, message) => ctx.progress(fraction, `On ${profile.name}: ${message}`),
   });

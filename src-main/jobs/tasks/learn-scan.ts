@@ -31,6 +31,10 @@ export const ScanInput = z.object({
   splitValues: z.array(Cell).nullable(),
   /** Multi-label: each 0/1 target column's values by row (in params.targets order); a row missing any is left out. */
   targetColumns: z.array(z.array(Cell)).nullable().default(null),
+  /** Multi-label GO/EC terms (datasets/ontology): each label's namespace and parents (label indices), for per-namespace CAFA scores and Smin. */
+  labelStructure: z.object({ namespaces: z.array(z.string()), parents: z.array(z.array(z.number().int().min(0))) }).nullable().default(null),
+  /** A cluster shard's fits (indices into items × learners, item-major); null: all of them. */
+  units: z.array(z.number().int().min(0)).optional(),
 });
 export type ScanInput = z.output<typeof ScanInput>;
 
@@ -58,6 +62,15 @@ function prepareLabels(input: ScanInput, labels: readonly string[]) {
     }
   });
   return { rows, Y };
+}
+
+/** The GO/EC structure of the labels when the input has one that fits them; undefined for plain 0/1 columns. */
+function labelStructureOf(input: ScanInput, labels: readonly string[]) {
+  const structure = input.labelStructure;
+  if (!structure) return undefined;
+  const fits = structure.namespaces.length === labels.length && structure.parents.length === labels.length && structure.parents.every((ps) => ps.every((p) => p < labels.length));
+  if (!fits) throw new Error(`The label structure describes ${structure.namespaces.length} labels but the scan has ${labels.length}; rebuild the labels from the annotations.`);
+  return structure;
 }
 
 /** "GO:1;GO:3": the labels a row has (1 in Y), by name. */
@@ -116,23 +129,25 @@ export const learnScan = defineTask({
     });
     const done = new Set(ctx.resumeFrom?.done ?? []);
     const units = params.items.flatMap((item) => params.learners.map((learner) => ({ item, learner })));
+    // Progress counts this run's fits: all of them, or a cluster shard's.
+    const total = input.units?.length ?? units.length;
     for (const [index, { item, learner }] of units.entries()) {
-      if (done.has(index)) continue;
+      if (done.has(index) || (input.units && !input.units.includes(index))) continue;
       throwIfCancelled(ctx.signal);
       const label = `${item.modelName} layer ${item.layer} ${item.pooling}, ${learner}`;
-      ctx.progress(done.size / units.length, `Fitting ${label} (${done.size + 1} of ${units.length})`);
+      ctx.progress(done.size / total, `Fitting ${label} (${done.size + 1} of ${total})`);
       await yieldToEvents();
       const X = loadFeatures(ctx.workDir, item, target.rows);
       const k = folds.length;
       const onProgress = (f: number): void =>
-        ctx.progress((done.size + f) / units.length, `Fitting ${label} (${done.size + 1} of ${units.length}): fold ${Math.min(k, Math.floor(f * k + 1e-9))} of ${k} done`);
+        ctx.progress((done.size + f) / total, `Fitting ${label} (${done.size + 1} of ${total}): fold ${Math.min(k, Math.floor(f * k + 1e-9))} of ${k} done`);
       const options = { X, folds, scaling: params.scaling, classWeight: params.classWeight, onProgress };
       const base = join(params.runDir, `${item.embeddingId}-${learner}`);
       let evaluation: Pick<Evaluation, 'fold' | 'perFold' | 'summary' | 'models'>;
       let yShown: ArrayLike<number | string>;
       let yhatShown: ArrayLike<number | string>;
       if (multi) {
-        const result = evaluateMultiLabel(multiLabelFor(learner), multi.Y, labels, options);
+        const result = evaluateMultiLabel(multiLabelFor(learner), multi.Y, labels, { ...options, structure: labelStructureOf(input, labels) });
         evaluation = result;
         yShown = target.rows.map((_, i) => labelSet(multi.Y, i, labels));
         yhatShown = target.rows.map((_, i) => labelSet(result.predicted, i, labels));

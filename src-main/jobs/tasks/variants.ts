@@ -169,9 +169,12 @@ export function scoresCsv(results: ScoreResults): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** A cluster shard's share of a saturation map: its 0-based positions (null: the whole map). */
+export const SaturateInput = z.object({ positions: z.array(z.number().int().min(0)) }).nullable().default(null);
+
 export const saturateProtein = defineTask({
   ...contract('variants.saturate'),
-  input: z.null(),
+  input: SaturateInput,
   checkpoint: VariantsCheckpoint,
   async run(ctx) {
     const { params } = ctx;
@@ -180,7 +183,7 @@ export const saturateProtein = defineTask({
       key: partKey(m, params.method),
       model,
       label: model.name,
-      compute: (zs: ZeroShotModel, onProgress: (f: number, msg: string) => void) => saturationScores(zs, params.wildType, params.method, { signal: ctx.signal, onProgress }),
+      compute: (zs: ZeroShotModel, onProgress: (f: number, msg: string) => void) => saturationScores(zs, params.wildType, params.method, { signal: ctx.signal, onProgress, positions: ctx.input?.positions }),
     }));
     const values = await eachPart(ctx, parts, notes);
     const perModel = params.models.map((_, m) => values.get(partKey(m, params.method))!);
