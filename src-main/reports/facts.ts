@@ -62,6 +62,10 @@ export interface ScanFacts {
 export interface ReportFacts {
   /** ISO date of the report. */
   generatedAt: string;
+  /** Words for stored values, by parameter key (learner ids → their names). */
+  valueWords?: Record<string, Record<string, string>>;
+  /** The reader's time zone (IANA name) the report's dates are written in; absent: this process's. */
+  timeZone?: string;
   project: { id: number; name: string };
   run: Run;
   dataset: DatasetFacts | null;
@@ -73,4 +77,18 @@ export interface ReportFacts {
   metrics: Metric[];
   embeddings?: EmbeddingFacts[];
   scan?: ScanFacts;
+  saturation?: SaturationFacts;
+}
+
+/** A saturation map's protein and its scores (as the Variants page shows them). */
+export interface SaturationFacts {
+  name: string;
+  wildType: string;
+  /** Residue number of the first residue − 1. */
+  offset: number;
+  method: string;
+  /** Column order of each map's scores. */
+  aminoAcids: string[];
+  /** One map per model, then "ensemble" when there are several: [L × 20] row-major, 0 at the wild type, null when not scored. */
+  maps: { model: string; scores: (number | null)[] }[];
 }

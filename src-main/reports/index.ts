@@ -4,11 +4,13 @@
  * forbids them). Sections common to every run come first, then the run kind's own sections
  * (KIND_SECTIONS), then training curves when the run recorded series. No I/O here.
  */
+import { formatLocalDateTime, kindName } from '../core/wording';
 import type { ReportFacts } from './facts';
 import { escapeHtml } from './html';
 import { contentsHtml, datasetSection, environmentSection, modelsSection, overviewSection, parametersSection } from './sections/common';
 import { embeddingSections } from './sections/embedding';
 import { metricsSections } from './sections/metrics';
+import { saturationSections } from './sections/saturation';
 import { scanSections } from './sections/scan';
 import type { Section } from './sections/types';
 
@@ -19,6 +21,7 @@ export type { Section } from './sections/types';
 export const KIND_SECTIONS: Record<string, (facts: ReportFacts) => Section[]> = {
   'embed.dataset': embeddingSections,
   'learn.scan': scanSections,
+  'variants.saturate': saturationSections,
 };
 
 /** The report's sections, in order. */
@@ -52,13 +55,14 @@ const STYLE = `
   dd { margin: 0; overflow-wrap: anywhere; }
   table { border-collapse: collapse; width: 100%; margin: 8px 0 12px; font-size: 12.5px; }
   th, td { text-align: left; padding: 4px 8px; border-bottom: 1px solid #e3e6eb; vertical-align: top; overflow-wrap: anywhere; }
-  th { background: #f3f5f8; font-weight: 600; }
+  th { background: #f3f5f8; font-weight: 600; overflow-wrap: normal; word-break: normal; hyphens: manual; }
   td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
   tr { break-inside: avoid; }
   figure { margin: 12px 0 20px; break-inside: avoid; }
   figure svg { max-width: 100%; height: auto; display: block; }
   figcaption { color: #56606e; font-size: 12.5px; margin-top: 4px; }
   p.stats { font-variant-numeric: tabular-nums; }
+  pre.sequence { font: 12px/1.45 ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; background: #f8f9fb; padding: 8px 10px; overflow-x: auto; }
   footer { margin-top: 40px; color: #868e96; font-size: 12px; }
   @page { margin: 14mm; }
   @media print { main { padding: 0; max-width: none; } .contents { display: none; } }
@@ -68,6 +72,7 @@ const STYLE = `
 export function buildReportHtml(facts: ReportFacts): string {
   const sections = reportSections(facts);
   const title = `Report: ${facts.run.title}`;
+  const made = formatLocalDateTime(facts.generatedAt, facts.timeZone);
   const body = sections.map((s) => `<section id="${escapeHtml(s.id)}">\n<h2>${escapeHtml(s.title)}</h2>\n${s.html}\n</section>`).join('\n');
   return `<!doctype html>
 <html lang="en">
@@ -82,10 +87,10 @@ export function buildReportHtml(facts: ReportFacts): string {
 <body>
 <main>
 <h1>${escapeHtml(title)}</h1>
-<p class="subtitle">${escapeHtml(`${facts.project.name} · run #${facts.run.id} (${facts.run.kind}) · ${facts.generatedAt}`)}</p>
+<p class="subtitle">${escapeHtml(`${facts.project.name} · run #${facts.run.id} (${kindName(facts.run.kind)}) · ${made}`)}</p>
 ${contentsHtml(sections)}
 ${body}
-<footer>Made by ESM Studio ${escapeHtml(facts.software.app)} on ${escapeHtml(facts.generatedAt)}.</footer>
+<footer>Made by ESM Studio ${escapeHtml(facts.software.app)} on ${escapeHtml(made)}.</footer>
 </main>
 </body>
 </html>

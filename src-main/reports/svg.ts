@@ -1,9 +1,11 @@
 /**
  * reports/svg — hand-written SVG figures for reports: line charts (linear or log axes, several
- * series with a legend) and scatter plots with the y = x diagonal. Output is a standalone,
+ * series with a legend), scatter plots with the y = x diagonal, and saturation heatmaps (on the
+ * app's diverging scale, core/color-scales, so a cell has the colour it has on screen). Output is a standalone,
  * well-formed <svg> element with explicit colours and fonts, so it renders the same inline in an
  * HTML file, in a PDF and in any viewer; all text is escaped.
  */
+import { cssRgb, diverging } from '../core/color-scales';
 import { escapeHtml } from './html';
 
 export type Point = readonly [number, number];
@@ -210,4 +212,73 @@ export function scatterSvg(o: ScatterOptions): string {
   const dots = finite.map(([x, y]) => `<circle cx="${f(fr.px(x))}" cy="${f(fr.py(y))}" r="3" fill="${PALETTE[0]}" fill-opacity="0.6"/>`);
   parts.push(`<g>${dots.join('')}</g>`, '</svg>');
   return parts.join('\n');
+}
+
+export interface HeatmapOptions {
+  title: string;
+  /** Row labels top to bottom (the amino acids, in the map's column order). */
+  rows: readonly string[];
+  /** Number of positions (columns). */
+  positions: number;
+  /** Residue number shown for position 0. */
+  firstNumber: number;
+  /** Score of (position, row); null when not scored. */
+  value: (position: number, row: number) => number | null;
+  /** The wild-type row of a position (a dot is drawn there), or −1. */
+  wildTypeRow: (position: number) => number;
+  /** ± this value takes the scale's end colours. */
+  limit: number;
+  /** The colour bar's caption. */
+  scaleLabel: string;
+}
+
+const HEATMAP_PANEL_POSITIONS = 100;
+const HEATMAP_CELL_HEIGHT = 8;
+const HEATMAP_PANEL_GAP = 26;
+const MISSING_CELL = '#e9ecef';
+
+/** One panel of up to 100 positions: residue-number ticks every 10, amino-acid labels on the left. */
+function heatmapPanel(o: HeatmapOptions, start: number, top: number, cellWidth: number): string {
+  const end = Math.min(o.positions, start + HEATMAP_PANEL_POSITIONS);
+  const parts: string[] = [];
+  o.rows.forEach((aa, r) => parts.push(`<text x="${PAD.left - 4}" y="${f(top + (r + 0.5) * HEATMAP_CELL_HEIGHT)}" dy="3" text-anchor="end" font-size="7" fill="#56606e">${escapeHtml(aa)}</text>`));
+  for (let p = start; p < end; p++) {
+    const x = f(PAD.left + (p - start) * cellWidth);
+    const wt = o.wildTypeRow(p);
+    o.rows.forEach((_, r) => {
+      const v = o.value(p, r);
+      const fill = v === null || !Number.isFinite(v) ? MISSING_CELL : cssRgb(diverging(v / o.limit));
+      parts.push(`<rect x="${x}" y="${f(top + r * HEATMAP_CELL_HEIGHT)}" width="${f(cellWidth)}" height="${HEATMAP_CELL_HEIGHT}" fill="${fill}"/>`);
+    });
+    if (wt >= 0) parts.push(`<circle cx="${f(PAD.left + (p - start + 0.5) * cellWidth)}" cy="${f(top + (wt + 0.5) * HEATMAP_CELL_HEIGHT)}" r="1.4" fill="#1f2933"/>`);
+    const number = o.firstNumber + p;
+    if (number % 10 === 0 || p === start) {
+      parts.push(`<text x="${f(PAD.left + (p - start + 0.5) * cellWidth)}" y="${f(top + o.rows.length * HEATMAP_CELL_HEIGHT + 10)}" text-anchor="middle" font-size="8" fill="#56606e">${number}</text>`);
+    }
+  }
+  return parts.join('');
+}
+
+/** The colour bar: −limit (red) … 0 … +limit (blue), with its caption. */
+function colorBar(o: HeatmapOptions, top: number): string {
+  const width = 240;
+  const steps = 48;
+  const parts = Array.from({ length: steps }, (_, i) => {
+    const t = (i + 0.5) / steps;
+    return `<rect x="${f(PAD.left + (i * width) / steps)}" y="${top}" width="${f(width / steps + 0.3)}" height="10" fill="${cssRgb(diverging(t * 2 - 1))}"/>`;
+  });
+  const label = (x: number, text: string, anchor: string) => `<text x="${f(x)}" y="${top + 22}" text-anchor="${anchor}" font-size="10" fill="#56606e">${escapeHtml(text)}</text>`;
+  parts.push(label(PAD.left, tickLabel(-o.limit), 'start'), label(PAD.left + width / 2, '0', 'middle'), label(PAD.left + width, tickLabel(o.limit), 'end'));
+  parts.push(`<text x="${PAD.left + width + 12}" y="${top + 9}" font-size="11" fill="#1f2933">${escapeHtml(o.scaleLabel)}</text>`);
+  return parts.join('');
+}
+
+/** A saturation heatmap: positions left to right in panels of 100, one row per amino acid. */
+export function heatmapSvg(o: HeatmapOptions): string {
+  const panels = Math.max(1, Math.ceil(o.positions / HEATMAP_PANEL_POSITIONS));
+  const cellWidth = (WIDTH - PAD.left - PAD.right) / HEATMAP_PANEL_POSITIONS;
+  const panelHeight = o.rows.length * HEATMAP_CELL_HEIGHT + HEATMAP_PANEL_GAP;
+  const height = PAD.top + panels * panelHeight + 30;
+  const body = Array.from({ length: panels }, (_, i) => heatmapPanel(o, i * HEATMAP_PANEL_POSITIONS, PAD.top + i * panelHeight, cellWidth));
+  return [svgOpen(o.title, height), ...body, colorBar(o, PAD.top + panels * panelHeight), '</svg>'].join('\n');
 }

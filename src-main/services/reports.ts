@@ -12,7 +12,10 @@ import { join } from 'node:path';
 import { ApiError, notFound } from '../api/errors';
 import type { FitPredictions, Model, ReportFile, Run, RunMetricsInfo } from '../api/schemas';
 import { buildReportHtml, type ReportFacts } from '../reports';
-import type { DatasetFacts, ModelFacts, ScanFacts, SoftwareFacts } from '../reports/facts';
+import type { DatasetFacts, ModelFacts, SaturationFacts, ScanFacts, SoftwareFacts } from '../reports/facts';
+import type { SaturationResults } from '../jobs/tasks/variants';
+import { LEARNERS } from '../learn/learners';
+import { METHOD_LABELS } from '../variants/score';
 import { parsePredictionsCsv } from '../reports/predictions';
 import { mainMetricKey, rankFits } from '../reports/sections/scan';
 import type { Store } from '../store';
@@ -81,6 +84,14 @@ function modelFacts(model: Model): ModelFacts {
 }
 
 const numberOrNull = (value: unknown): number | null => (typeof value === 'number' ? value : null);
+
+/** Names for stored ids in run parameters: learners and scoring methods as the app's forms call them. */
+const VALUE_WORDS: Record<string, Record<string, string>> = {
+  learners: Object.fromEntries(LEARNERS.map((l) => [l.id, l.label])),
+  learner: Object.fromEntries(LEARNERS.map((l) => [l.id, l.label])),
+  method: { ...METHOD_LABELS },
+  methods: { ...METHOD_LABELS },
+};
 
 export class ReportsService {
   constructor(
@@ -154,6 +165,8 @@ export class ReportsService {
     if (!project) throw notFound(`Project ${run.projectId}`);
     const facts: ReportFacts = {
       generatedAt: now.toISOString(),
+      timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone,
+      valueWords: VALUE_WORDS,
       project: { id: project.id, name: project.name },
       run,
       dataset: this.datasetFacts(numberOrNull(run.params.datasetId)),
@@ -169,6 +182,7 @@ export class ReportsService {
       facts.embeddings = this.store.embeddings.list(run.projectId, run.id).map(({ modelName, layer, pooling, rows, cols, path }) => ({ modelName, layer, pooling, rows, cols, path }));
     }
     if (run.kind === 'learn.scan') facts.scan = this.scanFacts(run);
+    if (run.kind === 'variants.saturate') facts.saturation = this.saturationFacts(run);
     return facts;
   }
 
@@ -190,10 +204,19 @@ export class ReportsService {
     return { id: dataset.id, name: dataset.name, sourceFile: dataset.sourceFile, format: dataset.format, sequenceCount: dataset.sequenceCount, lengths: stats, labelColumns: dataset.labelColumns };
   }
 
-  /** The installed models a run used, from whichever parameter its kind keeps them in. */
+  /** A saturation map's results file; undefined while it has none (unfinished, or deleted). */
+  private saturationFacts(run: Run): SaturationFacts | undefined {
+    const path = join(this.projectFolder(run.projectId), 'runs', String(run.id), 'saturation.json');
+    if (!existsSync(path)) return undefined;
+    const results = JSON.parse(readFileSync(path, 'utf8')) as SaturationResults;
+    return { name: results.name, wildType: results.wildType, offset: results.offset, method: results.method, aminoAcids: [...results.aminoAcids], maps: results.maps };
+  }
+
+  /** The installed models a run used, from whichever parameter its kind keeps them in (fine-tuning runs keep the model's folder). */
   private modelIds(run: Run): number[] {
     const p = run.params;
     const ids: unknown[] = [p.modelId, ...(Array.isArray(p.modelIds) ? p.modelIds : [])];
+    if (typeof p.modelDir === 'string') ids.push(this.store.models.list().find((m) => m.path === p.modelDir)?.id);
     if (Array.isArray(p.models)) ids.push(...p.models.map((m) => (m as { id?: unknown })?.id));
     if (Array.isArray(p.items)) {
       ids.push(...p.items.map((item) => this.store.embeddings.get(Number((item as { embeddingId?: unknown })?.embeddingId))?.modelId));

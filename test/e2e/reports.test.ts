@@ -145,8 +145,12 @@ describe('reports', () => {
     expect(response!.headers()['content-security-policy']).toContain("default-src 'none'");
     const html = await report.content();
     expect(html).toContain('<table class="parameters">');
-    expect(await report.locator('table.parameters').innerText()).toMatch(/target\s+hydrophobic/);
-    expect(await report.locator('table.parameters').innerText()).toMatch(/learners\s+ridgecv/);
+    const parameters = await report.locator('table.parameters').innerText();
+    expect(parameters).toMatch(/Target\s+hydrophobic/);
+    expect(parameters).toMatch(/Learners\s+Ridge \(RidgeCV\)/);
+    // In words: no stored JSON, no internal kind names anywhere in the page.
+    expect(parameters).not.toMatch(/[{}]/);
+    expect(await report.locator('body').innerText()).not.toContain('learn.scan');
     for (const checksum of checksums) expect(html).toContain(checksum);
     expect(await report.locator('table.metrics tbody tr').count()).toBe(matrices.length);
     expect(await report.locator('section#predicted-vs-measured svg circle').count()).toBe(40);

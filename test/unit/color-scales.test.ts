@@ -2,7 +2,7 @@
 // positive blue), the same colour for the same score on the saturation heatmap and on the 3-D
 // structure's shared variant track, and viridis for unsigned values.
 import { describe, expect, it } from 'vitest';
-import { diverging, divergingGradient, hexToRgb, sequential, VIRIDIS } from '../../src-renderer/src/lib/color-scales';
+import { diverging, divergingGradient, hexToRgb, sequential, VIRIDIS } from '../../src-main/core/color-scales';
 import { colorOf, scaleFor } from '../../src-renderer/src/lib/structure/colors';
 import { divergingRgb } from '../../src-renderer/src/lib/variants-heatmap';
 

@@ -93,7 +93,7 @@ describe('report sections', () => {
   it('puts the parameters, model checksum, dataset summary and software versions in the page', () => {
     const html = buildReportHtml(facts());
     expect(html).toContain('<table class="parameters">');
-    expect(html).toMatch(/<td>split<\/td><td>\{&quot;scheme&quot;:&quot;random&quot;,&quot;k&quot;:5,&quot;seed&quot;:42\}<\/td>/);
+    expect(html).toContain('<td>Cross-validation</td><td>scheme random · folds 5 · seed 42</td>');
     expect(html).not.toContain('runs/7</td>'); // runDir is an internal location
     expect(html).toContain('sha256:0123abcd');
     expect(html).toContain('min 30, median 41, mean 44.5, max 79');
@@ -204,5 +204,72 @@ describe('predictions files', () => {
   it('reads quoted ids and numbers', () => {
     const parsed = parsePredictionsCsv('id,fold,y,yhat\n"a,1",0,1.5,1.25\nb,1,2,2.5\n', 'regression');
     expect(parsed).toEqual({ ids: ['a,1', 'b'], folds: [0, 1], measured: [1.5, 2], predicted: [1.25, 2.5] });
+  });
+});
+
+describe('words, not internal names', () => {
+  it('names the run kind and the learners in words, and writes no braces in the parameters', () => {
+    const html = buildReportHtml(facts({ valueWords: { learner: { ridgecv: 'Ridge (RidgeCV)' }, learners: { ridgecv: 'Ridge (RidgeCV)' } } }));
+    expect(html).not.toContain('learn.scan');
+    expect(html).toContain('(Model scan)');
+    const parameters = /<table class="parameters">([\s\S]*?)<\/table>/.exec(html)![1]!;
+    expect(parameters).not.toMatch(/[{}]/);
+    const firstRow = /<table class="metrics">[\s\S]*?<tbody>\s*<tr>(.*?)<\/tr>/.exec(html)![1]!;
+    expect(firstRow).toContain('<td>Ridge (RidgeCV)</td>');
+  });
+
+  it('writes dates in the reader’s time zone, named', () => {
+    // 11:00 UTC is 20:00 in Tokyo (UTC+9, no daylight saving); the run started at 10:00 UTC.
+    const html = buildReportHtml(facts({ timeZone: 'Asia/Tokyo' }));
+    expect(html).toMatch(/<dt>Report made<\/dt><dd>12 Mar 2025, 20:00 GMT\+9<\/dd>/);
+    expect(html).toMatch(/<dt>Run started<\/dt><dd>12 Mar 2025, 19:00 GMT\+9<\/dd>/);
+    expect(html).not.toContain('2025-03-12T11:00:00.000Z');
+  });
+
+  it('keeps table headers whole (no break inside a word)', () => {
+    const style = /<style>([\s\S]*?)<\/style>/.exec(buildReportHtml(facts()))![1]!;
+    expect(style).toMatch(/th \{[^}]*overflow-wrap: normal/);
+  });
+
+  it('leaves out the score-by-size figure when the scan compared one model size', () => {
+    const fits = [fit(1, 'mean', 8e6, 0.4), fit(3, 'bos', 8e6, 0.3)];
+    expect(reportSections(facts({ scan: { fits, best: null } })).map((s) => s.id)).not.toContain('score-by-size');
+  });
+});
+
+describe('saturation map report', () => {
+  const aminoAcids = [...'ACDEFGHIKLMNPQRSTVWY'];
+  // "MKV" numbered from 11: every mutant of M11 scores −1, of K12 +1, of V13 0 (unscored at W).
+  const scores = [...'MKV'].flatMap((wt, p) =>
+    aminoAcids.map((aa) => (aa === wt ? 0 : p === 0 ? -1 : p === 1 ? 1 : aa === 'W' ? null : 0)),
+  );
+  const saturation = { name: 'Toy', wildType: 'MKV', offset: 10, method: 'wt-marginal', aminoAcids, maps: [{ model: 'esm2_t6_8M_UR50D', scores }] };
+  const saturationFacts = (): ReportFacts => facts({ run: run('variants.saturate', { wildTypeName: 'Toy', wildType: 'MKV', offset: 10, method: 'wt-marginal' }), scan: undefined, saturation, valueWords: { method: { 'wt-marginal': 'Wild-type marginal' } } });
+
+  it('shows the protein and its heatmap on the app’s diverging scale, wild types dotted', () => {
+    const sections = reportSections(saturationFacts());
+    expect(sections.map((s) => s.id)).toEqual(['overview', 'parameters', 'dataset', 'models', 'protein', 'saturation', 'environment']);
+    const html = buildReportHtml(saturationFacts());
+    expect(html).toContain('<pre class="sequence">    11 MKV</pre>');
+    expect(html).toContain('numbered 11–13');
+    const [svg] = svgsOf(html);
+    assertWellFormedXml(svg!);
+    // |score| is 1 wherever it is not 0, so the colour limit is 1 and −1 / +1 take RdBu's ends:
+    // #67001f (darkest red) and #053061 (darkest blue); 0 is its middle, #f7f7f7; unscored is grey.
+    const fills = (svg!.match(/<rect x="[\d.]+" y="[\d.]+" width="[\d.]+" height="8" fill="([^"]+)"/g) ?? []).map((r) => /fill="([^"]+)"/.exec(r)![1]);
+    expect(fills).toHaveLength(60);
+    const M = fills.slice(0, 20);
+    expect(M[aminoAcids.indexOf('A')]).toBe('rgb(103 0 31)');
+    expect(M[aminoAcids.indexOf('M')]).toBe('rgb(247 247 247)');
+    expect(fills[20 + aminoAcids.indexOf('A')]).toBe('rgb(5 48 97)');
+    expect(fills[40 + aminoAcids.indexOf('W')]).toBe('#e9ecef');
+    expect(svg!.match(/<circle /g)).toHaveLength(3); // one wild-type dot per position
+    expect(svg).toContain('Wild-type marginal score');
+  });
+
+  it('lists the least tolerant residue first and the most tolerant first in its own table', () => {
+    const html = buildReportHtml(saturationFacts());
+    expect(/<table class="sensitive">[\s\S]*?<tbody>\s*<tr><td>(\w+)<\/td>/.exec(html)![1]).toBe('M11');
+    expect(/<table class="tolerant">[\s\S]*?<tbody>\s*<tr><td>(\w+)<\/td>/.exec(html)![1]).toBe('K12');
   });
 });

@@ -37,8 +37,11 @@ async function setUp(printPdf?: (html: string, pdf: string) => Promise<void>) {
 
 describe('reports of runs', () => {
   it('writes a report with the dataset, model checksum and curves, and lists it', async () => {
-    const { call, project, dataset, modelId, h } = await setUp();
-    const runId = h.store.runs.insert({ projectId: project.id, kind: 'finetune', title: 'LoRA on score', params: { datasetId: dataset.id, modelId, device: 'cuda', epochs: 3 } });
+    const { call, project, dataset, home, h } = await setUp();
+    // A fine-tuning run keeps its model's folder, not its id: the report finds the model by it.
+    const settings = { task: 'regression', lr: 0.001, epochs: 3, loraR: 8, split: { scheme: 'random', k: 5 } };
+    const params = { datasetId: dataset.id, modelDir: join(home, 'models', 'tiny'), modelName: 'tiny', runDir: 'runs/1', settings, device: 'cuda' };
+    const runId = h.store.runs.insert({ projectId: project.id, kind: 'train.finetune', title: 'LoRA on score', params });
     h.store.runs.addMetrics(runId, [1, 2, 3].flatMap((step) => [{ step, name: 'loss', value: 2 / step }, { step, name: 'val_loss', value: 2.5 / step }]));
     const events: string[] = [];
     h.events.subscribe((e) => events.push(e.type));
@@ -53,7 +56,16 @@ describe('reports of runs', () => {
     expect(html).toContain('&lt;script&gt;x&lt;/script&gt;');
     expect(html).not.toContain('<script');
     expect(html).toContain('min 3, median 8, mean 11, max 22'); // lengths 3, 8, 22
-    expect(html).toContain('<td>epochs</td><td>3</td>');
+    // Parameters in words: the settings one per row, nested values without braces, no internal names.
+    expect(html).toContain('<td>Epochs</td><td>3</td>');
+    expect(html).toContain('<td>Learning rate</td><td>0.001</td>');
+    expect(html).toContain('<td>LoRA rank</td><td>8</td>');
+    expect(html).toContain('<td>Cross-validation</td><td>scheme random · folds 5</td>');
+    const parameterCells = /<table class="parameters">([\s\S]*?)<\/table>/.exec(html)![1]!;
+    expect(parameterCells).not.toMatch(/[{}]/);
+    expect(html).not.toContain('train.finetune');
+    expect(html).toContain('Fine-tuning run');
+    expect(html).toMatch(/<td>tiny<\/td><td>ESM-2<\/td>/);
     expect(html).toContain('<dt>Device</dt><dd>cuda</dd>');
     expect(html.match(/<svg /g)).toHaveLength(2); // loss per step; validation loss
 

@@ -2,35 +2,28 @@
  * reports/sections/common — the sections every report has: overview, parameters, dataset,
  * models (with their checkpoint checksums) and the environment (device, software versions).
  */
+import { formatLocalDateTime, kindName } from '../../core/wording';
 import type { ReportFacts } from '../facts';
 import { escapeHtml, formatValue, pairsHtml, tableHtml } from '../html';
+import { parameterRows } from '../parameters';
 import { paragraph, type Section } from './types';
-
-/** Run parameters the report leaves out: file locations inside the project and lists shown elsewhere. */
-const HIDDEN_PARAMS = new Set(['runDir', 'items', 'models', 'outPath']);
-const MAX_VALUE_CHARS = 400;
 
 export function overviewSection(facts: ReportFacts): Section {
   const { run } = facts;
   const pairs: [string, string][] = [
     ['Project', facts.project.name],
     ['Run', `#${run.id} — ${run.title}`],
-    ['Kind', run.kind],
+    ['Kind', kindName(run.kind)],
     ['State', run.state],
-    ['Run started', run.createdAt],
-    ['Report made', facts.generatedAt],
+    ['Run started', formatLocalDateTime(run.createdAt, facts.timeZone)],
+    ['Report made', formatLocalDateTime(facts.generatedAt, facts.timeZone)],
   ];
-  for (const [key, value] of Object.entries(run.summary)) pairs.push([`Result: ${key}`, formatValue(value)]);
+  for (const [what, value] of parameterRows(run.summary, facts.valueWords)) pairs.push([`Result: ${what.replace(/^./, (c) => c.toLowerCase())}`, value]);
   return { id: 'overview', title: 'Overview', html: pairsHtml(pairs) };
 }
 
 export function parametersSection(facts: ReportFacts): Section {
-  const rows = Object.entries(facts.run.params)
-    .filter(([key]) => !HIDDEN_PARAMS.has(key))
-    .map(([key, value]): [string, string] => {
-      const text = typeof value === 'object' && value !== null && !Array.isArray(value) ? JSON.stringify(value) : formatValue(value);
-      return [key, text.length > MAX_VALUE_CHARS ? `${text.slice(0, MAX_VALUE_CHARS - 1)}…` : text];
-    });
+  const rows = parameterRows(facts.run.params, facts.valueWords);
   const html = rows.length > 0 ? tableHtml([{ label: 'Parameter' }, { label: 'Value' }], rows, 'parameters') : paragraph('This run has no parameters.');
   return { id: 'parameters', title: 'Parameters', html };
 }

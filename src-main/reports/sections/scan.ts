@@ -46,12 +46,12 @@ function meanSd(fit: Fit, key: string): string {
   return Number.isFinite(s.sd) ? `${s.mean.toFixed(3)} ± ${s.sd.toFixed(3)}` : s.mean.toFixed(3);
 }
 
-function resultsTable(scan: ScanFacts): string {
+function resultsTable(scan: ScanFacts, learnerName: (id: string) => string): string {
   const task = scan.fits[0]!.task;
   const metrics = scanMetricColumns(task).filter((m) => scan.fits.some((fit) => fit.summary[m.key] !== undefined));
   const ranked = rankFits(scan.fits, mainMetricKey(task)).slice(0, MAX_ROWS);
   const columns = [{ label: 'Model' }, { label: 'Layer', numeric: true }, { label: 'Pooling' }, { label: 'Learner' }, ...metrics.map((m) => ({ label: m.label, numeric: true }))];
-  const rows = ranked.map((fit) => [fit.modelName, fit.layer, fit.pooling, fit.learner, ...metrics.map((m) => meanSd(fit, m.key))]);
+  const rows = ranked.map((fit) => [fit.modelName, fit.layer, fit.pooling, learnerName(fit.learner), ...metrics.map((m) => meanSd(fit, m.key))]);
   const note = scan.fits.length > MAX_ROWS ? paragraph(`The ${MAX_ROWS} best of ${scan.fits.length} fits are listed.`) : '';
   return tableHtml(columns, rows, 'metrics') + note;
 }
@@ -85,7 +85,7 @@ function scoreBySizeFigure(scan: ScanFacts): string {
   return figureHtml(svg, `${label} (mean over folds) against model size, one line per pooling or compression (and per model family when the scan has several); each point is the best layer and learner for that model.`);
 }
 
-function scatterFigure(scan: ScanFacts, target: string): string {
+function scatterFigure(scan: ScanFacts, target: string, learnerName: (id: string) => string): string {
   const best = scan.best;
   if (!best) return paragraph('Out-of-fold predictions are shown for regression scans whose prediction files are present.');
   const m = regressionMetrics(best.measured, best.predicted);
@@ -93,16 +93,19 @@ function scatterFigure(scan: ScanFacts, target: string): string {
   const svg = scatterSvg({ title: `Predicted against measured ${target}`, xLabel: `Measured ${target}`, yLabel: `Predicted ${target}`, points, diagonal: true });
   const fit = best.fit;
   const stats = `R² = ${formatValue(m.r2, 3)}, Spearman ρ = ${formatValue(m.spearman, 3)}, n = ${best.measured.length}`;
-  return `${figureHtml(svg, `Out-of-fold predictions of the best fit (${fit.modelName} layer ${fit.layer}, ${fit.pooling}, ${fit.learner}): each protein predicted by the model of the fold that did not see it. Dashed: y = x. ${stats}.`)}<p class="stats" data-r2="${m.r2}" data-spearman="${m.spearman}" data-n="${best.measured.length}">${stats}</p>`;
+  return `${figureHtml(svg, `Out-of-fold predictions of the best fit (${fit.modelName} layer ${fit.layer}, ${fit.pooling}, ${learnerName(fit.learner)}): each protein predicted by the model of the fold that did not see it. Dashed: y = x. ${stats}.`)}<p class="stats" data-r2="${m.r2}" data-spearman="${m.spearman}" data-n="${best.measured.length}">${stats}</p>`;
 }
 
 export function scanSections(facts: ReportFacts): Section[] {
   const scan = facts.scan;
   if (!scan || scan.fits.length === 0) return [{ id: 'results', title: 'Results', html: paragraph('This scan has no results.') }];
   const target = scan.fits[0]!.target;
+  const learnerName = (id: string): string => facts.valueWords?.learners?.[id] ?? id;
+  // Score against size says something only when the scan compared models of different sizes.
+  const sizes = new Set(scan.fits.map((fit) => fit.modelParameters));
   return [
-    { id: 'results', title: 'Results', html: paragraph(`Cross-validated scores of each embedding and learner predicting “${target}”: mean ± standard deviation over the folds, best first.`) + resultsTable(scan) },
-    { id: 'score-by-size', title: 'Score by model size', html: scoreBySizeFigure(scan) },
-    { id: 'predicted-vs-measured', title: 'Predicted against measured', html: scatterFigure(scan, target) },
+    { id: 'results', title: 'Results', html: paragraph(`Cross-validated scores of each embedding and learner predicting “${target}”: mean ± standard deviation over the folds, best first.`) + resultsTable(scan, learnerName) },
+    ...(sizes.size > 1 ? [{ id: 'score-by-size', title: 'Score by model size', html: scoreBySizeFigure(scan) }] : []),
+    { id: 'predicted-vs-measured', title: 'Predicted against measured', html: scatterFigure(scan, target, learnerName) },
   ];
 }

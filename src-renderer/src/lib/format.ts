@@ -1,12 +1,8 @@
 // lib/format — turning numbers, dates and durations into short, plain-language text.
+// Kind names, key wording and date parsing are shared with the reports (src-main/core/wording).
+import { parseDate } from '../../../src-main/core/wording';
 
-/** Parses an ISO date (or SQLite's "YYYY-MM-DD HH:MM:SS", taken as UTC); null when unreadable. */
-export function parseDate(value: string | null | undefined): Date | null {
-  if (!value) return null;
-  const text = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}(:\d{2})?$/.test(value) ? `${value.replace(' ', 'T')}Z` : value;
-  const date = new Date(text);
-  return Number.isNaN(date.getTime()) ? null : date;
-}
+export { humanize, kindName, parseDate } from '../../../src-main/core/wording';
 
 const dateFormat = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short', year: 'numeric' });
 const dateTimeFormat = new Intl.DateTimeFormat(undefined, {
@@ -91,35 +87,6 @@ export function stripExtension(fileName: string): string {
 /** Shortens text to `max` characters, ending with an ellipsis. */
 export function truncate(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, Math.max(1, max - 1))}…`;
-}
-
-/** "meanSeconds" / "gflops_per_s" → "Mean seconds" / "Gflops per s" */
-export function humanize(key: string): string {
-  const words = key
-    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
-    .replace(/[_.-]+/g, ' ')
-    .trim()
-    .toLowerCase();
-  return words.charAt(0).toUpperCase() + words.slice(1);
-}
-
-const KIND_NAMES: Record<string, string> = {
-  'system.benchmark': 'Benchmark',
-  'embed.dataset': 'Embedding run',
-  'model.install': 'Model install',
-  'model.download': 'Model download',
-  'embeddings.compress': 'Compression',
-  'embeddings.export': 'Export',
-  'learn.scan': 'Model scan',
-  'learn.predict': 'Prediction',
-  'train.finetune': 'Fine-tuning run',
-  'train.predict': 'Fine-tuned prediction',
-  'train.import': 'Imported fine-tuned model',
-};
-
-/** A job or run kind as a word a biologist can read. */
-export function kindName(kind: string): string {
-  return KIND_NAMES[kind] ?? humanize(kind.split('.').pop() ?? kind);
 }
 
 /** 31_000_000 → "31 MB", 2_600_000_000 → "2.6 GB" (decimal units, as disk sizes are usually shown). */

@@ -1,10 +1,13 @@
 /**
  * lib/variants-heatmap — the drawing arithmetic of the saturation heatmap, kept apart from the
  * canvas so it can be read (and tested) alone: cell colours on lib/color-scales' diverging
- * scale, the symmetric colour limit, the per-position mean shown along the bottom (a display
- * summary of the back end's scores), the cell geometry and the words of the hover text.
+ * scale, the symmetric colour limit and the per-position mean shown along the bottom (both shared
+ * with the reports: core/color-scales, core/saturation-summary), the cell geometry and the words of the hover text.
  */
 import { cssRgb, diverging } from './color-scales';
+
+export { colorLimit } from './color-scales';
+export { positionMeans } from '../../../src-main/core/saturation-summary';
 
 /** The heatmap's colour of `value`: lib/color-scales' diverging scale with ±limit at its ends (negative red). */
 export function divergingColor(value: number, limit: number): string {
@@ -15,34 +18,6 @@ export function divergingColor(value: number, limit: number): string {
 export function divergingRgb(value: number, limit: number): [number, number, number] {
   const [r, g, b] = diverging(limit > 0 ? value / limit : 0);
   return [Math.round(r * 255), Math.round(g * 255), Math.round(b * 255)];
-}
-
-/**
- * The colour limit: the 98th percentile of |score| over the mutant cells, so that one extreme
- * cell does not wash out the rest (cells beyond it take the end colour). Never 0.
- */
-export function colorLimit(scores: readonly (number | null)[]): number {
-  const magnitudes = scores.filter((v): v is number => v !== null && Number.isFinite(v) && v !== 0).map(Math.abs);
-  if (magnitudes.length === 0) return 1;
-  magnitudes.sort((a, b) => a - b);
-  const value = magnitudes[Math.min(magnitudes.length - 1, Math.floor(0.98 * (magnitudes.length - 1)))]!;
-  return value > 0 ? value : 1;
-}
-
-/** The mean over the 19 mutants of each position (the wild-type cell and missing cells left out); null when none. */
-export function positionMeans(wildType: string, aminoAcids: readonly string[], scores: readonly (number | null)[]): (number | null)[] {
-  const n = aminoAcids.length;
-  return [...wildType].map((wt, p) => {
-    let sum = 0;
-    let count = 0;
-    aminoAcids.forEach((aa, a) => {
-      const v = scores[p * n + a];
-      if (aa === wt || v === null || v === undefined || !Number.isFinite(v)) return;
-      sum += v;
-      count += 1;
-    });
-    return count > 0 ? sum / count : null;
-  });
 }
 
 /** Layout of the heatmap canvas in CSS pixels. */
