@@ -77,7 +77,18 @@ const TRACK_LABELS: Record<string, string> = {
   pilin: 'Pilin leader',
   other: 'Other (mature protein)',
 };
-const REGION_LABELS: Record<string, string> = { ...TRACK_LABELS, cys: 'Lipidated cysteine', inside: 'Inside (cytoplasm)', membrane: 'Transmembrane', outside: 'Outside' };
+const REGION_LABELS: Record<SignalPeptideOptions['regions'][number]['id'], string> = {
+  n: 'n-region',
+  h: 'h-region',
+  c: 'c-region',
+  rr: 'Twin-arginine motif',
+  lipobox: 'Lipobox',
+  pilin: 'Pilin leader',
+  cys: 'Lipidated cysteine',
+  inside: 'Inside (cytoplasm)',
+  membrane: 'Transmembrane',
+  outside: 'Outside',
+};
 
 type RequestSettings = z.output<typeof SignalPeptideSettings>;
 type TaskSettings = TaskParams<'train.signalPeptideCv'>['settings'];
