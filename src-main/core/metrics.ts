@@ -46,8 +46,27 @@ export const MULTILABEL_METRICS: readonly MetricInfo[] = [
   { key: 'macroF1', label: 'Macro F1', title: 'Macro F1', explanation: 'F1 of each label at its own tuned cut-off, averaged over the labels; 1 is perfect.', higherIsBetter: true },
   { key: 'microF1', label: 'Micro F1', title: 'Micro F1', explanation: 'F1 over all (protein, label) pairs at once; common labels weigh more.', higherIsBetter: true },
   { key: 'auroc', label: 'AUROC', title: 'Mean AUROC', explanation: 'How well each label\'s probabilities separate proteins with and without it, averaged over labels; 0.5 is chance.', higherIsBetter: true },
-  { key: 'auprc', label: 'AUPRC', title: 'Mean AUPRC', explanation: 'Average precision of each label\'s probabilities, averaged over labels; good for rare labels.', higherIsBetter: true },
+  { key: 'auprc', label: 'AUPRC', title: 'Mean AUPRC (mAP)', explanation: 'Average precision of each label\'s probabilities, averaged over labels; good for rare labels.', higherIsBetter: true },
+  { key: 'smin', label: 'Smin', title: 'Smin (CAFA)', explanation: 'The smallest semantic distance between predicted and true terms over all cut-offs, weighing specific (rare) terms more; 0 is perfect, lower is better.', higherIsBetter: false },
+  { key: 'microAuprc', label: 'Micro AUPRC', title: 'Micro AUPRC', explanation: 'Average precision over all (protein, label) pairs at once; common labels weigh more.', higherIsBetter: true },
+  ...namespaceMetrics(),
 ];
+
+/** GO / EC labels (learn/cafa-metrics): the same scores per namespace, shown when a fit has them. */
+function namespaceMetrics(): MetricInfo[] {
+  const namespaces = [
+    ['MF', 'molecular function'],
+    ['BP', 'biological process'],
+    ['CC', 'cellular component'],
+    ['EC', 'EC numbers'],
+  ];
+  return namespaces.flatMap(([key, name]) => [
+    { key: `fmax${key}`, label: `Fmax ${key}`, title: `Fmax, ${name}`, explanation: `Fmax (CAFA) over the ${name} terms and the proteins that have one.`, higherIsBetter: true },
+    { key: `smin${key}`, label: `Smin ${key}`, title: `Smin, ${name}`, explanation: `Smin (CAFA) over the ${name} terms; lower is better.`, higherIsBetter: false },
+    { key: `auprc${key}`, label: `AUPRC ${key}`, title: `Mean AUPRC, ${name}`, explanation: `Average precision of each ${name} term, averaged over those terms.`, higherIsBetter: true },
+    { key: `microAuprc${key}`, label: `Micro AUPRC ${key}`, title: `Micro AUPRC, ${name}`, explanation: `Average precision over all (protein, ${name} term) pairs at once.`, higherIsBetter: true },
+  ]);
+}
 
 /** The scores of a scan's fits for a task. */
 export function metricsFor(task: string): readonly MetricInfo[] {
@@ -83,5 +102,5 @@ export function higherIsBetter(metric: string): boolean {
 
 const LOWER_IS_BETTER: ReadonlySet<string> = new Set([
   'loss',
-  ...[...REGRESSION_METRICS, ...CLASSIFICATION_METRICS].filter((m) => !m.higherIsBetter).map((m) => m.key),
+  ...[...REGRESSION_METRICS, ...CLASSIFICATION_METRICS, ...MULTILABEL_METRICS].filter((m) => !m.higherIsBetter).map((m) => m.key),
 ]);

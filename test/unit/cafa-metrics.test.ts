@@ -179,12 +179,13 @@ describe('against a literal transcription of the CAFA definitions', () => {
 
 describe('the multi-label scan reports CAFA scores per fold', () => {
   it('computes Smin with information content from each fold\'s training rows, and per-namespace scores', () => {
-    // A learner that predicts each label's training frequency: the fold's scores follow from it by hand-free checks below.
-    const Y6 = Uint8Array.from([1, 1, 0, 1, 0, 1, 1, 1, 1, 0, 0, 1, 1, 0, 0, 1, 1, 1].map((v) => v));
+    // A learner that predicts each label's frequency in the training rows; the test recomputes each
+    // fold's scores from the fold's own rows, so IC from the wrong rows (all, or test) would show.
+    const Y6 = Uint8Array.from([1, 1, 0, 1, 0, 1, 1, 1, 1, 0, 0, 1, 1, 0, 0, 1, 1, 1]);
     const X = matrix(Array.from({ length: 6 }, (_, i) => [i]));
     const folds = [
-      { train: [0, 1, 2], test: [3, 4, 5] },
-      { train: [3, 4, 5], test: [0, 1, 2] },
+      { train: Int32Array.from([0, 1, 2]), test: Int32Array.from([3, 4, 5]) },
+      { train: Int32Array.from([3, 4, 5]), test: Int32Array.from([0, 1, 2]) },
     ];
     const frequencyLearner = {
       fit: (_X: Matrix, Ytrain: Uint8Array, labels: readonly string[]) => {
@@ -203,9 +204,9 @@ describe('the multi-label scan reports CAFA scores per fold', () => {
     const structure = { namespaces: NAMESPACES, parents: [[], [0], []] };
     const result = evaluateMultiLabel(frequencyLearner as never, Y6, ['A', 'B', 'C'], { X, folds, scaling: 'none', structure });
     folds.forEach((f, k) => {
-      const take = (rows: number[]): Uint8Array => Uint8Array.from(rows.flatMap((r) => Array.from(Y6.subarray(r * 3, r * 3 + 3))));
+      const take = (rows: Int32Array): Uint8Array => Uint8Array.from(Array.from(rows).flatMap((r) => Array.from(Y6.subarray(r * 3, r * 3 + 3))));
       const ic = informationContent(take(f.train), 3, structure);
-      const proba = frequencyLearner.fit(X, take(f.train), ['A', 'B', 'C']).predictProba(matrix(f.test.map(() => [0])));
+      const proba = frequencyLearner.fit(X, take(f.train), ['A', 'B', 'C']).predictProba(matrix(Array.from(f.test, () => [0])));
       expect(result.perFold[k]!.smin).toBeCloseTo(smin(take(f.test), proba, ic), 12);
       expect(result.perFold[k]!.fmaxMF).toBeCloseTo(fmax(take(f.test), proba, [0, 1]), 12);
     });
