@@ -11,6 +11,8 @@ import { ApiError, notFound } from '../api/errors';
 import { FinetuneSettings, type Dataset, type FinetuneOptions, type InitAdapter, type Job, type JobRequest } from '../api/schemas';
 import { readManifest } from '../models/installed';
 import { adapterLoraSpecFor } from '../train/finetune-adapter';
+import { peftMethodOfFolder, readPromptOrAdapter } from '../train/peft-methods';
+import { familyOfManifest } from '../models/installed';
 import type { HeadConfig } from '../train/head-config';
 import { checkImportable } from '../train/importable';
 import { int8MergeRefusal } from '../train/int8';
@@ -45,6 +47,11 @@ const EXPLANATIONS: Record<string, string> = {
   loraDropout: 'Randomly drops adapter inputs while training, against overfitting. 0 makes a run exactly reproducible.',
   loraTargets: 'Which projections of the attention (and optionally the feed-forward layers) get adapters. Query and value is the usual choice.',
   loraLayers: 'Adapt all layers, or only the top K (closest to the output): fewer is faster and needs less memory.',
+  peft: 'How the frozen model is adapted: LoRA (small low-rank updates of its projections; can be merged into the weights), prompt tuning (learned virtual tokens before the sequence) or bottleneck adapters (small networks after the attention and the feed-forward of the top layers). Prompts and adapters stay beside the model when it predicts.',
+  'peft.prompt.length': 'Prompt tuning: how many virtual tokens are learned. 10–50 is usual; more can learn more.',
+  'peft.prompt.layers': 'Prompt tuning: “input” puts the prompt before the first layer only; “all” gives every layer its own prompt (deep prompt tuning, as PEFT-SP), a number only the top K layers.',
+  'peft.adapter.size': 'Bottleneck adapters: width of each adapter (the hidden size is squeezed to it and back). 16–64 is usual.',
+  'peft.adapter.layers': 'Bottleneck adapters: adapt all layers, or only the top K.',
   head: 'The small network on top of ESM-2: one linear layer, or SWAT’s Linear → dropout → LayerNorm → Linear.',
   pool: 'How one vector per protein is made: the mean over residues, or the first (<cls>) token.',
   headDropout: 'SWAT head only: dropout between its two linear layers.',
@@ -117,10 +124,13 @@ export class TrainService {
     const start = initAdapter ? this.startingAdapter(initAdapter, projectId, model.path) : null;
     if (start) {
       if (settings.headOnly) throw new ApiError('invalid-input', 'Head-only training trains no adapters, so it cannot continue an adapter; choose new adapters, or train the adapters too.');
-      // The adapter fixes the LoRA shape; the form's LoRA fields do not apply.
-      settings = { ...settings, loraR: start.lora.r, loraAlpha: start.lora.alpha, loraTargets: [...start.lora.targets], loraLayers: start.lora.layers };
+      // The adapter fixes the method and its shape; the form's fields for them do not apply.
+      if (start.lora) settings = { ...settings, peft: { ...settings.peft, method: 'lora' }, loraR: start.lora.r, loraAlpha: start.lora.alpha, loraTargets: [...start.lora.targets], loraLayers: start.lora.layers };
+      else if (start.peft) settings = { ...settings, peft: start.peft };
     }
-    const how = settings.headOnly ? 'head only' : `LoRA r ${settings.loraR}${start ? `, from ${start.label}` : ''}`;
+    const method = settings.peft.method;
+    const shape = method === 'prompt' ? `prompt tuning, ${settings.peft.prompt.length} virtual tokens` : method === 'adapter' ? `adapters of size ${settings.peft.adapter.size}` : `LoRA r ${settings.loraR}`;
+    const how = settings.headOnly ? 'head only' : `${shape}${start ? `, from ${start.label}` : ''}`;
     const title = `Fine-tune ${model.name} on ${targets.join(', ')} of ${dataset.name} (${settings.task}, ${how})`;
     const params = (runId: number | null): FinetuneParams => ({
       datasetId,
@@ -182,7 +192,7 @@ export class TrainService {
   }
 
   /** The adapter folder a run continues (relative to the project folder for a run's), checked against the model. */
-  private startingAdapter(initAdapter: InitAdapter, projectId: number, modelDir: string): { dir: string; label: string; lora: Omit<LoraSpec, 'dropout'> } {
+  private startingAdapter(initAdapter: InitAdapter, projectId: number, modelDir: string): { dir: string; label: string; lora?: Omit<LoraSpec, 'dropout'>; peft?: FinetuneSettings['peft'] } {
     let dir: string;
     let absolute: string;
     let label: string;
@@ -201,7 +211,12 @@ export class TrainService {
       if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new ApiError('invalid-input', `There is no folder ${dir} on this computer.`);
     }
     try {
-      return { dir, label, lora: adapterLoraSpecFor(absolute, readManifest(modelDir).config) };
+      const manifest = readManifest(modelDir);
+      if (peftMethodOfFolder(absolute) === 'lora') return { dir, label, lora: adapterLoraSpecFor(absolute, manifest.config) };
+      const { parts } = readPromptOrAdapter(absolute, manifest.config, familyOfManifest(manifest));
+      const defaults = FinetuneSettings.parse({}).peft;
+      const peft = parts.prompt ? { ...defaults, method: 'prompt' as const, prompt: parts.prompt } : { ...defaults, method: 'adapter' as const, adapter: parts.adapter! };
+      return { dir, label, peft };
     } catch (error) {
       throw new ApiError('invalid-input', `The adapter cannot continue on this model: ${(error as Error).message}`);
     }

@@ -7,6 +7,10 @@
  *           head.safetensors + head_config.json, merged/ (a model folder with prediction.onnx),
  *           metrics.csv, training.json
  *
+ * The model is adapted by LoRA, prompt tuning or bottleneck adapters (`settings.peft`,
+ * train/peft-methods); prompts and adapters are not folded into merged/'s weights but carried by
+ * its prediction.onnx.
+ *
  * Checkpoints go to `<out>/checkpoints`; a run started again on the same folder with the same
  * settings continues from the last one, optimizer state included (the loop refuses a
  * checkpoint made with other settings). The saved adapter is the best validation epoch's when
@@ -18,23 +22,24 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'nod
 import { join, resolve } from 'node:path';
 import type { FinetuneSettings, Metric } from '../api/schemas';
 import type { Device } from '../engine/session';
-import { familyOfManifest, readManifest } from '../models/installed';
+import { familyOfManifest, readManifest, type ModelManifest } from '../models/installed';
 import { writeBytesAtomically, writeFailure, writingFile } from '../core/atomic';
 import { validationMetricsFor } from '../core/metrics';
 import { openResultsStaging, publishResults, settleResults } from './staging';
 import { validationSplit } from './batches';
 import { loadCheckpoint } from './checkpoint';
 import { applyInitAdapter, peftSettings, shapedParameters } from './finetune-adapter';
+import { initPeft, methodOf, peftMethodOfFolder, peftParameters, peftPartsOf, PEFT_LABELS, readPromptOrAdapter, writePromptOrAdapter, type PeftMethod, type PeftParts } from './peft-methods';
 import { prepareExamples, type FinetuneTable, type PreparedExamples } from './finetune-data';
 import { initHead, type HeadSpec } from './heads';
-import { initLora, type LoraSpec } from './lora';
+import type { LoraSpec } from './lora';
 import { train, type SettingDifference, type TrainResult, type ValidationData, type ValidationMetric } from './loop';
 import { checkResumable, runIdentity } from './resume-settings';
 import { writeMergedModel } from './merge';
 import { int8MergeRefusal } from './int8';
 import { OnnxTrainer, taskSpecOf } from './onnx-step';
 import type { OptimizerOptions, TensorMap } from './optimizers';
-import { readPeftAdapter, writeHead, writePeftAdapter } from './peft';
+import { readHeadTensors, readPeftAdapter, writeHead, writePeftAdapter } from './peft';
 import { HEAD_GRAPH_FILE } from './head-config';
 import { sequenceTaskOf, storedEmbeddings, writeHeadGraphs, writeHeadPredictionGraph } from './head-only';
 import { SeededRng as TrainingRng } from '../core/rng';
@@ -87,8 +92,10 @@ export interface FinetuneSummary extends Record<string, unknown> {
   device: Device;
   fallbackReason: string | null;
   classes: string[] | null;
-  /** 'lora': adapters and head; 'head-only': the head on stored vectors of the frozen model. */
+  /** 'lora': the model adapted (by `peft`) and a head; 'head-only': the head on stored vectors of the frozen model. */
   mode: 'lora' | 'head-only';
+  /** How the model was adapted (null for head-only runs). */
+  peft: PeftMethod | null;
   /** Paths in the run folder; head-only runs have no adapter and no merged model (head.onnx instead). */
   files: { adapter: string | null; head: string; merged: string | null; headGraph: string | null; metrics: string };
 }
@@ -96,6 +103,11 @@ export interface FinetuneSummary extends Record<string, unknown> {
 /** Settings → the loop's and the graph's specs. */
 export function loraSpecOf(settings: FinetuneSettings): LoraSpec {
   return { r: settings.loraR, alpha: settings.loraAlpha, dropout: settings.loraDropout, targets: settings.loraTargets, layers: settings.loraLayers };
+}
+
+/** What the graph adapts: the chosen PEFT method's parts (LoRA by default). */
+export function peftPartsOfSettings(settings: FinetuneSettings): PeftParts {
+  return peftPartsOf(settings.peft, loraSpecOf(settings));
 }
 
 export function headSpecOf(settings: FinetuneSettings): HeadSpec {
@@ -126,15 +138,31 @@ function validationOf(prepared: PreparedExamples, members: number[], metric: Val
 }
 
 /** PEFT's init for the adapters, PyTorch's for the head (seeded), or an adapter folder's tensors. */
-function initialParameters(trainer: OnnxTrainer, options: FinetuneRunOptions, config: ModelConfig, family: ModelFamily, task: TaskSpec): TensorMap {
+function initialParameters(trainer: OnnxTrainer, options: FinetuneRunOptions, manifest: ModelManifest, family: ModelFamily, task: TaskSpec): TensorMap {
   const { settings } = options;
-  const lora = settings.headOnly ? [] : initLora(loraSpecOf(settings), config, family, settings.seed);
-  const params: TensorMap = new Map([...lora, ...initHead(headSpecOf(settings), config.hiddenSize, taskOutDim(task), settings.seed + 1)]);
-  if (options.initAdapterDir) applyInitAdapter(params, trainer.trainable, readPeftAdapter(options.initAdapterDir), options.initAdapterDir);
+  const { config } = manifest;
+  const peft = settings.headOnly ? [] : initPeft(peftPartsOfSettings(settings), options.modelDir, manifest, family, settings.seed);
+  const params: TensorMap = new Map([...peft, ...initHead(headSpecOf(settings), config.hiddenSize, taskOutDim(task), settings.seed + 1)]);
+  if (options.initAdapterDir) applyInitAdapter(params, trainer.trainable, readInitAdapter(options.initAdapterDir, settings, config, family), options.initAdapterDir);
   for (const spec of trainer.trainable) {
     if (!params.has(spec.name)) throw new Error(`Internal error: no initial value for ${spec.name}.`);
   }
   return new Map(trainer.trainable.map((spec) => [spec.name, params.get(spec.name)!]));
+}
+
+/** An adapter folder to start from, of the method the settings train (LoRA, a prompt or bottleneck adapters). */
+function readInitAdapter(dir: string, settings: FinetuneSettings, config: ModelConfig, family: ModelFamily): Parameters<typeof applyInitAdapter>[2] {
+  const method = peftMethodOfFolder(dir);
+  const wanted = methodOf(peftPartsOfSettings(settings));
+  if (method !== wanted) throw new Error(`${dir} holds ${PEFT_LABELS[method]}, but this run trains ${PEFT_LABELS[wanted]}; choose that method to continue training it.`);
+  if (method === 'lora') return readPeftAdapter(dir);
+  const saved = readPromptOrAdapter(dir, config, family);
+  if (JSON.stringify(saved.parts) !== JSON.stringify(peftPartsOfSettings(settings))) {
+    throw new Error(`${dir} holds ${PEFT_LABELS[method]} of another size (${JSON.stringify(saved.parts.prompt ?? saved.parts.adapter)}); set the same sizes to continue training it.`);
+  }
+  const shapes = new Map(peftParameters(saved.parts, config, family).map((p) => [p.name, p.shape]));
+  const tensors = new Map([...saved.tensors].map(([name, data]) => [name, { shape: shapes.get(name)!, data }]));
+  return { lora: tensors, head: readHeadTensors(dir) };
 }
 
 /** Appends metrics to the run's log (one JSON line per batch), so a resumed run keeps earlier ones. */
@@ -206,7 +234,7 @@ export async function runFinetune(options: FinetuneRunOptions): Promise<Finetune
   const labels = examples.targets.kind === 'classification' ? examples.targets.labels : undefined;
   // Its own generator: the split must not shift when the training's draws change.
   const split = validationSplit(examples.tokens.length, settings.valFraction, new TrainingRng(settings.seed ^ 0x5eed5), labels);
-  const lora = loraSpecOf(settings);
+  const parts = peftPartsOfSettings(settings);
   const head = headSpecOf(settings);
   const task = weightedTask(taskSpecOf(examples.targets), examples.targets, split.train, settings.classWeight);
   if (settings.headOnly && options.initAdapterDir) {
@@ -218,9 +246,9 @@ export async function runFinetune(options: FinetuneRunOptions): Promise<Finetune
   const changedOnResume = checkResumable(resumeFrom, identity); // before the slow part: a refusal comes at once
   const trainer = settings.headOnly
     ? await openHeadOnlyTrainer(options, prepared, head, task)
-    : await OnnxTrainer.open(options.modelDir, examples, { lora, head, task, device: settings.device, threads: settings.threads, seed: settings.seed });
+    : await OnnxTrainer.open(options.modelDir, examples, { ...parts, head, task, device: settings.device, threads: settings.threads, seed: settings.seed });
   try {
-    const params = initialParameters(trainer, options, manifest.config, family, task);
+    const params = initialParameters(trainer, options, manifest, family, task);
     writeJson(join(outDir, 'split.json'), { train: split.train.map((i) => prepared.ids[i]), validation: split.validation.map((i) => prepared.ids[i]) });
     const validation = validationOf(prepared, split.validation, settings.metric);
     const onMetrics = metricsLogger(outDir, options.onMetrics);
@@ -288,6 +316,7 @@ async function writeOutputs(options: FinetuneRunOptions, outDir: string, trainer
     classes: names,
     hiddenSize: manifest.config.hiddenSize,
     mode: settings.headOnly ? 'head-only' : 'lora',
+    peft: settings.headOnly ? null : methodOf(peftPartsOfSettings(settings)),
     baseModel: { name: manifest.name, dir: resolve(options.modelDir) },
   };
   if (settings.headOnly) {
@@ -295,10 +324,17 @@ async function writeOutputs(options: FinetuneRunOptions, outDir: string, trainer
     await writeHeadPredictionGraph(outDir, { inDim: manifest.config.hiddenSize, head: headSpec, task: sequenceTaskOf(task) }, new Map([...head].map(([name, t]) => [name, t.data])));
     return { adapter: null, head: 'head.safetensors', merged: null, headGraph: HEAD_GRAPH_FILE, metrics: METRICS_CSV };
   }
-  writePeftAdapter(outDir, { settings: peftSettings(loraSpecOf(settings), manifest.config, baseName, settings.task, familyOfManifest(manifest)), lora, head, headConfig });
+  const parts = peftPartsOfSettings(settings);
+  const family = familyOfManifest(manifest);
+  if (parts.lora) writePeftAdapter(outDir, { settings: peftSettings(parts.lora, manifest.config, baseName, settings.task, family), lora, head, headConfig });
+  else {
+    writePromptOrAdapter(outDir, parts, lora, manifest.config, family, baseName, settings.task);
+    writeHead(outDir, head, headConfig);
+  }
   const merged = join(outDir, MERGED_DIR);
   await writeMergedModel(options.modelDir, merged, {
-    lora: loraSpecOf(settings),
+    lora: parts.lora,
+    ...(parts.lora ? {} : { carried: { prompt: parts.prompt, adapter: parts.adapter } }),
     adapters: new Map([...lora].map(([name, t]) => [name, t.data])),
     head: { spec: headSpec, task, weights: new Map([...head].map(([name, t]) => [name, t.data])) },
     name: `${baseName} fine-tuned (${options.table.columns.map((c) => c.name).join(', ')})`,
@@ -339,6 +375,7 @@ function summarize(
     fallbackReason: trainer.fallbackReason,
     classes: targets.kind === 'classification' || targets.kind === 'token' ? targets.classes : null,
     mode: options.settings.headOnly ? 'head-only' : 'lora',
+    peft: options.settings.headOnly ? null : methodOf(peftPartsOfSettings(options.settings)),
     files,
     changedOnResume,
   };

@@ -24,6 +24,8 @@ export interface HeadConfig {
   hiddenSize?: number;
   /** Absent in runs made before head-only training existed: those are LoRA runs. */
   mode?: 'lora' | 'head-only';
+  /** How a 'lora'-mode run adapted the model; absent in runs made before prompts and adapters existed (LoRA). */
+  peft?: 'lora' | 'prompt' | 'adapter' | null;
   /** The model the run started from (head-only runs pool new sequences with it). */
   baseModel?: { name: string; dir: string };
 }

@@ -7,20 +7,35 @@
  */
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { readManifest } from '../models/installed';
+import { familyOfManifest, readManifest } from '../models/installed';
 import { adapterLoraSpecFor } from './finetune-adapter';
 import { MERGED_DIR } from './finetune';
 import type { HeadConfig } from './head-config';
 import { checkImportable, filesOf } from './importable';
 import { writeMergedModel } from './merge';
-import { HEAD_CONFIG, HEAD_WEIGHTS, readPeftAdapter } from './peft';
+import { HEAD_CONFIG, HEAD_WEIGHTS, readHeadTensors, readPeftAdapter } from './peft';
+import { peftMethodOfFolder, readPromptOrAdapter } from './peft-methods';
 
 /**
  * merged/ of a folder that holds an adapter and a head but no merged model (e.g. the small files
- * of a run, shared): the adapter, checked against the base model, folded into a copy of it.
+ * of a run, shared): the adapter, checked against the base model, folded into a copy of it; a soft
+ * prompt or bottleneck adapters (which cannot be folded) carried by its prediction.onnx instead.
  */
 export async function buildMergedModel(runDir: string, config: HeadConfig, baseModelDir: string): Promise<void> {
   const base = readManifest(baseModelDir);
+  if (peftMethodOfFolder(runDir) !== 'lora') {
+    const saved = readPromptOrAdapter(runDir, base.config, familyOfManifest(base));
+    const head = readHeadTensors(runDir);
+    if (head.size === 0) throw new Error(`${runDir} has no ${HEAD_WEIGHTS}: without the head it was trained with, the prompt or adapters cannot predict.`);
+    await writeMergedModel(baseModelDir, join(runDir, MERGED_DIR), {
+      lora: null,
+      carried: { prompt: saved.parts.prompt, adapter: saved.parts.adapter },
+      adapters: saved.tensors,
+      head: { spec: config.head, task: config.task, weights: new Map([...head].map(([name, t]) => [name, t.data])) },
+      name: `${base.name} + ${basename(resolve(runDir))}`,
+    });
+    return;
+  }
   const spec = adapterLoraSpecFor(runDir, base.config);
   const adapter = readPeftAdapter(runDir);
   if (adapter.head.size === 0) throw new Error(`${runDir} has no ${HEAD_WEIGHTS}: without the head it was trained with, the adapter cannot predict.`);

@@ -6,10 +6,11 @@
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { readManifest } from '../models/installed';
+import { familyOfManifest, readManifest } from '../models/installed';
 import { adapterLoraSpecFor } from './finetune-adapter';
 import { HEAD_GRAPH_FILE, readHeadConfig, type HeadConfig } from './head-config';
 import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, HEAD_CONFIG, HEAD_WEIGHTS } from './peft';
+import { peftMethodOfFolder, readPromptOrAdapter } from './peft-methods';
 
 export /** The files an import copies, by how the model was trained. */
 function filesOf(config: HeadConfig): string[] {
@@ -35,6 +36,9 @@ export function checkImportable(sourceDir: string, baseModelDir: string): HeadCo
   if (width !== undefined && width !== base.config.hiddenSize) {
     throw new Error(`The head reads ${width}-wide vectors, but ${base.name} gives ${base.config.hiddenSize}: choose the model it was trained on${config.baseModel ? ` (${config.baseModel.name})` : ''}.`);
   }
-  if (config.mode !== 'head-only') adapterLoraSpecFor(dir, base.config);
+  if (config.mode !== 'head-only') {
+    if (peftMethodOfFolder(dir) === 'lora') adapterLoraSpecFor(dir, base.config);
+    else readPromptOrAdapter(dir, base.config, familyOfManifest(base)); // a prompt or bottleneck adapters, checked against the model
+  }
   return config;
 }

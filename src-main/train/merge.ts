@@ -8,6 +8,10 @@
  * weights stored inside it. The manifest records what was merged under `merged` (extra field,
  * ignored by readManifest). The folder is built beside its target and renamed at the end;
  * half-built folders of merges that were killed are removed by the next merge into that place.
+ *
+ * Soft prompts and bottleneck adapters cannot be folded into weights (a prompt adds positions, an
+ * adapter has a GELU inside): for those runs the weights are copied unchanged and prediction.onnx
+ * carries the prompt or the adapters as constants beside the head (`carried`).
  */
 import { int8MergeRefusal } from './int8';
 import { closeSync, existsSync, mkdirSync, openSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,15 +23,20 @@ import { buildTrainingGraph, type TaskSpec } from './graph';
 import { installedWeights } from './graph-files';
 import type { HeadSpec } from './heads';
 import { adaptedLinears, loraScale, type AdaptedLinear, type LoraSpec } from './lora';
+import type { PromptSpec } from './prompt';
+import type { BottleneckSpec } from './bottleneck';
 import { settleStaging, writeFailure } from '../core/atomic';
 import { mergingPrefix } from './staging';
 
 export const PREDICTION_GRAPH_FILE = 'prediction.onnx';
 
 export interface MergeOptions {
-  lora: LoraSpec;
-  /** lora_A / lora_B tensors by PEFT name. */
+  /** LoRA adapters to fold into the weights; null when the run trained prompts or bottleneck adapters. */
+  lora: LoraSpec | null;
+  /** lora_A / lora_B tensors by PEFT name; the prompt's or the bottleneck adapters' tensors for `carried`. */
   adapters: ReadonlyMap<string, Float32Array>;
+  /** A soft prompt or bottleneck adapters, which stay in prediction.onnx (so a head is needed). */
+  carried?: { prompt: PromptSpec | null; adapter: BottleneckSpec | null };
   /** Also write prediction.onnx with this head on top. */
   head?: { spec: HeadSpec; task: TaskSpec; weights: ReadonlyMap<string, Float32Array> };
   /** Shown in the model list; default "<base name> + LoRA". */
@@ -83,15 +92,16 @@ function mergedBytes(dataFile: string, entry: ManifestEntry, module: AdaptedLine
     if (!data) throw new Error(`No adapter tensor ${name}.`);
     return data;
   };
-  const dims = { inDim: module.inDim, outDim: module.outDim, r: options.lora.r };
-  const merged = mergeLinear(toFloat32(raw, entry.dtype), tensor(module.a), tensor(module.b), dims, loraScale(options.lora));
+  const lora = options.lora!; // modules exist only with LoRA
+  const dims = { inDim: module.inDim, outDim: module.outDim, r: lora.r };
+  const merged = mergeLinear(toFloat32(raw, entry.dtype), tensor(module.a), tensor(module.b), dims, loraScale(lora));
   return entry.dtype === 'float16' ? byteView(float32ToFloat16(merged)) : byteView(merged);
 }
 
 /** Writes model.onnx and weights.data of the merged model into `folder`; returns the weight table. */
 async function writeMergedWeights(sourceDir: string, manifest: ModelManifest, folder: string, options: MergeOptions) {
   const family = familyOfManifest(manifest);
-  const modules = new Map(adaptedLinears(options.lora, manifest.config, family).map((m) => [`${m.base}.weight`, m]));
+  const modules = new Map(options.lora ? adaptedLinears(options.lora, manifest.config, family).map((m) => [`${m.base}.weight`, m]) : []);
   const dataFile = join(sourceDir, WEIGHTS_FILE);
   const g = new GraphBuilder(family.id);
   const params = new Map<string, Value>();
@@ -107,10 +117,12 @@ async function writeMergedWeights(sourceDir: string, manifest: ModelManifest, fo
   });
 }
 
-/** prediction.onnx: the merged backbone (no adapters left) with the head baked in. */
-async function writePredictionGraph(folder: string, manifest: ModelManifest, head: NonNullable<MergeOptions['head']>): Promise<void> {
-  const spec = { family: familyOfManifest(manifest), config: manifest.config, precision: manifest.precision, lora: null, head: head.spec, task: head.task, mode: 'predict' as const };
-  const { graph } = buildTrainingGraph(spec, installedWeights(folder, manifest), { baked: head.weights });
+/** prediction.onnx: the merged backbone (no LoRA left) with the head, and any prompt or bottleneck adapters, baked in. */
+async function writePredictionGraph(folder: string, manifest: ModelManifest, head: NonNullable<MergeOptions['head']>, options: MergeOptions): Promise<void> {
+  const carried = options.carried ?? { prompt: null, adapter: null };
+  const spec = { family: familyOfManifest(manifest), config: manifest.config, precision: manifest.precision, lora: null, ...carried, head: head.spec, task: head.task, mode: 'predict' as const };
+  const baked = new Map([...head.weights, ...(options.carried ? options.adapters : [])]);
+  const { graph } = buildTrainingGraph(spec, installedWeights(folder, manifest), { baked });
   await writeModel(graph, join(folder, PREDICTION_GRAPH_FILE), { producerVersion: manifest.appVersion });
 }
 
@@ -121,6 +133,11 @@ async function writePredictionGraph(folder: string, manifest: ModelManifest, hea
 export async function writeMergedModel(sourceDir: string, outDir: string, options: MergeOptions): Promise<ModelManifest> {
   const base = readManifest(sourceDir);
   if (base.precision === 'int8') throw new Error(int8MergeRefusal(base.name));
+  const carriedMethod = options.carried?.prompt ? 'prompt' : options.carried?.adapter ? 'bottleneck adapters' : null;
+  if (carriedMethod && !options.head) {
+    throw new Error(`A ${carriedMethod === 'prompt' ? 'soft prompt' : carriedMethod} cannot be merged into the model's weights: only the prediction model (with the head it was trained with) can carry it. Give the head, or predict with the run instead.`);
+  }
+  if (!options.lora && !carriedMethod) throw new Error('Nothing to merge: no LoRA adapters, prompt or bottleneck adapters were given.');
   const target = resolve(outDir);
   if (existsSync(join(target, MANIFEST_FILE))) throw new Error(`${target} already holds a model; choose another folder.`);
   settleStaging(dirname(target), mergingPrefix(basename(target))); // merges killed before they finished
@@ -129,11 +146,13 @@ export async function writeMergedModel(sourceDir: string, outDir: string, option
   mkdirSync(building, { recursive: true });
   try {
     const weights = await writeMergedWeights(sourceDir, base, building, options);
-    const manifest: ModelManifest = { ...base, name: options.name ?? `${base.name} + LoRA`, createdAt: new Date().toISOString(), weights };
-    if (options.head) await writePredictionGraph(building, manifest, options.head);
+    const manifest: ModelManifest = { ...base, name: options.name ?? `${base.name} + ${carriedMethod ?? 'LoRA'}`, createdAt: new Date().toISOString(), weights };
+    if (options.head) await writePredictionGraph(building, manifest, options.head, options);
     const merged = {
       base: { path: resolve(sourceDir), name: base.name },
       lora: options.lora,
+      // The weights are the base model's; only prediction.onnx has the prompt or adapters.
+      ...(options.carried ? { carried: options.carried } : {}),
       ...(options.head ? { head: { spec: options.head.spec, task: options.head.task }, predictionGraph: PREDICTION_GRAPH_FILE } : {}),
     };
     writeFileSync(join(building, MANIFEST_FILE), JSON.stringify({ ...manifest, merged }, null, 2));

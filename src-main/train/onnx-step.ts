@@ -15,6 +15,8 @@ import { runStep, type TrainingBatch } from './graph-feeds';
 import { openTrainingSession, writeTrainingGraph, type InstalledGraphSpec } from './graph-files';
 import type { HeadSpec } from './heads';
 import type { LoraSpec, ParamSpec } from './lora';
+import type { PromptSpec } from './prompt';
+import type { BottleneckSpec } from './bottleneck';
 import type { EvaluateFunction, EvaluationResult, StepFunction, StepResult, TrainBatch } from './loop';
 import type * as ort from 'onnxruntime-node';
 
@@ -106,7 +108,10 @@ function validationRows(examples: Examples, prediction: Float32Array, rows: numb
 }
 
 export interface SessionSpec {
-  lora: LoraSpec;
+  lora: LoraSpec | null;
+  /** Prompt tuning or bottleneck adapters instead of LoRA (train/peft-methods). */
+  prompt?: PromptSpec | null;
+  adapter?: BottleneckSpec | null;
   head: HeadSpec;
   task: TaskSpec;
   device?: Device;
@@ -175,7 +180,7 @@ export class OnnxTrainer {
   ) {}
 
   static async open(modelDir: string, examples: Examples, spec: SessionSpec): Promise<OnnxTrainer> {
-    const graphSpec: Omit<InstalledGraphSpec, 'mode'> = { lora: spec.lora, head: spec.head, task: spec.task };
+    const graphSpec: Omit<InstalledGraphSpec, 'mode'> = { lora: spec.lora, prompt: spec.prompt ?? null, adapter: spec.adapter ?? null, head: spec.head, task: spec.task };
     const options = { device: spec.device ?? 'cpu', ...(spec.threads ? { threads: spec.threads } : {}) };
     const trainFile = await writeTrainingGraph(modelDir, { ...graphSpec, mode: 'train' }, { seed: spec.seed ?? 0 });
     const evalFile = await writeTrainingGraph(modelDir, { ...graphSpec, mode: 'eval' });

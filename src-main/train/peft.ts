@@ -234,6 +234,12 @@ function checkExpected(file: string, found: ShapedTensorMap, expected: Map<strin
   if (unexpected.length > 0) throw new Error(`${file}: unexpected tensor(s) ${unexpected.map((name) => `"${name}"`).join(', ')}; this model and settings do not use them.`);
 }
 
+/** head.safetensors of an adapter folder (empty when it has none). */
+export function readHeadTensors(dir: string): ShapedTensorMap {
+  const headPath = join(dir, HEAD_WEIGHTS);
+  return existsSync(headPath) ? readAll(openSafetensors(headPath)) : new Map();
+}
+
 function readAll(table: TensorTable): ShapedTensorMap {
   return new Map([...table].map(([name, info]) => [name, { shape: info.shape, data: readFloat32(info) }]));
 }

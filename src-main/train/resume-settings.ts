@@ -3,10 +3,11 @@
  * folder with the settings it is given now. Every checkpoint carries the run's settings and a
  * checksum of its data; what differs is named (setting, value then, value now). Settings that
  * only say how far or where to train may change: the step limit, more epochs, the device and
- * the number of threads. Anything else changes the result so far, and is refused.
+ * the number of threads. Anything else changes the result so far, and is refused. A setting the
+ * checkpoint predates (e.g. `peft`) reads as its default, which is what that run trained with.
  */
 import { createHash } from 'node:crypto';
-import type { FinetuneSettings } from '../api/schemas';
+import { FinetuneSettings } from '../api/schemas';
 import type { TrainingCheckpoint } from './checkpoint';
 import type { FinetuneTable } from './finetune-data';
 import { SettingsChangedError, type SettingDifference } from './loop';
@@ -42,9 +43,11 @@ export function checkResumable(checkpoint: TrainingCheckpoint | null, now: RunId
   if (!saved) return [];
   const refused: SettingDifference[] = [];
   const allowed: SettingDifference[] = [];
+  const withDefaults = FinetuneSettings.safeParse(saved.settings);
+  const then = (withDefaults.success ? withDefaults.data : saved.settings) as Record<string, unknown>;
   if (saved.data !== now.data) refused.push({ setting: 'data', before: saved.data, after: now.data });
   for (const [setting, after] of Object.entries(now.settings)) {
-    const before = (saved.settings as Record<string, unknown>)[setting] ?? null;
+    const before = then[setting] ?? null;
     if (JSON.stringify(before) === JSON.stringify(after)) continue;
     const may = MAY_CHANGE[setting as keyof FinetuneSettings];
     (may?.(before, after) ? allowed : refused).push({ setting, before, after });
