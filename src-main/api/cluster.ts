@@ -19,7 +19,7 @@ export type ClusterProfileInfo = z.infer<typeof ClusterProfileInfo>;
 export const ClusterShardView = z.object({
   shard: z.number().int(),
   state: z.enum(['pending', 'running', 'done', 'failed']),
-  /** Submissions of this shard so far (1 + retries). */
+  /** Submissions of this shard so far (1 + retries); 0 before the first, or once merged (the job folder is removed then). */
   attempts: z.number().int(),
   /** Fraction done of its latest attempt, from the worker's progress lines. */
   fraction: z.number(),

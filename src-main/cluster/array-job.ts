@@ -134,25 +134,28 @@ function profileSettings(profile: ClusterProfile): NonNullable<ArrayJobRecord['p
   return { ...settings, slurmConf: env.SLURM_CONF ?? null };
 }
 
-/** Writes the job folder: the task file, the shards' folders and the batch scripts. */
-function prepareJobFolder(profile: ClusterProfile, jobDir: string, task: ArrayTask, shards: number): void {
+/**
+ * Writes the job folder: the task file, the shards' folders and the batch scripts, whose paths are
+ * the folder as the nodes see it (`nodeDir`: the folder itself, or its copy on an SSH cluster).
+ */
+function prepareJobFolder(profile: ClusterProfile, jobDir: string, nodeDir: string, task: ArrayTask, shards: number): void {
   // A different task in a used folder: nothing of the earlier one may be merged into this one.
   for (const stale of ['shards', 'logs', 'merged.json', 'merge.lock', 'cancel-requested']) rmSync(join(jobDir, stale), { recursive: true, force: true });
   for (let i = 0; i < shards; i++) mkdirSync(shardDir(jobDir, i), { recursive: true });
   mkdirSync(join(jobDir, 'logs'), { recursive: true });
   writeTextAtomically(join(jobDir, 'task.json'), JSON.stringify(task));
-  const worker = [...profile.launcher, 'worker', join(jobDir, 'task.json')].map(quote).join(' ');
+  const worker = [...profile.launcher, 'worker', join(nodeDir, 'task.json')].map(quote).join(' ');
   writeFileSync(
     join(jobDir, 'run-shard.sh'),
     '#!/bin/bash\n' +
-      `# One shard of the ESM Studio job in ${jobDir}: started by sbatch --array, one task per shard.\n` +
-      `exec ${worker} --shard "$SLURM_ARRAY_TASK_ID/${shards}" --work-dir ${quote(join(jobDir, 'shards'))}/"$SLURM_ARRAY_TASK_ID"\n`,
+      `# One shard of the ESM Studio job in ${nodeDir}: started by sbatch --array, one task per shard.\n` +
+      `exec ${worker} --shard "$SLURM_ARRAY_TASK_ID/${shards}" --work-dir ${quote(join(nodeDir, 'shards'))}/"$SLURM_ARRAY_TASK_ID"\n`,
     { mode: 0o755 },
   );
   writeFileSync(
     join(jobDir, 'run-merge.sh'),
     '#!/bin/bash\n' +
-      `# Merges the shards of the ESM Studio job in ${jobDir} once all have succeeded (sbatch --dependency=afterok),\n` +
+      `# Merges the shards of the ESM Studio job in ${nodeDir} once all have succeeded (sbatch --dependency=afterok),\n` +
       '# so the result is merged even when the process that submitted the job is gone.\n' +
       `exec ${worker} --merge\n`,
     { mode: 0o755 },
@@ -267,7 +270,11 @@ function adoptable(jobDir: string, task: ArrayTask, count: number): ArrayJobReco
 export async function runArrayJob(profile: ClusterProfile, jobDir: string, task: ArrayTask, options: ArrayJobOptions): Promise<ArrayJobResult> {
   const count = options.shards;
   const all = Array.from({ length: count }, (_, i) => i);
-  let record = adoptable(jobDir, task, count);
+  // On an SSH cluster the folder is mirrored there (cluster/ssh): the task names the models' copies, logs and results come back.
+  const remote = profile.remoteFolder?.(jobDir) ?? null;
+  const nodeDir = remote?.nodeDir ?? jobDir;
+  const nodeTask = remote ? await remote.stageTask(task) : task;
+  let record = adoptable(jobDir, nodeTask, count);
   const adopted = record !== null;
   if (!record) {
     // A used folder of another task: what an earlier follower left queued must not write here.
@@ -275,18 +282,20 @@ export async function runArrayJob(profile: ClusterProfile, jobDir: string, task:
       const earlier = readRecord(jobDir);
       if (earlier.state === 'running') await cancelQuietly(profile, [...earlier.arrays.map((a) => a.id), ...(earlier.mergeJobs ?? [])]);
     }
-    prepareJobFolder(profile, jobDir, task, count);
+    prepareJobFolder(profile, jobDir, nodeDir, nodeTask, count);
     record = { version: 2, profile: profile.name, profileSettings: profileSettings(profile), kind: task.kind, shards: count, workDir: options.workDir, arrays: [], mergeJobs: [], attempts: all.map(() => 0), retryBase: all.map(() => 0), state: 'running', submittedAt: new Date().toISOString(), fractionAtSubmit: 0, origin: options.origin };
   }
   const job = record;
   const save = (): void => saveRecord(jobDir, job);
   const launch = async (shards: number[]): Promise<void> => {
-    const id = await submitArray(profile, jobDir, task.kind, shards);
+    await remote?.push();
+    const id = await submitArray(profile, nodeDir, task.kind, shards);
     rememberArray(jobDir, id);
     job.arrays.push({ id, shards });
     for (const s of shards) job.attempts[s]! += 1;
     save();
-    if (options.mergeStep) {
+    // Not over SSH: the merge target is a folder of this computer, which the nodes cannot see.
+    if (options.mergeStep && !remote) {
       const previous = job.mergeJobs ?? [];
       await cancelQuietly(profile, previous); // its dependency on a failed array can never be met
       job.mergeJobs = [...previous, await submitMergeStep(profile, jobDir, job)];
@@ -298,6 +307,7 @@ export async function runArrayJob(profile: ClusterProfile, jobDir: string, task:
   const summaries: Record<string, unknown>[] = [];
   if (adopted) {
     rmSync(cancelFile(jobDir), { force: true });
+    await remote?.pull('logs');
     const wasRunning = job.state === 'running';
     // Shards whose latest attempt finished are kept; the others are followed (a live job) or submitted again.
     const open: number[] = [];
@@ -330,7 +340,11 @@ export async function runArrayJob(profile: ClusterProfile, jobDir: string, task:
     for (;;) {
       if (options.signal?.aborted) throw new Error('cancelled');
       if (existsSync(cancelFile(jobDir))) throw new ArrayJobCancelled(jobDir);
-      const retry = await lookPatiently(() => look(profile, jobDir, job, status, summaries, unlisted), () => (squeueFailures += 1) <= SQUEUE_FAILURES_TOLERATED);
+      const lookOnce = async (): Promise<number[]> => {
+        await remote?.pull('logs');
+        return look(profile, jobDir, job, status, summaries, unlisted);
+      };
+      const retry = await lookPatiently(lookOnce, () => (squeueFailures += 1) <= SQUEUE_FAILURES_TOLERATED);
       const given = status.filter((s) => s.state === 'failed' && !retry.includes(s.shard));
       if (retry.length > 0 && !existsSync(cancelFile(jobDir))) {
         await launch(retry);
@@ -355,6 +369,7 @@ export async function runArrayJob(profile: ClusterProfile, jobDir: string, task:
     }
     throw error;
   }
+  await remote?.pull('shards');
   return { shardDirs: all.map((s) => shardDir(jobDir, s)), summaries, record: job };
 }
 

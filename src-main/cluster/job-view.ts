@@ -2,7 +2,7 @@
  * cluster/job-view — what the app shows of a cluster job, read from its folder alone (job.json and
  * the shards' logs): cheap enough for the Jobs panel to ask every few seconds, and it asks Slurm
  * nothing (the follower in the compute process does that, and for an SSH cluster brings the logs
- * back at each look). A shard is done when its latest log ends with the worker's `done` line,
+ * back at each look). A merged job (merged.json) is done. A shard is done when its latest log ends with the worker's `done` line,
  * running once its latest log has begun, pending before; when the job has failed or was cancelled,
  * its unfinished shards are failed, with their reason and log tail.
  */
@@ -53,6 +53,9 @@ export function readClusterJobView(jobDir: string): ClusterJobView | null {
   } catch {
     return null; // being replaced: the next look reads it
   }
+  // The dependent merge step leaves job.json as it was: merged.json says the job is done.
+  // (cluster/merge's merged.json, looked for by name: importing merge would tie the embedding task, which imports this module, into a cycle.)
+  if (existsSync(join(jobDir, 'merged.json'))) record.state = 'done';
   const ended = record.state === 'failed' || record.state === 'cancelled';
   const shards = Array.from({ length: record.shards }, (_, shard): ClusterShardView => {
     const array = record.arrays.findLast((a) => a.shards.includes(shard));

@@ -31,30 +31,45 @@ export class ClusterService {
     }
   }
 
-  /** The job folder of a job placed on a cluster, or null for a job that runs on this computer. */
-  private jobDir(id: number): string | null {
+  /** A job placed on a cluster: its placement and job folder; null for a job that runs on this computer. */
+  private placed(id: number): { placement: { profile: string; shards: number }; dir: string } | null {
     const record = this.store.jobs.record(id);
     if (!record) throw notFound(`Job ${id}`);
     const params = record.params as ClusterParams;
     const folder = record.job.projectId === null ? undefined : this.store.projects.folderOf(record.job.projectId);
     if (!params?.cluster || typeof params.runDir !== 'string' || !folder) return null;
-    return runClusterJobDir(folder, params.runDir);
-  }
-
-  view(id: number): ClusterJobView | null {
-    const dir = this.jobDir(id);
-    return dir ? readClusterJobView(dir) : null;
+    return { placement: params.cluster, dir: runClusterJobDir(folder, params.runDir) };
   }
 
   /**
-   * Resumes the interrupted jobs whose array was still under way (the folder's record says
-   * running); returns their ids. Called once the runner has marked the jobs a dead process left.
+   * The job's array from its folder. Without a folder: a job not submitted yet shows its shards
+   * waiting, a merged one (the folder is removed after the merge) all done; null for a job that
+   * does not run on a cluster, or ended before it submitted anything.
+   */
+  view(id: number): ClusterJobView | null {
+    const placed = this.placed(id);
+    if (!placed) return null;
+    const recorded = readClusterJobView(placed.dir);
+    if (recorded) return recorded;
+    const state = this.store.jobs.get(id)!.state;
+    const merged = state === 'done';
+    if (!merged && state !== 'queued' && state !== 'running') return null;
+    const shards = Array.from({ length: placed.placement.shards }, (_, shard) => ({ shard, state: merged ? ('done' as const) : ('pending' as const), attempts: 0, fraction: merged ? 1 : 0, why: null, logTail: null }));
+    return { profile: placed.placement.profile, arrays: [], state: merged ? 'done' : 'running', shards };
+  }
+
+  /**
+   * Resumes the interrupted jobs whose array was still under way or merged (not failed or
+   * cancelled: those wait for the user's Resume); returns their ids. Called once the runner has marked the jobs a dead process left.
    */
   pickUp(): number[] {
     const picked: number[] = [];
     for (const job of this.store.jobs.list()) {
       if (job.state !== 'interrupted') continue;
-      if (this.view(job.id)?.state !== 'running') continue;
+      const placed = this.placed(job.id);
+      const state = placed ? readClusterJobView(placed.dir)?.state : undefined;
+      // Under way, or merged on the cluster (the merge step) but not yet recorded in the project.
+      if (state !== 'running' && state !== 'done') continue;
       this.runner().resume(job.id);
       picked.push(job.id);
     }
