@@ -25,7 +25,7 @@ import { runTaskHere } from '../jobs/run-here';
 import { endProgress, interruptible, modelFolder, parseList, progressLine, readFasta } from './engine-commands';
 import { DEVICES } from '../core/devices';
 import { CliExit } from './exit';
-import { signalPeptideCommand, type SignalPeptideFlags } from './finetune-signal-peptide';
+import { isSignalPeptideRun, signalPeptideCommand, signalPeptidePredictCommand, type SignalPeptideFlags } from './finetune-signal-peptide';
 
 export interface FinetuneFlags {
   model: string;
@@ -299,6 +299,8 @@ export interface PredictFlags {
   device: string;
   batchTokens: string;
   out: string;
+  /** Signal-peptide runs only: recorded with every protein (PEFT-SP's model does not read it). */
+  kingdom?: string;
 }
 
 /** `esm-studio predict`: a fine-tuned run's merged model on a FASTA or a CSV/TSV, one CSV row per sequence. */
@@ -307,6 +309,7 @@ export async function predictCommand(flags: PredictFlags): Promise<void> {
   const device = parseList(flags.device, DEVICES, 'device')[0] ?? 'cpu';
   const batchTokens = Number(flags.batchTokens);
   if (!Number.isInteger(batchTokens) || batchTokens < 1) throw new CliExit('--batch-tokens must be a positive whole number.', 2);
+  if (isSignalPeptideRun(resolve(flags.finetuned))) return signalPeptidePredictCommand(flags, flags.model ? await modelFolder(flags.model) : undefined);
   const input = flags.fasta ? readFasta(resolve(flags.fasta)) : readTable({ data: flags.data!, idCol: flags.idCol, seqCol: flags.seqCol, target: '' });
   const baseModelDir = flags.model ? await modelFolder(flags.model) : undefined;
   const interrupt = interruptible();

@@ -342,6 +342,8 @@ export function buildProgram(): Command {
     .addOption(new Option('--task <task>', 'what to predict; signal-peptide: a SignalP 6.0 3-line FASTA as --data, PEFT-SP\'s LoRA + CRF').choices(['regression', 'classification', 'multilabel', 'token', 'signal-peptide']).default(d.task))
     .option('--train-partitions <list>', '--task signal-peptide: partitions to train on', '0')
     .option('--val-partitions <list>', '--task signal-peptide: partitions to pick the best epoch on', '1')
+    .option('--test-partitions <list>', '--task signal-peptide: partitions predicted after training (default: those of 0, 1, 2 not used to train or validate; "" for none)')
+    .option('--cross-validate', '--task signal-peptide: all six train/validate/test arrangements of partitions 0, 1, 2 (PEFT-SP), in arrangement-1..6, averaged')
     .option('--head-only', 'freeze the whole model and train only the head, on vectors computed once (fast; --lora-* flags unused)')
     .option('--lora-r <r>', 'LoRA rank', String(d.loraR))
     .option('--lora-alpha <alpha>', 'LoRA alpha (the adapters are scaled by alpha / r)', String(d.loraAlpha))
@@ -382,7 +384,8 @@ export function buildProgram(): Command {
     .option('--seq-col <column>', 'with --data: the sequence column', 'sequence')
     .option('--batch-tokens <n>', 'tokens per batch', '4096')
     .addOption(deviceOption())
-    .requiredOption('--out <csv>', 'the CSV to write')
+    .option('--kingdom <name>', 'signal-peptide runs: EUKARYA, POSITIVE, NEGATIVE or ARCHAEA, recorded with each protein (PEFT-SP\'s model does not use it)')
+    .requiredOption('--out <csv>', 'the CSV to write (a signal-peptide run: a folder for prediction_results.txt, region_output.gff3 and predictions.csv)')
     .action((flags: PredictFlags) => predictCommand(flags));
   clusterOptions(zeroShotOptions(program.command('saturate').description('Zero-shot scores of all 19 × L single mutants of a protein (columns position, wt, mut, score)')), 'the positions').action(
     (flags: ScoreFlags) => saturateCommand(flags),

@@ -2,7 +2,8 @@
  * `esm-studio finetune --task signal-peptide` (issue 16): the 8M golden model (a Hugging Face
  * checkpoint folder, converted by the command) on the signalp-tiny SignalP 6.0 file, without
  * --target; PEFT-SP's defaults (recorded in training.json), per-epoch validation printed, the
- * adapter, emission head and CRF written. A file with a broken label line is refused naming it.
+ * adapter, emission head and CRF written, the third partition predicted as SignalP 6.0 writes it;
+ * `predict` on the run folder for new sequences. A file with a broken label line is refused naming it.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -45,7 +46,32 @@ describe('esm-studio finetune --task signal-peptide', () => {
     expect(crf.get('crf.transitions')!.shape).toEqual([37, 37]);
     expect(openSafetensors(join(out, 'head.safetensors')).get('head.weight')!.shape).toEqual([37, 320]);
     expect(existsSync(join(out, 'adapter_model.safetensors'))).toBe(true);
+    // Partition 2 (neither trained nor validated on) is predicted and written as SignalP 6.0 does.
+    expect(run.out).toContain('Predicted the 39 test proteins (partition 2): prediction_results.txt, region_output.gff3, predictions.csv.');
+    const summary = readFileSync(join(out, 'prediction_results.txt'), 'utf8').trimEnd().split('\n');
+    expect(summary[1]).toBe('# ID\tPrediction\tOTHER\tSP(Sec/SPI)\tLIPO(Sec/SPII)\tTAT(Tat/SPI)\tTATLIPO(Tat/SPII)\tPILIN(Sec/SPIII)\tCS Position');
+    expect(summary).toHaveLength(2 + 39);
+    expect(readFileSync(join(out, 'region_output.gff3'), 'utf8').startsWith('##gff-version 3\n')).toBe(true);
+    expect(readFileSync(join(out, 'predictions.csv'), 'utf8').trimEnd().split('\n')).toHaveLength(40);
   }, 300_000);
+
+  it('predicts new sequences with the trained run (predict --finetuned on a signal-peptide run)', () => {
+    const fasta = join(home, 'new.fasta');
+    writeFileSync(fasta, '>new1 secreted?\nMKKLLLALAVLLSAVAQAAEFTQQWYVKDRE\n>new2\nMSTEIIKQLAEKAGVSPEEAQKLLDELGLRKGDMSTEIIKQLAEKAGVSPEEAQKLLDELGLRKGDMSTEIIKQLAEK\n');
+    const out = join(home, 'new-predictions');
+    const run = cli(home, 'predict', '--finetuned', join(home, 'run'), '--fasta', fasta, '--out', out);
+    expect(run.code, run.err).toBe(0);
+    expect(run.out).toContain('1 protein(s) longer than 70 residues were predicted on their first 70');
+    expect(run.out).toContain('Predicted signal peptides of 2 proteins');
+    const lines = readFileSync(join(out, 'prediction_results.txt'), 'utf8').trimEnd().split('\n');
+    expect(lines.slice(2).map((l) => l.split('\t')[0])).toEqual(['new1', 'new2']);
+    expect(lines[2]!.split('\t')).toHaveLength(9);
+    const csv = readFileSync(join(out, 'predictions.csv'), 'utf8').trimEnd().split('\n');
+    expect(csv[2]!.startsWith('new2,,,1,,,')).toBe(true);
+    const bad = cli(home, 'predict', '--finetuned', join(home, 'run'), '--fasta', fasta, '--kingdom', 'PLANTS', '--out', join(home, 'never'));
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('--kingdom: one of EUKARYA, POSITIVE, NEGATIVE, ARCHAEA, got "PLANTS"');
+  }, 120_000);
 
   it('refuses a label line of the wrong length, naming the file and line', () => {
     const lines = readFileSync(DATA, 'utf8').split('\n');
