@@ -9,7 +9,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TaskKind } from '../api/tasks';
 import type { ArtifactRecord } from '../jobs/shard-kinds';
-import { SHARDABLE_KINDS } from '../jobs/shard-kinds';
+import { SHARDABLE_KINDS } from '../jobs/shardable';
 import { cancelQuietly, readRecord, runArrayJob, saveRecord, type ArrayJobRecord, type ShardStatus } from './array-job';
 import { mergeClusterJob, readMerged } from './merge';
 import type { ClusterProfile } from './profiles';

@@ -19,8 +19,7 @@ import { parseVariant } from '../variants/mutations';
 import { runAnyTask } from './run-here';
 import { mergeShards, shardOfUnits, SHARD_RECORD, type Shard } from './shards';
 
-/** Kinds whose units are independent, so that a worker can compute one shard of them (`worker --shard`). */
-export const SHARDABLE_KINDS: readonly TaskKind[] = ['embed.dataset', 'variants.score', 'variants.saturate', 'learn.scan'];
+export { SHARDABLE_KINDS } from './shardable';
 
 export interface ArtifactRecord {
   kind: string;
