@@ -146,6 +146,26 @@ export const methods = {
   'map.points': { input: z.object({ projectionId: Id }).strict(), output: MapPoints },
   /** A fit's out-of-fold predictions and residuals (or right/wrong classes) as colour columns of a map. */
   'map.predictions': { input: z.object({ projectionId: Id, fitId: Id }).strict(), output: z.array(MapColumn) },
+  /**
+   * Adds GO / EC terms to a dataset as 0/1 label columns (one per term, named by its id), from an
+   * annotation file (GAF, or a table of id and terms) and an ontology (OBO; not needed for EC
+   * numbers): propagated to ancestors, terms on fewer than `minCount` proteins dropped. Proteins
+   * without annotations get no value (left out of multi-label scans). Replaces earlier term columns.
+   */
+  'datasets.annotate': {
+    input: z
+      .object({
+        datasetId: Id,
+        annotations: ImportSource,
+        ontology: ImportSource.nullable().default(null),
+        minCount: z.number().int().min(1).default(10),
+        namespaces: z.array(z.enum(['molecular_function', 'biological_process', 'cellular_component', 'ec'])).optional(),
+        /** GAF only: keep these evidence codes ('experimental': CAFA's); all when absent. */
+        evidence: z.union([z.literal('experimental'), z.array(z.string())]).optional(),
+      })
+      .strict(),
+    output: z.object({ dataset: Dataset, terms: z.number().int(), annotated: z.number().int(), notices: z.array(z.string()) }),
+  },
   /** Saves some rows of a dataset (e.g. a selection on the map) as a new dataset with their labels. */
   'datasets.subset': {
     input: z

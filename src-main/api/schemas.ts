@@ -113,6 +113,8 @@ export const LabelColumn = z.object({
   missing: z.number().int(),
   /** 'index': the column only counts rows (row_index, 0..n-1): never a default target nor a measurement. */
   role: z.literal('index').optional(),
+  /** A 0/1 column made from GO / EC annotations (datasets.annotate): the term, its namespace and its parents' column names. */
+  term: z.object({ name: z.string(), namespace: z.string(), parents: z.array(z.string()) }).optional(),
 });
 export type LabelColumn = z.infer<typeof LabelColumn>;
 

@@ -4,10 +4,12 @@
  * large files off the main loop (dataset-parser); `preview`/`import` parse at once, for callers
  * that run alone (tests, scripts).
  */
+import { readFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { ApiError, notFound } from '../api/errors';
 import type { Dataset, ImportOptions, ImportReport, ImportSource, SequenceRow } from '../api/schemas';
 import type { ParsedFile } from '../datasets';
+import { EXPERIMENTAL_EVIDENCE, readLabelMatrix } from '../datasets/ontology';
 import type { Store } from '../store';
 import { IN_PROCESS_PARSER, type DatasetParser } from './dataset-parser';
 import type { Events } from './events';
@@ -15,6 +17,24 @@ import { assertNoJobUses } from './job-usage';
 
 type ImportInput = { projectId: number; name?: string; source: ImportSource; options: ImportOptions; accept: boolean };
 type Imported = { dataset: Dataset; report: ImportReport };
+type AnnotateInput = {
+  datasetId: number;
+  annotations: ImportSource;
+  ontology: ImportSource | null;
+  minCount: number;
+  namespaces?: string[];
+  evidence?: 'experimental' | string[];
+};
+
+/** A chosen file as path and text: sent as text by the renderer, or a path on this machine (CLI, tests). */
+function sourceText(source: ImportSource): { path: string; text: string } {
+  if (source.kind === 'text') return { path: source.fileName, text: source.text };
+  try {
+    return { path: source.path, text: readFileSync(source.path, 'utf8') };
+  } catch {
+    throw new ApiError('invalid-input', `Cannot read ${source.path}.`);
+  }
+}
 
 export function defaultDatasetName(fileName: string): string {
   return basename(fileName, extname(fileName)) || 'dataset';
@@ -132,6 +152,34 @@ export class DatasetsService {
     this.events.emit({ type: 'datasets', projectId: source.projectId });
     this.events.emit({ type: 'projects' });
     return this.store.datasets.get(id)!;
+  }
+
+  /**
+   * GO / EC terms as 0/1 label columns of the dataset (datasets/ontology: propagated, minimum
+   * count, roots dropped), each column knowing its term's namespace and parents so multi-label
+   * scans report CAFA's scores per namespace. Term columns of an earlier call are replaced.
+   */
+  annotate(input: AnnotateInput): { dataset: Dataset; terms: number; annotated: number; notices: string[] } {
+    const dataset = this.store.datasets.get(input.datasetId);
+    if (!dataset) throw notFound(`Dataset ${input.datasetId}`);
+    const rows = this.store.datasets.sequences(dataset.id, 0, dataset.sequenceCount);
+    const evidence = input.evidence === 'experimental' ? EXPERIMENTAL_EVIDENCE : input.evidence;
+    const sources = { annotations: sourceText(input.annotations), ontology: input.ontology ? sourceText(input.ontology) : null };
+    const m = readLabelMatrix(rows.map((r) => r.seqId), sources, { minCount: input.minCount, namespaces: input.namespaces, evidence });
+    if (m.labels.length === 0) throw new ApiError('invalid-input', `No term is on at least ${input.minCount} of the dataset's annotated proteins. ${m.notices.join(' ')} Lower the minimum count, or check that the annotation file names the dataset's IDs.`);
+    const annotated = m.rows.filter((r) => r !== null).length;
+    const columns = m.labels.map((name, l) => ({
+      name,
+      type: 'number' as const,
+      missing: rows.length - annotated,
+      term: { name: m.names[l]!, namespace: m.namespaces[l]!, parents: m.parents[l]!.map((p) => m.labels[p]!) },
+    }));
+    const values = m.rows.map((row) => Object.fromEntries(m.labels.map((name, l) => [name, row ? row[l]! : null])));
+    // Columns named like a term, or made from terms before, are replaced: annotating again starts afresh.
+    this.store.datasets.replaceLabelColumns(dataset.id, (c) => c.term !== undefined, columns, values);
+    this.store.projects.touch(dataset.projectId);
+    this.events.emit({ type: 'datasets', projectId: dataset.projectId });
+    return { dataset: this.store.datasets.get(dataset.id)!, terms: m.labels.length, annotated, notices: m.notices };
   }
 
   delete(id: number): { ok: true } {

@@ -174,6 +174,7 @@ export function createHost(options: HostOptions): Host {
     'map.points': ({ projectionId }) => map.points(projectionId),
     'map.predictions': ({ projectionId, fitId }) => map.predictions(projectionId, fitId),
     'datasets.subset': (input) => datasets.subset(input),
+    'datasets.annotate': (input) => datasets.annotate(input),
     'cluster.profiles': () => cluster.profiles(),
     'jobs.cluster': ({ id }) => cluster.view(id),
     'signalPeptide.options': () => signalPeptides.options(),

@@ -7,7 +7,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { ApiError, notFound } from '../api/errors';
-import type { Fit, Job, JobRequest } from '../api/schemas';
+import type { Fit, Job, JobRequest, LabelColumn } from '../api/schemas';
 import { parseCompression } from '../core/compression';
 import { familyOfCheckpoint } from '../models/registry';
 import { describeModel } from './model-facts';
@@ -253,6 +253,7 @@ export class JobsService {
       positions,
       splitValues: params.split.column ? rows.map((r) => r.labels[params.split.column!] ?? null) : null,
       targetColumns: params.targets ? params.targets.map((column) => rows.map((r) => r.labels[column] ?? null)) : null,
+      labelStructure: params.targets ? termStructure(this.store.datasets.get(params.datasetId!)?.labelColumns ?? [], params.targets) : null,
     };
   }
 
@@ -405,4 +406,18 @@ export class JobsService {
   private requireProject(id: number): void {
     if (!this.store.projects.get(id)) throw notFound(`Project ${id}`);
   }
+}
+
+/**
+ * GO / EC term columns (datasets.annotate) chosen as multi-label targets: their namespaces and
+ * parents among the chosen columns, for CAFA's per-namespace scores. Null unless every target is a term.
+ */
+function termStructure(columns: readonly LabelColumn[], targets: readonly string[]): { namespaces: string[]; parents: number[][] } | null {
+  const terms = targets.map((name) => columns.find((c) => c.name === name)?.term);
+  if (terms.some((t) => t === undefined)) return null;
+  const index = new Map(targets.map((name, i) => [name, i]));
+  return {
+    namespaces: terms.map((t) => t!.namespace),
+    parents: terms.map((t) => t!.parents.flatMap((p) => (index.has(p) ? [index.get(p)!] : []))),
+  };
 }

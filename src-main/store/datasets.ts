@@ -93,6 +93,25 @@ export class DatasetsRepo {
     }));
   }
 
+  /**
+   * Replaces the label columns `drop` says to drop with `columns`, and sets their values row by
+   * row (values[idx]: the new columns' values of sequence idx) — one transaction: all or nothing.
+   */
+  replaceLabelColumns(datasetId: number, drop: (column: LabelColumn) => boolean, columns: readonly LabelColumn[], values: readonly Record<string, number | null>[]): void {
+    const dataset = this.get(datasetId);
+    if (!dataset) throw new Error(`Dataset ${datasetId} does not exist.`);
+    const dropped = new Set(dataset.labelColumns.filter(drop).map((c) => c.name));
+    const kept = dataset.labelColumns.filter((c) => !dropped.has(c.name) && !columns.some((n) => n.name === c.name));
+    const update = this.db.prepare('UPDATE sequences SET labels = ? WHERE dataset_id = ? AND idx = ?');
+    this.db.transaction(() => {
+      this.db.prepare('UPDATE datasets SET label_columns = ? WHERE id = ?').run(JSON.stringify([...kept, ...columns]), datasetId);
+      for (const row of this.sequences(datasetId, 0, dataset.sequenceCount)) {
+        const labels = Object.fromEntries(Object.entries(row.labels).filter(([name]) => !dropped.has(name)));
+        update.run(JSON.stringify({ ...labels, ...values[row.index] }), datasetId, row.index);
+      }
+    })();
+  }
+
   delete(id: number): void {
     this.db.prepare('DELETE FROM datasets WHERE id = ?').run(id);
   }
