@@ -15,6 +15,8 @@ import type { JobRunner } from '../jobs/runner';
 import { TASK_PARAMS } from '../api/tasks';
 import type { Store } from '../store';
 import { readNpy } from '../store/npy';
+import { aminoAcidGroup } from '../core/amino-acids';
+import { parseVariant } from '../variants/mutations';
 
 type MapRequest = Extract<z.output<typeof JobRequest>, { kind: 'map.project' }>;
 
@@ -202,11 +204,40 @@ export class MapService {
     return dataset;
   }
 
+  /**
+   * Colourings that mean something for a mutation scan, listed first so the map opens with one:
+   * where each variant's mutation is (in the file's numbering; the first one of a multi-mutant)
+   * and what kind of residue it puts there. The mutation text itself has a category per variant.
+   */
+  private mutationColumns(dataset: Dataset, rows: readonly SequenceRow[]): MapColumn[] {
+    const info = dataset.variants;
+    if (!info) return [];
+    const parsed = rows.map((r) => {
+      try {
+        return parseVariant(String(r.labels[info.mutationColumn] ?? ''), info.offset);
+      } catch {
+        return null; // refused rows never reach the dataset; an odd one is shown as missing
+      }
+    });
+    const position = parsed.map((m) => (m && m.length > 0 ? m[0]!.position + info.offset : null));
+    const residueClass = parsed.map((m) => {
+      if (!m) return null;
+      if (m.length === 0) return 'wild type';
+      if (m.length > 1) return 'several mutations';
+      const [only] = m;
+      if (only!.kind === 'stop') return 'stop';
+      if (only!.kind === 'synonymous') return 'synonymous';
+      return aminoAcidGroup(only!.mut) ?? 'other';
+    });
+    return [numberColumn('mutated position', position), categoryColumn('mutant residue class', residueClass)];
+  }
+
   private labelColumns(dataset: Dataset, rows: readonly SequenceRow[]): MapColumn[] {
-    const columns = dataset.labelColumns.map((c) => {
+    const columns = [...this.mutationColumns(dataset, rows)];
+    columns.push(...dataset.labelColumns.map((c) => {
       const values = rows.map((r) => r.labels[c.name] ?? null);
       return c.type === 'number' ? numberColumn(c.name, values) : categoryColumn(c.name, values);
-    });
+    }));
     // The length is always known: something to colour by even for a FASTA file without labels.
     columns.push(numberColumn('length', rows.map((r) => r.length)));
     return columns;

@@ -164,6 +164,7 @@ describe('the embedding map', () => {
     const shown = page.getByTestId('map-selection-count');
     await shown.waitFor();
     expect(Number((await shown.innerText()).replaceAll(',', ''))).toBe(expected.length);
+    expect(await page.getByTestId('map-selection').locator('.count').innerText()).toBe(`${expected.length.toLocaleString('en-US')} sequences selected`);
     await screenshot(page, '63-map-lasso');
 
     const [ids] = await Promise.all([page.waitForEvent('download'), page.getByTestId('map-export-ids').click()]);
@@ -190,6 +191,10 @@ describe('the embedding map', () => {
     const pngBytes = readFileSync((await png.path())!);
     expect(pngBytes.subarray(1, 4).toString()).toBe('PNG');
     expect(pngBytes.length).toBeGreaterThan(20_000);
+    // Framed: the map plus its title, axis and legend bands (4 families: two legend rows of 20 px + 12).
+    const [width, height] = (await page.getByTestId('map-canvas').getAttribute('data-size'))!.split('x').map(Number) as [number, number];
+    expect({ width: pngBytes.readUInt32BE(16), height: pngBytes.readUInt32BE(20) }).toEqual({ width: 26 + width + 12, height: 40 + height + 26 + 12 + 2 * 20 });
+    expect(await page.getByTestId('map-axis-x').innerText()).toBe('UMAP 1 (no units)');
     const [svg] = await Promise.all([page.waitForEvent('download'), page.getByTestId('map-export-svg').click()]);
     const svgText = readFileSync((await svg.path())!, 'utf8');
     // The fitted view shows every point: one circle each.

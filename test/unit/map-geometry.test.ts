@@ -1,12 +1,14 @@
 /**
  * The map view's pure parts: the hover grid index against a brute-force nearest search, the
- * lasso against shapes whose insides are known, the pan/zoom arithmetic, the colourings and the
- * SVG export.
+ * lasso against shapes whose insides are known, the pan/zoom arithmetic, the colourings, the column a
+ * map opens coloured by, the axis names and the SVG export.
  */
 import { describe, expect, it } from 'vitest';
 import { createRng } from '../../src-main/core/rng';
 import { hexToRgb, sequential as viridis, VIRIDIS } from '../../src-renderer/src/lib/color-scales';
-import { colorBy, MISSING, OTHER, PALETTE } from '../../src-renderer/src/lib/map/colors';
+import type { MapColumn } from '../../src-main/api/schemas';
+import { axisNames } from '../../src-renderer/src/lib/map/axes';
+import { colorBy, defaultColorColumn, MISSING, OTHER, PALETTE } from '../../src-renderer/src/lib/map/colors';
 import { GridIndex } from '../../src-renderer/src/lib/map/grid-index';
 import { insidePolygon, pointsInPolygon } from '../../src-renderer/src/lib/map/lasso';
 import { buildSvg, visibleCount } from '../../src-renderer/src/lib/map/svg-export';
@@ -129,8 +131,29 @@ describe('SVG export', () => {
     const count = visibleCount(x, y, view, size);
     expect(count).toBeGreaterThan(0);
     expect(count).toBeLessThan(1000);
-    const svg = buildSvg({ x, y, colors: new Float32Array(3000).fill(0.5), selected: null, view, size, pointSize: 4, background: '#fff', legend: { kind: 'none', count: 1000 }, title: 'A <map>' });
+    const svg = buildSvg({ x, y, colors: new Float32Array(3000).fill(0.5), selected: null, view, size, pointSize: 4, background: '#fff', legend: { kind: 'none', count: 1000 }, title: 'A <map>', xLabel: 'PC1 (23 % of the variance)', yLabel: 'PC2 (9.5 % of the variance)' });
     expect(svg.match(/<circle /g)).toHaveLength(count);
     expect(svg).toContain('<title>A &#60;map&#62;</title>');
+    expect(svg).toContain('>PC1 (23 % of the variance)</text>');
+    expect(svg).toMatch(/transform="rotate\(-90 [\d.]+ [\d.]+\)"[^>]*>PC2 \(9.5 % of the variance\)<\/text>/);
+  });
+});
+
+describe('what a map opens coloured by, and its axis names', () => {
+  const category = (name: string, n: number): MapColumn => ({ name, type: 'category', categories: Array.from({ length: n }, (_, i) => `c${i}`), codes: [] });
+  const number = (name: string): MapColumn => ({ name, type: 'number', values: [] });
+
+  it('takes the first number or few-valued category, never a category per sequence', () => {
+    expect(defaultColorColumn([category('mutant', 456), number('mutated position'), category('family', 4)])).toBe('mutated position');
+    expect(defaultColorColumn([category('id', 300), category('family', 4), number('length')])).toBe('family');
+    expect(defaultColorColumn([category('constant', 1), number('length')])).toBe('length');
+    expect(defaultColorColumn([category('mutant', 13)])).toBeNull();
+    expect(defaultColorColumn([])).toBeNull();
+  });
+
+  it('names PCA axes by the variance they explain and UMAP axes as unitless', () => {
+    expect(axisNames({ method: 'pca', explainedVariance: [0.2345, 0.0951] })).toEqual({ x: 'PC1 (23 % of the variance)', y: 'PC2 (9.5 % of the variance)' });
+    expect(axisNames({ method: 'pca', explainedVariance: null })).toEqual({ x: 'PC1', y: 'PC2' });
+    expect(axisNames({ method: 'umap', explainedVariance: null })).toEqual({ x: 'UMAP 1 (no units)', y: 'UMAP 2 (no units)' });
   });
 });

@@ -103,3 +103,14 @@ export function cssColor(colors: Float32Array, i: number): string {
   const hex = (v: number): string => Math.round(v * 255).toString(16).padStart(2, '0');
   return `#${hex(colors[i * 3]!)}${hex(colors[i * 3 + 1]!)}${hex(colors[i * 3 + 2]!)}`;
 }
+
+/**
+ * The column a map opens coloured by: the first that means something at a glance, in the back
+ * end's order (a mutation scan's mutated position first, then the dataset's labels, then the
+ * length): a number, or a category with few enough values for distinct colours. A column with a
+ * category per sequence (IDs, the mutation text) never is: hundreds of colours say nothing.
+ */
+export function defaultColorColumn(columns: readonly MapColumn[]): string | null {
+  const readable = columns.find((c) => c.type === 'number' || (c.categories.length >= 2 && c.categories.length <= PALETTE.length));
+  return readable?.name ?? null;
+}

@@ -1,5 +1,5 @@
 // lib/map/svg-export — the map as it is shown, as an SVG document: one circle per visible point
-// (same colours, same size), the selection dimming, and the colour legend as text.
+// (same colours, same size), the selection dimming, the colour legend as text and the axis names.
 import { cssColor, type Legend } from './colors';
 import { toScreen, visibleBounds, type Size, type View } from './viewport';
 
@@ -18,6 +18,9 @@ export interface SvgInput {
   background: string;
   legend: Legend;
   title: string;
+  /** Axis names ("PC1 (23 % of the variance)", "UMAP 1"). */
+  xLabel: string;
+  yLabel: string;
 }
 
 const escapeXml = (text: string): string => text.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -65,6 +68,8 @@ export function buildSvg(input: SvgInput): string {
     ...circles,
     '</g>',
     legend,
+    `<text x="${(size.width / 2).toFixed(1)}" y="${size.height - 8}" text-anchor="middle" font-family="sans-serif" font-size="12">${escapeXml(input.xLabel)}</text>`,
+    `<text x="14" y="${(size.height / 2).toFixed(1)}" transform="rotate(-90 14 ${(size.height / 2).toFixed(1)})" text-anchor="middle" font-family="sans-serif" font-size="12">${escapeXml(input.yLabel)}</text>`,
     '</svg>',
     '',
   ].join('\n');
