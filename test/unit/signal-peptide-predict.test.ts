@@ -17,7 +17,7 @@ import { csF1, meanOverRuns, selectionMetrics, signalPeptideRunMetrics, type Sig
 import { convertCheckpoint } from '../../src-main/models/installed';
 import { CLEAVAGE_STATES, crfMarginals, type EmissionBatch } from '../../src-main/train/crf';
 import { cleavageProbabilities, regionTracks, SIGNALP_TRACKS, STATE_TRACK, viterbiSegments } from '../../src-main/train/crf/signalp-decode';
-import { cvArrangements } from '../../src-main/train/signal-peptide-cv';
+import { cvArrangements, runSignalPeptideCrossValidation } from '../../src-main/train/signal-peptide-cv';
 import { openTrainedSignalPeptide, predictSignalPeptideInputs } from '../../src-main/train/signal-peptide-model';
 import { benchmarkSummary, predictionInputsFromText, readPredictions, readTracks } from '../../src-main/train/signal-peptide-predictions';
 import { runSignalPeptideFinetune, SIGNAL_PEPTIDE_DEFAULTS, type SignalPeptideSettings } from '../../src-main/train/signal-peptide';
@@ -274,4 +274,44 @@ describe('a signal-peptide run of the 8M golden model', () => {
     }
     expect(() => predictionInputsFromText('bad.fasta', '>a\nMKV1L\n', null)).toThrow(/bad\.fasta, line 1: a has "1" at position 4/);
   }, 120_000);
+
+  it('cross-validates over the six arrangements, resumes after a cancel without redoing finished ones, and averages per run', async () => {
+    const cvDir = mkdtempSync(join(tmpdir(), 'signal-peptide-cv-'));
+    const { trainPartitions: _t, validationPartitions: _v, testPartitions: _x, ...rest } = settings;
+    const cvSettings = { ...rest, epochs: 1, lora: { ...rest.lora, r: 2 } };
+    const controller = new AbortController();
+    const first: number[] = [];
+    const options = { modelDir, outDir: cvDir, fileName: 'data.fasta', text, partitions: [0, 1, 2], settings: cvSettings };
+    await expect(
+      runSignalPeptideCrossValidation({ ...options, signal: controller.signal, onEpoch: (entry, _step, arrangement) => {
+        first.push(arrangement);
+        if (arrangement === 2 && entry.epoch === 1) controller.abort();
+      } }),
+    ).rejects.toThrow();
+    expect([...new Set(first)]).toEqual([0, 1, 2]);
+    const second: number[] = [];
+    const summary = await runSignalPeptideCrossValidation({ ...options, onEpoch: (_entry, _step, arrangement) => second.push(arrangement) });
+    // Arrangements 1 and 2 were finished, the third had finished its only epoch: only 4–6 train again.
+    expect([...new Set(second)]).toEqual([3, 4, 5]);
+    expect(summary.arrangements).toBe(6);
+    const { proteins, arrangements } = readPredictions(cvDir);
+    expect(arrangements.map((a) => a.test[0])).toEqual(cvArrangements([0, 1, 2]).map((a) => a.test));
+    expect(proteins).toHaveLength(2 * 117);
+    const seen = new Map<string, number>();
+    for (const p of proteins) seen.set(p.id, (seen.get(p.id) ?? 0) + 1);
+    expect([...seen.values()].every((n) => n === 2)).toBe(true);
+    for (const p of proteins) expect(p.partition).toBe(arrangements[p.arrangement]!.test[0]);
+    // The table is the mean over the six runs of each run's own metrics.
+    const runs = [0, 1, 2, 3, 4, 5].map((a) => signalPeptideRunMetrics(proteins.filter((p) => p.arrangement === a).map((p) => ({
+      kingdom: p.kingdom!, trueType: SIGNALP_TYPES.indexOf(p.trueType!), predType: SIGNALP_TYPES.indexOf(p.predictedType), trueCs: p.trueCleavageSite ?? -1, predCs: p.cleavageSite ?? -1,
+    }))));
+    const mean = meanOverRuns(runs);
+    const table = benchmarkSummary(proteins)!;
+    expect(table.runs).toBe(6);
+    for (const cell of table.cells) {
+      const expected = mean[`${cell.kingdom}_${cell.type}_mcc2`];
+      expect(cell.mcc2).toBe(expected === undefined || Number.isNaN(expected) ? null : expected);
+    }
+    expect(summary.meanMcc2).toBe(table.meanMcc2);
+  }, 600_000);
 });
