@@ -9,6 +9,7 @@
  *   logs/shard-<i>.<array id>.log  shard i's JSON progress lines, one log per attempt
  *   job.json           the record: profile, merge target, arrays submitted, attempts per shard, state
  *   cancel-requested   written by `cluster cancel`: a follower in another process stops retrying
+ *   status.json        the follower's latest look at the shards (Slurm's states), for the app's Jobs panel
  * The record is enough for another process to pick the job up (cluster/follow): a job folder that
  * holds the same task unfinished is followed again, not submitted again; only shards without a
  * finished result are (a resumed failed or cancelled job gets a fresh retry budget).
@@ -114,6 +115,8 @@ export const shardDir = (jobDir: string, shard: number): string => join(jobDir, 
 export const shardLog = (jobDir: string, shard: number, arrayId: string): string => join(jobDir, 'logs', `shard-${shard}.${arrayId}.log`);
 export const recordFile = (jobDir: string): string => join(jobDir, 'job.json');
 export const cancelFile = (jobDir: string): string => join(jobDir, 'cancel-requested');
+/** The follower's latest look at the shards: { at, shards: ShardStatus[] }. */
+export const statusFile = (jobDir: string): string => join(jobDir, 'status.json');
 
 /** The array that ran (or runs) the latest attempt of a shard. */
 export const latestArray = (record: ArrayJobRecord, shard: number): string => record.arrays.findLast((a) => a.shards.includes(shard))!.id;
@@ -140,7 +143,7 @@ function profileSettings(profile: ClusterProfile): NonNullable<ArrayJobRecord['p
  */
 function prepareJobFolder(profile: ClusterProfile, jobDir: string, nodeDir: string, task: ArrayTask, shards: number): void {
   // A different task in a used folder: nothing of the earlier one may be merged into this one.
-  for (const stale of ['shards', 'logs', 'merged.json', 'merge.lock', 'cancel-requested']) rmSync(join(jobDir, stale), { recursive: true, force: true });
+  for (const stale of ['shards', 'logs', 'merged.json', 'merge.lock', 'cancel-requested', 'status.json']) rmSync(join(jobDir, stale), { recursive: true, force: true });
   for (let i = 0; i < shards; i++) mkdirSync(shardDir(jobDir, i), { recursive: true });
   mkdirSync(join(jobDir, 'logs'), { recursive: true });
   writeTextAtomically(join(jobDir, 'task.json'), JSON.stringify(task));
@@ -351,6 +354,8 @@ export async function runArrayJob(profile: ClusterProfile, jobDir: string, task:
         for (const s of retry) Object.assign(status[s]!, { state: 'pending', attempts: job.attempts[s], fraction: 0 });
       }
       options.onStatus?.(status.map((s) => ({ ...s })), overallFraction(status));
+      // What this look saw (Slurm's states included), for the app's Jobs panel (cluster/job-view).
+      writeTextAtomically(statusFile(jobDir), JSON.stringify({ at: new Date().toISOString(), shards: status }));
       const settled = status.every((s) => s.state === 'done' || s.state === 'failed');
       if (settled && given.length > 0) {
         job.state = 'failed';
