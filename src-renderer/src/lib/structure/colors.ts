@@ -19,6 +19,17 @@ export const SECONDARY_COLORS: Record<SecondaryStructure, Rgb> = {
   coil: [0.6, 0.63, 0.68],
 };
 
+/** AlphaFold DB's pLDDT bands (their colours and cut-offs), highest first. */
+export const PLDDT_BANDS: readonly { label: string; min: number; color: Rgb }[] = [
+  { label: 'Very high (> 90)', min: 90, color: [0, 83 / 255, 214 / 255] },
+  { label: 'Confident (70–90)', min: 70, color: [101 / 255, 203 / 255, 243 / 255] },
+  { label: 'Low (50–70)', min: 50, color: [1, 219 / 255, 19 / 255] },
+  { label: 'Very low (< 50)', min: -Infinity, color: [1, 125 / 255, 69 / 255] },
+];
+
+/** Index in PLDDT_BANDS of a pLDDT value in percent. */
+export const plddtBand = (percent: number): number => PLDDT_BANDS.findIndex((band) => percent > band.min);
+
 export interface Scale {
   kind: ScaleKind;
   min: number;

@@ -146,7 +146,11 @@ function secondaryRanges(tables: Map<string, CifTable>): SecondaryRange[] {
 }
 
 export function parseMmcif(text: string): Structure {
-  const tables = readCifTables(text);
+  return structureFromCifTables(readCifTables(text));
+}
+
+/** The structure of CIF tables (column names in lower case), from text or from BinaryCIF (bcif.ts). */
+export function structureFromCifTables(tables: Map<string, CifTable>): Structure {
   const atoms = tables.get('atom_site');
   if (!atoms || atoms.rows.length === 0) throw new Error('This mmCIF file has no _atom_site table (no atoms).');
   const get = cells(atoms);

@@ -1,8 +1,9 @@
 /**
  * lib/structure/page.svelte — the Structure page's state, kept while the user visits other pages:
- * the opened file and chosen chain, the dataset sequence it is aligned to, the model analysis
- * (contacts and attention, computed by a job; attention only for a model without a contact head,
- * e.g. ESM C, whose linked map then shows attention), the colour track and the contact threshold.
+ * the opened file (parsed here for chains and alignment, its content kept for the Mol* view) and
+ * chosen chain, the dataset sequence it is aligned to, the model analysis (contacts and attention,
+ * computed by a job; attention only for a model without a contact head, e.g. ESM C, whose linked
+ * map then shows attention), the colour track, the styles and the contact filter.
  * Everything shown is derived from these few choices.
  */
 import { api } from '../transport';
@@ -10,13 +11,15 @@ import { selection } from '../selection.svelte';
 import type { SequenceRow } from '../types';
 import type { AttentionMap, AttentionTrack, StructureAnalysis, StructureContacts } from '../../../../src-main/api/schemas';
 import { alignSequences, type Alignment } from './align';
-import { colorOf, scaleFor, SECONDARY_COLORS, type Rgb, type Scale } from './colors';
-import { MIN_SEPARATION, predictedContacts, structureContactMap, type Contact } from './geometry';
+import { scaleFor, type Rgb, type Scale } from './colors';
+import { effectiveThreshold, selectContacts, type ContactMode } from './contacts';
+import { MIN_SEPARATION, structureContactMap, type Contact } from './geometry';
 import { bestMatch } from './match';
-import { parseStructure } from './parse';
+import { openStructure, type StructureSource } from './parse';
+import { positionsByResidue, secondaryColorsByResidue, trackColorsByResidue } from './residue-maps';
 import { chainSequence, traceResidues, type Residue, type Structure } from './types';
 
-export type TrackKind = 'secondary' | 'attention' | 'contacts' | 'shared';
+export type TrackKind = 'secondary' | 'plddt' | 'attention' | 'contacts' | 'shared';
 
 /** Lines beyond this many (the strongest are kept) clutter the view and slow it down. */
 export const MAX_CONTACT_LINES = 3000;
@@ -26,6 +29,7 @@ const SEQUENCE_LIMIT = 5000;
 
 class StructurePage {
   structure = $state.raw<Structure | null>(null);
+  source = $state.raw<StructureSource | null>(null);
   fileName = $state('');
   error = $state<string | null>(null);
   chainIndex = $state(0);
@@ -47,7 +51,11 @@ class StructurePage {
   head = $state(-1);
   direction = $state<'from' | 'to'>('to');
   threshold = $state(0.5);
-  sideChains = $state(false);
+  contactMode = $state<ContactMode>('threshold');
+  separation = $state(MIN_SEPARATION);
+  cartoon = $state(true);
+  surface = $state(false);
+  ballAndStick = $state(false);
   #attentionRequest = 0;
   #attentionMapRequest = 0;
 
@@ -80,25 +88,28 @@ class StructurePage {
 
   scale = $derived<Scale>(scaleFor(this.trackValues ?? [], this.track === 'shared' && selection.residueTrack?.scale === 'diverging' ? 'diverging' : 'sequential'));
 
-  /** Colour of every trace residue of the chosen chain. */
-  residueColors = $derived.by<Rgb[]>(() => {
-    const values = this.trackValues;
-    const aToB = this.alignment?.aToB;
-    return this.trace.map((residue, k) => {
-      if (this.track === 'secondary' || !values) return SECONDARY_COLORS[residue.ss];
-      const position = aToB?.[k] ?? -1;
-      return colorOf(position >= 0 ? (values[position] ?? null) : null, this.scale);
-    });
+  /** Sequence position (0-based) of each aligned residue of the chosen chain, by residue key. */
+  positionByResidue = $derived(positionsByResidue(this.chain, this.alignment?.aToB));
+  /** Secondary structure (from the file, else from Cα geometry) of every residue of every chain, by residue key. */
+  secondaryColors = $derived(secondaryColorsByResidue(this.structure));
+  /** The track's colour of every aligned residue of the chosen chain, by residue key (the others show as missing). */
+  trackColors = $derived(this.trackValues ? trackColorsByResidue(this.positionByResidue, this.trackValues, this.scale) : new Map<string, Rgb>());
+
+  /** Predicted contacts the filter keeps (threshold or top L…, at the separation), strongest first. */
+  keptContacts = $derived.by<Contact[]>(() => {
+    if (!this.analysisMatches || !this.contacts?.contacts) return [];
+    return selectContacts(this.contacts.contacts, this.contacts.length, { mode: this.contactMode, threshold: this.threshold, separation: this.separation });
   });
 
-  /** Predicted contacts at the threshold, both ends in the structure, strongest first. */
+  /** The kept contacts with both ends in the structure, as drawn in 3D. */
   shownContacts = $derived.by<Contact[]>(() => {
-    if (!this.analysisMatches || !this.contacts?.contacts || !this.alignment) return [];
+    if (!this.alignment) return [];
     const placed = new Set(Array.from(this.alignment.aToB).filter((p) => p >= 0));
-    return predictedContacts(this.contacts.contacts, this.contacts.length, this.threshold, MIN_SEPARATION)
-      .filter((c) => placed.has(c.i) && placed.has(c.j))
-      .slice(0, MAX_CONTACT_LINES);
+    return this.keptContacts.filter((c) => placed.has(c.i) && placed.has(c.j)).slice(0, MAX_CONTACT_LINES);
   });
+
+  /** The probability from which the contact map marks a pair as shown. */
+  mapThreshold = $derived(effectiveThreshold(this.keptContacts, { mode: this.contactMode, threshold: this.threshold, separation: this.separation }));
 
   /** The structure's Cα contacts (< 8 Å) in sequence coordinates, for the contact map's lower triangle. */
   structureMap = $derived.by<Uint8Array | null>(() => {
@@ -109,8 +120,9 @@ class StructurePage {
   async open(file: File): Promise<void> {
     this.error = null;
     try {
-      const structure = parseStructure(file.name, await file.text());
+      const { structure, source } = await openStructure(file.name, new Uint8Array(await file.arrayBuffer()));
       this.structure = structure;
+      this.source = source;
       this.fileName = file.name;
       // The longest chain is the usual protein of interest.
       this.chainIndex = structure.chains.reduce((best, c, i, all) => (c.residues.length > all[best]!.residues.length ? i : best), 0);
@@ -156,7 +168,7 @@ class StructurePage {
     this.analysis = { ...analysis, ready: true, job: null, heads: contacts.heads, layers: contacts.layers };
     this.contacts = contacts;
     this.layer = Math.min(Math.max(1, this.layer), contacts.layers);
-    if (this.track === 'secondary' || (this.track === 'contacts' && contacts.contacts === null)) this.track = 'attention';
+    if (this.track === 'secondary' || this.track === 'plddt' || (this.track === 'contacts' && contacts.contacts === null)) this.track = 'attention';
     await this.loadAttention(projectId);
   }
 

@@ -67,4 +67,15 @@ export const chainSequence = (chain: Chain): string =>
     .map((r) => r.code)
     .join('');
 
+/** A residue as the 3D view names it: author chain, author number, insertion code, three-letter name. */
+export interface ResidueRef {
+  chain: string;
+  seq: number;
+  icode: string;
+  name: string;
+}
+
+/** Lookup key of a residue (chain, author number, insertion code): the same for our parser and Mol*. */
+export const residueKey = (residue: { chain: string; seq: number; icode: string }): string => `${residue.chain}:${residue.seq}${residue.icode}`;
+
 export const traceResidues = (chain: Chain): Residue[] => chain.residues.filter((r) => r.ca);
