@@ -1,10 +1,10 @@
 /**
  * Overlay arithmetic: predicted contacts above a threshold, the structure's Cα contact map in
- * sequence coordinates through an alignment, picking the residue under a click, colour scales.
+ * sequence coordinates through an alignment, colour scales.
  */
 import { describe, expect, it } from 'vitest';
 import { colorOf, MISSING, scaleFor } from '../../src-renderer/src/lib/structure/colors';
-import { pickAlongRay, predictedContacts, principalAxes, structureContactMap } from '../../src-renderer/src/lib/structure/geometry';
+import { predictedContacts, structureContactMap } from '../../src-renderer/src/lib/structure/geometry';
 import { idealHelix } from '../fixtures/structures/ideal';
 
 describe('predicted contacts', () => {
@@ -41,21 +41,6 @@ describe('structure contact map', () => {
   });
 });
 
-describe('picking', () => {
-  const points = [
-    { x: 0, y: 0, z: 0 },
-    { x: 0, y: 0, z: -10 },
-    { x: 5, y: 0, z: 0 },
-  ];
-
-  it('returns the residue nearest the camera among those close to the ray', () => {
-    expect(pickAlongRay({ x: 0, y: 0, z: 20 }, { x: 0, y: 0, z: -1 }, points)).toBe(0);
-    expect(pickAlongRay({ x: 0, y: 0, z: -20 }, { x: 0, y: 0, z: 1 }, points)).toBe(1);
-    expect(pickAlongRay({ x: 5.5, y: 0, z: 20 }, { x: 0, y: 0, z: -3 }, points)).toBe(2);
-    expect(pickAlongRay({ x: 20, y: 0, z: 20 }, { x: 0, y: 0, z: -1 }, points)).toBe(-1);
-  });
-});
-
 describe('colour scales', () => {
   it('spans min…max, or ±max|v| around 0 when diverging, and greys missing values', () => {
     expect(scaleFor([1, 3, null, 2], 'sequential')).toEqual({ kind: 'sequential', min: 1, max: 3 });
@@ -67,17 +52,5 @@ describe('colour scales', () => {
     expect(colorOf(-1, scale)[0]).toBeGreaterThan(colorOf(1, scale)[0]);
     expect(colorOf(1, scale)[2]).toBeGreaterThan(colorOf(-1, scale)[2]);
     expect(colorOf(null, scale)).toBe(MISSING);
-  });
-});
-
-describe('principal axes (initial view direction)', () => {
-  it('finds the long and the middle axis of a flat, elongated cloud', () => {
-    // 20 × 6 × 1 Å box of points: long along x, then y, thin along z.
-    const points = [];
-    for (let i = 0; i < 11; i++) for (const y of [-3, 3]) for (const z of [-0.5, 0.5]) points.push({ x: 2 * i - 10, y, z });
-    const { first, second } = principalAxes(points);
-    expect(Math.abs(first.x)).toBeCloseTo(1, 5);
-    expect(Math.abs(second.y)).toBeCloseTo(1, 5);
-    expect(Math.abs(first.x * second.x + first.y * second.y + first.z * second.z)).toBeLessThan(1e-9);
   });
 });

@@ -1,7 +1,7 @@
 /**
  * lib/structure/geometry — the arithmetic behind the overlays: which predicted contacts pass the
- * threshold, the structure's own Cα–Cα contact map in sequence coordinates (via the alignment),
- * and which residue a click's ray points at. Plain numbers, no three.js, so it is testable.
+ * threshold and the structure's own Cα–Cα contact map in sequence coordinates (via the
+ * alignment). Picking and camera framing are Mol*'s (components/structure/molstar-viewer).
  */
 import { distance } from './secondary';
 import type { Vec3 } from './types';
@@ -47,95 +47,4 @@ export function structureContactMap(trace: readonly Vec3[], positions: ArrayLike
     }
   }
   return map;
-}
-
-/** Squared distance from `point` to the ray origin + t·direction (t ≥ 0), and t. */
-function rayDistance(origin: Vec3, direction: Vec3, point: Vec3): { d2: number; t: number } {
-  const len = Math.hypot(direction.x, direction.y, direction.z) || 1;
-  const ux = direction.x / len;
-  const uy = direction.y / len;
-  const uz = direction.z / len;
-  const vx = point.x - origin.x;
-  const vy = point.y - origin.y;
-  const vz = point.z - origin.z;
-  const t = Math.max(0, vx * ux + vy * uy + vz * uz);
-  const dx = vx - t * ux;
-  const dy = vy - t * uy;
-  const dz = vz - t * uz;
-  return { d2: dx * dx + dy * dy + dz * dz, t };
-}
-
-/**
- * The residue a click points at: of the Cα within `radius` Å of the ray, the one nearest the
- * camera (what the user sees in front). −1 when none is close enough.
- */
-export function pickAlongRay(origin: Vec3, direction: Vec3, points: readonly Vec3[], radius = 2.5): number {
-  let best = -1;
-  let bestT = Infinity;
-  points.forEach((point, k) => {
-    const { d2, t } = rayDistance(origin, direction, point);
-    if (d2 <= radius * radius && t < bestT) {
-      best = k;
-      bestT = t;
-    }
-  });
-  return best;
-}
-
-export function centroid(points: readonly Vec3[]): Vec3 {
-  const c = { x: 0, y: 0, z: 0 };
-  for (const p of points) {
-    c.x += p.x / points.length;
-    c.y += p.y / points.length;
-    c.z += p.z / points.length;
-  }
-  return c;
-}
-
-export function radiusAround(points: readonly Vec3[], centre: Vec3): number {
-  return Math.max(1, ...points.map((p) => distance(p, centre)));
-}
-
-const dot = (a: Vec3, b: Vec3): number => a.x * b.x + a.y * b.y + a.z * b.z;
-const normalize = (v: Vec3): Vec3 => {
-  const n = Math.hypot(v.x, v.y, v.z) || 1;
-  return { x: v.x / n, y: v.y / n, z: v.z / n };
-};
-
-const row = (m: number[][], r: number): Vec3 => ({ x: m[r]![0]!, y: m[r]![1]!, z: m[r]![2]! });
-const multiply = (m: number[][], v: Vec3): Vec3 => ({ x: dot(row(m, 0), v), y: dot(row(m, 1), v), z: dot(row(m, 2), v) });
-
-/** The dominant eigenvector of a symmetric 3×3 matrix (rows), by power iteration. */
-function dominant(m: number[][], start: Vec3): Vec3 {
-  let v = normalize(start);
-  for (let k = 0; k < 100; k++) v = normalize(multiply(m, v));
-  return v;
-}
-
-/**
- * The two directions along which the points spread most (principal axes): the initial view looks
- * along the third, so a structure is seen broadside rather than end-on, its longest extent across
- * the screen.
- */
-export function principalAxes(points: readonly Vec3[]): { first: Vec3; second: Vec3 } {
-  const c = centroid(points);
-  const m = [
-    [0, 0, 0],
-    [0, 0, 0],
-    [0, 0, 0],
-  ];
-  for (const p of points) {
-    const d = [p.x - c.x, p.y - c.y, p.z - c.z];
-    for (let r = 0; r < 3; r++) for (let s = 0; s < 3; s++) m[r]![s]! += d[r]! * d[s]!;
-  }
-  const first = dominant(m, { x: 1, y: 0.7, z: 0.3 });
-  // Deflate: remove the first axis's share, then the next-largest remains.
-  const lambda = dot(first, multiply(m, first));
-  const f = [first.x, first.y, first.z];
-  const deflated = m.map((row, r) => row.map((value, s) => value - lambda * f[r]! * f[s]!));
-  let second = dominant(deflated, { x: 0.3, y: 1, z: 0.6 });
-  // Keep it exactly perpendicular to the first (power iteration leaves a little of it).
-  const along = dot(second, first);
-  second = normalize({ x: second.x - along * first.x, y: second.y - along * first.y, z: second.z - along * first.z });
-  return { first, second };
 }
