@@ -17,6 +17,9 @@ export const TYPE_TITLES: Readonly<Record<string, string>> = {
   PILIN: 'Sec/SPIII (pilin)',
 };
 
+/** The short names the papers' tables use (Sec/SPII rather than "Sec/SPII (lipoprotein)"). */
+export const TYPE_SHORT: Readonly<Record<string, string>> = { NO_SP: 'Other', SP: 'Sec/SPI', LIPO: 'Sec/SPII', TAT: 'Tat/SPI', TATLIPO: 'Tat/SPII', PILIN: 'Sec/SPIII' };
+
 /** The types in SignalP 6.0's order. */
 export const TYPE_ORDER = ['NO_SP', 'SP', 'LIPO', 'TAT', 'TATLIPO', 'PILIN'] as const;
 
