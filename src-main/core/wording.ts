@@ -20,6 +20,8 @@ const KIND_NAMES: Record<string, string> = {
   'variants.saturate': 'Saturation map',
   'train.finetune': 'Fine-tuning run',
   'train.signalPeptide': 'Signal-peptide fine-tuning run',
+  'train.signalPeptideCv': 'Signal-peptide cross-validation (six runs)',
+  'train.signalPeptidePredict': 'Signal-peptide prediction',
   'train.predict': 'Fine-tuned prediction',
   'train.import': 'Imported fine-tuned model',
 };
