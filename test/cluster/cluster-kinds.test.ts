@@ -5,7 +5,8 @@
  * shard that fails every time leaves the job failed naming it with its log tail, `cluster status`
  * shows it, and `cluster resume` after fixing the cause submits only that shard and merges the
  * local run's files; `cluster cancel` stops a followed array; the dependent merge step merges
- * when the submitting command was killed.
+ * when the submitting command was killed, and without it a new process picks the job up
+ * (followClusterJob) and merges; `fit --cluster` writes the local fit's files.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
@@ -183,6 +184,21 @@ describe.skipIf(!slurm)('scoring, saturation and scans on the loopback Slurm clu
       expect(existsSync(join(home, 'job-scan'))).toBe(false);
     });
 
+    it('fit --cluster: the fit runs as an array task; predictions.csv and models.json are the local ones', { timeout: 120_000 }, () => {
+      const ids = join(home, 'ids.txt');
+      writeFileSync(ids, `${(input.ids as string[]).join('\n')}\n`);
+      const labels = join(home, 'labels.csv');
+      writeFileSync(labels, `id,y\n${(input.ids as string[]).map((id, i) => `${id},${(input.target as number[])[i]}`).join('\n')}\n`);
+      const args = ['fit', '--embeddings', matrices[0]!, '--ids', ids, '--labels', labels, '--target', 'y', '--learner', 'ridgecv', '--cv', '3'];
+      const here = cli(...args, '--out', join(home, 'fit-local'));
+      expect(here.code, here.err).toBe(0);
+      const there = cli(...args, '--out', join(home, 'fit-cluster'), '--cluster', 'local-slurm', '--shards', '1');
+      expect(there.code, there.err).toBe(0);
+      const strip = (line: string): string => line.replace(/[\d.]+ s\) → .*$/m, '');
+      expect(strip(there.out)).toBe(strip(here.out));
+      for (const name of ['predictions.csv', 'models.json']) expect(readFileSync(join(home, 'fit-cluster', name)).equals(readFileSync(join(home, 'fit-local', name))), name).toBe(true);
+    });
+
     it('a shard failing every time fails the job naming it with its log tail; status shows it; resume after the fix merges the local files', { timeout: 240_000 }, async () => {
       const jobDir = join(home, 'job-scan-fails');
       const hidden = `${matrices[1]}.away`;
@@ -240,6 +256,27 @@ describe.skipIf(!slurm)('scoring, saturation and scans on the loopback Slurm clu
     const resumed = cli('cluster', 'resume', jobDir, '--out', out);
     expect(resumed.code, resumed.err).toBe(0);
     expect(readFileSync(join(out, 'scores.csv')).equals(readFileSync(join(home, 'pll-local.csv')))).toBe(true);
+  });
+
+  it('a job whose submitter was killed (and its merge step cancelled) is picked up by followClusterJob and merged', { timeout: 180_000 }, async () => {
+    const out = join(home, 'picked-up');
+    mkdirSync(out);
+    const jobDir = join(home, 'job-picked');
+    const child = spawn(process.execPath, [BIN, 'score', '--model', model, '--wt', wtFasta, '--variants', variantsCsv, '--method', 'masked-marginal', '--out', join(out, 'scores.csv'), '--cluster', 'local-slurm', '--shards', '3', '--max-at-once', '1', '--job-dir', jobDir], { env, stdio: 'ignore' });
+    const mergeJob = await waitFor(
+      () => (firstArray(jobDir) ? readJob(jobDir).mergeJobs?.[0] : null),
+      () => (child.exitCode !== null ? 'the command ended before its merge step was submitted' : null),
+    );
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    expect(spawnSync('scancel', [mergeJob], { env }).status).toBe(0);
+    const statuses: string[] = [];
+    const picked = await followClusterJob(jobDir, { profile: { ...localSlurmProfile({ env: { ...process.env, ...slurm } }), pollSeconds: 0.3 }, onStatus: (view) => statuses.push(view.state) });
+    expect(picked.summary).toMatchObject({ rows: 60 });
+    expect(statuses.length).toBeGreaterThan(0);
+    const record = readJob(jobDir);
+    expect(record.arrays).toHaveLength(1); // followed, not submitted again
+    expect(readFileSync(join(record.workDir!, 'scores.csv')).equals(readFileSync(join(home, 'scores-local.csv')))).toBe(true);
   });
 
   it('the dependent merge step merges when the submitting command was killed; a new process then picks the result up', { timeout: 180_000 }, async () => {
