@@ -53,6 +53,24 @@ function finished(id: number, timeoutMs = 240_000): Promise<StoredJob> {
   });
 }
 
+/** Resolves once the run has recorded a metric that passes `test`. */
+async function metricSeen(runId: number, test: (metric: Metric) => boolean, timeoutMs = 240_000): Promise<void> {
+  const seen = async (): Promise<boolean> => (await call<Metric[]>('runs.metrics', { runId })).some(test);
+  if (await seen()) return;
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`run ${runId} never recorded the metric`)), timeoutMs);
+    const unsubscribe = host.events.subscribe((event) => {
+      if (event.type !== 'metrics' || event.runId !== runId) return;
+      void seen().then((yes) => {
+        if (!yes) return;
+        clearTimeout(timer);
+        unsubscribe();
+        resolve();
+      });
+    });
+  });
+}
+
 beforeAll(async () => {
   assertBuilt();
   host = createHost({ home: temporaryHome('esm-signal-peptide-'), transport: 'cli', launcher: nodeComputeLauncher(COMPUTE) });
@@ -131,6 +149,43 @@ describe('signal-peptide runs in a project', () => {
     expect(results.predictions.map((r) => [r.id, r.kingdom, r.trueType])).toEqual([['new1', null, null], ['new2', null, null]]);
     expect(await refusal('signalPeptide.predict', { runId, source: { kind: 'fasta', fileName: 'bad.fasta', text: '>x\nMK*V\n' } })).toMatch(/bad\.fasta, line 1: x has "\*" at position 3/);
   }, 120_000);
+
+  it('continues a cancelled training run from its last finished epoch', async () => {
+    const job = await call<Job>('signalPeptide.train', { projectId, datasetId: dataset.id, modelId, epochs: 2, loraLayers: 1, loraR: 2, seed: 9 });
+    await metricSeen(job.runId!, (m) => m.name === 'epoch' && m.value === 1);
+    const cancelled = await call<Job>('jobs.cancel', { id: job.id });
+    expect((await finished(cancelled.id)).state).toBe('cancelled');
+    const listed = (await call<Job[]>('jobs.list', { projectId })).find((j) => j.id === job.id)!;
+    expect(listed.resumable).toBe(true);
+    await call<Job>('jobs.resume', { id: job.id });
+    const done = await finished(job.id);
+    expect(done.error).toBeNull();
+    const epochs = (await call<Metric[]>('runs.metrics', { runId: job.runId })).filter((m) => m.name === 'epoch').map((m) => m.value);
+    // Epoch 2 may have started before the cancel arrived; it is redone, never an earlier one.
+    expect(epochs.slice(0, 2)).toEqual([0, 1]);
+    expect(epochs.at(-1)).toBe(2);
+    const results = await call<SignalPeptideResults>('signalPeptide.results', { runId: job.runId });
+    expect(results.predictions).toHaveLength(39);
+  }, 300_000);
+
+  it('shows a cross-validation’s finished arrangements while the others wait', async () => {
+    const job = await call<Job>('signalPeptide.crossValidate', { projectId, datasetId: dataset.id, modelId, epochs: 1, loraLayers: 1, loraR: 2 });
+    expect(job.kind).toBe('train.signalPeptideCv');
+    await metricSeen(job.runId!, (m) => m.name === 'arrangement' && m.value === 2);
+    await call<Job>('jobs.cancel', { id: job.id });
+    await finished(job.id);
+    const results = await call<SignalPeptideResults>('signalPeptide.results', { runId: job.runId });
+    expect(results.source).toBe('cross-validation');
+    expect(results.arrangements.map((a) => [a.train[0], a.validation[0], a.test[0]])).toEqual([[2, 1, 0], [1, 2, 0], [2, 0, 1], [0, 2, 1], [1, 0, 2], [0, 1, 2]]);
+    expect(results.arrangements[0]!.state).toBe('done');
+    expect(results.arrangements.slice(2).every((a) => a.state === 'pending')).toBe(true);
+    const done = results.arrangements.filter((a) => a.state === 'done').length;
+    expect(results.predictions).toHaveLength(39 * done);
+    expect(results.predictions.every((r) => r.partition === results.arrangements[r.arrangement]!.test[0])).toBe(true);
+    expect(results.table!.runs).toBe(done);
+    const protein = await call<SignalPeptideProtein>('signalPeptide.protein', { runId: job.runId, index: results.predictions.length - 1 });
+    expect(protein.id).toBe(results.predictions.at(-1)!.id);
+  }, 300_000);
 
   it('refuses a dataset without SignalP’s columns, and partitions the dataset does not have', async () => {
     const { dataset: plain } = await call<{ dataset: Dataset }>('datasets.import', { projectId, source: { kind: 'text', fileName: 'plain.fasta', text: '>a\nMKV\n>b\nMLL\n' } });
