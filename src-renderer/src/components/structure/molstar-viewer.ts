@@ -170,6 +170,16 @@ function contactShape(_ctx: unknown, lines: ContactShapeData, _props: unknown, s
   );
 }
 
+/** WebGL is drawn by the CPU (SwiftShader, llvmpipe, Microsoft Basic Render Driver). */
+function softwareRendering(): boolean {
+  const gl = document.createElement('canvas').getContext('webgl2') ?? document.createElement('canvas').getContext('webgl');
+  if (!gl) return false;
+  const info = gl.getExtension('WEBGL_debug_renderer_info');
+  const renderer = String(gl.getParameter(info ? info.UNMASKED_RENDERER_WEBGL : gl.RENDERER));
+  gl.getExtension('WEBGL_lose_context')?.loseContext();
+  return /swiftshader|llvmpipe|softpipe|basic render/i.test(renderer);
+}
+
 export class MolstarViewer {
   private readonly plugin: PluginContext;
   private structureRef: string | null = null;
@@ -182,6 +192,8 @@ export class MolstarViewer {
   private styles: Styles = { cartoon: true, surface: false, ballAndStick: false };
   private contactRepr = ShapeRepresentation(contactShape as never, Lines.Utils);
   private contactsAdded = false;
+  /** Changes run one after another: a recolour must not reach representations a restyle is deleting. */
+  private queue: Promise<unknown> = Promise.resolve();
 
   private constructor(plugin: PluginContext) {
     this.plugin = plugin;
@@ -190,8 +202,17 @@ export class MolstarViewer {
   /** Mounts Mol* in `host`; fails when the browser has no WebGL (the page says so and works without 3D). */
   static async create(host: HTMLDivElement, onpick: (residue: ResidueRef | null) => void, onhover: (hovered: Hovered | null) => void): Promise<MolstarViewer> {
     const spec = DefaultPluginSpec();
-    // The page's background shows through; no Mol* logo, no remote help links.
+    // The page's background shows through; no axes helper.
     spec.canvas3d = { ...spec.canvas3d, transparentBackground: true, camera: { helper: { axes: { name: 'off', params: {} } } } } as never;
+    if (softwareRendering()) {
+      // Without a GPU (remote desktops, virtual machines, headless test browsers) every frame is drawn by the CPU:
+      // ambient occlusion, outlines, shadows and progressive anti-aliasing would make the view crawl.
+      spec.canvas3d = {
+        ...spec.canvas3d,
+        multiSample: { mode: 'off' },
+        postprocessing: { occlusion: { name: 'off', params: {} }, outline: { name: 'off', params: {} }, shadow: { name: 'off', params: {} } },
+      } as never;
+    }
     const plugin = new PluginContext(spec);
     await plugin.init();
     const mounted = await plugin.mountAsync(host, { checkeredCanvasBackground: false });
@@ -221,8 +242,18 @@ export class MolstarViewer {
     return viewer;
   }
 
+  private serial<T>(task: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(task, task);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
   /** Replaces what is shown by the file's first model. */
-  async load(data: string | Uint8Array<ArrayBuffer>, format: StructureFormat, label: string): Promise<void> {
+  load(data: string | Uint8Array<ArrayBuffer>, format: StructureFormat, label: string): Promise<void> {
+    return this.serial(() => this.loadNow(data, format, label));
+  }
+
+  private async loadNow(data: string | Uint8Array<ArrayBuffer>, format: StructureFormat, label: string): Promise<void> {
     await this.plugin.clear();
     this.contactsAdded = false;
     this.representations = [];
@@ -270,7 +301,11 @@ export class MolstarViewer {
     }
   }
 
-  async setColoring(coloring: Coloring): Promise<void> {
+  setColoring(coloring: Coloring): Promise<void> {
+    return this.serial(() => this.setColoringNow(coloring));
+  }
+
+  private async setColoringNow(coloring: Coloring): Promise<void> {
     this.coloring = coloring;
     const theme = this.colorTheme();
     const update = this.plugin.build();
@@ -280,13 +315,20 @@ export class MolstarViewer {
     await update.commit();
   }
 
-  async setStyles(styles: Styles): Promise<void> {
-    this.styles = styles;
-    await this.rebuildRepresentations();
+  setStyles(styles: Styles): Promise<void> {
+    return this.serial(async () => {
+      const same = styles.cartoon === this.styles.cartoon && styles.surface === this.styles.surface && styles.ballAndStick === this.styles.ballAndStick;
+      this.styles = { ...styles };
+      if (!same || this.representations.length === 0) await this.rebuildRepresentations();
+    });
   }
 
   /** Draws `lines` (replacing the previous ones); returns how many are drawn. */
-  async setContacts(lines: readonly ContactLine[]): Promise<number> {
+  setContacts(lines: readonly ContactLine[]): Promise<number> {
+    return this.serial(() => this.setContactsNow(lines));
+  }
+
+  private async setContactsNow(lines: readonly ContactLine[]): Promise<number> {
     const canvas = this.plugin.canvas3d;
     if (!canvas) return 0;
     if (lines.length === 0) {
@@ -325,19 +367,25 @@ export class MolstarViewer {
     return StructureElement.Loci.isEmpty(loci) ? null : loci;
   }
 
-  /** Marks the residue (Mol*'s selection: green outline) and centres the camera on it. */
-  select(residue: ResidueRef | null): void {
-    const interactivity = this.plugin.managers.interactivity;
-    interactivity.lociSelects.deselectAll();
-    if (!residue) return;
-    const loci = this.loci(residue);
-    if (!loci) return;
-    interactivity.lociSelects.selectOnly({ loci });
-    this.plugin.managers.camera.focusLoci(loci, { extraRadius: 8 });
+  /** Marks the residue (Mol*'s selection: green outline) and centres the camera on it; false when the structure has no such residue. */
+  select(residue: ResidueRef | null): Promise<boolean> {
+    return this.serial(async () => {
+      const interactivity = this.plugin.managers.interactivity;
+      interactivity.lociSelects.deselectAll();
+      const loci = residue ? this.loci(residue) : null;
+      if (!loci) return false;
+      interactivity.lociSelects.selectOnly({ loci });
+      this.plugin.managers.camera.focusLoci(loci, { extraRadius: 8 });
+      return true;
+    });
   }
 
   /** Adds a Cα–Cα distance measurement (Mol*'s dashed line with its label in Å). */
-  async measure(a: ResidueRef, b: ResidueRef): Promise<boolean> {
+  measure(a: ResidueRef, b: ResidueRef): Promise<boolean> {
+    return this.serial(() => this.measureNow(a, b));
+  }
+
+  private async measureNow(a: ResidueRef, b: ResidueRef): Promise<boolean> {
     const from = this.loci(a, true);
     const to = this.loci(b, true);
     if (!from || !to) return false;
@@ -345,7 +393,11 @@ export class MolstarViewer {
     return true;
   }
 
-  async clearMeasurements(): Promise<void> {
+  clearMeasurements(): Promise<void> {
+    return this.serial(() => this.clearMeasurementsNow());
+  }
+
+  private async clearMeasurementsNow(): Promise<void> {
     const update = this.plugin.build();
     for (const cell of this.plugin.managers.structure.measurement.state.distances) update.delete(cell.transform.ref);
     await update.commit();
