@@ -178,6 +178,24 @@ describe('signal peptides from the Training page', () => {
     await page.getByTestId('theme-toggle').click();
   });
 
+  it('trains with prompt tuning chosen in the form instead of LoRA', async () => {
+    const form = page.getByTestId('finetune-form');
+    await form.getByTestId('sp-start').scrollIntoViewIfNeeded();
+    await form.locator('[data-testid="sp-peft-method"][value="prompt"]').check();
+    // LoRA's settings step aside; the prompt's appear.
+    await expect.poll(() => form.getByTestId('sp-loraR').isDisabled()).toBe(true);
+    await form.getByTestId('sp-prompt-length').fill('5');
+    await form.getByTestId('sp-epochs').fill('1');
+    const before = (await api.call<Job[]>('jobs.list', { projectId })).filter((j) => j.kind === 'train.signalPeptide').length;
+    await form.getByTestId('sp-start').click();
+    await expect.poll(async () => (await api.call<Job[]>('jobs.list', { projectId })).filter((j) => j.kind === 'train.signalPeptide').length, { timeout: 20_000 }).toBe(before + 1);
+    const job = (await api.call<Job[]>('jobs.list', { projectId })).filter((j) => j.kind === 'train.signalPeptide').sort((a, b) => b.id - a.id)[0]!;
+    const done = await api.waitForJob(job.id, 200_000);
+    expect(done.state, done.error ?? '').toBe('done');
+    const run = (await api.call<{ id: number; params: { settings: { peft?: unknown } } }[]>('runs.list', { projectId })).find((r) => r.id === done.runId)!;
+    expect(run.params.settings.peft).toMatchObject({ method: 'prompt', prompt: { length: 5, layers: 'input' } });
+  }, 240_000);
+
   it('saves the predictions as SignalP 6.0 does: a summary that lists every tested protein', async () => {
     const results = page.getByTestId('sp-results');
     await results.locator('[data-testid="sp-export"][data-format="summary"]').click();
