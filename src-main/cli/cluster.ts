@@ -11,6 +11,7 @@ import { cancelClusterJob, clusterJobStatus, followClusterJob, type ClusterJobVi
 import { listClusterProfiles, profilesFile } from '../cluster/profiles';
 import { findClusterJob } from '../cluster/registry';
 import { describeShards } from '../cluster/run-sharded';
+import { describeTimeLeft } from '../cluster/view';
 import { endProgress, interruptible, progressLine } from './engine-commands';
 import { CliExit } from './exit';
 
@@ -20,14 +21,6 @@ function jobFolder(job: string): string {
   } catch (error) {
     throw new CliExit((error as Error).message, 2);
   }
-}
-
-/** "about 3 min left", "about 40 s left". */
-export function describeTimeLeft(seconds: number | null): string {
-  if (seconds === null) return 'time left not known yet';
-  if (seconds < 90) return `about ${Math.max(1, Math.round(seconds))} s left`;
-  if (seconds < 5400) return `about ${Math.round(seconds / 60)} min left`;
-  return `about ${(seconds / 3600).toFixed(1)} h left`;
 }
 
 /** The status as lines: a headline, the counts by state, one line per shard, failed shards' log tails. */

@@ -13,7 +13,7 @@ import { SHARDABLE_KINDS } from '../jobs/shardable';
 import { cancelQuietly, readRecord, runArrayJob, saveRecord, type ArrayJobRecord, type ShardStatus } from './array-job';
 import { mergeClusterJob, readMerged } from './merge';
 import type { ClusterProfile } from './profiles';
-import { viewOf, type ClusterJobView } from './view';
+import { describeTimeLeft, viewOf, type ClusterJobView } from './view';
 
 /** Kinds whose units are independent, so that the worker can split them (`worker --shard`). */
 export const CLUSTER_KINDS: readonly TaskKind[] = SHARDABLE_KINDS;
@@ -63,8 +63,9 @@ export async function runShardedOnCluster(profile: ClusterProfile, kind: TaskKin
       workDir,
       origin: options.origin,
       onStatus: (status, fraction) => {
-        options.onProgress?.(fraction, describeShards(status));
-        options.onStatus?.(viewOf(jobDir, readRecord(jobDir), status, 'running'));
+        const view = viewOf(jobDir, readRecord(jobDir), status, 'running');
+        options.onProgress?.(fraction, `${describeShards(status)}; ${describeTimeLeft(view.secondsLeft)}`);
+        options.onStatus?.(view);
       },
     });
     merged = await mergeClusterJob(jobDir, workDir, options.signal);

@@ -43,3 +43,10 @@ export function viewOf(jobDir: string, record: ArrayJobRecord, shards: ShardStat
   };
 }
 
+/** "about 3 min left", "about 40 s left". */
+export function describeTimeLeft(seconds: number | null): string {
+  if (seconds === null) return 'time left not known yet';
+  if (seconds < 90) return `about ${Math.max(1, Math.round(seconds))} s left`;
+  if (seconds < 5400) return `about ${Math.round(seconds / 60)} min left`;
+  return `about ${(seconds / 3600).toFixed(1)} h left`;
+}

@@ -244,6 +244,11 @@ describe.skipIf(!slurm)('scoring, saturation and scans on the loopback Slurm clu
     let err = '';
     child.stderr.on('data', (chunk: Buffer) => (err += String(chunk)));
     const arrayId = await waitFor(() => firstArray(jobDir), () => (child.exitCode !== null ? `ended first: ${err}` : null));
+    // One task at a time (%1): while the first runs, the others wait.
+    const running = cli('cluster', 'status', arrayId);
+    expect(running.code, running.err).toBe(0);
+    expect(running.out).toMatch(/^State: running, \d+ % done, (about \d+ (s|min) left|time left not known yet)$/m);
+    expect(Number(/Tasks: (\d+) pending/.exec(running.out)![1])).toBeGreaterThanOrEqual(2);
     const cancelled = cli('cluster', 'cancel', jobDir);
     expect(cancelled.code, cancelled.err).toBe(0);
     expect(cancelled.out).toContain(`Cancelled the cluster job in ${jobDir}`);

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { clusterProfile, listClusterProfiles, localSlurmProfile } from '../../src-main/cluster/profiles';
 import { describeShards } from '../../src-main/cluster/run-sharded';
-import { secondsLeft } from '../../src-main/cluster/view';
+import { describeTimeLeft, secondsLeft } from '../../src-main/cluster/view';
 
 /** An environment whose profiles file holds `profiles`. */
 function withProfiles(profiles: unknown): NodeJS.ProcessEnv {
@@ -101,6 +101,7 @@ describe('cluster profiles', () => {
     // A resumed job counts only the progress made since the resume.
     expect(secondsLeft({ submittedAt, fractionAtSubmit: 0.5 }, 0.75, now)).toBe(60);
     expect(secondsLeft({ submittedAt, fractionAtSubmit: 0 }, 0, now)).toBeNull();
+    expect([null, 40, 180, 7200].map(describeTimeLeft)).toEqual(['time left not known yet', 'about 40 s left', 'about 3 min left', 'about 2.0 h left']);
   });
 
   it('the progress line counts shards by state and names the retried ones', () => {
