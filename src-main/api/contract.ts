@@ -30,6 +30,7 @@ import {
   ReportFile,
   RunMetricsInfo,
   SaturationMap,
+  MeasuredMap,
   ScoreMethodInfo,
   VariantScores,
   MapColumn,
@@ -132,6 +133,14 @@ export const methods = {
   'variants.methods': { input: none, output: z.array(ScoreMethodInfo) },
   /** The saturation map(s) of a `variants.saturate` run. */
   'variants.saturation': { input: z.object({ runId: Id }).strict(), output: SaturationMap },
+  /**
+   * A mutation scan's measured column as a map over the same wild type as a saturation map (single
+   * mutants only), for the heatmap's tooltip, outlines and companion map.
+   */
+  'variants.measured': {
+    input: z.object({ datasetId: Id, column: z.string().min(1), wildType: z.string().min(1), aminoAcids: z.array(z.string().length(1)).min(1) }).strict(),
+    output: MeasuredMap,
+  },
   /** The scores of a `variants.score` run with Spearman per model, method and measured column (AUROC when a threshold is given). */
   'variants.scores': { input: z.object({ runId: Id, threshold: z.number().nullable().default(null) }).strict(), output: VariantScores },
   /** Writes a run's saturation map (long or wide) or dataset scores as CSV into the project's exports folder. */

@@ -227,11 +227,18 @@ export type EmbedSettings = z.output<typeof EmbedSettings>;
 
 /** How rows are split into outer cross-validation folds. */
 export const SplitSpec = z.object({
-  scheme: z.enum(['random', 'stratified', 'contiguous', 'modulo', 'column']),
+  scheme: z.enum(['random', 'stratified', 'contiguous', 'modulo', 'column', 'homology', 'temporal']),
   k: z.number().int().min(2).max(50).default(5),
   seed: z.number().int().default(42),
-  /** For scheme "column": the label column that holds fold names (or train/test). */
+  /** For scheme "column": the label column that holds fold names (or train/test); for "temporal": the date column. */
   column: z.string().optional(),
+  /** For scheme "homology": sequences at ≥ identity % over ≥ coverage % of both lengths are related and kept in one fold. */
+  identity: z.number().min(10).max(100).optional(),
+  coverage: z.number().min(0).max(100).optional(),
+  /** For scheme "homology": leave out the fewest sequences needed when one cluster is too big to balance the folds. */
+  removeToBalance: z.boolean().optional(),
+  /** For scheme "temporal": rows dated before this (YYYY-MM-DD) train, the others test. */
+  date: z.string().optional(),
 });
 export type SplitSpec = z.infer<typeof SplitSpec>;
 
@@ -521,7 +528,8 @@ export const Fit = z.object({
   learner: z.string(),
   task: z.enum(['regression', 'classification', 'multilabel']),
   target: z.string(),
-  summary: z.record(z.string(), z.object({ mean: z.number(), sd: z.number(), n: z.number() })),
+  /** Mean ± sd over folds; low–high: 95 % bootstrap interval of the metric over all out-of-fold (or test) predictions. */
+  summary: z.record(z.string(), z.object({ mean: z.number(), sd: z.number(), n: z.number(), low: z.number().optional(), high: z.number().optional() })),
   perFold: z.array(z.record(z.string(), z.number().nullable())),
   predictionsPath: z.string(),
 });
@@ -632,6 +640,19 @@ export const SaturationMap = z.object({
   maps: z.array(z.object({ model: z.string(), scores: z.array(z.number().nullable()) })),
 });
 export type SaturationMap = z.infer<typeof SaturationMap>;
+
+/** A mutation scan's measurements laid out like a saturation map of the same wild type. */
+export const MeasuredMap = z.object({
+  datasetId: Id,
+  column: z.string(),
+  /** [L × aminoAcids] row-major in the requested amino-acid order; null where the scan has no single mutant. */
+  values: z.array(z.number().nullable()),
+  /** Single mutants placed in the map. */
+  placed: z.number().int(),
+  /** Rows left out: several mutations, the wild type, stops, or no value. */
+  leftOut: z.number().int(),
+});
+export type MeasuredMap = z.infer<typeof MeasuredMap>;
 
 export const VariantEvaluation = z.object({
   key: z.string(),

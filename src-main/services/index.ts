@@ -161,6 +161,7 @@ export function createHost(options: HostOptions): Host {
     'train.options': () => jobs.train.options(),
     'variants.methods': () => jobs.variants.methods(),
     'variants.saturation': ({ runId }) => jobs.variants.saturation(runId),
+    'variants.measured': ({ datasetId, column, wildType, aminoAcids }) => jobs.variants.measured(datasetId, column, wildType, aminoAcids),
     'variants.scores': ({ runId, threshold }) => jobs.variants.scores(runId, threshold),
     'variants.export': ({ runId, layout, model }) => jobs.variants.export(runId, layout, model),
     'reports.create': ({ runId }) => reports.create(runId),

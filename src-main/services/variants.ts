@@ -9,7 +9,8 @@ import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { ApiError, notFound } from '../api/errors';
-import type { ExportFile, Job, JobRequest, SaturationMap, VariantScores } from '../api/schemas';
+import type { ExportFile, Job, JobRequest, MeasuredMap, SaturationMap, VariantScores } from '../api/schemas';
+import { parseVariant } from '../variants/mutations';
 import type { JobHooks, JobRunner } from '../jobs/runner';
 import type { SaturationResults, ScoreInput, ScoreResults, ScoringModel } from '../jobs/tasks/variants';
 import { isIndexColumnName, measurementColumns } from '../datasets';
@@ -92,6 +93,31 @@ export class VariantsService {
     return { runId, name: results.name, wildType: results.wildType, offset: results.offset, method: results.method, aminoAcids: [...results.aminoAcids], maps: results.maps };
   }
 
+  /** A scan's measurements of single mutants, placed like a saturation map of `wildType` (the scan's own wild type). */
+  measured(datasetId: number, column: string, wildType: string, aminoAcids: readonly string[]): MeasuredMap {
+    const dataset = this.store.datasets.get(datasetId);
+    if (!dataset?.variants) throw notFound(`Mutation dataset ${datasetId}`);
+    const info = dataset.variants;
+    if (info.wildType !== wildType) throw new ApiError('invalid-input', `"${dataset.name}" mutates another wild type (${info.wildTypeId}, ${info.wildType.length} residues), not this map's protein.`);
+    if (!dataset.labelColumns.some((c) => c.name === column && c.type === 'number')) throw new ApiError('invalid-input', `"${dataset.name}" has no numeric column "${column}".`);
+    const values: (number | null)[] = new Array(wildType.length * aminoAcids.length).fill(null);
+    let placed = 0;
+    let leftOut = 0;
+    for (const row of this.store.datasets.sequences(datasetId, 0, dataset.sequenceCount)) {
+      const value = row.labels[column];
+      const mutations = parseVariantOrNull(String(row.labels[info.mutationColumn] ?? ''), info.offset);
+      const only = mutations?.length === 1 ? mutations[0]! : null;
+      const a = only ? aminoAcids.indexOf(only.mut) : -1;
+      if (!only || only.kind !== 'missense' || a < 0 || typeof value !== 'number' || !Number.isFinite(value)) {
+        leftOut++;
+        continue;
+      }
+      values[(only.position - 1) * aminoAcids.length + a] = value;
+      placed++;
+    }
+    return { datasetId, column, values, placed, leftOut };
+  }
+
   scores(runId: number, threshold: number | null): VariantScores {
     const results = this.readRunFile<ScoreResults>(runId, 'variants.score', 'results.json');
     // Runs scored before index columns were recognised kept them as "measured": leave them out here too.
@@ -169,6 +195,15 @@ export class VariantsService {
 
   private requireProject(projectId: number): void {
     if (!this.store.projects.get(projectId)) throw notFound(`Project ${projectId}`);
+  }
+}
+
+/** Rows were checked at import; one that no longer parses is left out rather than failing the map. */
+function parseVariantOrNull(text: string, offset: number): ReturnType<typeof parseVariant> | null {
+  try {
+    return parseVariant(text, offset);
+  } catch {
+    return null;
   }
 }
 

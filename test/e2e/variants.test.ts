@@ -11,6 +11,9 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Dataset, SaturationMap, SequenceRow } from '../../src-main/api/schemas';
 import { colorLimit, divergingRgb } from '../../src-renderer/src/lib/variants-heatmap';
+import { GROUPED_ORDER } from '../../src-main/core/amino-acids';
+import { createRng } from '../../src-main/core/rng';
+import { randomProtein } from '../support/random-proteins';
 import { launchChromium, screenshot } from '../support/browser';
 import { loadGolden } from '../support/golden';
 import { startServe, stopServe, temporaryHome, type ServeHandle } from '../support/serve';
@@ -140,7 +143,9 @@ describe('variant effects in the browser', () => {
     const rowHeight = Number(await canvas.getAttribute('data-row-height'));
     const top = Number(await canvas.getAttribute('data-top'));
     expect(cellWidth).toBeGreaterThanOrEqual(8);
-    expect(await page.getByTestId('saturation-heatmap').locator('.labels span').allTextContents()).toEqual([...run.aminoAcids, 'mean']);
+    // Rows grouped as DMS papers show them by default: AVLIM FWY STNQ DEKRH GPC.
+    expect(await page.getByTestId('saturation-heatmap').locator('.labels span').allTextContents()).toEqual([...GROUPED_ORDER, 'mean']);
+    const mapColumn = (row: number): number => run.aminoAcids.indexOf(GROUPED_ORDER[row]!);
     const limit = colorLimit(scores);
     const samples = await page.evaluate(
       ({ cellWidth, rowHeight, top }) => {
@@ -163,7 +168,8 @@ describe('variant effects in the browser', () => {
     expect(samples.width).toBe(30 * cellWidth);
     let checked = 0;
     samples.out.forEach((rgb, cell) => {
-      const expected = divergingRgb(scores[cell]!, limit);
+      const [p, row] = [Math.floor(cell / 20), cell % 20];
+      const expected = divergingRgb(scores[p * 20 + mapColumn(row)]!, limit);
       rgb.forEach((channel, k) => expect(Math.abs(channel - expected[k]!), `cell ${cell} channel ${k}: ${rgb} vs ${expected}`).toBeLessThanOrEqual(2));
       checked++;
     });
@@ -174,7 +180,7 @@ describe('variant effects in the browser', () => {
     const box = (await canvas.boundingBox())!;
     const hover = async (position: number, mut: string): Promise<void> => {
       const x = box.x + (position - 0.5) * cellWidth;
-      const y = box.y + top + (run.aminoAcids.indexOf(mut) + 0.5) * rowHeight;
+      const y = box.y + top + (GROUPED_ORDER.indexOf(mut) + 0.5) * rowHeight;
       await page.mouse.move(x, y);
     };
     const tooltip = page.getByTestId('heatmap-tooltip');
@@ -329,5 +335,73 @@ describe('variant effects in the browser', () => {
     await page.getByTestId('import-report').waitFor({ timeout: 20_000 });
     expect(await textOf(page.getByTestId('import-scan-summary'))).toContain('Mutations in column mutant of wild type demo_wt (30 residues)');
     await page.getByTestId('import-cancel').click();
+  });
+  it('shows the scan’s measurements beside the map, fits a long protein, never sticks on loading, and dots the wild type in the dark theme', { timeout: 240_000 }, async () => {
+    await page.getByTestId('nav-variants').click();
+    const saturationRow = page.locator('[data-testid="variant-run-row"][data-kind="variants.saturate"]').first();
+    await saturationRow.getByTestId('variant-run-select').click();
+    await page.getByTestId('saturation-canvas').waitFor();
+
+    // The demo scan (same wild type) is offered at once: 37 single mutants placed, the double mutant left out.
+    const dataset = (await api.call<Dataset[]>('datasets.list', { projectId })).find((d) => d.name === 'demo scan')!;
+    const rows = (await api.call<{ rows: SequenceRow[] }>('datasets.sequences', { datasetId: dataset.id, offset: 0, limit: 100 })).rows;
+    const singles = rows.filter((r) => !String(r.labels.mutant).includes(':'));
+    await expect.poll(() => textOf(page.getByTestId('saturation-measured-count'))).toBe(`${singles.length} single mutants measured; ${rows.length - singles.length} row left out (several mutations, the wild type, stops or no value).`);
+    // Hover a measured mutant: its score and its measurement (the last row of a cell wins, as in the file).
+    const last = new Map(singles.map((r) => [String(r.labels.mutant).replace(/^p\.Ser17Ala$/, 'S17A'), Number(r.labels.fitness)]));
+    const [mutation, fitness] = [...last][0]!;
+    const position = Number(mutation.slice(1, -1));
+    const mut = mutation.at(-1)!;
+    const canvas = page.getByTestId('saturation-canvas');
+    await canvas.scrollIntoViewIfNeeded();
+    const box = (await canvas.boundingBox())!;
+    const cellWidth = Number(await canvas.getAttribute('data-cell-width'));
+    const top = Number(await canvas.getAttribute('data-top'));
+    await page.mouse.move(box.x + (position - 0.5) * cellWidth, box.y + top + (GROUPED_ORDER.indexOf(mut) + 0.5) * 16);
+    await expect.poll(() => textOf(page.getByTestId('heatmap-tooltip'))).toBe(`${mutation}: ${printed(apiScore(position, mut)!)} · measured ${printed(fitness)}`);
+    await page.getByTestId('measured-canvas').waitFor();
+    await page.getByTestId('saturation-measured').scrollIntoViewIfNeeded();
+    await screenshot(page, '93-variants-measured');
+
+    // Leave the page, come back, click the same map: it shows, never "Loading the map…".
+    await page.getByTestId('nav-data').click();
+    await page.getByTestId('nav-variants').click();
+    await saturationRow.getByTestId('variant-run-select').click();
+    await page.getByTestId('saturation-canvas').waitFor({ timeout: 10_000 });
+    await saturationRow.getByTestId('variant-run-select').click();
+    await page.getByTestId('saturation-canvas').waitFor({ timeout: 10_000 });
+    expect(await page.getByText('Loading the map…').count()).toBe(0);
+
+    // The dark theme: the wild-type dot (on the scale's near-white 0) stays dark.
+    await page.getByTestId('theme-toggle').click();
+    const wtRow = GROUPED_ORDER.indexOf(PROTEIN[0]!);
+    const dot = await page.evaluate(({ cellWidth, top, wtRow }) => {
+      const source = document.querySelector('[data-testid="saturation-canvas"]') as HTMLCanvasElement;
+      const [r, g, b] = source.getContext('2d')!.getImageData(Math.floor(cellWidth / 2), Math.floor(top + (wtRow + 0.5) * 16), 1, 1).data;
+      return r! + g! + b!;
+    }, { cellWidth, top, wtRow });
+    expect(dot).toBeLessThan(200);
+    await screenshot(page, '94-variants-measured-dark');
+    await page.getByTestId('theme-toggle').click();
+
+    // A 286-residue protein: after Fit the whole map fits its box (cells narrower than 4 px).
+    const [model] = await api.call<{ id: number }[]>('models.list', {});
+    const long = randomProtein(createRng(2), 286);
+    const job = await api.call<{ id: number; runId: number }>('jobs.start', { kind: 'variants.saturate', projectId, modelIds: [model!.id], method: 'wt-marginal', wildType: long, name: 'long protein' });
+    expect((await api.waitForJob(job.id)).state).toBe('done');
+    const longRow = page.locator(`[data-testid="variant-run-row"][data-run-id="${job.runId}"]`);
+    await longRow.waitFor({ timeout: 20_000 });
+    await longRow.getByTestId('variant-run-select').click();
+    await page.getByTestId('saturation-zoom-in').click();
+    await page.getByTestId('saturation-zoom-fit').click();
+    const fitted = page.getByTestId('saturation-canvas');
+    await expect.poll(async () => Number(await fitted.getAttribute('data-positions'))).toBe(286);
+    const scroller = await page.evaluate(() => {
+      const c = document.querySelector('[data-testid="saturation-canvas"]') as HTMLCanvasElement;
+      return { canvas: c.getBoundingClientRect().width, box: c.parentElement!.clientWidth };
+    });
+    expect(scroller.canvas).toBeLessThanOrEqual(scroller.box);
+    expect(Number(await fitted.getAttribute('data-cell-width'))).toBeLessThan(4);
+    await screenshot(page, '95-variants-long-fit');
   });
 });

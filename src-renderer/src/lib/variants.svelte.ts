@@ -22,6 +22,11 @@ class VariantsStore {
   scores = $state.raw<VariantScores | null>(null);
   /** AUROC threshold of the shown scores: measured ≥ threshold counts as positive; null = no AUROC. */
   threshold = $state<number | null>(null);
+  /**
+   * Bumped when the shown run's results must be fetched again though it is the same run in the
+   * same state (clicked again after its results were dropped): the page's loading effect keys on it.
+   */
+  reloads = $state(0);
   #request = 0;
   #resultRequest = 0;
   #methodsLoading: Promise<void> | null = null;
@@ -56,6 +61,11 @@ class VariantsStore {
   }
 
   select(id: number | null): void {
+    if (id !== null && id === this.selectedId) {
+      // The same run again: keep what is shown; fetch it only if nothing is (never stuck on "Loading").
+      if (!this.saturation && !this.scores) this.reloads++;
+      return;
+    }
     this.selectedId = id;
     this.saturation = null;
     this.scores = null;
