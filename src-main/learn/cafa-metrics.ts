@@ -188,19 +188,54 @@ export function macroAuprc(Y: Uint8Array, P: Matrix, columns: readonly number[] 
   return aps.length === 0 ? null : mean(aps);
 }
 
-/** Average precision over every (row, column) cell of `columns` at once; null without a positive. */
+/**
+ * Average precision over every (row, column) cell of `columns` at once; null without a positive.
+ * There are rows × terms cells (millions for GO), so instead of sorting an index array with a
+ * comparator, the positive and the negative scores are sorted apart as typed arrays and merged
+ * from the top, tied scores taken as one threshold — the same sum as learn/metrics' averagePrecision.
+ */
 export function microAuprc(Y: Uint8Array, P: Matrix, columns: readonly number[] = allColumns(P)): number | null {
   const { rows: n, cols: l } = P;
-  const truth = new Uint8Array(n * columns.length);
-  const scores = new Float64Array(n * columns.length);
-  let c = 0;
+  let nPos = 0;
+  for (let i = 0; i < n; i++) for (const j of columns) nPos += Y[i * l + j] === 1 ? 1 : 0;
+  if (nPos === 0) return null;
+  const positives = new Float64Array(nPos);
+  const negatives = new Float64Array(n * columns.length - nPos);
+  let p = 0;
+  let q = 0;
   for (let i = 0; i < n; i++) {
     for (const j of columns) {
-      truth[c] = Y[i * l + j]!;
-      scores[c++] = P.data[i * l + j]!;
+      const score = P.data[i * l + j]!;
+      const ranked = Number.isNaN(score) ? -Infinity : score; // a missing score ranks last (and cannot stall the merge)
+      if (Y[i * l + j] === 1) positives[p++] = ranked;
+      else negatives[q++] = ranked;
     }
   }
-  return averagePrecision(truth, scores);
+  return averagePrecisionOfSorted(positives.sort(), negatives.sort());
+}
+
+/** Step-wise AP from ascending positive and negative scores, walked from the highest score down. */
+function averagePrecisionOfSorted(positives: Float64Array, negatives: Float64Array): number {
+  let p = positives.length - 1;
+  let q = negatives.length - 1;
+  let tp = 0;
+  let fp = 0;
+  let ap = 0;
+  while (p >= 0) {
+    const top = q >= 0 ? Math.max(positives[p]!, negatives[q]!) : positives[p]!;
+    const before = tp;
+    while (p >= 0 && positives[p] === top) {
+      tp++;
+      p--;
+    }
+    while (q >= 0 && negatives[q] === top) {
+      fp++;
+      q--;
+    }
+    // Recall rises by (tp − before)/|positives| at this threshold, at precision tp/(tp + fp).
+    ap += ((tp - before) / positives.length) * (tp / (tp + fp));
+  }
+  return ap;
 }
 
 /** Short metric-key suffixes: molecular_function → MF, biological_process → BP, cellular_component → CC, ec → EC. */

@@ -12,10 +12,12 @@
  *  - ic(f) = −log2 P(f | all parents of f) on the training annotations (a root: given its namespace);
  *  - macro AUPRC = mean per-term average precision (terms with a positive), micro = AP over all cells.
  */
+import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { cafaMetrics, fmax, informationContent, macroAuprc, microAuprc, smin } from '../../src-main/learn/cafa-metrics';
 import { evaluateMultiLabel } from '../../src-main/learn/evaluate';
 import type { Matrix } from '../../src-main/learn/matrix';
+import { averagePrecision } from '../../src-main/learn/metrics';
 import { createRng } from '../../src-main/core/rng';
 
 const matrix = (rows: readonly (readonly number[])[]): Matrix => ({ data: Float64Array.from(rows.flat()), rows: rows.length, cols: rows[0]?.length ?? 0 });
@@ -126,6 +128,54 @@ describe('AUPRC, macro (mAP) and micro', () => {
     });
     // One namespace: no per-namespace copies of the same numbers.
     expect(Object.keys(cafaMetrics(Y, P, { ic: new Float64Array(3) }))).toEqual(['fmax', 'smin', 'microAuprc']);
+  });
+});
+
+describe('micro AUPRC at scale', () => {
+  it('equals learn/metrics\' averagePrecision over the flattened cells, ties and NaN included', () => {
+    const random = createRng(11);
+    for (let trial = 0; trial < 10; trial++) {
+      const n = 40;
+      const l = 7;
+      const truth = Uint8Array.from({ length: n * l }, () => (random.next() < 0.25 ? 1 : 0));
+      // Coarse scores (many ties across rows and columns), and the odd NaN.
+      const data = Float64Array.from({ length: n * l }, () => (random.next() < 0.02 ? NaN : Math.round(random.next() * 20) / 20));
+      const P = { rows: n, cols: l, data };
+      const ranked = Float64Array.from(data, (v) => (Number.isNaN(v) ? -Infinity : v));
+      expect(microAuprc(truth, P)).toBeCloseTo(averagePrecision(truth, ranked)!, 12);
+      const columns = [1, 4, 5];
+      const cells = (m: ArrayLike<number>): number[] => Array.from({ length: n }, (_, i) => columns.map((j) => m[i * l + j]!)).flat();
+      expect(microAuprc(truth, P, columns)).toBeCloseTo(averagePrecision(cells(truth), cells(ranked))!, 12);
+    }
+  });
+});
+
+/** scikit-learn, where it is installed ($SKLEARN_PYTHON, else Debian's /usr/bin/python3); CI has none, so the test says it skipped. */
+const PYTHON = process.env.SKLEARN_PYTHON ?? '/usr/bin/python3';
+const sklearn = spawnSync(PYTHON, ['-c', 'import sklearn'], { encoding: 'utf8' }).status === 0;
+if (!sklearn) console.log(`${PYTHON} cannot import sklearn: the AUPRC comparison with scikit-learn is skipped.`);
+
+describe.skipIf(!sklearn)('AUPRC against scikit-learn', () => {
+  it('macro and micro equal average_precision_score on random multi-label data', () => {
+    const random = createRng(5);
+    const n = 50;
+    const l = 6;
+    const truth = Array.from({ length: n }, () => Array.from({ length: l }, () => (random.next() < 0.3 ? 1 : 0)));
+    const scores = Array.from({ length: n }, () => Array.from({ length: l }, () => Math.round(random.next() * 50) / 50));
+    const script = [
+      'import json, sys, numpy as np',
+      'from sklearn.metrics import average_precision_score as ap',
+      'd = json.load(sys.stdin); y = np.array(d["y"]); p = np.array(d["p"])',
+      'keep = y.sum(axis=0) > 0',
+      'print(json.dumps([ap(y[:, keep], p[:, keep], average="macro"), ap(y, p, average="micro")]))',
+    ].join('\n');
+    const run = spawnSync(PYTHON, ['-c', script], { input: JSON.stringify({ y: truth, p: scores }), encoding: 'utf8' });
+    expect(run.status, run.stderr).toBe(0);
+    const [macro, micro] = JSON.parse(run.stdout) as [number, number];
+    const Y = Uint8Array.from(truth.flat());
+    const P = matrix(scores);
+    expect(macroAuprc(Y, P)).toBeCloseTo(macro, 12);
+    expect(microAuprc(Y, P)).toBeCloseTo(micro, 12);
   });
 });
 
