@@ -57,6 +57,7 @@ export async function clusterJobStatus(jobDir: string, profile?: ClusterProfile)
 /** Cancels the job's arrays and merge step (scancel); a follower in another process stops at its next look. */
 export async function cancelClusterJob(jobDir: string, profile?: ClusterProfile): Promise<void> {
   const record = readRecord(jobDir);
+  if (readMerged(jobDir)) throw new Error(`The cluster job in ${jobDir} has finished and its result is merged: there is nothing to cancel.`);
   writeFileSync(cancelFile(jobDir), new Date().toISOString());
   await cancelQuietly(profile ?? profileOfJob(record), [...record.arrays.map((a) => a.id), ...(record.mergeJobs ?? [])]);
   saveRecord(jobDir, { ...readRecord(jobDir), state: 'cancelled' });

@@ -261,6 +261,11 @@ describe.skipIf(!slurm)('scoring, saturation and scans on the loopback Slurm clu
     const resumed = cli('cluster', 'resume', jobDir, '--out', out);
     expect(resumed.code, resumed.err).toBe(0);
     expect(readFileSync(join(out, 'scores.csv')).equals(readFileSync(join(home, 'pll-local.csv')))).toBe(true);
+    // A merged job is not marked cancelled afterwards.
+    const late = cli('cluster', 'cancel', jobDir);
+    expect(late.code).toBe(1);
+    expect(late.err).toContain('has finished and its result is merged: there is nothing to cancel.');
+    expect(cli('cluster', 'status', jobDir).out).toContain('State: done');
   });
 
   it('a job whose submitter was killed (and its merge step cancelled) is picked up by followClusterJob and merged', { timeout: 180_000 }, async () => {
