@@ -343,11 +343,8 @@ export async function runArrayJob(profile: ClusterProfile, jobDir: string, task:
     for (;;) {
       if (options.signal?.aborted) throw new Error('cancelled');
       if (existsSync(cancelFile(jobDir))) throw new ArrayJobCancelled(jobDir);
-      const lookOnce = async (): Promise<number[]> => {
-        await remote?.pull('logs');
-        return look(profile, jobDir, job, status, summaries, unlisted);
-      };
-      const retry = await lookPatiently(lookOnce, () => (squeueFailures += 1) <= SQUEUE_FAILURES_TOLERATED);
+      const fetchLogs = remote ? () => remote.pull('logs') : undefined;
+      const retry = await lookPatiently(() => look(profile, jobDir, job, status, summaries, unlisted, fetchLogs), () => (squeueFailures += 1) <= SQUEUE_FAILURES_TOLERATED);
       const given = status.filter((s) => s.state === 'failed' && !retry.includes(s.shard));
       if (retry.length > 0 && !existsSync(cancelFile(jobDir))) {
         await launch(retry);
@@ -398,12 +395,14 @@ export function failures(jobDir: string, record: ArrayJobRecord, failed: readonl
  * One look at every shard still under way: updates `status` (and `summaries` of finished shards);
  * returns the failed shards that have attempts left.
  */
-export async function look(profile: ClusterProfile, jobDir: string, record: ArrayJobRecord, status: ShardStatus[], summaries: Record<string, unknown>[], unlisted: Map<number, number>): Promise<number[]> {
+export async function look(profile: ClusterProfile, jobDir: string, record: ArrayJobRecord, status: ShardStatus[], summaries: Record<string, unknown>[], unlisted: Map<number, number>, fetchLogs?: () => Promise<void>): Promise<number[]> {
   const open = status.filter((s) => s.state === 'pending' || s.state === 'running');
   // Each open shard's latest array, and what Slurm says of its task there.
   const latest = new Map(open.map((s) => [s.shard, latestArray(record, s.shard)]));
   const listed = new Map<string, TaskState[]>();
   for (const id of new Set(latest.values())) listed.set(id, await arrayTasks(profile, id));
+  // Logs copied from an SSH cluster are fetched after squeue: a task squeue saw end has its `done` line in them.
+  await fetchLogs?.();
   const retry: number[] = [];
   for (const s of open) {
     const slurm = listed.get(latest.get(s.shard)!)!.find((t) => t.task === s.shard);

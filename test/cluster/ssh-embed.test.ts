@@ -1,10 +1,10 @@
 /**
  * Slurm over SSH (cluster/ssh) on the loopback cluster: a throwaway OpenSSH server on 127.0.0.1
  * (own port, own host key and sshd_config, StrictModes off, run as the current user) and a key
- * made here. The embedding that `embed --cluster local-slurm` submits is run again through an
- * `ssh` profile whose work folder is another folder: the model and job are copied there with
- * rsync, the nodes read only those copies, and the shards' results come back and merge into files
- * byte-identical to the local run. A key the server does not know fails with a clear message.
+ * made here. `embed --cluster test-ssh`, with an `ssh` profile in a profiles file whose work
+ * folder is another folder: the model and job are copied there with rsync, Slurm's commands run
+ * through ssh (SLURM_CONF only on the "login node"), the nodes read only the copies, and the
+ * shards' results come back and merge into files byte-identical to the local run. A key the server does not know fails with a clear message.
  * Skipped, with the reason printed, only where Debian's sshd is not installed.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -13,10 +13,7 @@ import { createServer, connect } from 'node:net';
 import { userInfo } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { sshProfile } from '../../src-main/cluster/profiles';
-import { runShardedOnCluster } from '../../src-main/cluster/run-sharded';
 import { closeSshConnection, sshShell, type SshTarget } from '../../src-main/cluster/ssh';
-import type { TaskKind } from '../../src-main/api/tasks';
 import { createRng } from '../../src-main/core/rng';
 import { loadGolden } from '../support/golden';
 import { assertBuilt, ROOT } from '../support/serve';
@@ -145,24 +142,25 @@ describe.skipIf(!slurm || !!sshdMissing)('embedding through an ssh profile (a te
     const settings = ['--model', model, '--fasta', fasta, '--layers', '1,2', '--pool', 'mean,per-token', '--logits', '--batch-tokens', '300', '--threads', '1'];
     const here = cli('embed', ...settings, '--out', join(home, 'local'));
     expect(here.code, here.err).toBe(0);
-    // The task exactly as the command line submits it (kept in the job folder of a local-Slurm run).
-    const slurmJob = join(home, 'job-local-slurm');
-    const viaSlurm = cli('embed', ...settings, '--out', join(home, 'local-slurm'), '--cluster', 'local-slurm', '--shards', '3', '--job-dir', slurmJob, '--keep-job-dir');
-    expect(viaSlurm.code, viaSlurm.err).toBe(0);
-    const task = JSON.parse(readFileSync(join(slurmJob, 'task.json'), 'utf8')) as { kind: TaskKind; params: { models: { dir: string }[] }; input: unknown };
 
-    const profile = sshProfile('test-ssh', { ...target, launcher: { type: 'install', node: process.execPath, install: ROOT }, pollSeconds: 1 });
+    // The profile as a user writes it, in the profiles file; the command line is the same as for local Slurm.
+    const profiles = join(home, 'clusters.json');
+    const { remoteEnv, sshOptions, ...reach } = target;
+    writeFileSync(profiles, JSON.stringify({ profiles: { 'test-ssh': { kind: 'ssh', ...reach, sshOptions, remoteEnv, pollSeconds: 1, launcher: { type: 'install', node: process.execPath, install: ROOT } } } }));
     const jobDir = join(home, 'job-ssh');
-    const merged = join(home, 'ssh-merged');
-    mkdirSync(merged);
-    const messages: string[] = [];
-    const summary = await runShardedOnCluster(profile, task.kind, task.params, task.input, merged, { shards: 3, jobDir, keepJobDir: true, onProgress: (_, message) => messages.push(message) });
-    expect(summary).toMatchObject({ sequences: 40 });
-    expect(messages.at(-1)).toBe('3 of 3 shards done, 0 running, 0 waiting');
+    const there = spawnSync(process.execPath, [BIN, 'embed', ...settings, '--out', join(home, 'via-ssh'), '--cluster', 'test-ssh', '--shards', '3', '--job-dir', jobDir, '--keep-job-dir'], {
+      // No SLURM_CONF here: only the login node's commands need it (remoteEnv).
+      env: { ...process.env, ESM_STUDIO_HOME: home, ESM_STUDIO_CLUSTERS: profiles, SLURM_CONF: '' },
+      encoding: 'utf8',
+    });
+    expect(there.status, there.stderr).toBe(0);
+    // Each shard ran once: no task was taken for lost because its log came back late.
+    expect(JSON.parse(readFileSync(join(jobDir, 'job.json'), 'utf8'))).toMatchObject({ state: 'done', attempts: [1, 1, 1] });
+    expect(there.stdout).toMatch(/^Embedded 40 sequences in [\d.]+ s/);
 
-    // The result: the local run's arrays, byte for byte (ids.txt and run.json are the command's, written after the merge).
-    const expected = files(join(home, 'local'), ['ids.txt', 'run.json']);
-    const actual = files(merged);
+    // The result: the local run's files, byte for byte (run.json holds timings).
+    const expected = files(join(home, 'local'), ['run.json']);
+    const actual = files(join(home, 'via-ssh'), ['run.json']);
     expect([...actual.keys()].sort()).toEqual([...expected.keys()].sort());
     for (const [name, bytes] of expected) expect(actual.get(name)!.equals(bytes), name).toBe(true);
 
@@ -172,7 +170,7 @@ describe.skipIf(!slurm || !!sshdMissing)('embedding through an ssh profile (a te
     expect(remoteJob).toMatch(/^job-ssh-[0-9a-f]{12}$/);
     expect(remoteModel).toMatch(/^model-[0-9a-f]{12}$/);
     expect(files(join(target.workDir, 'models', remoteModel!))).toEqual(files(model));
-    const remoteTask = JSON.parse(readFileSync(join(target.workDir, 'jobs', remoteJob!, 'task.json'), 'utf8')) as typeof task;
+    const remoteTask = JSON.parse(readFileSync(join(target.workDir, 'jobs', remoteJob!, 'task.json'), 'utf8')) as { params: { models: { dir: string }[] } };
     expect(remoteTask.params.models[0]!.dir).toBe(join(target.workDir, 'models', remoteModel!));
     expect(readFileSync(join(target.workDir, 'jobs', remoteJob!, 'run-shard.sh'), 'utf8')).toContain(`--work-dir '${join(target.workDir, 'jobs', remoteJob!, 'shards')}'/"$SLURM_ARRAY_TASK_ID"`);
     // The shards' results were computed there and brought back here, the same bytes.
@@ -181,6 +179,7 @@ describe.skipIf(!slurm || !!sshdMissing)('embedding through an ssh profile (a te
       expect(there.size).toBeGreaterThan(1);
       expect(files(join(jobDir, 'shards', String(s)))).toEqual(there);
     }
-    expect(readdirSync(join(jobDir, 'logs')).filter((name) => name.endsWith('.log'))).toHaveLength(3);
+    const logs = readdirSync(join(jobDir, 'logs')).filter((name) => name.endsWith('.log'));
+    expect(logs, `${logs.join(' ')}\n${there.stderr}`).toHaveLength(3);
   });
 });
