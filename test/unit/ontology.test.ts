@@ -192,6 +192,14 @@ describe('annotations → propagated terms → label matrix', () => {
     expect(ec.parents).toEqual([[], [0], [1], [2], [2]]);
   });
 
+  it('matches UniProt FASTA-header IDs by accession, and refuses a file that names none of the dataset\'s proteins', () => {
+    const propagated = propagateAnnotations(readAnnotationTable('annotations.csv', TABLE), ontology);
+    const m = buildLabelMatrix(['sp|P1|HBA_HUMAN', 'tr|P2|X_Y', 'P3', 'sp|Q9|NONE'], propagated, ontology, { minCount: 1 });
+    expect(m.rows.map((r) => (r ? Array.from(r).reduce((a, b) => a + b, 0) : null))).toEqual([4, 4, 2, null]);
+    expect(m.notices.join(' ')).toMatch(/2 dataset ID\(s\) were matched by their UniProt accession/);
+    expect(() => buildLabelMatrix(['seq_1', 'seq_2'], propagated, ontology)).toThrow(/None of the dataset's 2 IDs \(such as "seq_1"\) is a protein of the annotation file \(such as "P1"\)/);
+  });
+
   it('reads GAF: NOT qualifiers skipped, evidence filter, propagation as for a table', () => {
     const row = (protein: string, qualifier: string, term: string, evidence: string): string =>
       ['UniProtKB', protein, 'sym', qualifier, term, 'PMID:1', evidence, '', 'F', 'name', '', 'protein', 'taxon:9606', '20240101', 'UniProt', '', ''].join('\t');

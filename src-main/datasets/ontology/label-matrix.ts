@@ -12,7 +12,10 @@
  *    dropped: they are always "predicted right" and CAFA leaves roots out of its scores.
  *  - A dataset protein absent from the annotation file gets no row (null: unknown, left out);
  *    one listed with no terms gets an all-zero row.
+ *  - A dataset ID written as a UniProt FASTA header (sp|P69905|HBA_HUMAN) is matched by its
+ *    accession (P69905), the protein ID GAF files use, when the full ID is not in the file.
  */
+import { ApiError } from '../../api/errors';
 import type { Ontology } from './obo';
 import { termInfo, type PropagatedAnnotations } from './propagate';
 
@@ -39,11 +42,27 @@ export interface LabelMatrix {
 
 export const DEFAULT_MIN_COUNT = 10;
 
+/** The annotation-file protein a dataset ID stands for: itself, else its UniProt accession; null when neither is there. */
+function annotationKey(id: string, terms: ReadonlyMap<string, unknown>): string | null {
+  if (terms.has(id)) return id;
+  const accession = /^(?:sp|tr)\|([^|]+)\|/.exec(id)?.[1];
+  return accession !== undefined && terms.has(accession) ? accession : null;
+}
+
 export function buildLabelMatrix(datasetIds: readonly string[], annotations: PropagatedAnnotations, ontology: Ontology | null, options: LabelMatrixOptions = {}): LabelMatrix {
   const minCount = options.minCount ?? DEFAULT_MIN_COUNT;
   const wanted = options.namespaces ? new Set(options.namespaces) : null;
-  const annotated = datasetIds.filter((id) => annotations.terms.has(id));
+  const keys = datasetIds.map((id) => annotationKey(id, annotations.terms));
+  const annotated = keys.filter((key): key is string => key !== null);
+  if (annotated.length === 0) {
+    throw new ApiError(
+      'invalid-input',
+      `None of the dataset's ${datasetIds.length} IDs (such as "${datasetIds[0] ?? ''}") is a protein of the annotation file (such as "${annotations.proteins[0] ?? ''}"). The IDs must match, e.g. UniProt accessions in both.`,
+    );
+  }
   const notices = [...annotations.notices];
+  const byAccession = keys.filter((key, i) => key !== null && key !== datasetIds[i]).length;
+  if (byAccession > 0) notices.push(`${byAccession} dataset ID(s) were matched by their UniProt accession (sp|P69905|… → P69905).`);
   const unused = annotations.proteins.length - new Set(annotated).size;
   if (unused > 0) notices.push(`${unused} annotated protein(s) are not in the dataset and were not used.`);
   const missing = datasetIds.length - annotated.length;
@@ -65,9 +84,9 @@ export function buildLabelMatrix(datasetIds: readonly string[], annotations: Pro
   if (rare > 0) notices.push(`${rare} term(s) on fewer than ${minCount} proteins were dropped (minimum count).`);
   if (roots > 0) notices.push(`${roots} term(s) on every annotated protein or at a namespace root were dropped: they say nothing about a protein.`);
   const index = new Map(kept.map((k, i) => [k.id, i]));
-  const rows = datasetIds.map((id) => {
-    const terms = annotations.terms.get(id);
-    if (!terms) return null;
+  const rows = keys.map((key) => {
+    if (key === null) return null;
+    const terms = annotations.terms.get(key)!;
     const row = new Uint8Array(kept.length);
     for (const term of terms) {
       const i = index.get(term);
