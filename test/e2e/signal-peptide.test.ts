@@ -196,6 +196,44 @@ describe('signal peptides from the Training page', () => {
     expect(run.params.settings.peft).toMatchObject({ method: 'prompt', prompt: { length: 5, layers: 'input' } });
   }, 240_000);
 
+  it('predicts pasted proteins with the model: a run of their own, without a true type column', async () => {
+    const results = page.getByTestId('sp-results');
+    const lines = readFileSync(DATA, 'utf8').split('\n');
+    // Two proteins of the file under new names, as a biologist would paste them (plain FASTA, no labels).
+    const fasta = `>new_one\n${lines[1]}\n>new_two\n${lines[4]}\n`;
+    await results.getByTestId('sp-predict').locator('summary').click();
+    await results.getByTestId('sp-predict-fasta').fill(fasta);
+    await results.getByTestId('sp-predict-start').click();
+    await results.getByTestId('sp-predict-started').waitFor();
+    const job = (await api.call<Job[]>('jobs.list', { projectId })).find((j) => j.kind === 'train.signalPeptidePredict')!;
+    expect(job, 'a train.signalPeptidePredict job').toBeDefined();
+    const done = await api.waitForJob(job.id, 120_000);
+    expect(done.state, done.error ?? '').toBe('done');
+    await expect.poll(() => results.getByTestId('sp-results-run').locator(`option[value="${done.runId}"]`).count(), { timeout: 20_000 }).toBe(1);
+    await results.getByTestId('sp-results-run').selectOption(String(done.runId));
+    await expect.poll(() => results.getByTestId('sp-prediction-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-id')).sort())).toEqual(['new_one', 'new_two']);
+    expect(await results.locator('[data-testid="sp-sort"][data-column="trueType"]').count()).toBe(0);
+    await results.getByTestId('sp-protein').waitFor();
+    await results.getByTestId('sp-results-run').selectOption(String(runId));
+    await expect.poll(() => results.getByTestId('sp-prediction-row').count()).toBe(TESTED.length);
+  }, 150_000);
+
+  it('starts the six partition arrangements as one cross-validation run', async () => {
+    const form = page.getByTestId('finetune-form');
+    await form.getByTestId('sp-cross-validate').check();
+    // The per-partition roles give way to the six arrangements.
+    await expect.poll(() => form.locator('[data-partition="0"] [data-testid="sp-partition-train"]').isDisabled()).toBe(true);
+    await form.getByTestId('sp-epochs').fill('1');
+    await form.getByTestId('sp-start').click();
+    await expect.poll(async () => (await api.call<Job[]>('jobs.list', { projectId })).some((j) => j.kind === 'train.signalPeptideCv'), { timeout: 20_000 }).toBe(true);
+    const job = (await api.call<Job[]>('jobs.list', { projectId })).find((j) => j.kind === 'train.signalPeptideCv')!;
+    const run = (await api.call<{ id: number; params: { partitions?: number[] } }[]>('runs.list', { projectId })).find((r) => r.id === job.runId)!;
+    expect(run.params.partitions).toEqual([0, 1, 2]);
+    // Six trainings take minutes: stop it here (its finished arrangements would still be shown).
+    await api.call('jobs.cancel', { id: job.id });
+    await expect.poll(async () => (await api.call<Job[]>('jobs.list', { projectId })).find((j) => j.id === job.id)?.state, { timeout: 60_000 }).toMatch(/cancelled|done/);
+  }, 120_000);
+
   it('saves the predictions as SignalP 6.0 does: a summary that lists every tested protein', async () => {
     const results = page.getByTestId('sp-results');
     await results.locator('[data-testid="sp-export"][data-format="summary"]').click();

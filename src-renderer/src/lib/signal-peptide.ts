@@ -235,7 +235,11 @@ export function meanDefined(values: readonly (number | null | undefined)[]): num
 
 /** One protein in the predictions table. */
 export interface PredictionRow {
+  /** The row's key (a cross-validation tests each protein twice, so names repeat). */
+  index: number;
   id: string;
+  /** Which model predicted it, in words, when several did (cross-validation); null otherwise. */
+  model?: string | null;
   kingdom: string | null;
   /** The type in the data (SignalP's NO_SP, SP, …); null for new sequences. */
   trueType: string | null;
