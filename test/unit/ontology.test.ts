@@ -243,6 +243,11 @@ describe('bad inputs name the file, line and field', () => {
     expect(() => parseObo('bad.obo', 'format-version: 1.2\n')).toThrow(/bad\.obo: no \[Term\] stanza/);
   });
 
+  it('says to unpack a compressed download instead of reading it as text', () => {
+    const sources = { annotations: { path: '/data/goa_human.gaf.gz', text: '\u001f\uFFFD\b\u0000' }, ontology: null };
+    expect(() => readLabelMatrix(['P1'], sources)).toThrow('goa_human.gaf.gz is compressed; unpack it first (e.g. "gunzip goa_human.gaf.gz") and choose the unpacked file.');
+  });
+
   it('rejects a GAF line with the wrong number of columns, naming the first missing one', () => {
     const short = ['UniProtKB', 'Q1', 'sym', '', 'GO:0000005', 'PMID:1', 'IDA', '', 'F', 'name', '', 'protein'].join('\t');
     expect(() => readGaf('goa.gaf', `!gaf-version: 2.2\n${short}`)).toThrow(/goa\.gaf, line 2: 12 tab-separated fields, .* column 13 \(Taxon\)/);

@@ -5,6 +5,8 @@
  * minimum-count filter (label-matrix.ts). `readLabelMatrix` strings them together for the CLI
  * and the Data page. Pure text in, data out: callers read the files.
  */
+import { ApiError } from '../../api/errors';
+import { baseName } from '../text';
 import { readAnnotationTable, readGaf, type AnnotationFile, type GafOptions } from './annotations';
 import { buildLabelMatrix, type LabelMatrix, type LabelMatrixOptions } from './label-matrix';
 import { parseObo, type Ontology } from './obo';
@@ -27,9 +29,19 @@ export interface AnnotationSources {
   ontology: { path: string; text: string } | null;
 }
 
+/** GO's downloads come gzipped (goa_human.gaf.gz); read as text they are noise, so say what to do instead. */
+function refuseCompressed(source: { path: string; text: string }): void {
+  if (/\.(gz|zip|bz2)$/i.test(source.path) || source.text.startsWith('\u001f\u008b') || source.text.startsWith('\u001f\uFFFD')) {
+    const name = baseName(source.path);
+    throw new ApiError('invalid-input', `${name} is compressed; unpack it first (e.g. "gunzip ${name}") and choose the unpacked file.`);
+  }
+}
+
 /** Reads, propagates and filters: the label matrix of a dataset's proteins (ids in dataset order). */
 export function readLabelMatrix(datasetIds: readonly string[], sources: AnnotationSources, options: LabelMatrixOptions & GafOptions = {}): LabelMatrix {
-  const ontology: Ontology | null = sources.ontology ? parseObo(sources.ontology.path.split(/[\\/]/).pop()!, sources.ontology.text) : null;
+  refuseCompressed(sources.annotations);
+  if (sources.ontology) refuseCompressed(sources.ontology);
+  const ontology: Ontology | null = sources.ontology ? parseObo(baseName(sources.ontology.path), sources.ontology.text) : null;
   const file = readAnnotations(sources.annotations.path, sources.annotations.text, options);
   return buildLabelMatrix(datasetIds, propagateAnnotations(file, ontology), ontology, options);
 }
