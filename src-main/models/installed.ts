@@ -10,8 +10,9 @@
  * the model uses (not from file sizes: int8 and fp16 store fewer bytes a parameter); manifests
  * written before it existed get it on read from their weight table, which lists the same tensors.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { ApiError } from '../api/errors';
@@ -211,6 +212,15 @@ export async function graphFile(modelDir: string, manifest: ModelManifest, outpu
     return g.initializer(name, entry.dtype, entry.dims, { kind: 'external', location: WEIGHTS_FILE, offset: entry.offset, length: entry.length });
   };
   family.buildGraph(g, { config: manifest.config, precision: manifest.precision, outputs, param, fused });
-  await writeModel(g.build(), file, { producerVersion: manifest.appVersion });
+  // Several processes may make the same graph at once (the shards of a cluster job starting
+  // together, on one host or several): each writes a file of its own and renames it into place.
+  // The copies are identical, so whichever rename comes last, the graph is whole.
+  const own = `${file}.${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
+  try {
+    await writeModel(g.build(), own, { producerVersion: manifest.appVersion });
+    renameSync(own, file);
+  } finally {
+    rmSync(own, { force: true });
+  }
   return file;
 }
