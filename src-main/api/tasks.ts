@@ -14,10 +14,14 @@ const ScanTask = z.enum(['regression', 'classification', 'multilabel']);
 const Scaling = z.enum(['standard', 'minmax', 'none']);
 const ScoreMethod = z.enum(['wt-marginal', 'masked-marginal', 'pll']);
 const Split = z.object({
-  scheme: z.enum(['random', 'stratified', 'contiguous', 'modulo', 'column']),
+  scheme: z.enum(['random', 'stratified', 'contiguous', 'modulo', 'column', 'homology', 'temporal']),
   k: z.number().int(),
   seed: z.number().int(),
   column: z.string().optional(),
+  identity: z.number().optional(),
+  coverage: z.number().optional(),
+  removeToBalance: z.boolean().optional(),
+  date: z.string().optional(),
 });
 const StoredMatrix = z.object({ path: z.string(), rows: z.number().int(), cols: z.number().int(), offsetsPath: z.string().nullable() });
 const ModelRef = z.object({ id: z.number(), name: z.string(), dir: z.string() });
@@ -246,7 +250,7 @@ export const TASK_SUMMARIES = {
   'model.install': summary(InstalledModelSummary),
   'model.download': summary(InstalledModelSummary),
   'embeddings.compress': summary({ compression: z.string(), rows: z.number(), cols: z.number() }),
-  'learn.scan': summary({ fits: z.number(), folds: z.number(), rows: z.number(), leftOut: z.number().optional(), target: z.string(), task: ScanTask }),
+  'learn.scan': summary({ fits: z.number(), folds: z.number(), rows: z.number(), leftOut: z.number().optional(), target: z.string(), task: ScanTask, /** Similarity folds: clusters, fold sizes and any balance warning, in words. */ split: z.string().optional() }),
   'learn.predict': summary({ path: z.string(), sequences: z.number(), folds: z.number() }),
   'embeddings.export': summary({ path: z.string(), format: z.string() }),
   'map.project': summary({ method: z.string(), rows: z.number(), cols: z.number(), seconds: z.number(), explainedVariance: z.array(z.number()).nullable() }),

@@ -15,7 +15,7 @@ export interface Fold {
   test: Int32Array;
 }
 
-export type SplitScheme = 'random' | 'stratified' | 'column' | 'contiguous' | 'modulo';
+export type SplitScheme = 'random' | 'stratified' | 'column' | 'contiguous' | 'modulo' | 'homology' | 'temporal';
 
 // ---------------------------------------------------------------------------------------------
 // k-fold variants
@@ -143,7 +143,7 @@ function naturalSort(keys: string[]): string[] {
 }
 
 /** "Row 7 has" / "Rows 3, 7 and 12 have" / "Rows 3, 7, 12, 15, 20 and 4 more have" (1-based). */
-function describeRows(indices: readonly number[]): string {
+export function describeRows(indices: readonly number[]): string {
   const shown = indices.slice(0, 5).map((i) => String(i + 1));
   if (indices.length === 1) return `Row ${shown[0]} has`;
   if (indices.length > 5) return `Rows ${shown.join(', ')} and ${indices.length - 5} more have`;
@@ -207,6 +207,10 @@ const SCHEME_SENTENCES: Record<SplitScheme, string> = {
     'Random folds mix positions and similar sequences between training and test, so they overstate how well the model predicts new positions or new proteins.',
   stratified:
     'Stratified folds are random folds that keep each class in the same proportion in every fold, so rare classes are tested in every fold.',
+  homology:
+    'Similarity folds keep every group of related sequences (above the chosen identity, default 30 %) in one fold, so the model is tested on proteins unlike those it was trained on; random folds let close relatives leak from training into test and overstate accuracy.',
+  temporal:
+    'A temporal split trains on proteins dated before the chosen date and tests on those after it, as a model would be used on newly characterised proteins.',
   column: 'Folds come from a column of your data, so you decide which rows are held out together (for example by protein family or by experiment).',
   contiguous:
     'Contiguous folds hold out one stretch of the protein at a time, so the model is tested on a region it has never seen — the hardest and most honest test for a mutational scan.',

@@ -254,6 +254,7 @@ export class JobsService {
       splitValues: params.split.column ? rows.map((r) => r.labels[params.split.column!] ?? null) : null,
       targetColumns: params.targets ? params.targets.map((column) => rows.map((r) => r.labels[column] ?? null)) : null,
       labelStructure: params.targets ? termStructure(this.store.datasets.get(params.datasetId!)?.labelColumns ?? [], params.targets) : null,
+      sequences: params.split.scheme === 'homology' ? rows.map((r) => r.sequence) : null,
     };
   }
 

@@ -7,7 +7,10 @@
 import { join, resolve } from 'node:path';
 import { writeTextAtomically } from '../../core/atomic';
 import { csvField, formatFloat32 } from '../../exports';
-import { buildFolds } from '../../learn/splits';
+import { buildFolds, type SplitSpec } from '../../learn/splits';
+import { bootstrapIntervals, type Interval } from '../../learn/bootstrap';
+import { classificationMetrics, regressionMetrics } from '../../learn/metrics';
+import { clusterTableCsv, DEFAULT_CRITERIA, findRelatedPairs, partition, type HomologyProgress } from '../../learn/homology';
 import { evaluateClassification, evaluateMultiLabel, evaluateRegression, type Evaluation, type Task as LearnTask } from '../../learn/evaluate';
 import { classifierFor, multiLabelFor, regressorFor } from '../../learn/learners';
 import { takeRows, type Matrix } from '../../learn/matrix';
@@ -31,6 +34,8 @@ export const ScanInput = z.object({
   splitValues: z.array(Cell).nullable(),
   /** Multi-label: each 0/1 target column's values by row (in params.targets order); a row missing any is left out. */
   targetColumns: z.array(z.array(Cell)).nullable().default(null),
+  /** For similarity (homology) splits: each row's protein sequence. */
+  sequences: z.array(z.string()).nullable().default(null),
   /** Multi-label GO/EC terms (datasets/ontology): each label's namespace and parents (label indices), for per-namespace CAFA scores and Smin. */
   labelStructure: z.object({ namespaces: z.array(z.string()), parents: z.array(z.array(z.number().int().min(0))) }).nullable().default(null),
   /** A cluster shard's fits (indices into items × learners, item-major); null: all of them. */
@@ -38,7 +43,64 @@ export const ScanInput = z.object({
 });
 export type ScanInput = z.output<typeof ScanInput>;
 
-const ScanCheckpoint = z.object({ done: z.array(z.number().int()) });
+const HomologyCheckpoint = z.object({ chunks: z.number().int(), done: z.array(z.number().int()), pairs: z.array(z.number().int()), identities: z.array(z.number()), candidates: z.number() });
+/** done: the fits finished; homology: how far the similarity search got (a resumed scan skips the chunks it aligned). */
+const ScanCheckpoint = z.object({ done: z.array(z.number().int()), homology: HomologyCheckpoint.optional() });
+
+/**
+ * Similarity folds: related pairs among the rows with a target, their clusters packed into k
+ * folds; writes the assignment (homology-clusters.csv in the run folder). Returns the fold of
+ * every dataset row (−1: not used), a sentence for the summary, and the search (for checkpoints).
+ */
+async function homologyFolds(
+  ctx: { workDir: string; signal: AbortSignal; progress(f: number, m: string): void; checkpoint(state: z.output<typeof ScanCheckpoint>): void },
+  split: SplitSpec,
+  runDir: string,
+  input: ScanInput,
+  rows: readonly number[],
+  resumeFrom: HomologyProgress | undefined,
+): Promise<{ folds: Int32Array; note: string; search: HomologyProgress }> {
+  if (!input.sequences) throw new Error('Similarity folds need the protein sequences of the dataset.');
+  const sequences = rows.map((row) => input.sequences![row]!);
+  const criteria = { minIdentity: (split.identity ?? 100 * DEFAULT_CRITERIA.minIdentity) / 100, minCoverage: (split.coverage ?? 100 * DEFAULT_CRITERIA.minCoverage) / 100 };
+  const search = await findRelatedPairs(sequences, {
+    criteria,
+    signal: ctx.signal,
+    resumeFrom: resumeFrom ?? null,
+    // The similarity search is the first fifth of the scan's progress bar.
+    progress: (fraction, message) => ctx.progress(0.2 * fraction, message),
+    checkpoint: (state) => ctx.checkpoint({ done: [], homology: state }),
+  });
+  const result = partition(sequences.length, search.pairs, { shares: Array.from({ length: split.k }, () => 1), removeToBalance: split.removeToBalance ?? false });
+  writeTextAtomically(join(ctx.workDir, runDir, 'homology-clusters.csv'), clusterTableCsv(rows.map((row) => input.ids[row]!), result));
+  const folds = new Int32Array(input.ids.length).fill(-1);
+  rows.forEach((row, i) => (folds[row] = result.fold[i]!));
+  const percent = (x: number): string => `${Math.round(100 * x)} %`;
+  const note =
+    `${(search.pairs.length / 2).toLocaleString('en-US')} related pairs (≥ ${percent(criteria.minIdentity)} identity over ≥ ${percent(criteria.minCoverage)} of both sequences) ` +
+    `group ${sequences.length.toLocaleString('en-US')} sequences into ${result.clusterSizes.length.toLocaleString('en-US')} clusters (largest ${result.clusterSizes[0] ?? 0}); the folds hold ${result.foldSizes.join(', ')} sequences.` +
+    (result.warning ? ` ${result.warning}` : '');
+  return { folds, note, search };
+}
+
+/**
+ * 95 % bootstrap intervals of every metric over the out-of-fold predictions (1,000 resamples of
+ * proteins, seeded). Multi-label fits get none yet: their per-fold metrics use per-fold cut-offs.
+ */
+function intervalsOf(task: LearnTask, evaluation: { fold: Int32Array; yhat?: Float64Array; proba?: Matrix }, target: { y: Float64Array | null; labels: Int32Array | null; classes: string[] }, seed: number): Record<string, Interval> {
+  if (task === 'multilabel') return {};
+  const predicted = Int32Array.from(evaluation.fold.keys()).filter((i) => evaluation.fold[i]! >= 0);
+  const k = target.classes.length;
+  const metricsOf = (sample: Int32Array): Record<string, number | null> => {
+    const rows = Int32Array.from(sample, (r) => predicted[r]!);
+    if (task === 'regression') return { ...regressionMetrics(Float64Array.from(rows, (r) => target.y![r]!), Float64Array.from(rows, (r) => evaluation.yhat![r]!)) };
+    const proba = new Float64Array(rows.length * k);
+    rows.forEach((r, i) => proba.set(evaluation.proba!.data.subarray(r * k, (r + 1) * k), i * k));
+    const metrics = classificationMetrics(Int32Array.from(rows, (r) => target.labels![r]!), { data: proba, rows: rows.length, cols: k }, target.classes);
+    return Object.fromEntries(Object.entries(metrics).map(([name, value]) => [name, typeof value === 'number' ? value : null]));
+  };
+  return bootstrapIntervals(predicted.length, metricsOf, { replicates: 1000, seed });
+}
 
 /** Multi-label targets: the rows with every label known, and Y (rows × labels, 1 = has the label). */
 function prepareLabels(input: ScanInput, labels: readonly string[]) {
@@ -120,14 +182,19 @@ export const learnScan = defineTask({
     const labels = params.targets ?? [];
     const multi = params.task === 'multilabel' ? prepareLabels(input, labels) : null;
     const target = multi ? { rows: multi.rows, y: null, labels: null, classes: [] as string[] } : prepareTarget(input, params.task);
+    const homology = params.split.scheme === 'homology' ? await homologyFolds(ctx, params.split, params.runDir, input, target.rows, ctx.resumeFrom?.homology) : null;
     const folds = buildFolds(params.split, {
       rows: target.rows,
       labels: target.labels,
       classes: target.classes,
       positions: input.positions,
       splitValues: input.splitValues,
+      homologyFolds: homology?.folds ?? null,
     });
     const done = new Set(ctx.resumeFrom?.done ?? []);
+    // After a similarity search (the first fifth of the bar), fits take the rest of the progress bar.
+    const progressStart = homology ? 0.2 : 0;
+    const progressScale = 1 - progressStart;
     const units = params.items.flatMap((item) => params.learners.map((learner) => ({ item, learner })));
     // Progress counts this run's fits: all of them, or a cluster shard's.
     const total = input.units?.length ?? units.length;
@@ -135,15 +202,15 @@ export const learnScan = defineTask({
       if (done.has(index) || (input.units && !input.units.includes(index))) continue;
       throwIfCancelled(ctx.signal);
       const label = `${item.modelName} layer ${item.layer} ${item.pooling}, ${learner}`;
-      ctx.progress(done.size / total, `Fitting ${label} (${done.size + 1} of ${total})`);
+      ctx.progress(progressStart + (progressScale * done.size) / total, `Fitting ${label} (${done.size + 1} of ${total})`);
       await yieldToEvents();
       const X = loadFeatures(ctx.workDir, item, target.rows);
       const k = folds.length;
       const onProgress = (f: number): void =>
-        ctx.progress((done.size + f) / total, `Fitting ${label} (${done.size + 1} of ${total}): fold ${Math.min(k, Math.floor(f * k + 1e-9))} of ${k} done`);
+        ctx.progress(progressStart + (progressScale * (done.size + f)) / total, `Fitting ${label} (${done.size + 1} of ${total}): fold ${Math.min(k, Math.floor(f * k + 1e-9))} of ${k} done`);
       const options = { X, folds, scaling: params.scaling, classWeight: params.classWeight, onProgress };
       const base = join(params.runDir, `${item.embeddingId}-${learner}`);
-      let evaluation: Pick<Evaluation, 'fold' | 'perFold' | 'summary' | 'models'>;
+      let evaluation: Pick<Evaluation, 'fold' | 'perFold' | 'summary' | 'models'> & { yhat?: Float64Array; proba?: Matrix };
       let yShown: ArrayLike<number | string>;
       let yhatShown: ArrayLike<number | string>;
       if (multi) {
@@ -162,6 +229,8 @@ export const learnScan = defineTask({
         yShown = Array.from(target.labels!, (c) => target.classes[c]!);
         yhatShown = Array.from(result.yhat, (c) => target.classes[c] ?? '');
       }
+      const intervals = intervalsOf(params.task, evaluation, target, params.split.seed);
+      const summary = Object.fromEntries(Object.entries(evaluation.summary).map(([name, s]) => [name, intervals[name] ? { ...s, ...intervals[name] } : s]));
       writeTextAtomically(join(ctx.workDir, `${base}-predictions.csv`), predictionsCsv(input.ids, target.rows, evaluation.fold, yShown, yhatShown));
       const classes = multi ? labels : target.classes;
       writeTextAtomically(join(ctx.workDir, `${base}-models.json`), JSON.stringify({ learner, task: params.task, classes, folds: evaluation.models }));
@@ -171,13 +240,13 @@ export const learnScan = defineTask({
         task: params.task,
         target: params.target,
         modelsPath: `${base}-models.json`,
-        metrics: { perFold: evaluation.perFold, summary: evaluation.summary },
+        metrics: { perFold: evaluation.perFold, summary },
       });
       done.add(index);
-      ctx.checkpoint({ done: [...done].sort((a, b) => a - b) });
+      ctx.checkpoint({ done: [...done].sort((a, b) => a - b), homology: homology?.search });
     }
     // Rows without a value of the target (missing measurements) are left out of every fit: say how many.
     const leftOut = input.target.length - target.rows.length;
-    return { fits: units.length, folds: folds.length, rows: target.rows.length, leftOut, target: params.target, task: params.task };
+    return { fits: units.length, folds: folds.length, rows: target.rows.length, leftOut, target: params.target, task: params.task, ...(homology ? { split: homology.note } : {}) };
   },
 });
