@@ -33,6 +33,8 @@ let wtFasta: string;
 /** A short protein for the saturation map: PLL costs L² × 19 passes. */
 let shortFasta: string;
 let variantsCsv: string;
+let localScores: { out: string; err: string; code: number | null };
+const scoreArgs = (): string[] => ['score', '--model', model, '--wt', wtFasta, '--variants', variantsCsv, '--method', 'masked-marginal'];
 
 function cli(...args: string[]) {
   const result = spawnSync(process.execPath, [BIN, ...args], { env, encoding: 'utf8' });
@@ -108,16 +110,16 @@ describe.skipIf(!slurm)('scoring, saturation and scans on the loopback Slurm clu
     const rows = Array.from({ length: 60 }, (_, i) => `${i % 7 === 0 ? `${mutation()}:${mutation()}` : mutation()},${(rng.next() * 4 - 2).toFixed(3)}`);
     variantsCsv = join(home, 'variants.csv');
     writeFileSync(variantsCsv, `mutant,fitness\n${rows.join('\n')}\n`);
+    // The local scores several tests compare with.
+    localScores = cli(...scoreArgs(), '--out', join(home, 'scores-local.csv'));
+    expect(localScores.code, localScores.err).toBe(0);
   }, 120_000);
 
   it('zero-shot scores (masked marginals) in 3 shards: the CSV is the local one, byte for byte', { timeout: 180_000 }, () => {
-    const args = ['score', '--model', model, '--wt', wtFasta, '--variants', variantsCsv, '--method', 'masked-marginal'];
-    const here = cli(...args, '--out', join(home, 'scores-local.csv'));
-    expect(here.code, here.err).toBe(0);
     const jobDir = join(home, 'job-score');
-    const there = cli(...args, '--out', join(home, 'scores-cluster.csv'), '--cluster', 'local-slurm', '--shards', '3', '--job-dir', jobDir, '--keep-job-dir');
+    const there = cli(...scoreArgs(), '--out', join(home, 'scores-cluster.csv'), '--cluster', 'local-slurm', '--shards', '3', '--job-dir', jobDir, '--keep-job-dir');
     expect(there.code, there.err).toBe(0);
-    expect(there.out).toBe(here.out.replace('scores-local.csv', 'scores-cluster.csv'));
+    expect(there.out).toBe(localScores.out.replace('scores-local.csv', 'scores-cluster.csv'));
     expect(readFileSync(join(home, 'scores-cluster.csv')).equals(readFileSync(join(home, 'scores-local.csv')))).toBe(true);
     // Each shard scored a real part of the rows.
     for (let s = 0; s < 3; s++) {
@@ -125,6 +127,26 @@ describe.skipIf(!slurm)('scoring, saturation and scans on the loopback Slurm clu
       expect(record.owned.length).toBeGreaterThan(5);
     }
     expect(readJob(jobDir)).toMatchObject({ state: 'done', attempts: [1, 1, 1] });
+  });
+
+  it('a profile of the profiles file: its Slurm settings reach the array; the scores are still the local ones', { timeout: 120_000 }, () => {
+    const profiles = join(home, 'clusters.json');
+    const settings = { kind: 'local-slurm', slurmConf: slurm!.SLURM_CONF, partition: 'debug', timeLimit: '10', memory: '100M', cpusPerTask: 1, retries: 0, pollSeconds: 0.5, extraSbatch: ['--comment=esm-studio-test'] };
+    writeFileSync(profiles, JSON.stringify({ profiles: { lab: settings } }));
+    const withProfiles = { ...env, ESM_STUDIO_CLUSTERS: profiles };
+    const listed = spawnSync(process.execPath, [BIN, 'cluster', 'profiles'], { env: withProfiles, encoding: 'utf8' });
+    expect(listed.stdout).toContain('local-slurm\tlocal-slurm\tbuilt in\nlab\tlocal-slurm\n');
+    const jobDir = join(home, 'job-profile');
+    const run = spawnSync(process.execPath, [BIN, ...scoreArgs(), '--out', join(home, 'scores-profile.csv'), '--cluster', 'lab', '--shards', '2', '--job-dir', jobDir, '--keep-job-dir'], { env: withProfiles, encoding: 'utf8' });
+    expect(run.status, run.stderr).toBe(0);
+    expect(readFileSync(join(home, 'scores-profile.csv')).equals(readFileSync(join(home, 'scores-local.csv')))).toBe(true);
+    const record = readJob(jobDir);
+    expect(record.profile).toBe('lab');
+    const shown = spawnSync('scontrol', ['-o', 'show', 'job', record.arrays[0]!.id], { env, encoding: 'utf8' }).stdout;
+    expect(shown).toMatch(/Partition=debug /);
+    expect(shown).toMatch(/TimeLimit=00:10:00 /);
+    expect(shown).toMatch(/MinMemoryNode=100M /);
+    expect(shown).toMatch(/Comment=esm-studio-test /);
   });
 
   it('a saturation map (PLL) in 4 shards with one shard cancelled by scancel mid-way: retried, and the map is the local one', { timeout: 240_000 }, async () => {
@@ -272,7 +294,7 @@ describe.skipIf(!slurm)('scoring, saturation and scans on the loopback Slurm clu
     const out = join(home, 'picked-up');
     mkdirSync(out);
     const jobDir = join(home, 'job-picked');
-    const child = spawn(process.execPath, [BIN, 'score', '--model', model, '--wt', wtFasta, '--variants', variantsCsv, '--method', 'masked-marginal', '--out', join(out, 'scores.csv'), '--cluster', 'local-slurm', '--shards', '3', '--max-at-once', '1', '--job-dir', jobDir], { env, stdio: 'ignore' });
+    const child = spawn(process.execPath, [BIN, ...scoreArgs(), '--out', join(out, 'scores.csv'), '--cluster', 'local-slurm', '--shards', '3', '--max-at-once', '1', '--job-dir', jobDir], { env, stdio: 'ignore' });
     const mergeJob = await waitFor(
       () => (firstArray(jobDir) ? readJob(jobDir).mergeJobs?.[0] : null),
       () => (child.exitCode !== null ? 'the command ended before its merge step was submitted' : null),
@@ -293,7 +315,7 @@ describe.skipIf(!slurm)('scoring, saturation and scans on the loopback Slurm clu
     const out = join(home, 'killed-submitter');
     mkdirSync(out);
     const jobDir = join(home, 'job-orphan');
-    const child = spawn(process.execPath, [BIN, 'score', '--model', model, '--wt', wtFasta, '--variants', variantsCsv, '--method', 'masked-marginal', '--out', join(out, 'scores.csv'), '--cluster', 'local-slurm', '--shards', '3', '--job-dir', jobDir], { env, stdio: 'ignore' });
+    const child = spawn(process.execPath, [BIN, ...scoreArgs(), '--out', join(out, 'scores.csv'), '--cluster', 'local-slurm', '--shards', '3', '--job-dir', jobDir], { env, stdio: 'ignore' });
     await waitFor(
       () => (firstArray(jobDir) && (readJob(jobDir).mergeJobs ?? []).length > 0 ? true : null),
       () => (child.exitCode !== null ? 'the command ended before its merge step was submitted' : null),
