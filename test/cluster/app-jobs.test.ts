@@ -7,6 +7,7 @@
  * 2. Serve is killed (SIGKILL) while an array runs; started again on the same data folder, it
  *    picks the job up from the run's job folder, follows the same Slurm array (no new submission
  *    of it) and merges: the run's files are the local run's, byte for byte.
+ * 3. Cancel in the panel scancels the array; Resume finishes it with the local run's files.
  */
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -31,6 +32,9 @@ let browser: Browser | null = null;
 let projectId: number;
 let datasetId: number;
 let modelId: number;
+let page: Page;
+/** The same embedding run on this computer: what every cluster run must reproduce. */
+let localRunId: number;
 
 /** Every file below `dir` (relative path → bytes). */
 function files(dir: string): Map<string, Buffer> {
@@ -69,6 +73,10 @@ describe.skipIf(!slurm)('cluster jobs in the app (serve, Chromium, loopback Slur
     const rng = createRng(23);
     const text = Array.from({ length: 90 }, (_, i) => `>p${i}\n${Array.from({ length: 20 + rng.nextInt(80) }, () => LETTERS[rng.nextInt(20)]).join('')}\n`).join('');
     datasetId = (await api.call<{ dataset: { id: number } }>('datasets.import', { projectId, name: 'proteins', source: { kind: 'text', fileName: 'p.fasta', text } })).dataset.id;
+    const local = await api.call<Job>('jobs.start', { kind: 'embed.dataset', projectId, datasetId, modelIds: [modelId], ...settings });
+    const localDone = await api.waitForJob(local.id);
+    expect(localDone.state, localDone.error ?? '').toBe('done');
+    localRunId = localDone.runId!;
   }, 180_000);
 
   afterAll(async () => {
@@ -80,7 +88,7 @@ describe.skipIf(!slurm)('cluster jobs in the app (serve, Chromium, loopback Slur
 
   it('"Where to run: local-slurm, 3 shards" from the embedding form; the Jobs panel shows the array\'s shards and progress', { timeout: 240_000 }, async () => {
     browser = await launchChromium();
-    const page: Page = await browser.newPage({ viewport: { width: 1360, height: 1000 } });
+    page = await browser.newPage({ viewport: { width: 1360, height: 1000 } });
     const pageErrors: string[] = [];
     page.on('pageerror', (error) => pageErrors.push(error.message));
     await page.goto(server.url);
@@ -115,9 +123,6 @@ describe.skipIf(!slurm)('cluster jobs in the app (serve, Chromium, loopback Slur
   });
 
   it('serve killed (SIGKILL) while the array runs: started again, it follows the same array and merges the local run\'s files', { timeout: 300_000 }, async () => {
-    const local = await api.call<Job>('jobs.start', { kind: 'embed.dataset', projectId, datasetId, modelIds: [modelId], ...settings });
-    expect((await api.waitForJob(local.id)).state).toBe('done');
-
     const job = await api.call<Job>('jobs.start', { kind: 'embed.dataset', projectId, datasetId, modelIds: [modelId], ...settings, cluster: { profile: 'one-at-a-time', shards: 3 } });
     // Killed once the array is submitted and its first shard has started, before the last is done.
     let before: ClusterJobView | null = null;
@@ -137,14 +142,45 @@ describe.skipIf(!slurm)('cluster jobs in the app (serve, Chromium, loopback Slur
     // Merged: the job folder is gone, the panel shows every shard done.
     const after = await api.call<ClusterJobView | null>('jobs.cluster', { id: job.id });
     expect(after).toMatchObject({ state: 'done', shards: [{ state: 'done' }, { state: 'done' }, { state: 'done' }] });
-    const expected = files(runFolder(local.runId!));
+    const expected = files(runFolder(localRunId));
     const actual = files(runFolder(finished.runId!));
     expect([...actual.keys()].sort()).toEqual([...expected.keys()].sort());
     for (const [name, bytes] of expected) expect(actual.get(name)!.equals(bytes), name).toBe(true);
     // The same array was followed: Slurm knows no embedding array submitted after it (squeue lists finished jobs for MinJobAge, 300 s).
-    const listed = spawnSync('squeue', ['-h', '-t', 'all', '-r', '-o', '%F|%j'], { encoding: 'utf8', env: process.env });
+    const listed = spawnSync('squeue', ['-h', '-t', 'all', '-r', '-o', '%j|%F|%K|%T|%r'], { encoding: 'utf8', env: process.env });
     expect(listed.status, listed.stderr).toBe(0);
-    const arrays = new Set(listed.stdout.split('\n').filter((line) => line.endsWith('|esm-studio-embed.dataset')).map((line) => Number(line.split('|')[0])));
-    expect([...arrays].filter((id) => id >= Number(before!.arrays[0]))).toEqual([Number(before!.arrays[0])]);
+    const arrays = new Set(listed.stdout.split('\n').filter((line) => line.startsWith('esm-studio-embed.dataset|')).map((line) => Number(line.split('|')[1])));
+    expect([...arrays].filter((id) => id >= Number(before!.arrays[0])), listed.stdout).toEqual([Number(before!.arrays[0])]);
+  });
+
+  it('Cancel in the Jobs panel runs scancel (nothing of the array stays queued); Resume submits the unfinished shards and merges the local run\'s files', { timeout: 300_000 }, async () => {
+    // Serve was started again (test 2) on another port: open its page.
+    await page.goto(server.url);
+    const job = await api.call<Job>('jobs.start', { kind: 'embed.dataset', projectId, datasetId, modelIds: [modelId], ...settings, cluster: { profile: 'one-at-a-time', shards: 3 } });
+    const row = page.locator(`[data-testid="job-row"][data-job-id="${job.id}"]`);
+    try {
+      await expect.poll(() => row.getByTestId('cluster-shard').evaluateAll((shards) => shards.some((s) => s.getAttribute('data-state') === 'running')), { timeout: 30_000, interval: 100 }).toBe(true);
+    } catch (error) {
+      await screenshot(page, '41-debug');
+      console.log(JSON.stringify(await api.call('jobs.cluster', { id: job.id })), JSON.stringify(await api.call('jobs.list', { projectId })));
+      throw error;
+    }
+    const view = (await api.call<ClusterJobView>('jobs.cluster', { id: job.id }))!;
+    await row.getByTestId('job-cancel').click();
+    await expect.poll(() => row.getAttribute('data-state'), { timeout: 60_000 }).toBe('cancelled');
+    const queued = spawnSync('squeue', ['-h', '-r', '-j', view.arrays[0]!, '-t', 'PENDING,RUNNING', '-o', '%K|%T'], { encoding: 'utf8', env: process.env });
+    expect(queued.status, queued.stderr).toBe(0);
+    expect(queued.stdout.trim()).toBe('');
+    const cancelled = (await api.call<ClusterJobView>('jobs.cluster', { id: job.id }))!;
+    expect(cancelled.state).toBe('cancelled');
+    expect(cancelled.shards.some((s) => s.state === 'failed' && s.why !== null)).toBe(true);
+
+    await row.getByTestId('job-resume').click();
+    await expect.poll(() => row.getAttribute('data-state'), { timeout: 240_000 }).toBe('done');
+    const finished = (await api.call<Job[]>('jobs.list', { projectId })).find((j) => j.id === job.id)!;
+    const expected = files(runFolder(localRunId));
+    const actual = files(runFolder(finished.runId!));
+    expect([...actual.keys()].sort()).toEqual([...expected.keys()].sort());
+    for (const [name, bytes] of expected) expect(actual.get(name)!.equals(bytes), name).toBe(true);
   });
 });
