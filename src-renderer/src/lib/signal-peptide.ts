@@ -30,6 +30,9 @@ export const KINGDOM_TITLES: Readonly<Record<string, string>> = {
   ARCHAEA: 'Archaea',
 };
 
+/** The kingdoms as a table column says them. */
+export const KINGDOM_SHORT: Readonly<Record<string, string>> = { EUKARYA: 'Eukarya', POSITIVE: 'Gram-positive', NEGATIVE: 'Gram-negative', ARCHAEA: 'Archaea' };
+
 export function typeTitle(type: string | null | undefined): string {
   if (!type) return '—';
   return TYPE_TITLES[type] ?? type;
