@@ -4,11 +4,12 @@
  * made here. `embed --cluster test-ssh`, with an `ssh` profile in a profiles file whose work
  * folder is another folder: the model and job are copied there with rsync, Slurm's commands run
  * through ssh (SLURM_CONF only on the "login node"), the nodes read only the copies, and the
- * shards' results come back and merge into files byte-identical to the local run. A key the server does not know fails with a clear message.
+ * shards' results come back and merge into files byte-identical to the local run; the same with
+ * scp where this computer has no rsync. A key the server does not know fails with a clear message.
  * Skipped, with the reason printed, only where Debian's sshd is not installed.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { userInfo } from 'node:os';
 import { join, relative } from 'node:path';
@@ -181,5 +182,24 @@ describe.skipIf(!slurm || !!sshdMissing)('embedding through an ssh profile (a te
     }
     const logs = readdirSync(join(jobDir, 'logs')).filter((name) => name.endsWith('.log'));
     expect(logs, `${logs.join(' ')}\n${there.stderr}`).toHaveLength(3);
+  });
+
+  it('without rsync on this computer, scp copies the same folders: the same files again (runs after the test above: its model, FASTA and profile)', { timeout: 240_000 }, () => {
+    // A PATH with ssh and scp only (node is started by its full path).
+    const bin = join(home, 'bin-without-rsync');
+    mkdirSync(bin);
+    for (const tool of ['ssh', 'scp']) symlinkSync(`/usr/bin/${tool}`, join(bin, tool));
+    const settings = ['--model', join(home, 'model'), '--fasta', join(home, 'in.fasta'), '--layers', '1,2', '--pool', 'mean,per-token', '--logits', '--batch-tokens', '300', '--threads', '1'];
+    const jobDir = join(home, 'job-scp');
+    const there = spawnSync(process.execPath, [BIN, 'embed', ...settings, '--out', join(home, 'via-scp'), '--cluster', 'test-ssh', '--shards', '2', '--job-dir', jobDir, '--keep-job-dir'], {
+      env: { ...process.env, PATH: bin, ESM_STUDIO_HOME: home, ESM_STUDIO_CLUSTERS: join(home, 'clusters.json'), SLURM_CONF: '' },
+      encoding: 'utf8',
+    });
+    expect(there.status, there.stderr).toBe(0);
+    const expected = files(join(home, 'local'), ['run.json']);
+    const actual = files(join(home, 'via-scp'), ['run.json']);
+    expect([...actual.keys()].sort()).toEqual([...expected.keys()].sort());
+    for (const [name, bytes] of expected) expect(actual.get(name)!.equals(bytes), name).toBe(true);
+    expect(JSON.parse(readFileSync(join(jobDir, 'job.json'), 'utf8'))).toMatchObject({ state: 'done', attempts: [1, 1] });
   });
 });
