@@ -26,6 +26,7 @@ import { runTaskHere } from '../jobs/run-here';
 import { endProgress, interruptible, modelFolder, parseList, progressLine } from './engine-commands';
 import { CliExit } from './exit';
 import type { FinetuneFlags } from './finetune';
+import { peftChoiceFromFlags } from './peft-flags';
 
 export interface SignalPeptideFlags {
   trainPartitions?: string;
@@ -66,7 +67,9 @@ function numberFlag(text: string, flag: string, check: (value: number) => boolea
   return value;
 }
 
-/** Flags → settings: a flag the user gave wins, otherwise PEFT-SP's default. */
+const PEFT_FLAGS: readonly (keyof FinetuneFlags)[] = ['peft', 'promptLength', 'promptLayers', 'adapterSize', 'adapterLayers'];
+
+/** Flags → settings: a flag the user gave wins, otherwise PEFT-SP's default (LoRA; --peft prompt|adapter instead). */
 export function signalPeptideSettings(flags: FinetuneFlags & SignalPeptideFlags, given: (flag: keyof FinetuneFlags) => boolean, offered: readonly LoraTarget[]): Settings {
   const d = SIGNAL_PEPTIDE_DEFAULTS;
   const pick = <T>(flag: keyof FinetuneFlags, parse: () => T, fallback: T): T => (given(flag) ? parse() : fallback);
@@ -81,6 +84,8 @@ export function signalPeptideSettings(flags: FinetuneFlags & SignalPeptideFlags,
       targets: pick('loraTargets', () => flags.loraTargets.split(',').map((t) => t.trim()) as LoraTarget[], usualTargets),
       layers: pick('loraLayers', () => (flags.loraLayers === 'all' ? ('all' as const) : numberFlag(flags.loraLayers, '--lora-layers', (v) => Number.isInteger(v) && v > 0)), d.loraLayers),
     },
+    // Only when asked for: a run's resume key holds its settings, and runs from before the choice have none.
+    ...(PEFT_FLAGS.some((flag) => given(flag)) ? { peft: peftChoiceFromFlags(flags) } : {}),
     epochs: pick('epochs', () => numberFlag(flags.epochs, '--epochs', (v) => Number.isInteger(v) && v > 0), d.epochs),
     // PEFT-SP batches 20 proteins of 72 tokens; --batch-tokens is read as proteins × 72.
     batchSize: pick('batchTokens', () => Math.max(1, Math.floor(numberFlag(flags.batchTokens, '--batch-tokens', positive) / 72)), d.batchSize),

@@ -17,6 +17,8 @@ import { FinetuneSettings } from '../api/schemas';
 import { parseSequenceFile, readNumberCell, requireValidFile, type ParsedFile } from '../datasets';
 import { familyOfManifest, readManifest } from '../models/installed';
 import { adapterLoraSpecFor } from '../train/finetune-adapter';
+import { peftMethodOfFolder, readPromptOrAdapter } from '../train/peft-methods';
+import { peftChoiceFromFlags, type PeftFlags } from './peft-flags';
 import type { ModelConfig, ModelFamily } from '../models/family';
 import { defaultLoraTargets, loraTargetsOffered } from '../train/lora';
 import { SettingsChangedError, type SettingDifference } from '../train/loop';
@@ -27,7 +29,7 @@ import { DEVICES } from '../core/devices';
 import { CliExit } from './exit';
 import { isSignalPeptideRun, signalPeptideCommand, signalPeptidePredictCommand, type SignalPeptideFlags } from './finetune-signal-peptide';
 
-export interface FinetuneFlags {
+export interface FinetuneFlags extends PeftFlags {
   model: string;
   data: string;
   idCol: string;
@@ -141,6 +143,17 @@ function requireNumbers(path: string, parsed: ParsedFile, name: string): void {
 
 const numberOrNull = (text: string | undefined): number | null => (text === undefined || text === '' ? null : Number(text));
 
+/** An --init-adapter folder read for its settings; a problem exits naming the flag. */
+function readFolder<T>(read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    throw new CliExit(`--init-adapter: ${(error as Error).message}`, 2);
+  }
+}
+
+const peftMethodOf = (dir: string): string => readFolder(() => peftMethodOfFolder(dir));
+
 /** Flags → validated settings; LoRA shape flags left at their defaults follow --init-adapter's config. */
 export function settingsFromFlags(flags: FinetuneFlags, given: (flag: keyof FinetuneFlags) => boolean, config: ModelConfig, family: ModelFamily): FinetuneSettings {
   const layers = flags.loraLayers === 'all' ? 'all' : Number(flags.loraLayers);
@@ -152,6 +165,7 @@ export function settingsFromFlags(flags: FinetuneFlags, given: (flag: keyof Fine
     loraDropout: Number(flags.loraDropout),
     loraTargets: flags.loraTargets.split(',').map((t) => t.trim()).flatMap((t) => (t === 'dense' ? ['attention-output', 'intermediate', 'output'] : [t])),
     loraLayers: layers,
+    peft: peftChoiceFromFlags(flags),
     head: flags.head,
     pool: flags.pool,
     classWeight: flags.classWeight,
@@ -175,7 +189,11 @@ export function settingsFromFlags(flags: FinetuneFlags, given: (flag: keyof Fine
   };
   // Without --lora-targets, the model's usual ones (ESM C packs query, key and value into one projection).
   if (!given('loraTargets')) raw.loraTargets = defaultLoraTargets(loraTargetsOffered(family, config));
-  if (flags.initAdapter) {
+  if (flags.initAdapter && !given('peft') && peftMethodOf(resolve(flags.initAdapter)) !== 'lora') {
+    // A prompt or bottleneck-adapter folder: its method and sizes (finetune checks the rest when it reads it).
+    const { parts } = readFolder(() => readPromptOrAdapter(resolve(flags.initAdapter!), config, family));
+    raw.peft = { ...(raw.peft as object), method: parts.prompt ? 'prompt' : 'adapter', ...(parts.prompt ? { prompt: parts.prompt } : { adapter: parts.adapter }) };
+  } else if (flags.initAdapter && (raw.peft as { method: string }).method === 'lora') {
     let adapter: ReturnType<typeof adapterLoraSpecFor>;
     try {
       adapter = adapterLoraSpecFor(resolve(flags.initAdapter), config);

@@ -10,7 +10,8 @@ import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
-import { FinetuneSettings, ValidationMetricName, type SequenceFormat } from '../api/schemas';
+import { FinetuneSettings, PeftMethodName, ValidationMetricName, type SequenceFormat } from '../api/schemas';
+import { PEFT_HELP } from './peft-flags';
 import { nodeComputeLauncher } from '../jobs/node-launcher';
 import { createHost, defaultHome, type Host } from '../services';
 import { DEVICES } from '../core/devices';
@@ -350,6 +351,11 @@ export function buildProgram(): Command {
     .option('--lora-dropout <p>', 'dropout on the adapters\' input (0 for an exactly reproducible run)', String(d.loraDropout))
     .option('--lora-targets <list>', 'projections to adapt: query,key,value,attention-output,intermediate,output (or dense) for ESM-2; qkv,attention-output,intermediate,output for ESM C (not given: qkv for an ESM C model)', d.loraTargets.join(','))
     .option('--lora-layers <all|K>', 'adapt all layers or the top K', String(d.loraLayers))
+    .addOption(new Option('--peft <method>', PEFT_HELP.peft).choices(PeftMethodName.options).default(d.peft.method))
+    .option('--prompt-length <n>', PEFT_HELP.promptLength, String(d.peft.prompt.length))
+    .option('--prompt-layers <input|all|K>', PEFT_HELP.promptLayers, String(d.peft.prompt.layers))
+    .option('--adapter-size <n>', PEFT_HELP.adapterSize, String(d.peft.adapter.size))
+    .option('--adapter-layers <all|K>', PEFT_HELP.adapterLayers, String(d.peft.adapter.layers))
     .addOption(new Option('--head <head>', 'linear, or SWAT\'s Linear → dropout → LayerNorm → Linear').choices(['linear', 'swat']).default(d.head))
     .addOption(new Option('--pool <pool>', 'one vector per protein: mean over residues or the <cls> token').choices(['mean', 'bos']).default(d.pool))
     .addOption(new Option('--class-weight <how>', 'classification, multilabel, token: balanced weighs rare classes (positives) up in the loss').choices(['none', 'balanced']).default(d.classWeight))

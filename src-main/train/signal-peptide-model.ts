@@ -1,6 +1,6 @@
 /**
  * train/signal-peptide-model — a finished signal-peptide run's model, reopened to predict: the LoRA
- * adapters and the emission head (PEFT files), the CRF (crf.safetensors) and the settings
+ * adapters (or the soft prompt, or the bottleneck adapters) and the emission head (PEFT files), the CRF (crf.safetensors) and the settings
  * (training.json) from the run folder, on the base model the run recorded (or one given). Predicts
  * proteins in batches into a train/signal-peptide-predictions set.
  */
@@ -10,12 +10,15 @@ import type { SignalpRecord } from '../datasets/signalp';
 import type { Device } from '../engine/session';
 import { openSafetensors, readFloat32 } from '../models/formats/safetensors';
 import { familyOfManifest, readManifest } from '../models/installed';
+import type { ModelConfig, ModelFamily } from '../models/family';
 import { SIGNALP_STATE_COUNT, predictSignalPeptides } from './crf';
 import { applyInitAdapter } from './finetune-adapter';
 import { initHead } from './heads';
-import { initLora, type LoraSpec } from './lora';
+import type { LoraSpec, ParamSpec } from './lora';
+import type { PeftChoice } from '../api/schemas';
+import { initPeft, peftPartsOf, readPromptOrAdapter } from './peft-methods';
 import type { TensorMap } from './optimizers';
-import { readPeftAdapter } from './peft';
+import { readHeadTensors, readPeftAdapter } from './peft';
 import { CRF_PARAMETERS, crfParametersOf, EMISSION_HEAD, SignalPeptideStep } from './signal-peptide-step';
 import { concatPredictions, decodeSignalPeptides, type PredictionSet, type SignalPeptideInput } from './signal-peptide-predictions';
 
@@ -32,7 +35,7 @@ export interface TrainedSignalPeptide {
 }
 
 interface TrainingJson {
-  settings: { lora: LoraSpec; batchSize?: number; peft?: { method?: string } };
+  settings: { lora: LoraSpec; batchSize?: number; peft?: PeftChoice };
   model: { name: string; dir: string };
   steps?: number;
   bestEpoch?: number | null;
@@ -59,21 +62,19 @@ export function readCrf(runDir: string): TensorMap {
 /** Opens a trained run's model (evaluation graph only) with its trained parameters. */
 export async function openTrainedSignalPeptide(runDir: string, options: { baseModelDir?: string; device?: Device; threads?: number } = {}): Promise<TrainedSignalPeptide> {
   const training = readTrainingJson(runDir);
-  if (training.settings.peft?.method && training.settings.peft.method !== 'lora') {
-    throw new Error(`${runDir} was trained with ${training.settings.peft.method} tuning; predicting with it is not supported yet (LoRA runs are).`);
-  }
   const modelDir = options.baseModelDir ?? training.model.dir;
   if (!existsSync(modelDir)) throw new Error(`The base model ${training.model.name} is no longer at ${modelDir}; install it again or give its folder.`);
   const manifest = readManifest(modelDir);
   const family = familyOfManifest(manifest);
+  const parts = peftPartsOf(training.settings.peft, training.settings.lora);
   const step = await SignalPeptideStep.openForPrediction(modelDir, family.tokenizer, {
-    lora: training.settings.lora,
+    ...parts,
     ...(options.device ? { device: options.device } : {}),
     ...(options.threads ? { threads: options.threads } : {}),
   });
   try {
-    const params: TensorMap = new Map([...initLora(training.settings.lora, manifest.config, family, 0), ...initHead(EMISSION_HEAD, manifest.config.hiddenSize, SIGNALP_STATE_COUNT, 0)]);
-    const { headTaken } = applyInitAdapter(params, step.graphTrainable, readPeftAdapter(runDir), runDir);
+    const params: TensorMap = new Map([...initPeft(parts, modelDir, manifest, family, 0), ...initHead(EMISSION_HEAD, manifest.config.hiddenSize, SIGNALP_STATE_COUNT, 0)]);
+    const { headTaken } = applyInitAdapter(params, step.graphTrainable, savedAdapter(runDir, parts.lora !== null, manifest.config, family, step.graphTrainable), runDir);
     if (!headTaken) throw new Error(`${runDir}: the emission head (head.safetensors) is missing or does not fit the model.`);
     for (const [name, data] of readCrf(runDir)) params.set(name, data);
     return { step, params, usesKingdom: false, device: step.device, close: () => step.close() };
@@ -81,6 +82,14 @@ export async function openTrainedSignalPeptide(runDir: string, options: { baseMo
     await step.close();
     throw error;
   }
+}
+
+/** The run's trained LoRA, prompt or bottleneck adapters and its head, as applyInitAdapter takes them. */
+function savedAdapter(runDir: string, lora: boolean, config: ModelConfig, family: ModelFamily, trainable: readonly ParamSpec[]): Parameters<typeof applyInitAdapter>[2] {
+  if (lora) return readPeftAdapter(runDir);
+  const shapes = new Map(trainable.map((p) => [p.name, p.shape]));
+  const { tensors } = readPromptOrAdapter(runDir, config, family);
+  return { lora: new Map([...tensors].map(([name, data]) => [name, { shape: shapes.get(name) ?? [data.length], data }])), head: readHeadTensors(runDir) };
 }
 
 /** The record the graph is fed: labels only shape the (unused) loss, so unknown ones read as "inside". */

@@ -32,6 +32,8 @@ import { trainingFeeds } from './graph-feeds';
 import { openTrainingSession, writeTrainingGraph } from './graph-files';
 import type { HeadSpec } from './heads';
 import type { LoraSpec } from './lora';
+import type { PromptSpec } from './prompt';
+import type { BottleneckSpec } from './bottleneck';
 import type { TensorMap } from './optimizers';
 
 /** The CRF's own parameters, trained beside the adapters and the emission head. */
@@ -42,7 +44,10 @@ export const SIGNAL_PEPTIDE_TASK: TaskSpec = { kind: 'crf', classes: SIGNALP_STA
 export const EMISSION_HEAD: HeadSpec = { kind: 'linear', pool: 'mean' };
 
 export interface SignalPeptideStepSpec {
-  lora: LoraSpec;
+  /** LoRA, or (null here) a prompt or bottleneck adapters instead (train/peft-methods). */
+  lora: LoraSpec | null;
+  prompt?: PromptSpec | null;
+  adapter?: BottleneckSpec | null;
   device?: Device;
   threads?: number;
   /** Salt of the graph's dropout sites (the run's seed). */
@@ -128,7 +133,7 @@ export class SignalPeptideStep {
 
   /** The evaluation graph only: emissions and predictions, no training (half the graph building). */
   static async openForPrediction(modelDir: string, tokenizer: Tokenizer, spec: SignalPeptideStepSpec): Promise<SignalPeptideStep> {
-    const graphSpec = { lora: spec.lora, head: EMISSION_HEAD, task: SIGNAL_PEPTIDE_TASK };
+    const graphSpec = { lora: spec.lora, prompt: spec.prompt ?? null, adapter: spec.adapter ?? null, head: EMISSION_HEAD, task: SIGNAL_PEPTIDE_TASK };
     const options = { device: spec.device ?? 'cpu', ...(spec.threads ? { threads: spec.threads } : {}) };
     const evalFile = await writeTrainingGraph(modelDir, { ...graphSpec, mode: 'eval' });
     const evaluation = await openTrainingSession(evalFile.file, options);
@@ -136,7 +141,7 @@ export class SignalPeptideStep {
   }
 
   static async open(modelDir: string, tokenizer: Tokenizer, spec: SignalPeptideStepSpec): Promise<SignalPeptideStep> {
-    const graphSpec = { lora: spec.lora, head: EMISSION_HEAD, task: SIGNAL_PEPTIDE_TASK };
+    const graphSpec = { lora: spec.lora, prompt: spec.prompt ?? null, adapter: spec.adapter ?? null, head: EMISSION_HEAD, task: SIGNAL_PEPTIDE_TASK };
     const options = { device: spec.device ?? 'cpu', ...(spec.threads ? { threads: spec.threads } : {}) };
     const trainFile = await writeTrainingGraph(modelDir, { ...graphSpec, mode: 'train' }, { seed: spec.seed ?? 0 });
     const evalFile = await writeTrainingGraph(modelDir, { ...graphSpec, mode: 'eval' });

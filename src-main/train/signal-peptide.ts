@@ -4,7 +4,10 @@
  * trained with Adamax and gradient clipping 0.25 (PEFT-SP's defaults), validated each epoch on
  * another partition (loss, detection MCC and CS MCC averaged over kingdoms), the best epoch kept.
  *
- * Writes into the run folder: adapter_model.safetensors + adapter_config.json (PEFT's LoRA),
+ * LoRA is the default; `settings.peft` trains a soft prompt or bottleneck adapters instead.
+ *
+ * Writes into the run folder: adapter_model.safetensors + adapter_config.json (PEFT's LoRA, PEFT's
+ * PROMPT_TUNING or our BOTTLENECK layout: train/peft-methods),
  * head.safetensors (the emission head), crf.safetensors (transitions, start, end),
  * head_config.json, metrics.csv, training.json (settings, history, best epoch), last/best epoch
  * checkpoints (train/checkpoint) and, with test partitions, the test proteins' predictions.
@@ -22,16 +25,20 @@ import { clipGradNorm } from './clip';
 import { initialSignalpCrf, SIGNALP_STATE_COUNT } from './crf';
 import { peftSettings, shapedParameters } from './finetune-adapter';
 import { initHead } from './heads';
-import { initLora, type LoraSpec } from './lora';
+import type { LoraSpec } from './lora';
+import type { PeftChoice } from '../api/schemas';
+import { initPeft, methodOf, peftPartsOf, writePromptOrAdapter } from './peft-methods';
 import { loadCheckpoint, saveCheckpoint, type LoopPosition } from './checkpoint';
 import { createOptimizer, type Optimizer, type TensorMap } from './optimizers';
-import { writePeftAdapter } from './peft';
+import { writeHead, writePeftAdapter } from './peft';
 import { CRF_PARAMETERS, crfTensors, EMISSION_HEAD, SIGNAL_PEPTIDE_TASK, SignalPeptideStep, type SignalPeptideEvaluation } from './signal-peptide-step';
 import { predictSignalPeptideInputs } from './signal-peptide-model';
 import { writePredictions, type SignalPeptideInput, type StoredArrangement } from './signal-peptide-predictions';
 
 export interface SignalPeptideSettings {
   lora: LoraSpec;
+  /** LoRA (the `lora` settings; the default), prompt tuning or bottleneck adapters (train/peft-methods). */
+  peft?: PeftChoice;
   epochs: number;
   /** Proteins per optimizer step. */
   batchSize: number;
@@ -207,8 +214,9 @@ export async function runSignalPeptideFinetune(options: SignalPeptideRunOptions)
   const test = records.filter((r) => (settings.testPartitions ?? []).includes(r.partition));
   if (train.length === 0) throw new Error(`${options.fileName} has no protein in training partition(s) ${settings.trainPartitions.join(', ')}; the header's last field is the partition.`);
   mkdirSync(outDir, { recursive: true });
+  const parts = peftPartsOf(settings.peft, settings.lora);
   const step = await SignalPeptideStep.open(options.modelDir, family.tokenizer, {
-    lora: settings.lora,
+    ...parts,
     seed: settings.seed,
     ...(settings.device ? { device: settings.device } : {}),
     ...(settings.threads ? { threads: settings.threads } : {}),
@@ -220,7 +228,7 @@ export async function runSignalPeptideFinetune(options: SignalPeptideRunOptions)
     const resumed = loadResumeState(outDir, key, optimizer);
     const state: ResumeState = resumed ?? {
       params: new Map([
-        ...initLora(settings.lora, manifest.config, family, settings.seed),
+        ...initPeft(parts, options.modelDir, manifest, family, settings.seed),
         ...initHead(EMISSION_HEAD, manifest.config.hiddenSize, SIGNALP_STATE_COUNT, settings.seed + 1),
         ...crfTensors(initialSignalpCrf(new SeededRng(settings.seed + 2))),
       ]),
@@ -271,8 +279,12 @@ export async function runSignalPeptideFinetune(options: SignalPeptideRunOptions)
     }
     const kept = state.best?.params ?? params;
     const { lora, head } = shapedParameters(kept, step.graphTrainable);
-    const headConfig = { head: EMISSION_HEAD, task: SIGNAL_PEPTIDE_TASK, taskKind: 'signal-peptide', hiddenSize: manifest.config.hiddenSize, mode: 'lora', crf: 'crf.safetensors', baseModel: { name: manifest.name, dir: resolve(options.modelDir) } };
-    writePeftAdapter(outDir, { settings: peftSettings(settings.lora, manifest.config, manifest.name, 'token', family), lora, head, headConfig });
+    const headConfig = { head: EMISSION_HEAD, task: SIGNAL_PEPTIDE_TASK, taskKind: 'signal-peptide', hiddenSize: manifest.config.hiddenSize, mode: 'lora', peft: methodOf(parts), crf: 'crf.safetensors', baseModel: { name: manifest.name, dir: resolve(options.modelDir) } };
+    if (parts.lora) writePeftAdapter(outDir, { settings: peftSettings(parts.lora, manifest.config, manifest.name, 'token', family), lora, head, headConfig });
+    else {
+      writePromptOrAdapter(outDir, parts, lora, manifest.config, family, manifest.name, 'signal-peptide');
+      writeHead(outDir, head, headConfig);
+    }
     const s = SIGNALP_STATE_COUNT;
     writeSafetensorsFile(join(outDir, 'crf.safetensors'), [
       { name: CRF_PARAMETERS.transitions, shape: [s, s], data: kept.get(CRF_PARAMETERS.transitions)! },
