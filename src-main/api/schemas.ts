@@ -83,7 +83,7 @@ export const ImportProblem = z.object({
 export type ImportProblem = z.infer<typeof ImportProblem>;
 
 export const ImportNotice = z.object({
-  kind: z.enum(['renamed-duplicate-id', 'duplicate-sequence', 'too-long', 'stop-stripped', 'lower-case', 'missing-values', 'index-column', 'offset-hint']),
+  kind: z.enum(['renamed-duplicate-id', 'duplicate-sequence', 'too-long', 'stop-stripped', 'lower-case', 'missing-values', 'index-column', 'offset-hint', 'unusual-residues']),
   message: z.string(),
   record: z.number().int().optional(),
 });
@@ -97,6 +97,23 @@ export const LengthStats = z.object({
 });
 
 /** What a mutation dataset keeps of its wild type, so scoring and position-grouped CV can use it. */
+/** What a mutation scan covers (rows that can be imported). */
+export const MutationSummary = z.object({
+  /** Wild-type positions mutated in at least one row, of `length`. */
+  positions: z.number().int(),
+  length: z.number().int(),
+  singles: z.number().int(),
+  /** Rows with two or more mutations. */
+  multiples: z.number().int(),
+  /** Single mutants to the same residue (A23A, A23=). */
+  synonymous: z.number().int(),
+  /** Rows with a stop: left out of the import (ESM-2 reads no stops), counted here so the scan's extent is clear. */
+  stops: z.number().int(),
+  /** Rows that are the wild type itself (WT, _wt, p.=). */
+  wildTypeRows: z.number().int(),
+});
+export type MutationSummary = z.infer<typeof MutationSummary>;
+
 export const VariantsInfo = z.object({
   wildTypeId: z.string(),
   wildType: z.string(),
@@ -104,6 +121,8 @@ export const VariantsInfo = z.object({
   offset: z.number().int(),
   /** Rows whose stated wild-type residue did not match (skipped when the import was accepted). */
   mismatches: z.number().int(),
+  /** Set on import (absent for scans imported before it existed). */
+  summary: MutationSummary.optional(),
 });
 export type VariantsInfo = z.infer<typeof VariantsInfo>;
 
@@ -111,8 +130,11 @@ export const LabelColumn = z.object({
   name: z.string(),
   type: z.enum(['number', 'category']),
   missing: z.number().int(),
-  /** 'index': the column only counts rows (row_index, 0..n-1): never a default target nor a measurement. */
-  role: z.literal('index').optional(),
+  /**
+   * 'index': the column only counts rows (row_index, 0..n-1); 'description': free text about each
+   * sequence (a FASTA header's words after the ID). Neither is a default target nor a measurement.
+   */
+  role: z.enum(['index', 'description']).optional(),
   /** A 0/1 column made from GO / EC annotations (datasets.annotate): the term, its namespace and its parents' column names. */
   term: z.object({ name: z.string(), namespace: z.string(), parents: z.array(z.string()) }).optional(),
 });

@@ -1,6 +1,8 @@
 /**
  * datasets/fasta — the FASTA reader: splits the text into records (header line + any number of
- * sequence lines) and remembers the line of every piece. Checking the residues is validate's job.
+ * sequence lines) and remembers the line of every piece. The header's first word is the ID; the
+ * rest (UniProt's protein name, organism, gene…) is kept as a `description` column. Checking the
+ * residues is validate's job.
  */
 import type { ImportProblem } from '../api/schemas';
 import { ApiError } from '../api/errors';
@@ -31,11 +33,13 @@ export function readFasta(fileName: string, text: string): ReaderOutput {
       `${fileName}: no sequences found. FASTA records start with a header line beginning with ">", and this file has none.`,
     );
   }
+  const described = records.some((record) => (record.labels[DESCRIPTION_COLUMN] ?? '') !== '');
   return {
     records,
     problems: preamble.length > 0 ? [preambleProblem(preamble)] : [],
     recordCount: records.length,
-    labelColumns: [],
+    labelColumns: described ? [DESCRIPTION_COLUMN] : [],
+    descriptionColumn: described ? DESCRIPTION_COLUMN : null,
     sequenceColumn: null,
     idColumn: null,
   };
@@ -45,11 +49,15 @@ function isHeader(content: string): boolean {
   return content.trimStart().startsWith('>');
 }
 
+/** The column that keeps the header's text after the ID. */
+export const DESCRIPTION_COLUMN = 'description';
+
 /** The ID is the first word of the header (`>sp|P69905|HBA_HUMAN Hemoglobin ...`); the rest is description. */
 function startRecord(header: string, record: number, line: number): RawRecord {
   const afterMarker = header.trimStart().slice(1).trim();
-  const id = afterMarker.split(/\s+/)[0] || `record_${record}`;
-  return { record, line, id, chunks: [], labels: {} };
+  const [first = '', ...rest] = afterMarker.split(/\s+/);
+  const id = first || `record_${record}`;
+  return { record, line, id, chunks: [], labels: { [DESCRIPTION_COLUMN]: rest.join(' ') } };
 }
 
 /**

@@ -92,11 +92,11 @@ export function isIndexColumnName(name: string): boolean {
 }
 
 /**
- * The label columns that measure something: all but index columns (marked on import, or, for
- * datasets imported before the mark existed, named like one).
+ * The label columns that measure something: all but index and description columns (marked on
+ * import, or, for datasets imported before the mark existed, named like an index).
  */
 export function measurementColumns(columns: readonly LabelColumn[]): LabelColumn[] {
-  return columns.filter((column) => column.role !== 'index' && !isIndexColumnName(column.name));
+  return columns.filter((column) => column.role === undefined && !isIndexColumnName(column.name));
 }
 
 /**

@@ -10,7 +10,8 @@
  * `saturate`): a FASTA with several records gives the record chosen by name, or the one the table
  * is named after, or a refusal asking to choose — never silently the first.
  */
-import type { ImportOptions, ImportProblem, VariantsInfo } from '../api/schemas';
+import type { ImportOptions, ImportProblem, MutationSummary, VariantsInfo } from '../api/schemas';
+import { parseVariant } from '../variants/mutations';
 import { ApiError } from '../api/errors';
 import { applyVariants, type Mismatch } from '../variants/apply';
 import { MUTATION_COLUMNS } from '../variants/positions';
@@ -77,9 +78,26 @@ export function readMutationTable(fileName: string, text: string, delimiter: ','
       mutationColumn: names[mutation] ?? '',
       offset: options.mutations.offset,
       mismatches: new Set(applied.mismatches.map((m) => m.row)).size,
+      summary: { ...mutationSummary(wildType.residues.length, records.map((r) => variantTexts[r.record - 1] ?? ''), offset), stops: applied.stops.length },
     },
     offsetHint: offsetHint(wildType.residues, variantTexts, offset, new Set(applied.mismatches.map((m) => m.row)).size, rows.length - applied.unparsable.length),
   };
+}
+
+/** Positions covered and kinds of rows among the importable ones (their mutations parse: rowProblem checked); stops are never among them. */
+function mutationSummary(length: number, variants: readonly string[], offset: number): MutationSummary {
+  const positions = new Set<number>();
+  const summary: MutationSummary = { positions: 0, length, singles: 0, multiples: 0, synonymous: 0, stops: 0, wildTypeRows: 0 };
+  for (const text of variants) {
+    const mutations = parseVariant(text, offset);
+    for (const m of mutations) positions.add(m.position);
+    if (mutations.length === 0) summary.wildTypeRows++;
+    else if (mutations.length > 1) summary.multiples++;
+    else summary.singles++;
+    if (mutations.length === 1 && mutations[0]!.kind === 'synonymous') summary.synonymous++;
+  }
+  summary.positions = positions.size;
+  return summary;
 }
 
 /** The problem that keeps a row out, if any: wrong field count, unparsable mutation, mismatch, stop. */

@@ -12,7 +12,7 @@ export interface ParsedRecord {
   seqId: string;
   /** Upper-case residues, whitespace and a trailing stop `*` removed. */
   sequence: string;
-  /** One entry per label column of the report; always empty for FASTA. */
+  /** One entry per label column of the report (FASTA: the header's description, when there is one). */
   labels: Record<string, LabelValue>;
   /** 1-based record number in the file (FASTA record or table data row). */
   record: number;
@@ -50,6 +50,8 @@ export interface ReaderOutput {
   /** Every record found in the file, including the ones the reader rejected. */
   recordCount: number;
   labelColumns: string[];
+  /** A column of free text describing each record (FASTA headers): shown, never a target or a measurement. */
+  descriptionColumn?: string | null;
   sequenceColumn: string | null;
   idColumn: string | null;
 }

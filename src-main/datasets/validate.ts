@@ -37,7 +37,11 @@ export function buildParsedFile(fileName: string, format: SequenceFormat, read: 
     else withResidues.push({ raw, cleaned });
   }
   const typeColumns = (rows: readonly Accepted[]): LabelColumn[] =>
-    typeLabelColumns(read.labelColumns, rows.map(({ raw }) => raw.labels), { ...reading, rowNumbers: rows.map(({ raw }) => raw.record) });
+    typeLabelColumns(read.labelColumns, rows.map(({ raw }) => raw.labels), {
+      ...reading,
+      categories: [...(reading.categories ?? []), ...(read.descriptionColumn ? [read.descriptionColumn] : [])],
+      rowNumbers: rows.map(({ raw }) => raw.record),
+    }).map((column) => (column.name === read.descriptionColumn ? { ...column, role: 'description' as const } : column));
   const valueProblems = badValueProblems(typeColumns(withResidues), withResidues, noun);
   problems.push(...valueProblems);
   problems.sort((a, b) => a.record - b.record || a.line - b.line);
@@ -153,7 +157,9 @@ const MAX_NAMED_ROWS = 10;
 /** Which rows of each column have no value, and which columns only count rows. */
 function labelNotices(columns: readonly LabelColumn[], records: readonly ParsedRecord[], noun: string): ImportNotice[] {
   const unit = noun.toLowerCase();
-  const missing = missingRows(columns, records.map((record) => record.labels)).map(({ column, rows }): ImportNotice => {
+  // A record without a description is usual (headers that are only an ID): nothing to report.
+  const described = columns.filter((column) => column.role !== 'description');
+  const missing = missingRows(described, records.map((record) => record.labels)).map(({ column, rows }): ImportNotice => {
     const named = rows.slice(0, MAX_NAMED_ROWS).map((index) => records[index]!.record);
     const rest = rows.length > named.length ? `, … (${rows.length - named.length} more)` : '';
     return {
@@ -231,6 +237,8 @@ function summaryNotices(accepted: readonly Accepted[], repeats: Repeats, noun: s
       message: `A final stop "*" was removed from ${plural(stopped, 'sequence')}.`,
     });
   }
+  const unusual = unusualResidueNotice(accepted, noun);
+  if (unusual) notices.push(unusual);
   if (repeats.first) {
     const { repeat, original } = repeats.first;
     const unit = noun.toLowerCase();
@@ -244,6 +252,40 @@ function summaryNotices(accepted: readonly Accepted[], repeats: Repeats, noun: s
     });
   }
   return notices;
+}
+
+/** What the models make of the letters beyond the 20: each has its own token, learnt from few examples. */
+const UNUSUAL_RESIDUES: Record<string, string> = {
+  X: 'X (unknown)',
+  B: 'B (D or N)',
+  Z: 'Z (E or Q)',
+  U: 'U (selenocysteine)',
+  O: 'O (pyrrolysine)',
+};
+const UNUSUAL = /[XBZUO]/g;
+
+/** Sequences with X, B, Z, U or O are imported; the note says how ESM-2 reads them. */
+function unusualResidueNotice(accepted: readonly Accepted[], noun: string): ImportNotice | null {
+  const found = new Set<string>();
+  let sequences = 0;
+  let first: Accepted | null = null;
+  for (const entry of accepted) {
+    const letters = entry.cleaned.residues.match(UNUSUAL);
+    if (!letters) continue;
+    sequences++;
+    first ??= entry;
+    for (const letter of letters) found.add(letter);
+  }
+  if (!first) return null;
+  const names = Object.keys(UNUSUAL_RESIDUES).filter((letter) => found.has(letter)).map((letter) => UNUSUAL_RESIDUES[letter]);
+  return {
+    kind: 'unusual-residues',
+    record: first.raw.record,
+    message:
+      `${plural(sequences, 'sequence')} ${sequences === 1 ? 'has' : 'have'} ${names.join(', ')} (first: ${noun.toLowerCase()} ${first.raw.record} "${first.raw.id}"). ` +
+      `They are imported as written: ESM-2 and ESM C have a token for each of these letters, but saw them rarely in training, ` +
+      `so what a model says at those positions is less reliable.`,
+  };
 }
 
 function tooLongNotice(record: ParsedRecord, noun: string): ImportNotice {

@@ -78,7 +78,7 @@ describe('detectFormat', () => {
 });
 
 describe('FASTA', () => {
-  it('joins multi-line records and takes the ID from the first word of the header', () => {
+  it('joins multi-line records, takes the ID from the first word of the header and keeps the rest as its description', () => {
     const parsed = parse('globins.fasta', fixture('globins.fasta'));
     const hba =
       'MVLSPADKTNVKAAWGKVGAHAGEYGAEALERMFLSFPTTKTYFPHFDLSHGSAQVKGHG' +
@@ -89,8 +89,8 @@ describe('FASTA', () => {
       'VKAHGKKVLGAFSDGLAHLDNLKGTFATLSELHCDKLHVDPENFRLLGNVLVCVLAHHFG' +
       'KEFTPPVQAAYQKVVAGVANALAHKYH';
     expect(parsed.records).toEqual([
-      { seqId: 'sp|P69905|HBA_HUMAN', sequence: hba, labels: {}, record: 1, line: 1 },
-      { seqId: 'sp|P68871|HBB_HUMAN', sequence: hbb, labels: {}, record: 2, line: 6 },
+      { seqId: 'sp|P69905|HBA_HUMAN', sequence: hba, labels: { description: 'Hemoglobin subunit alpha OS=Homo sapiens' }, record: 1, line: 1 },
+      { seqId: 'sp|P68871|HBB_HUMAN', sequence: hbb, labels: { description: 'Hemoglobin subunit beta OS=Homo sapiens' }, record: 2, line: 6 },
     ]);
     expect(parsed.report).toMatchObject({
       fileName: 'globins.fasta',
@@ -104,7 +104,8 @@ describe('FASTA', () => {
       duplicateSequences: 0,
       tooLong: 0,
       lengths: { min: 142, max: 147, mean: 144.5, median: 144.5 },
-      labelColumns: [],
+      // A column of text, never offered as a target or a measurement.
+      labelColumns: [{ name: 'description', type: 'category', missing: 0, role: 'description' }],
       sequenceColumn: null,
       idColumn: null,
     });
@@ -192,12 +193,28 @@ describe('FASTA', () => {
 
   it('accepts Windows (CRLF) and old Mac (CR) line endings with the same lines as LF', () => {
     const unix = lines('>a desc', 'MKV', 'LLA', '', '>b', 'MKJ');
-    const expectedRecords = [{ seqId: 'a', sequence: 'MKVLLA', labels: {}, record: 1, line: 1 }];
+    const expectedRecords = [{ seqId: 'a', sequence: 'MKVLLA', labels: { description: 'desc' }, record: 1, line: 1 }];
     for (const text of [unix, unix.replaceAll('\n', '\r\n'), unix.replaceAll('\n', '\r')]) {
       const parsed = parse('s.fasta', text);
       expect(parsed.records).toEqual(expectedRecords);
       expect(parsed.report.errors).toMatchObject([{ record: 2, line: 6, position: 3 }]);
     }
+  });
+
+  it('adds no description column when no header has words after its ID, and no missing-value note when some lack one', () => {
+    expect(parse('s.fasta', lines('>a', 'MKV', '>b', 'MKL')).report.labelColumns).toEqual([]);
+    const some = parse('s.fasta', lines('>a kinase', 'MKV', '>b', 'MKL'));
+    expect(some.records.map((r) => r.labels)).toEqual([{ description: 'kinase' }, { description: null }]);
+    expect(some.report.notices).toEqual([]);
+  });
+
+  it('imports X, B, Z, U and O with one note naming the letters found and how the models read them', () => {
+    const parsed = parse('s.fasta', lines('>a', 'MKVX', '>b', 'MKL', '>c', 'MUKZ'));
+    expect(parsed.report.importable).toBe(3);
+    const notes = parsed.report.notices.filter((n) => n.kind === 'unusual-residues');
+    expect(notes).toHaveLength(1);
+    expect(notes[0]).toMatchObject({ record: 1 });
+    expect(notes[0]!.message).toMatch(/^2 sequences have X \(unknown\), Z \(E or Q\), U \(selenocysteine\) \(first: record 1 "a"\)\. They are imported as written: ESM-2 and ESM C have a token/);
   });
 
   it('ignores a UTF-8 byte-order mark', () => {

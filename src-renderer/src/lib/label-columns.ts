@@ -5,7 +5,8 @@
  */
 import type { LabelColumn } from './types';
 
-const measures = (column: LabelColumn): boolean => column.role !== 'index';
+/** Index and description columns (marked by the back end) measure nothing. */
+const measures = (column: LabelColumn): boolean => column.role === undefined;
 
 /** The target a form starts with: the first numeric measurement, else the first measurement, else none. */
 export function defaultTarget(columns: readonly LabelColumn[]): string | null {

@@ -18,7 +18,8 @@ class ToastStore {
     // The same message twice in a row is shown once, with its timer restarted.
     const same = this.items.find((toast) => toast.kind === kind && toast.message === message);
     const id = same?.id ?? this.#nextId++;
-    if (!same) this.items = [...this.items, { id, kind, message }].slice(-5);
+    // At most three at once: a pile of messages would cover the page.
+    if (!same) this.items = [...this.items, { id, kind, message }].slice(-3);
     clearTimeout(this.#timers.get(id));
     this.#timers.set(
       id,
