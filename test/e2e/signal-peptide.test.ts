@@ -234,6 +234,27 @@ describe('signal peptides from the Training page', () => {
     await expect.poll(async () => (await api.call<Job[]>('jobs.list', { projectId })).find((j) => j.id === job.id)?.state, { timeout: 60_000 }).toMatch(/cancelled|done/);
   }, 120_000);
 
+  it('offers the PEFT methods in the general fine-tune form too: adapters on a classification of the type column', async () => {
+    const form = page.getByTestId('finetune-form');
+    await form.getByTestId('finetune-task').selectOption('classification');
+    await form.getByTestId('finetune-target').selectOption('type');
+    await form.locator('[data-testid="finetune-peft-method"][value="adapter"]').check();
+    await expect.poll(() => form.getByTestId('finetune-loraR').isDisabled()).toBe(true);
+    await form.getByTestId('finetune-adapter-size').fill('8');
+    await form.getByTestId('finetune-epochs').fill('1');
+    await form.getByTestId('finetune-start').click();
+    await form.getByTestId('finetune-started').waitFor();
+    const job = (await api.call<Job[]>('jobs.list', { projectId })).find((j) => j.kind === 'train.finetune')!;
+    const done = await api.waitForJob(job.id, 120_000);
+    expect(done.state, done.error ?? '').toBe('done');
+    const run = (await api.call<{ id: number; params: { settings: { peft?: unknown; task?: string } } }[]>('runs.list', { projectId })).find((r) => r.id === done.runId)!;
+    expect(run.params.settings.task).toBe('classification');
+    expect(run.params.settings.peft).toMatchObject({ method: 'adapter', adapter: { size: 8, layers: 'all' } });
+    // Back to the signal-peptide task for the tests after this one.
+    await form.getByTestId('finetune-task').selectOption('signal-peptide');
+    await form.getByTestId('sp-start').waitFor();
+  }, 150_000);
+
   it('saves the predictions as SignalP 6.0 does: a summary that lists every tested protein', async () => {
     const results = page.getByTestId('sp-results');
     await results.locator('[data-testid="sp-export"][data-format="summary"]').click();
