@@ -1,7 +1,7 @@
 /**
  * train/graph — the graphs a fine-tuning run executes, as ONNX for onnxruntime:
  *
- *   input_ids → the model (its family's graph; frozen weights, LoRA adapters as inputs) → pool → head → prediction
+ *   input_ids → the model (its family's graph; frozen weights; LoRA, bottleneck adapters or a soft prompt as inputs) → pool → head → prediction
  *                                                                          └→ loss (+ gradients)
  *
  * and the head-only variant that starts from stored embedding vectors [batch, D] (the fast path
