@@ -23,11 +23,13 @@
 //                   /usr/bin/python3 has torch (bench/torch-train.py) (a few minutes on 2 cores; --quick: 8M, 4 steps)
 //   ontology.ts     GO labels at GO's size: a 45,000-term ontology, 500,000 GAF lines, propagation, the label
 //                   matrix, and CAFA's scores of 5,000 × 1,000 predictions (under a minute on 2 cores)
+//   split.ts        the similarity split (learn/homology): 20,000 planted-family sequences × 300 residues on
+//                   2 worker threads, wall and CPU seconds, pairs aligned, prefilter recall (--quick: 2,000)
 // TypeScript suites run through tsx.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 
-const SUITES = ['import.mjs', 'embed.ts', 'large-model.ts', 'learn.ts', 'variants.ts', 'map.ts', 'map-pca.ts', 'train.ts', 'ontology.ts'];
+const SUITES = ['import.mjs', 'embed.ts', 'large-model.ts', 'learn.ts', 'variants.ts', 'map.ts', 'map-pca.ts', 'train.ts', 'ontology.ts', 'split.ts'];
 const flags = process.argv.slice(2).filter((arg) => arg.startsWith('--'));
 const only = process.argv.slice(2).filter((arg) => !arg.startsWith('--'));
 for (const suite of SUITES.filter((s) => only.length === 0 || only.some((o) => s.startsWith(o)))) {

@@ -53,6 +53,8 @@ interface FitInput {
   matrix: { path: string; layer: number; pooling: string };
   /** Label columns of each row. */
   rows: Record<string, string | number | null>[];
+  /** Protein sequences (a project's dataset, or a "sequence" column of the labels file); null when unknown. */
+  sequences?: string[] | null;
 }
 
 function readLabelFile(file: string, idCol: string): Map<string, Record<string, LabelValue>> {
@@ -89,7 +91,9 @@ function fromFiles(flags: FitFlags & AnnotationFlags): FitInput {
   const missing = ids.filter((id) => !labels.has(id));
   if (missing.length === ids.length) throw new CliExit(`None of the ids in ${flags.ids} appear in column "${flags.idCol}" of ${flags.labels}.`);
   void d;
-  return { ids, matrix: { path: resolve(flags.embeddings), layer: 0, pooling: 'file' }, rows: ids.map((id) => labels.get(id) ?? {}) };
+  const rows = ids.map((id) => labels.get(id) ?? {});
+  const sequences = rows.every((r) => typeof r.sequence === 'string' && r.sequence.length > 0) ? rows.map((r) => String(r.sequence)) : null;
+  return { ids, matrix: { path: resolve(flags.embeddings), layer: 0, pooling: 'file' }, rows, sequences };
 }
 
 /** The run `flags.run` of the project, or an error naming the runs it has. */
@@ -121,14 +125,26 @@ function fromProject(host: Host, flags: FitFlags): FitInput {
   const e = chosen[0]!;
   const dataset = host.store.datasets.get(e.datasetId!)!;
   const rows = host.store.datasets.sequences(dataset.id, 0, dataset.sequenceCount);
-  return { ids: rows.map((r) => r.seqId), matrix: { path: join(host.store.projects.folderOf(project.id)!, e.path), layer: e.layer, pooling: e.pooling }, rows: rows.map((r) => r.labels) };
+  return { ids: rows.map((r) => r.seqId), matrix: { path: join(host.store.projects.folderOf(project.id)!, e.path), layer: e.layer, pooling: e.pooling }, rows: rows.map((r) => r.labels), sequences: rows.map((r) => r.sequence) };
 }
 
 function splitSpec(flags: FitFlags): SplitSpec {
   const k = Number(flags.cv);
   const seed = Number(flags.seed);
   if (flags.split.startsWith('column:')) return { scheme: 'column', k, seed, column: flags.split.slice('column:'.length) };
-  if (!['random', 'stratified', 'contiguous', 'modulo'].includes(flags.split)) throw new CliExit(`Unknown --split "${flags.split}".`, 2);
+  // cluster:30 or cluster:30:80: similarity folds at 30 % identity (over 80 % coverage of both sequences).
+  const cluster = /^cluster:(\d+(?:\.\d+)?)(?::(\d+(?:\.\d+)?))?$/.exec(flags.split);
+  if (cluster) {
+    const identity = Number(cluster[1]);
+    const coverage = cluster[2] === undefined ? 80 : Number(cluster[2]);
+    if (identity < 10 || identity > 100 || coverage > 100) throw new CliExit(`--split ${flags.split}: the identity must be 10 to 100 (%) and the coverage 0 to 100 (%), e.g. cluster:30 or cluster:30:80.`, 2);
+    return { scheme: 'homology', k, seed, identity, coverage };
+  }
+  // temporal:<column>:<date>: train on rows dated before the date, test on the rest.
+  const temporal = /^temporal:(.+):(\d{4}(?:-\d{1,2}(?:-\d{1,2})?)?)$/.exec(flags.split);
+  if (temporal) return { scheme: 'temporal', k, seed, column: temporal[1]!, date: temporal[2]! };
+  if (flags.split.startsWith('temporal')) throw new CliExit(`--split ${flags.split}: write temporal:<date column>:<YYYY-MM-DD>, e.g. temporal:released:2020-01-01.`, 2);
+  if (!['random', 'stratified', 'contiguous', 'modulo'].includes(flags.split)) throw new CliExit(`Unknown --split "${flags.split}"; choose random, stratified, contiguous, modulo, column:<name>, cluster:<identity %> or temporal:<column>:<date>.`, 2);
   return { scheme: flags.split as SplitSpec['scheme'], k, seed };
 }
 
@@ -156,6 +172,8 @@ function publishResults(staging: string, out: string, learner: string, metrics: 
   mkdirSync(out, { recursive: true });
   renameSync(join(staging, `0-${learner}-predictions.csv`), join(out, 'predictions.csv'));
   renameSync(join(staging, `0-${learner}-models.json`), join(out, 'models.json'));
+  // Similarity folds: the cluster and fold of every sequence.
+  if (existsSync(join(staging, 'homology-clusters.csv'))) renameSync(join(staging, 'homology-clusters.csv'), join(out, 'clusters.csv'));
   writeTextAtomically(join(out, 'metrics.json'), JSON.stringify(metrics, null, 2));
   rmSync(staging, { recursive: true, force: true });
 }
@@ -189,7 +207,9 @@ export async function fitCommand(flags: FitFlags & AnnotationFlags, openHost: ()
   const spec = splitSpec(flags);
   const item = { embeddingId: 0, modelName: 'embeddings', modelParameters: 0, layer: input.matrix.layer, pooling: input.matrix.pooling, path: input.matrix.path };
   const params = { runDir: '.', target: flags.target, targets: targets ?? undefined, task: learner.task, learners: [learner.id], split: spec, scaling: flags.scale, classWeight: null, items: [item] };
-  const scanInput = { ids: input.ids, target, positions: positionsOf(input.rows), splitValues: spec.column ? input.rows.map((r) => r[spec.column!] ?? null) : null, targetColumns, labelStructure: fromAnnotations?.structure ?? null };
+  if (spec.scheme === 'homology' && !input.sequences) throw new CliExit(`--split ${flags.split} needs the protein sequences: give --project, or a "sequence" column in the labels file.`, 2);
+  const sequences = spec.scheme === 'homology' ? input.sequences : null;
+  const scanInput = { ids: input.ids, target, positions: positionsOf(input.rows), splitValues: spec.column ? input.rows.map((r) => r[spec.column!] ?? null) : null, targetColumns, labelStructure: fromAnnotations?.structure ?? null, sequences };
   const out = resolve(flags.out);
   const staging = join(out, `.fit-staging-${process.pid}`);
   const started = performance.now();
@@ -198,13 +218,15 @@ export async function fitCommand(flags: FitFlags & AnnotationFlags, openHost: ()
   const cluster = clusterRunner(flags, flags.out);
   const run = cluster ?? ((kind, taskParams, taskInput, workDir, hooks) => runTaskHere('learn.scan', taskParams as typeof params, taskInput, workDir, hooks));
   const interrupt = interruptible();
+  let splitNote: string | null;
   try {
-    await run('learn.scan', params, scanInput, staging, {
+    const summary = await run('learn.scan', params, scanInput, staging, {
       signal: interrupt.signal,
       // The scan's progress says "…: fold 2 of 5 done"; a terminal shows the fold part.
       onProgress: (fraction, message) => progressLine(fraction, message.replace(/^.*: (?=fold )/, '')),
       onArtifact: (_kind, _path, meta) => void (metrics = (meta as { metrics: NonNullable<typeof metrics> }).metrics),
     });
+    splitNote = typeof summary?.split === 'string' ? summary.split : null;
   } catch (error) {
     endProgress();
     rmSync(staging, { recursive: true, force: true });
@@ -222,5 +244,11 @@ export async function fitCommand(flags: FitFlags & AnnotationFlags, openHost: ()
   // GO/EC terms: CAFA's Fmax and Smin, and Fmax per namespace (fmaxMF, fmaxBP, …) when there are several.
   const cafa = fromAnnotations ? ['smin', ...Object.keys(fit.summary).filter((m) => /^fmax[A-Z]/.test(m))] : ['macroF1'];
   const headline = learner.task === 'regression' ? ['r2', 'spearman'] : learner.task === 'multilabel' ? ['fmax', ...cafa] : ['accuracy', 'balancedAccuracy'];
-  console.log(headline.map((m) => `${m} ${fit.summary[m]?.mean.toFixed(3)} ± ${fit.summary[m]?.sd.toFixed(3)}`).join(', ') + ` (${used} rows, ${fit.perFold.length} folds, ${seconds.toFixed(1)} s) → ${out}`);
+  if (splitNote) console.log(splitNote);
+  // "r2 0.712 ± 0.040 (0.650–0.770)": fold mean ± sd, then the 95 % bootstrap interval over proteins when there is one.
+  const interval = (m: string): string => {
+    const s = fit.summary[m] as { low?: number; high?: number } | undefined;
+    return s?.low !== undefined && s.high !== undefined ? ` (${s.low.toFixed(3)}–${s.high.toFixed(3)})` : '';
+  };
+  console.log(headline.map((m) => `${m} ${fit.summary[m]?.mean.toFixed(3)} ± ${fit.summary[m]?.sd.toFixed(3)}${interval(m)}`).join(', ') + ` (${used} rows, ${fit.perFold.length} folds, ${seconds.toFixed(1)} s) → ${out}`);
 }

@@ -299,7 +299,7 @@ export function buildProgram(): Command {
     .option('--evidence <codes>', 'with a GAF: experimental (CAFA\'s codes), all, or a comma-separated list such as IDA,IMP', 'all')
     .addOption(new Option('--learner <name>', 'learner').choices(LEARNERS.map((l) => l.id)).makeOptionMandatory())
     .option('--cv <k>', 'number of outer folds', '5')
-    .option('--split <scheme>', 'random, stratified, contiguous, modulo, or column:<name>', 'random')
+    .option('--split <scheme>', 'random, stratified, contiguous, modulo, column:<name>, cluster:<identity %>[:<coverage %>] (similar sequences kept in one fold, so the score is not inflated by close relatives), or temporal:<date column>:<YYYY-MM-DD>', 'random')
     .addOption(new Option('--scale <scaling>', 'feature scaling, fitted on training rows only').choices(['standard', 'minmax', 'none']).default('standard'))
     .option('--seed <n>', 'random seed for the folds', '42')
     .requiredOption('--out <dir>', 'folder for predictions.csv, metrics.json and models.json')

@@ -12,7 +12,6 @@ const SCHEMES = [
   { scheme: 'modulo', label: 'Positions modulo k' },
   { scheme: 'column', label: 'Folds from a column' },
   { scheme: 'homology', label: 'Similarity folds (related sequences together)' },
-  { scheme: 'temporal', label: 'Temporal split (train before a date)' },
 ] as const;
 
 export const needsPositions = (scheme: string): boolean => scheme === 'contiguous' || scheme === 'modulo';
