@@ -229,9 +229,17 @@ describe('signal peptides from the Training page', () => {
     const job = (await api.call<Job[]>('jobs.list', { projectId })).find((j) => j.kind === 'train.signalPeptideCv')!;
     const run = (await api.call<{ id: number; params: { partitions?: number[] } }[]>('runs.list', { projectId })).find((r) => r.id === job.runId)!;
     expect(run.params.partitions).toEqual([0, 1, 2]);
+    // While it runs, the results show the arrangements finished so far (none yet: each trains for a while).
+    const results = page.getByTestId('sp-results');
+    await expect.poll(() => results.getByTestId('sp-results-run').locator(`option[value="${job.runId}"]`).count(), { timeout: 20_000 }).toBe(1);
+    await results.getByTestId('sp-results-run').selectOption(String(job.runId));
+    await results.getByText('No arrangement has finished yet').waitFor({ timeout: 20_000 });
+    expect(await results.getByTestId('sp-results-refresh').count()).toBe(1);
     // Six trainings take minutes: stop it here (its finished arrangements would still be shown).
     await api.call('jobs.cancel', { id: job.id });
     await expect.poll(async () => (await api.call<Job[]>('jobs.list', { projectId })).find((j) => j.id === job.id)?.state, { timeout: 60_000 }).toMatch(/cancelled|done/);
+    await results.getByTestId('sp-results-run').selectOption(String(runId));
+    await expect.poll(() => results.getByTestId('sp-prediction-row').count()).toBe(TESTED.length);
   }, 120_000);
 
   it('offers the PEFT methods in the general fine-tune form too: adapters on a classification of the type column', async () => {
