@@ -31,6 +31,7 @@ import {
   RunMetricsInfo,
   SaturationMap,
   MeasuredMap,
+  RunDependent,
   ScoreMethodInfo,
   VariantScores,
   MapColumn,
@@ -118,6 +119,12 @@ export const methods = {
 
   'runs.list': { input: z.object({ projectId: Id }).strict(), output: z.array(Run) },
   'runs.metrics': { input: z.object({ runId: Id }).strict(), output: z.array(Metric) },
+  /** Gives a run a new name (its title everywhere). */
+  'runs.rename': { input: z.object({ runId: Id, title: z.string().min(1).max(300) }).strict(), output: Run },
+  /** The runs that use a run's results: what deleting it would also delete. */
+  'runs.dependents': { input: z.object({ runId: Id }).strict(), output: z.array(RunDependent) },
+  /** Deletes a run with its files; refused while runs use it, unless `withDependents` deletes them too. */
+  'runs.delete': { input: z.object({ runId: Id, withDependents: z.boolean().default(false) }).strict(), output: z.object({ deleted: z.array(Id) }) },
   /** The runs of a project that recorded metric series (training curves), newest first. */
   'runs.withMetrics': { input: z.object({ projectId: Id }).strict(), output: z.array(RunMetricsInfo) },
   /** A fit's out-of-fold predictions, read from the file its scan wrote. */

@@ -114,6 +114,10 @@ export const MutationSummary = z.object({
 });
 export type MutationSummary = z.infer<typeof MutationSummary>;
 
+/** A run that uses another run's results (deleting the other would leave it pointing at nothing). */
+export const RunDependent = z.object({ runId: Id, title: z.string(), kind: z.string(), why: z.string() });
+export type RunDependent = z.infer<typeof RunDependent>;
+
 export const VariantsInfo = z.object({
   wildTypeId: z.string(),
   wildType: z.string(),

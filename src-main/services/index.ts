@@ -30,6 +30,7 @@ import { StructureService } from './structure';
 import { ClusterService } from './cluster';
 import { SignalPeptideService } from './signal-peptide';
 import { ReportsService, type PrintPdf } from './reports';
+import { RunsService } from './runs';
 import { APP_VERSION } from '../core/version';
 
 export interface HostOptions extends OpenOptions {
@@ -95,6 +96,7 @@ export function createHost(options: HostOptions): Host {
   };
   const jobs = new JobsService(store, events, requireRunner);
   const reports = new ReportsService(store, events, options.printPdf);
+  const runs = new RunsService(store, events);
   const map = new MapService(store);
   const structure = new StructureService(store, requireRunner);
   const signalPeptides = new SignalPeptideService(store, events, requireRunner);
@@ -157,6 +159,9 @@ export function createHost(options: HostOptions): Host {
       return store.runs.metrics(runId);
     },
     'runs.withMetrics': ({ projectId }) => reports.runsWithMetrics(projectId),
+    'runs.rename': ({ runId, title }) => runs.rename(runId, title),
+    'runs.dependents': ({ runId }) => runs.dependents(runId),
+    'runs.delete': ({ runId, withDependents }) => runs.delete(runId, withDependents),
     'fits.predictions': ({ fitId }) => reports.predictions(fitId),
     'train.options': () => jobs.train.options(),
     'variants.methods': () => jobs.variants.methods(),

@@ -11,7 +11,7 @@ import { ApiError } from '../api/errors';
 import type { Store } from '../store';
 import type { JobRecord } from '../store/jobs';
 
-export type UsedThing = { projectId: number } | { datasetId: number } | { modelId: number };
+export type UsedThing = { projectId: number } | { datasetId: number } | { modelId: number } | { runId: number };
 
 interface Mentions {
   datasetIds: Set<number>;
@@ -48,6 +48,7 @@ const inside = (path: string, folder: string): boolean => {
 function uses(store: Store, job: JobRecord, thing: UsedThing): boolean {
   if ('projectId' in thing) return job.job.projectId === thing.projectId;
   const mentions = mentionsOf(job.params);
+  if ('runId' in thing) return job.job.runId === thing.runId || mentionsRun(store, mentions, thing.runId);
   if ('datasetId' in thing) {
     if (mentions.datasetIds.has(thing.datasetId)) return true;
     return [...mentions.embeddingIds].some((id) => store.embeddings.get(id)?.datasetId === thing.datasetId);
@@ -55,6 +56,18 @@ function uses(store: Store, job: JobRecord, thing: UsedThing): boolean {
   if (mentions.modelIds.has(thing.modelId)) return true;
   const folder = store.models.get(thing.modelId)?.path;
   return folder !== undefined && [...mentions.strings].some((text) => isAbsolute(text) && inside(text, folder));
+}
+
+/** Whether parameters name one of the run's embedding matrices or a file in the run's folder (`runs/<id>/…`). */
+function mentionsRun(store: Store, mentions: Mentions, runId: number): boolean {
+  if ([...mentions.embeddingIds].some((id) => store.embeddings.get(id)?.runId === runId)) return true;
+  const folder = new RegExp(`(^|[\\/])runs[\\/]${runId}([\\/]|$)`);
+  return [...mentions.strings].some((text) => folder.test(text));
+}
+
+/** Whether a run's parameters use another run (its embeddings or files), by the same reading as jobs. */
+export function runUses(store: Store, params: unknown, runId: number): boolean {
+  return mentionsRun(store, mentionsOf(params), runId);
 }
 
 /** The first queued or running job that uses the thing, if any. */

@@ -57,6 +57,15 @@ export class RunsRepo {
     return Number(result.lastInsertRowid);
   }
 
+  rename(id: number, title: string): void {
+    this.db.prepare('UPDATE runs SET title = ? WHERE id = ?').run(title, id);
+  }
+
+  /** The run's row; its metrics, artifacts, embeddings and fits go with it (ON DELETE CASCADE), jobs keep a null run. */
+  delete(id: number): void {
+    this.db.prepare('DELETE FROM runs WHERE id = ?').run(id);
+  }
+
   setParams(id: number, params: unknown): void {
     this.db.prepare('UPDATE runs SET params = ? WHERE id = ?').run(JSON.stringify(params), id);
   }

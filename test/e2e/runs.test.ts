@@ -1,0 +1,73 @@
+/**
+ * End-to-end: the Runs page puts results first, keeps a form's choices when the user leaves and
+ * comes back, and renames and deletes runs — naming the runs that use the one deleted, which go
+ * with it (here a scan of an embedding run's matrix).
+ */
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Job, Run } from '../../src-main/api/schemas';
+import { launchChromium, screenshot } from '../support/browser';
+import { setUpScanProject } from '../support/scan-setup';
+import { startServe, stopServe, temporaryHome, type ServeHandle } from '../support/serve';
+import { connectApi, type ApiClient } from '../support/ws-client';
+
+let server: ServeHandle;
+let api: ApiClient;
+let browser: Browser;
+let page: Page;
+
+beforeAll(async () => {
+  server = await startServe(temporaryHome());
+  api = await connectApi(server);
+  browser = await launchChromium();
+  page = await browser.newPage({ viewport: { width: 1360, height: 1000 } });
+});
+
+afterAll(async () => {
+  api?.close();
+  await browser?.close();
+  if (server) await stopServe(server);
+});
+
+describe('the Runs page', () => {
+  it('shows results first, keeps the form, renames a run and deletes it with the scan that uses it', { timeout: 240_000 }, async () => {
+    const { project, dataset, matrices } = await setUpScanProject((method, input) => api.call(method, input), (id) => api.waitForJob(id), 30);
+    const scan = await api.call<Job>('jobs.start', {
+      kind: 'learn.scan', projectId: project.id, datasetId: dataset.id, target: 'hydrophobic',
+      embeddingIds: [matrices[0]!.id], learners: ['ridgecv'], split: { scheme: 'random', k: 3, seed: 1 },
+    });
+    expect((await api.waitForJob(scan.id)).state).toBe('done');
+    const embedRun = (await api.call<Run[]>('runs.list', { projectId: project.id })).find((r) => r.kind === 'embed.dataset')!;
+
+    await page.goto(server.url);
+    await page.getByTestId('nav-projects').click();
+    await page.getByTestId('project-row').first().getByTestId('project-open').click();
+    await page.getByTestId('nav-runs').click();
+    const runsTop = (await page.getByTestId('run-row').first().boundingBox())!.y;
+    const formTop = (await page.getByTestId('embed-form').boundingBox())!.y;
+    expect(runsTop).toBeLessThan(formTop);
+
+    // A choice made in the form is still there after a visit to another page.
+    await page.getByTestId('embed-form').locator('#embed-layers').fill('1, -1');
+    await page.getByTestId('nav-data').click();
+    await page.getByTestId('nav-runs').click();
+    expect(await page.getByTestId('embed-form').locator('#embed-layers').inputValue()).toBe('1, -1');
+
+    // Rename.
+    await page.locator(`[data-testid="run-row"][data-run-id="${embedRun.id}"]`).getByTestId('run-select').click();
+    await page.getByTestId('run-rename').click();
+    await page.getByTestId('run-rename-input').fill('Tiny and 8M, layers 1 and last');
+    await page.getByTestId('run-rename-save').click();
+    await expect.poll(() => page.locator(`[data-testid="run-row"][data-run-id="${embedRun.id}"]`).getByTestId('run-title').innerText()).toBe('Tiny and 8M, layers 1 and last');
+
+    // Delete: the dialog names the scan, and both go.
+    await page.getByTestId('run-delete').click();
+    const dialog = page.getByTestId('confirm-dialog');
+    await dialog.waitFor();
+    expect(await dialog.innerText()).toContain(`(run ${scan.runId})`);
+    await screenshot(page, '70-runs-delete-dependents');
+    await page.getByTestId('confirm-ok').click();
+    await expect.poll(async () => (await api.call<Run[]>('runs.list', { projectId: project.id })).map((r) => r.id).sort()).toEqual([]);
+    await expect.poll(() => page.getByTestId('run-row').count()).toBe(0);
+  });
+});
