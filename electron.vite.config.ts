@@ -22,6 +22,8 @@ export default defineConfig({
           compute: resolve('src-main/jobs/compute-process.ts'),
           // A worker thread of serve and the desktop app: parses large dataset files off the main loop.
           'dataset-parse-worker': resolve('src-main/services/dataset-parse-worker.ts'),
+          // Worker threads of the similarity split (learn/homology): query chunks aligned on every core.
+          'homology-worker': resolve('src-main/jobs/homology-worker.ts'),
         },
       },
     },

@@ -11,6 +11,7 @@ import { buildFolds, type SplitSpec } from '../../learn/splits';
 import { bootstrapIntervals, type Interval } from '../../learn/bootstrap';
 import { classificationMetrics, regressionMetrics } from '../../learn/metrics';
 import { clusterTableCsv, DEFAULT_CRITERIA, findRelatedPairs, partition, type HomologyProgress } from '../../learn/homology';
+import { threadedChunks } from '../homology-threads';
 import { evaluateClassification, evaluateMultiLabel, evaluateRegression, type Evaluation, type Task as LearnTask } from '../../learn/evaluate';
 import { classifierFor, multiLabelFor, regressorFor } from '../../learn/learners';
 import { takeRows, type Matrix } from '../../learn/matrix';
@@ -67,6 +68,8 @@ async function homologyFolds(
     criteria,
     signal: ctx.signal,
     resumeFrom: resumeFrom ?? null,
+    // On worker threads (one per core) where the built worker is at hand; else on this thread.
+    runChunks: threadedChunks(sequences),
     // The similarity search is the first fifth of the scan's progress bar.
     progress: (fraction, message) => ctx.progress(0.2 * fraction, message),
     checkpoint: (state) => ctx.checkpoint({ done: [], homology: state }),
