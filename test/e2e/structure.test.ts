@@ -1,9 +1,13 @@
 /**
- * End-to-end: the Structure page in Chromium against serve. The hand-written hairpin PDB is
+ * End-to-end: the Structure page (Mol*, WebGL through Chromium's SwiftShader) in Chromium against
+ * serve. The hand-written hairpin PDB is
  * opened in the page, its chain A aligned to a dataset sequence that differs at one residue
  * (identity 27 / 28, computed here independently), the tiny golden model's contacts and attention
  * computed by a job, contact lines counted against the API's probabilities at two thresholds, a
- * residue clicked in 3D and a position clicked on the contact map, with screenshots. The golden ESM C
+ * residue clicked in 3D and a position clicked on the contact map (each selects it in both views),
+ * with screenshots. A 300-residue AlphaFold-format mmCIF (pLDDT in the B-factor column) is coloured
+ * by pLDDT and by attention (pixels sampled, light and dark themes), its contacts filtered by top L /
+ * L/5 and by sequence separation, and both canvases' tooltips read. The golden ESM C
  * tiny model (no contact head) is offered for attention only: its attention colours the residues and
  * fills the linked map, the contact parts say why they are off, and its last layer's attention
  * matches the golden reference.
@@ -13,6 +17,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Job } from '../../src-main/api/schemas';
+import { alphaFoldResidues, LENGTH as AF_LENGTH } from '../support/alphafold-mmcif';
 import { launchChromium, screenshot } from '../support/browser';
 import { loadGolden, seqKey } from '../support/golden';
 import { ROOT, startServe, stopServe, temporaryHome, type ServeHandle } from '../support/serve';
@@ -24,6 +29,13 @@ const CHAIN_A = 'AEELLKRAEELLGMPDKALEELAKKLLE';
 /** The dataset's protein: two extra residues before chain A, and L5 → I (one difference in 28). */
 const PROTEIN = `MS${CHAIN_A.slice(0, 4)}I${CHAIN_A.slice(5)}GS`;
 const OFFSET = 2;
+/** The three-letter name of residue A<n> in hairpin.pdb (14 is selenomethionine, MSE, read as M). */
+const threeLetter = (n: number): string =>
+  n === 14 ? 'MSE' : ({ A: 'ALA', D: 'ASP', E: 'GLU', G: 'GLY', K: 'LYS', L: 'LEU', M: 'MET', P: 'PRO', R: 'ARG' } as Record<string, string>)[CHAIN_A[n - 1]!]!;
+const AF_FILE = readFileSync(join(ROOT, 'test', 'fixtures', 'structures', 'AF-ESMSTUDIO300-F1-model_v4.cif'));
+/** The AlphaFold-format model's residues as its generator made them (sequence and pLDDT). */
+const AF = alphaFoldResidues();
+const AF_SEQUENCE = AF.map((r) => r.code).join('');
 
 let server: ServeHandle;
 let api: ApiClient;
@@ -51,14 +63,77 @@ function canvasPixels(): Promise<{ painted: number; total: number; checksum: num
   });
 }
 
-/** Contacts the page should draw at `threshold`: pairs ≥ 6 apart whose both residues are in the structure. */
-function expectedLines(probabilities: number[], length: number, threshold: number): number {
-  let count = 0;
-  const inStructure = (p: number): boolean => p >= OFFSET && p < OFFSET + CHAIN_A.length;
+/**
+ * Shares of the 3D canvas's pixels: painted (not the transparent background), clearly blue (pLDDT's
+ * very high / confident bands) and warm (red, orange, yellow: the secondary-structure colours, pLDDT's low bands).
+ */
+function canvasColours(): Promise<{ painted: number; blue: number; warm: number }> {
+  return page.evaluate(() => {
+    const source = document.querySelector('[data-testid="structure-canvas-host"] canvas') as HTMLCanvasElement;
+    const copy = document.createElement('canvas');
+    copy.width = source.width;
+    copy.height = source.height;
+    const context = copy.getContext('2d')!;
+    context.drawImage(source, 0, 0);
+    const data = context.getImageData(0, 0, copy.width, copy.height).data;
+    let painted = 0;
+    let blue = 0;
+    let warm = 0;
+    for (let i = 0; i < data.length; i += 4) {
+      if (data[i + 3]! === 0) continue;
+      painted++;
+      const [r, g, b] = [data[i]!, data[i + 1]!, data[i + 2]!];
+      if (b > r + 60 && b > 100) blue++;
+      if (r > b + 80 && r > g) warm++;
+    }
+    return { painted: painted / (data.length / 4), blue: blue / Math.max(1, painted), warm: warm / Math.max(1, painted) };
+  });
+}
+
+/**
+ * A point (page coordinates) on the structure as drawn: the painted pixel with the most painted pixels
+ * around it (a solid part of a helix, not an edge or a contact line), so a click or hover there hits a residue.
+ */
+async function pointOnStructure(): Promise<{ x: number; y: number }> {
+  const found = await page.evaluate(() => {
+    const source = document.querySelector('[data-testid="structure-canvas-host"] canvas') as HTMLCanvasElement;
+    const copy = document.createElement('canvas');
+    copy.width = source.width;
+    copy.height = source.height;
+    const context = copy.getContext('2d')!;
+    context.drawImage(source, 0, 0);
+    const { data, width, height } = context.getImageData(0, 0, copy.width, copy.height);
+    // Painted and not orange: predicted-contact lines are orange, and a click on one picks no residue.
+    const painted = (x: number, y: number): boolean => {
+      if (x < 0 || y < 0 || x >= width || y >= height) return false;
+      const at = (y * width + x) * 4;
+      const orange = data[at]! > 180 && data[at + 1]! > 60 && data[at + 1]! < 200 && data[at + 2]! < 120;
+      return data[at + 3]! > 0 && !orange;
+    };
+    let best = { x: -1, y: -1, score: -1 };
+    for (let y = 40; y < height - 4; y += 2) {
+      for (let x = 4; x < width - 4; x += 2) {
+        if (!painted(x, y)) continue;
+        let score = 0;
+        for (let dy = -3; dy <= 3; dy++) for (let dx = -3; dx <= 3; dx++) if (painted(x + dx, y + dy)) score++;
+        if (score > best.score) best = { x, y, score };
+      }
+    }
+    const rect = source.getBoundingClientRect();
+    return { x: rect.left + (best.x + 0.5) * (rect.width / width), y: rect.top + (best.y + 0.5) * (rect.height / height), score: best.score };
+  });
+  expect(found.score).toBeGreaterThan(20);
+  return found;
+}
+
+/** Contacts the page should draw at `threshold`: pairs ≥ `separation` apart whose both residues are in the structure. */
+function expectedLines(probabilities: number[], length: number, threshold: number, separation = 6, first = OFFSET, count = CHAIN_A.length): number {
+  let lines = 0;
+  const inStructure = (p: number): boolean => p >= first && p < first + count;
   for (let i = 0; i < length; i++) {
-    for (let j = i + 6; j < length; j++) if (inStructure(i) && inStructure(j) && probabilities[i * length + j]! >= threshold) count++;
+    for (let j = i + separation; j < length; j++) if (inStructure(i) && inStructure(j) && probabilities[i * length + j]! >= threshold) lines++;
   }
-  return count;
+  return lines;
 }
 
 async function setThreshold(value: number): Promise<void> {
@@ -104,7 +179,8 @@ describe('the Structure page', () => {
     const identity = page.getByTestId('structure-identity');
     await expect.poll(() => identity.textContent()).toBe(`Identity ${((identical / CHAIN_A.length) * 100).toFixed(1)} %`);
 
-    await expect.poll(() => page.getByTestId('structure-viewer').getAttribute('data-ready')).toBe('true');
+    await expect.poll(() => page.getByTestId('structure-viewer').getAttribute('data-ready'), { timeout: 60_000 }).toBe('true');
+    await expect.poll(() => page.getByTestId('structure-viewer').getAttribute('data-coloring'), { timeout: 30_000 }).toBe('secondary');
     await page.getByTestId('structure-legend').waitFor();
     expect(await page.getByTestId('structure-legend').textContent()).toContain('Secondary structure');
     // The cartoon is drawn: a real share of the canvas is painted, in several colours.
@@ -137,6 +213,7 @@ describe('the Structure page', () => {
     expect(await page.getByTestId('structure-analysis-ready').textContent()).toContain('2 layers × 4 heads');
     // The residues are now coloured by attention, and the legend says so with its range.
     await expect.poll(() => page.getByTestId('structure-legend').textContent()).toContain('Attention received on average (layer 1, mean of heads)');
+    await expect.poll(() => page.getByTestId('structure-viewer').getAttribute('data-coloring'), { timeout: 30_000 }).toBe('attention');
     await expect.poll(async () => (await canvasPixels()).checksum).not.toBe(before.checksum);
 
     // The same analysis, read through the API, gives the probabilities to count lines independently.
@@ -172,30 +249,36 @@ describe('the Structure page', () => {
   });
 
   it('selects a residue by clicking it in 3D and a position on the contact map', async () => {
-    const canvas = page.locator('[data-testid="structure-canvas-host"] canvas');
-    const box = (await canvas.boundingBox())!;
-    // Sweep clicks across the middle of the view until one lands on a residue.
-    for (let fx = 0.2; fx <= 0.8 && !(await page.getByTestId('structure-picked').count()); fx += 0.02) {
-      for (const fy of [0.5, 0.4, 0.6, 0.3, 0.7]) {
-        await canvas.click({ position: { x: box.width * fx, y: box.height * fy } });
-        if (await page.getByTestId('structure-picked').count()) break;
-      }
-    }
-    const picked = await page.getByTestId('structure-picked').textContent();
-    expect(picked).toMatch(/Clicked [AB]\d+/);
+    await page.getByTestId('structure-viewer').scrollIntoViewIfNeeded();
+    // Click where the structure is drawn (read off the canvas's pixels).
+    const point = await pointOnStructure();
+    await page.mouse.click(point.x, point.y);
+    await page.getByTestId('structure-picked').waitFor({ timeout: 30_000 });
+    const picked = (await page.getByTestId('structure-picked').textContent())!;
+    // One wording: the file's chain, residue name and number, then the aligned sequence's position and letter.
+    const [, chain, name, number] = /Selected: chain ([AB]) · ([A-Z]{3}) (\d+) \(file numbering\)/.exec(picked)!;
     const map = page.getByTestId('contact-map');
-    if (picked!.startsWith('Clicked A')) {
-      // A residue of the aligned chain selects its sequence position: residue A<n> is position n + 2.
-      const residue = Number(/Clicked A(\d+)/.exec(picked!)![1]);
-      await expect.poll(() => map.getAttribute('data-selected')).toBe(String(residue + OFFSET));
-      await expect.poll(() => page.getByTestId('structure-legend').textContent()).toContain(`to residue ${residue + OFFSET}`);
+    const viewer = page.getByTestId('structure-viewer');
+    if (chain === 'A') {
+      // A residue of the aligned chain selects its sequence position: residue A<n> is position n + 2, the same letter.
+      const residue = Number(number);
+      const position = residue + OFFSET;
+      expect(picked).toContain(`· position ${position} (${PROTEIN[position - 1]}) of hairpin_l5i`);
+      expect(name).toBe(threeLetter(residue));
+      await expect.poll(() => map.getAttribute('data-selected')).toBe(String(position));
+      await expect.poll(() => viewer.getAttribute('data-selected')).toBe(`A:${residue}`);
+      await expect.poll(() => page.getByTestId('structure-legend').textContent()).toContain(`to residue ${position}`);
+    } else {
+      expect(picked).toContain('chain A is the one aligned to the sequence');
     }
     await screenshot(page, '82-structure-residue-clicked');
 
-    // Clicking the contact map's column of position 10 selects it (and the attention follows).
+    // Clicking the contact map's column of position 10 selects it in both views (A8 in 3D), and the attention follows.
     const mapBox = (await map.boundingBox())!;
     await map.click({ position: { x: ((10 - 0.5) / PROTEIN.length) * mapBox.width, y: mapBox.height * 0.9 } });
     await expect.poll(() => map.getAttribute('data-selected')).toBe('10');
+    await expect.poll(() => viewer.getAttribute('data-selected')).toBe(`A:${10 - OFFSET}`);
+    await expect.poll(() => page.getByTestId('structure-picked').textContent()).toContain(`Selected: chain A · ${threeLetter(10 - OFFSET)} ${10 - OFFSET} (file numbering) · position 10 (${PROTEIN[9]}) of hairpin_l5i`);
     await expect.poll(() => page.getByTestId('structure-legend').textContent()).toContain('to residue 10');
     await screenshot(page, '83-structure-contact-map');
   });
@@ -251,4 +334,108 @@ describe('the Structure page', () => {
       expect(worst).toBeLessThan(1e-4);
     }
   }, 120_000);
+
+  it('opens a 300-residue AlphaFold mmCIF: pLDDT and attention colouring, top-L contacts, tooltips, in both themes', async () => {
+    await api.call('datasets.import', { projectId, source: { kind: 'text', fileName: 'alphafold.fasta', text: `>af300\n${AF_SEQUENCE}\n` } });
+    await page.getByTestId('nav-data').click();
+    await page.getByTestId('nav-structure').click();
+    await expect.poll(() => page.getByTestId('structure-dataset').locator('option').allTextContents()).toContain('alphafold');
+    await page.getByTestId('structure-dataset').selectOption({ label: 'alphafold' });
+    await page.getByTestId('structure-file').setInputFiles({ name: 'AF-ESMSTUDIO300-F1-model_v4.cif', mimeType: 'chemical/x-cif', buffer: AF_FILE });
+    await expect.poll(async () => (await page.getByTestId('structure-summary').textContent())?.replace(/\s+/g, ' ')).toContain(`1 chain, ${AF_LENGTH} residues, ${4 * AF_LENGTH} atoms`);
+    await expect.poll(() => page.getByTestId('structure-sequence').locator('option:checked').textContent()).toContain('af300');
+    const viewer = page.getByTestId('structure-viewer');
+    await expect.poll(() => viewer.getAttribute('data-coloring'), { timeout: 60_000 }).toBe('secondary');
+    const secondary = await canvasColours();
+    expect(secondary.painted).toBeGreaterThan(0.01);
+
+    // pLDDT: AlphaFold's bands; the helices (pLDDT > 90 in this model) turn blue.
+    await page.getByTestId('structure-track').selectOption('plddt');
+    await expect.poll(() => viewer.getAttribute('data-coloring'), { timeout: 30_000 }).toBe('plddt');
+    expect(await page.getByTestId('structure-legend').textContent()).toContain('Very high (> 90)');
+    await expect.poll(async () => (await canvasColours()).blue, { timeout: 30_000 }).toBeGreaterThan(0.3);
+    const plddt = await canvasColours();
+    expect(plddt.painted).toBeGreaterThan(0.01);
+    expect(secondary.blue).toBeLessThan(0.05);
+    expect(plddt.warm).toBeGreaterThan(0); // the low and very low bands (loops, termini) are yellow and orange
+    await viewer.scrollIntoViewIfNeeded();
+    await screenshot(page, '85-structure-alphafold-plddt-light');
+    await page.getByTestId('theme-toggle').click();
+    await expect.poll(async () => (await canvasColours()).blue).toBeGreaterThan(0.3);
+    await screenshot(page, '86-structure-alphafold-plddt-dark');
+    await page.getByTestId('theme-toggle').click();
+
+    // Hovering a residue names it, with its pLDDT read from the file (the generator's value).
+    await viewer.scrollIntoViewIfNeeded();
+    const tooltip = page.getByTestId('structure-tooltip');
+    const onStructure = await pointOnStructure();
+    await page.mouse.move(onStructure.x - 2, onStructure.y);
+    await page.mouse.move(onStructure.x, onStructure.y);
+    await tooltip.waitFor({ timeout: 30_000 });
+    const hovered = (await tooltip.textContent())!;
+    const [, residueName, residueNumber, position, letter, shownPlddt] = /chain A · ([A-Z]{3}) (\d+) \(file numbering\) · position (\d+) \(([A-Z])\) of af300 · B-factor\/pLDDT ([\d.]+)/.exec(hovered)!;
+    expect(Number(position)).toBe(Number(residueNumber));
+    expect(letter).toBe(AF_SEQUENCE[Number(position) - 1]);
+    expect(residueName!.length).toBe(3);
+    expect(Number(shownPlddt)).toBeCloseTo(AF[Number(residueNumber) - 1]!.plddt, 1);
+
+    // Attention from the ESM-2 model: the track theme recolours the residues.
+    const models = await api.call<{ id: number; name: string; family: string; hasContacts: boolean }[]>('models.list', {});
+    const esm2 = models.find((m) => m.hasContacts)!;
+    await page.getByTestId('structure-model').selectOption({ label: `${esm2.name} (ESM-2)` });
+    await page.getByTestId('structure-compute').click();
+    await expect.poll(() => page.getByTestId('structure-analysis-ready').textContent(), { timeout: 90_000 }).toContain(esm2.name);
+    await page.getByTestId('structure-track').selectOption('attention');
+    await expect.poll(() => viewer.getAttribute('data-coloring'), { timeout: 30_000 }).toBe('attention');
+    await expect.poll(async () => (await canvasColours()).blue, { timeout: 30_000 }).toBeLessThan(plddt.blue / 2);
+    await viewer.scrollIntoViewIfNeeded();
+    await screenshot(page, '87-structure-alphafold-attention-light');
+    await page.getByTestId('theme-toggle').click();
+    await expect.poll(async () => (await canvasColours()).painted).toBeGreaterThan(0.01);
+    await screenshot(page, '88-structure-alphafold-attention-dark');
+    await page.getByTestId('theme-toggle').click();
+
+    // Contacts: top L, L/5 (counts by arithmetic: every position is in the structure), and a separation.
+    const analysis = await api.call<{ key: string }>('structure.inspect', { projectId, modelId: esm2.id, sequence: AF_SEQUENCE });
+    const { contacts, length } = await api.call<{ contacts: number[]; length: number }>('structure.contacts', { projectId, key: analysis.key });
+    expect(length).toBe(AF_LENGTH);
+    await page.getByTestId('structure-contact-mode').selectOption('L');
+    await expect.poll(() => viewer.getAttribute('data-contact-lines'), { timeout: 30_000 }).toBe(String(AF_LENGTH));
+    await page.getByTestId('structure-contact-mode').selectOption('L/5');
+    await expect.poll(() => viewer.getAttribute('data-contact-lines'), { timeout: 30_000 }).toBe(String(AF_LENGTH / 5));
+    await screenshot(page, '89-structure-alphafold-top-l5');
+    await page.getByTestId('structure-contact-mode').selectOption('threshold');
+    await page.getByTestId('structure-threshold').fill('0.05');
+    await page.getByTestId('structure-separation').fill('24');
+    const separated = expectedLines(contacts, length, 0.05, 24, 0, AF_LENGTH);
+    expect(separated).toBeLessThan(expectedLines(contacts, length, 0.05, 6, 0, AF_LENGTH));
+    await expect.poll(() => viewer.getAttribute('data-contact-lines'), { timeout: 30_000 }).toBe(String(Math.min(separated, 3000)));
+
+    // The contact map's tooltip: the pair, its probability and the structure's answer.
+    const map = page.getByTestId('contact-map');
+    await map.scrollIntoViewIfNeeded();
+    const mapBox = (await map.boundingBox())!;
+    const [i, j] = [40, 120];
+    await page.mouse.move(mapBox.x + ((j + 0.5) / length) * mapBox.width, mapBox.y + ((i + 0.5) / length) * mapBox.height);
+    await expect.poll(() => page.getByTestId('contact-map-tooltip').textContent()).toContain(
+      `positions ${i + 1} (${AF_SEQUENCE[i]}) and ${j + 1} (${AF_SEQUENCE[j]}) of af300: predicted contact ${contacts[i * length + j]!.toFixed(2)}`,
+    );
+
+    // A click in 3D selects the residue in both views (with few contact lines, so the click lands on the protein).
+    await page.getByTestId('structure-contact-mode').selectOption('L/5');
+    await expect.poll(() => viewer.getAttribute('data-contact-lines'), { timeout: 30_000 }).toBe(String(AF_LENGTH / 5));
+    await viewer.scrollIntoViewIfNeeded();
+    const picked = page.getByTestId('structure-picked');
+    const clickedBefore = await map.getAttribute('data-selected');
+    const target = await pointOnStructure();
+    await page.mouse.move(target.x - 2, target.y);
+    await page.mouse.move(target.x, target.y);
+    await expect.poll(() => tooltip.textContent(), { timeout: 30_000 }).toContain('of af300');
+    await page.mouse.click(target.x, target.y);
+    await expect.poll(() => map.getAttribute('data-selected'), { timeout: 30_000 }).not.toBe(clickedBefore);
+    const selected = Number(await map.getAttribute('data-selected'));
+    expect(await picked.textContent()).toContain(`position ${selected} (${AF_SEQUENCE[selected - 1]}) of af300`);
+    await expect.poll(() => viewer.getAttribute('data-selected')).toBe(`A:${selected}`);
+    await screenshot(page, '90-structure-alphafold-clicked');
+  }, 240_000);
 });

@@ -12,8 +12,9 @@ import { Lines } from 'molstar/lib/mol-geo/geometry/lines/lines';
 import { LinesBuilder } from 'molstar/lib/mol-geo/geometry/lines/lines-builder';
 import { Shape } from 'molstar/lib/mol-model/shape';
 import { Bond, StructureElement, StructureProperties, StructureSelection, type Structure as MolStructure } from 'molstar/lib/mol-model/structure';
+import { PluginConfig } from 'molstar/lib/mol-plugin/config';
 import { PluginContext } from 'molstar/lib/mol-plugin/context';
-import { DefaultPluginSpec } from 'molstar/lib/mol-plugin/spec';
+import { DefaultPluginSpec, type PluginSpec } from 'molstar/lib/mol-plugin/spec';
 import { ShapeRepresentation } from 'molstar/lib/mol-repr/shape/representation';
 import { MolScriptBuilder as MS } from 'molstar/lib/mol-script/language/builder';
 import { Script } from 'molstar/lib/mol-script/script';
@@ -44,7 +45,7 @@ export interface ContactLine {
   strength: number;
 }
 
-/** A residue under the pointer, with where the pointer is (client coordinates). */
+/** A residue under the pointer, with where the pointer is (CSS pixels from the view's top left corner). */
 export interface Hovered {
   residue: ResidueRef;
   /** The hovered atom's B-factor (pLDDT in an AlphaFold model); null when the file has none. */
@@ -165,7 +166,8 @@ function contactShape(_ctx: unknown, lines: ContactShapeData, _props: unknown, s
     lines,
     builder.getLines(),
     colorOf,
-    (group) => 1.5 + 2 * (lines[group]?.strength ?? 0),
+    // Line widths in pixels (with sizeFactor 1): thin enough that hundreds of lines leave the protein visible.
+    (group) => 0.75 + 1.25 * (lines[group]?.strength ?? 0),
     () => 'Predicted contact',
   );
 }
@@ -203,16 +205,17 @@ export class MolstarViewer {
   static async create(host: HTMLDivElement, onpick: (residue: ResidueRef | null) => void, onhover: (hovered: Hovered | null) => void): Promise<MolstarViewer> {
     const spec = DefaultPluginSpec();
     // The page's background shows through; no axes helper.
-    spec.canvas3d = { ...spec.canvas3d, transparentBackground: true, camera: { helper: { axes: { name: 'off', params: {} } } } } as never;
+    const canvas3d: Record<string, unknown> = { ...spec.canvas3d, transparentBackground: true, camera: { helper: { axes: { name: 'off', params: {} } } } };
     if (softwareRendering()) {
       // Without a GPU (remote desktops, virtual machines, headless test browsers) every frame is drawn by the CPU:
       // ambient occlusion, outlines, shadows and progressive anti-aliasing would make the view crawl.
-      spec.canvas3d = {
-        ...spec.canvas3d,
-        multiSample: { mode: 'off' },
-        postprocessing: { occlusion: { name: 'off', params: {} }, outline: { name: 'off', params: {} }, shadow: { name: 'off', params: {} } },
-      } as never;
+      canvas3d.multiSample = { mode: 'off' };
+      canvas3d.postprocessing = { occlusion: { name: 'off', params: {} }, outline: { name: 'off', params: {} }, shadow: { name: 'off', params: {} } };
+      // WebGL 1 makes Mol* pick synchronously: its asynchronous picking (WebGL 2) gives up after a few frames,
+      // which a CPU renderer needs, so hovering would never find a residue.
+      spec.config = [...(spec.config ?? []), [PluginConfig.General.PreferWebGl1, true]];
     }
+    spec.canvas3d = canvas3d as PluginSpec['canvas3d'];
     const plugin = new PluginContext(spec);
     await plugin.init();
     const mounted = await plugin.mountAsync(host, { checkeredCanvasBackground: false });
@@ -237,7 +240,7 @@ export class MolstarViewer {
       const location = StructureElement.Loci.getFirstLocation(loci)!;
       const residue = residueOf(location);
       const bFactor = location.unit.model.atomicConformation.B_iso_or_equiv.isDefined ? StructureProperties.atom.B_iso_or_equiv(location) : null;
-      onhover(residue ? { residue, bFactor, x: page[0]! - window.scrollX, y: page[1]! - window.scrollY } : null);
+      onhover(residue ? { residue, bFactor, x: page[0]!, y: page[1]! } : null);
     });
     return viewer;
   }
@@ -337,7 +340,7 @@ export class MolstarViewer {
       canvas.requestDraw();
       return 0;
     }
-    await this.contactRepr.createOrUpdate({}, lines as never).run();
+    await this.contactRepr.createOrUpdate({ sizeFactor: 1 } as never, lines as never).run();
     if (!this.contactsAdded) canvas.add(this.contactRepr);
     this.contactsAdded = true;
     canvas.requestDraw();
