@@ -32,6 +32,7 @@ import {
   SaturationMap,
   MeasuredMap,
   RunDependent,
+  ExportTable,
   ScoreMethodInfo,
   VariantScores,
   MapColumn,
@@ -96,6 +97,8 @@ export const methods = {
   'embeddings.list': { input: z.object({ projectId: Id, runId: Id.optional() }).strict(), output: z.array(Embedding) },
   'embeddings.compressions': { input: none, output: z.array(CompressionInfo) },
   'exports.list': { input: z.object({ projectId: Id }).strict(), output: z.array(ExportFile) },
+  /** A CSV export as a table (the first `limit` rows), e.g. a prediction shown on screen. */
+  'exports.table': { input: z.object({ projectId: Id, name: z.string().min(1), limit: z.number().int().min(1).max(20_000).default(5000) }).strict(), output: ExportTable },
   /** Shows an export in the file manager (desktop app); serve mode offers a download link instead. */
   'exports.reveal': { input: z.object({ projectId: Id, name: z.string().min(1) }).strict(), output: ok },
 

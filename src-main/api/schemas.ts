@@ -114,6 +114,15 @@ export const MutationSummary = z.object({
 });
 export type MutationSummary = z.infer<typeof MutationSummary>;
 
+/** A CSV export read back for the screen: its header, the first rows (numbers as numbers), and how many rows it has. */
+export const ExportTable = z.object({
+  name: z.string(),
+  columns: z.array(z.string()),
+  rows: z.array(z.array(z.union([z.string(), z.number(), z.null()]))),
+  total: z.number().int(),
+});
+export type ExportTable = z.infer<typeof ExportTable>;
+
 /** A run that uses another run's results (deleting the other would leave it pointing at nothing). */
 export const RunDependent = z.object({ runId: Id, title: z.string(), kind: z.string(), why: z.string() });
 export type RunDependent = z.infer<typeof RunDependent>;

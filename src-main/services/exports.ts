@@ -1,8 +1,12 @@
-/** services/exports — the files a project's exports folder holds, newest first (files only: never a folder). */
-import { existsSync, readdirSync, statSync, type Stats } from 'node:fs';
+/**
+ * services/exports — the files a project's exports folder holds, newest first (files only: never a
+ * folder), and a CSV export read back as a table for the screen (predictions shown in the app).
+ */
+import { existsSync, readdirSync, readFileSync, statSync, type Stats } from 'node:fs';
 import { basename, join } from 'node:path';
-import { notFound } from '../api/errors';
-import type { ExportFile } from '../api/schemas';
+import { parse } from 'csv-parse/sync';
+import { ApiError, notFound } from '../api/errors';
+import type { ExportFile, ExportTable } from '../api/schemas';
 import type { Store } from '../store';
 
 /** The entry's stat when it is a regular file (a symlink counts by its target); null for folders and vanished entries. */
@@ -34,4 +38,19 @@ export function exportFilePath(store: Store, projectId: number, name: string): s
   const path = join(folder, 'exports', name);
   if (!regularFile(path)) throw notFound(`Export ${name}`);
   return path;
+}
+
+/** Numbers as numbers, empty cells as null, the rest as text. */
+function cellValue(text: string): string | number | null {
+  if (text === '') return null;
+  const value = Number(text);
+  return Number.isFinite(value) && /^[-+]?(\d|\.\d)/.test(text) ? value : text;
+}
+
+/** The first `limit` rows of a CSV export (header first), for showing it in the app. */
+export function exportTable(store: Store, projectId: number, name: string, limit: number): ExportTable {
+  if (!name.toLowerCase().endsWith('.csv')) throw new ApiError('invalid-input', `${name} is not a CSV file; only CSV exports can be shown as a table.`);
+  const records = parse(readFileSync(exportFilePath(store, projectId, name), 'utf8'), { skip_empty_lines: true, relax_column_count: true }) as string[][];
+  const [columns = [], ...rows] = records;
+  return { name, columns, rows: rows.slice(0, limit).map((row) => row.map(cellValue)), total: rows.length };
 }

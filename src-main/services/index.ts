@@ -20,7 +20,7 @@ import { IN_PROCESS_PARSER, workerParser } from './dataset-parser';
 import { DatasetsService } from './datasets';
 import { createDispatch, type Dispatch, type Handlers } from './dispatch';
 import { Events } from './events';
-import { exportFilePath, listExports } from './exports';
+import { exportFilePath, exportTable, listExports } from './exports';
 import { JobsService } from './jobs';
 import { allowedFolders, allowedFoldersFromEnv, checkingPaths, UNRESTRICTED, type PathPolicy } from './paths';
 import { learnOptions } from './learn';
@@ -134,6 +134,7 @@ export function createHost(options: HostOptions): Host {
     },
     'embeddings.compressions': () => Object.entries(COMPRESSION_INFO).map(([kind, info]) => ({ kind, ...info })),
     'exports.list': ({ projectId }) => listExports(store, projects.get(projectId).id),
+    'exports.table': ({ projectId, name, limit }) => exportTable(store, projects.get(projectId).id, name, limit),
     'exports.reveal': ({ projectId, name }) => {
       const path = exportFilePath(store, projectId, name);
       if (!options.reveal) throw new ApiError('refused', `The file is at ${path}.`);

@@ -7,6 +7,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Job, Run } from '../../src-main/api/schemas';
 import { launchChromium, screenshot } from '../support/browser';
+import { fastaText, randomProteins } from '../support/random-proteins';
 import { setUpScanProject } from '../support/scan-setup';
 import { startServe, stopServe, temporaryHome, type ServeHandle } from '../support/serve';
 import { connectApi, type ApiClient } from '../support/ws-client';
@@ -59,6 +60,29 @@ describe('the Runs page', () => {
     await page.getByTestId('run-rename-input').fill('Tiny and 8M, layers 1 and last');
     await page.getByTestId('run-rename-save').click();
     await expect.poll(() => page.locator(`[data-testid="run-row"][data-run-id="${embedRun.id}"]`).getByTestId('run-title').innerText()).toBe('Tiny and 8M, layers 1 and last');
+
+    // Predict new proteins with the scan's fit: pasted sequences need a dataset name; the result shows as a table.
+    await page.locator(`[data-testid="run-row"][data-run-id="${scan.runId}"]`).getByTestId('run-select').click();
+    await page.getByTestId('fit-predict').first().click();
+    const panel = page.getByTestId('predict-panel');
+    const pasted = fastaText(randomProteins(4, 5, 30, 60), 'design');
+    await panel.getByTestId('predict-fasta').fill(pasted);
+    await panel.getByTestId('predict-start').click();
+    expect(await panel.getByTestId('predict-problem').innerText()).toContain('Name the new dataset');
+    await panel.getByTestId('predict-dataset-name').fill('designs round 2');
+    await panel.getByTestId('predict-start').click();
+    await panel.getByTestId('predict-done').waitFor({ timeout: 120_000 });
+    const table = panel.getByTestId('predict-table');
+    await expect.poll(() => table.getByTestId('predict-table-row').count()).toBe(5);
+    expect(await table.locator('th').allInnerTexts()).toEqual(['Protein', 'Predicted hydrophobic', 'Uncertainty (sd over the fold models)']);
+    // Sorted by uncertainty, largest first (two clicks).
+    await table.locator('[data-column="uncertainty_sd"]').click();
+    await table.locator('[data-column="uncertainty_sd"]').click();
+    const spreads = (await table.getByTestId('predict-table-row').locator('td:nth-child(3)').allInnerTexts()).map(Number);
+    expect(spreads).toEqual([...spreads].sort((a, b) => b - a));
+    expect((await api.call<{ name: string }[]>('datasets.list', { projectId: project.id })).map((d) => d.name)).toContain('designs round 2');
+    await screenshot(page, '71-runs-prediction-table');
+    await page.locator(`[data-testid="run-row"][data-run-id="${embedRun.id}"]`).getByTestId('run-select').click();
 
     // Delete: the dialog names the scan, and both go.
     await page.getByTestId('run-delete').click();

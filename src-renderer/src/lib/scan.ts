@@ -204,8 +204,3 @@ export function predictionFileName(fit: Fit, datasetName: string): string {
   return `${slug(`run${fit.runId}-${fit.learner}-${fit.modelName}-layer${fit.layer}-${fit.pooling}-predicts-${datasetName}`, 150)}.csv`;
 }
 
-/** "predict-2025-03-12-140322": a dataset name for pasted or uploaded sequences, from the local time. */
-export function predictDatasetName(now = new Date()): string {
-  const two = (n: number): string => String(n).padStart(2, '0');
-  return `predict-${now.getFullYear()}-${two(now.getMonth() + 1)}-${two(now.getDate())}-${two(now.getHours())}${two(now.getMinutes())}${two(now.getSeconds())}`;
-}

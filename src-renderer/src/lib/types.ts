@@ -4,6 +4,7 @@ export type {
   Dataset,
   Embedding,
   ExportFile,
+  ExportTable,
   FinetuneOptions,
   FinetuneSettings,
   PeftChoice,
