@@ -438,4 +438,52 @@ describe('the Structure page', () => {
     await expect.poll(() => viewer.getAttribute('data-selected')).toBe(`A:${selected}`);
     await screenshot(page, '90-structure-alphafold-clicked');
   }, 240_000);
+
+  it('offers a mutation scan’s wild type and colours residues by a saturation map’s mean effect, remembered across a reload', async () => {
+    // A scan of the hairpin protein: its rows are variants; the wild type heads the Sequence list.
+    const scanCsv = ['mutant,fitness', 'A3G,0.2', 'E4D,-0.4', 'I7V,0.1'].join('\n');
+    await api.call('datasets.import', { projectId, source: { kind: 'text', fileName: 'hairpin-scan.csv', text: scanCsv }, options: { mutations: { wildType: PROTEIN } } });
+    const models = await api.call<{ id: number; hasContacts: boolean }[]>('models.list', {});
+    const job = await api.call<Job>('jobs.start', { kind: 'variants.saturate', projectId, modelIds: [models.find((m) => m.hasContacts)!.id], method: 'wt-marginal', wildType: PROTEIN, name: 'hairpin map' });
+    expect((await api.waitForJob(job.id)).state).toBe('done');
+    const map = await api.call<{ wildType: string; aminoAcids: string[]; maps: { scores: (number | null)[] }[] }>('variants.saturation', { runId: job.runId });
+    // The legend's bound, computed here: the largest |mean over a position's 19 substitutions|.
+    const scores = map.maps[map.maps.length - 1]!.scores;
+    let bound = 0;
+    for (let p = 0; p < PROTEIN.length; p++) {
+      const values = map.aminoAcids.flatMap((aa, a) => (aa === PROTEIN[p] || scores[p * map.aminoAcids.length + a] === null ? [] : [scores[p * map.aminoAcids.length + a]!]));
+      if (values.length > 0) bound = Math.max(bound, Math.abs(values.reduce((x, y) => x + y, 0) / values.length));
+    }
+    expect(bound).toBeGreaterThan(0);
+
+    const openScanStructure = async (): Promise<void> => {
+      await page.getByTestId('nav-projects').click();
+      await page.getByTestId('project-row').filter({ hasText: 'Structures' }).getByTestId('project-open').click();
+      await page.getByTestId('nav-structure').click();
+      await page.getByTestId('structure-file').setInputFiles({ name: 'hairpin.pdb', mimeType: 'chemical/x-pdb', buffer: PDB });
+      await expect.poll(() => page.getByTestId('structure-dataset').locator('option').allTextContents()).toContain('hairpin-scan');
+      await page.getByTestId('structure-dataset').selectOption({ label: 'hairpin-scan' });
+      await expect.poll(() => page.getByTestId('structure-sequence').locator('option').first().textContent()).toContain('Wild type');
+      await expect.poll(() => page.getByTestId('structure-sequence').locator('option:checked').textContent()).toContain('Wild type');
+    };
+    await page.reload();
+    await openScanStructure();
+    expect(await page.getByTestId('structure-sequence').locator('option').count()).toBe(4); // the wild type and 3 variants
+    await page.getByTestId('structure-track').selectOption('variants');
+    await page.getByTestId('structure-variant-run').selectOption({ index: 1 });
+    const viewer = page.getByTestId('structure-viewer');
+    await expect.poll(() => viewer.getAttribute('data-coloring'), { timeout: 60_000 }).toBe('variants');
+    expect(await page.getByTestId('structure-legend').textContent()).toContain('Mean variant effect (hairpin map');
+    const max = Number(await page.getByTestId('legend-max').textContent());
+    expect(Math.abs(max - bound) / bound).toBeLessThan(0.01);
+    expect(Number(await page.getByTestId('legend-min').textContent())).toBeCloseTo(-max, 6);
+    await screenshot(page, '91-structure-variant-effect');
+
+    // After a reload the same colouring comes back once the structure is opened again.
+    await page.reload();
+    await openScanStructure();
+    expect(await page.getByTestId('structure-track').inputValue()).toBe('variants');
+    await expect.poll(() => viewer.getAttribute('data-coloring'), { timeout: 60_000 }).toBe('variants');
+    expect(await page.getByTestId('structure-legend').textContent()).toContain('Mean variant effect (hairpin map');
+  }, 180_000);
 });

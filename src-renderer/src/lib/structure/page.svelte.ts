@@ -3,13 +3,18 @@
  * the opened file (parsed here for chains and alignment, its content kept for the Mol* view) and
  * chosen chain, the dataset sequence it is aligned to, the model analysis (contacts and attention,
  * computed by a job; attention only for a model without a contact head, e.g. ESM C, whose linked
- * map then shows attention), the colour track, the styles and the contact filter.
+ * map then shows attention), the colour track, the styles and the contact filter. A mutation scan's
+ * wild type is offered beside its variants; a saturation map of the project colours residues by mean
+ * variant effect, and the chosen map and track are remembered across reloads.
  * Everything shown is derived from these few choices.
  */
+import { positionMeans } from '../../../../src-main/core/saturation-summary';
+import { datasets } from '../datasets.svelte';
+import { readSetting, writeSetting } from '../storage';
 import { api } from '../transport';
 import { selection } from '../selection.svelte';
 import type { SequenceRow } from '../types';
-import type { AttentionMap, AttentionTrack, StructureAnalysis, StructureContacts } from '../../../../src-main/api/schemas';
+import type { AttentionMap, AttentionTrack, SaturationMap, StructureAnalysis, StructureContacts } from '../../../../src-main/api/schemas';
 import { alignSequences, type Alignment } from './align';
 import { scaleFor, type Rgb, type Scale } from './colors';
 import { effectiveThreshold, selectContacts, type ContactMode } from './contacts';
@@ -19,7 +24,11 @@ import { openStructure, type StructureSource } from './parse';
 import { positionsByResidue, secondaryColorsByResidue, trackColorsByResidue } from './residue-maps';
 import { chainSequence, traceResidues, type Residue, type Structure } from './types';
 
-export type TrackKind = 'secondary' | 'plddt' | 'attention' | 'contacts' | 'shared';
+export type TrackKind = 'secondary' | 'plddt' | 'attention' | 'contacts' | 'variants' | 'shared';
+const TRACKS: readonly TrackKind[] = ['secondary', 'plddt', 'attention', 'contacts', 'variants', 'shared'];
+
+/** Index of a mutation scan's wild type among the page's sequences (it is not a row of the dataset). */
+export const WILD_TYPE_INDEX = -1;
 
 /** Lines beyond this many (the strongest are kept) clutter the view and slow it down. */
 export const MAX_CONTACT_LINES = 3000;
@@ -45,7 +54,12 @@ class StructurePage {
   /** The layer's whole attention map, loaded only for a model without a contact head (the linked map shows it). */
   attentionMap = $state.raw<AttentionMap | null>(null);
 
-  track = $state<TrackKind>('secondary');
+  /** Remembered across reloads (with the saturation map), so a variant-effect colouring comes back. */
+  track = $state<TrackKind>(rememberedTrack());
+  /** The saturation-map run colouring the 'variants' track, and which of its maps (a model, or the ensemble). */
+  variantRunId = $state<number | null>(null);
+  variantMap = $state.raw<SaturationMap | null>(null);
+  variantModel = $state(0);
   layer = $state(1);
   /** 0-based head, or -1 for the mean of the heads (a select's value cannot be null). */
   head = $state(-1);
@@ -79,6 +93,7 @@ class StructurePage {
     const length = this.sequence?.length ?? 0;
     if (this.track === 'attention') return this.analysisMatches && this.attention ? this.attention.values : null;
     if (this.track === 'contacts') return this.analysisMatches && this.contacts?.contacts ? contactNumbers(this.contacts.contacts, length) : null;
+    if (this.track === 'variants') return this.variantMatches ? this.variantMeans : null;
     if (this.track === 'shared') {
       const shared = selection.residueTrack;
       return shared && this.sequence && shared.sequence.toUpperCase() === this.sequence.sequence.toUpperCase() ? shared.values : null;
@@ -86,7 +101,18 @@ class StructurePage {
     return null;
   });
 
-  scale = $derived<Scale>(scaleFor(this.trackValues ?? [], this.track === 'shared' && selection.residueTrack?.scale === 'diverging' ? 'diverging' : 'sequential'));
+  /** The chosen saturation map is of the chosen sequence (its wild type). */
+  variantMatches = $derived(!!this.variantMap && !!this.sequence && this.variantMap.wildType.toUpperCase() === this.sequence.sequence.toUpperCase());
+  /** Per position: the mean effect of its substitutions in the chosen model's map (negative: damaging). */
+  variantMeans = $derived.by<(number | null)[]>(() => {
+    const map = this.variantMap;
+    const scores = map?.maps[this.variantModel]?.scores;
+    return map && scores ? positionMeans(map.wildType, map.aminoAcids, scores) : [];
+  });
+
+  scale = $derived<Scale>(
+    scaleFor(this.trackValues ?? [], this.track === 'variants' || (this.track === 'shared' && selection.residueTrack?.scale === 'diverging') ? 'diverging' : 'sequential'),
+  );
 
   /** Sequence position (0-based) of each aligned residue of the chosen chain, by residue key. */
   positionByResidue = $derived(positionsByResidue(this.chain, this.alignment?.aToB));
@@ -139,8 +165,38 @@ class StructurePage {
     if (datasetId === null) return;
     const page = await api.call('datasets.sequences', { datasetId, offset: 0, limit: SEQUENCE_LIMIT });
     if (this.datasetId !== datasetId) return;
-    this.sequences = page.rows;
+    // A mutation scan's rows are variants; its wild type (the protein a structure shows) comes first.
+    const scan = datasets.list.find((d) => d.id === datasetId)?.variants;
+    const wildType: SequenceRow[] = scan
+      ? [{ index: WILD_TYPE_INDEX, seqId: /^wild[_ -]?type$/i.test(scan.wildTypeId) ? 'Wild type' : `Wild type (${scan.wildTypeId})`, sequence: scan.wildType, length: scan.wildType.length, labels: {} }]
+      : [];
+    this.sequences = [...wildType, ...page.rows];
     this.matchSequence();
+  }
+
+  setTrack(track: TrackKind): void {
+    this.track = track;
+    writeSetting('structure.track', track);
+  }
+
+  /** Colours by this saturation-map run (null: none); remembered for the project. */
+  async chooseVariantRun(projectId: number, runId: number | null): Promise<void> {
+    this.variantRunId = runId;
+    this.variantMap = null;
+    writeSetting(`structure.variantRun.${projectId}`, runId === null ? null : String(runId));
+    if (runId === null) return;
+    const map = await api.call('variants.saturation', { runId });
+    if (this.variantRunId !== runId) return;
+    this.variantMap = map;
+    // The last map is the ensemble when there are several models.
+    this.variantModel = map.maps.length - 1;
+  }
+
+  /** The project's remembered saturation map, when it is still among `runIds` and not loaded yet. */
+  async restoreVariantRun(projectId: number, runIds: readonly number[]): Promise<void> {
+    const saved = Number(readSetting(`structure.variantRun.${projectId}`));
+    if (this.variantRunId !== null || !runIds.includes(saved)) return;
+    await this.chooseVariantRun(projectId, saved);
   }
 
   /** Picks the dataset sequence the chosen chain aligns to best. */
@@ -199,6 +255,11 @@ class StructurePage {
     const map = await api.call('structure.attentionMap', { projectId, key: analysis.key, layer: this.layer, head });
     if (request === this.#attentionMapRequest) this.attentionMap = map;
   }
+}
+
+function rememberedTrack(): TrackKind {
+  const saved = readSetting('structure.track');
+  return TRACKS.find((t) => t === saved) ?? 'secondary';
 }
 
 /** Per residue: the sum of its predicted contact probabilities with residues ≥ 6 apart (expected contact number). */
