@@ -44,13 +44,15 @@ describe('the renderer bundle', () => {
   it('loads Mol* only through dynamic imports (the Structure page), not with the app', () => {
     const entry = join(OUT, /<script[^>]+src="\.\/([^"]+)"/.exec(readFileSync(html, 'utf8'))![1]!);
     const eager = staticClosure(entry);
-    expect(eager.size).toBeGreaterThan(1); // the static imports are followed (the entry imports the bundler's runtime)
     for (const file of eager) {
       const text = readFileSync(file, 'utf8');
       for (const marker of Object.values(MARKERS)) expect(text.includes(marker), `${file} holds Mol* code (${marker})`).toBe(false);
     }
-    const lazy = [...eager].flatMap((file) => imports(file, DYNAMIC)).map((file) => readFileSync(file, 'utf8'));
-    expect(lazy.some((text) => text.includes(MARKERS.viewer))).toBe(true);
-    expect(lazy.some((text) => text.includes(MARKERS.binaryCif))).toBe(true);
+    const lazy = [...eager].flatMap((file) => imports(file, DYNAMIC));
+    const viewer = lazy.find((file) => readFileSync(file, 'utf8').includes(MARKERS.viewer));
+    expect(viewer).toBeDefined();
+    expect(lazy.some((file) => readFileSync(file, 'utf8').includes(MARKERS.binaryCif))).toBe(true);
+    // The static-import pattern does see minified imports: the viewer's chunk imports the shared ones.
+    expect(imports(viewer!, STATIC).length).toBeGreaterThan(0);
   });
 });
