@@ -3,7 +3,8 @@
  * (committed file = generator output; our reader and Mol*'s read the same chain, backbone geometry
  * and pLDDT), BinaryCIF (written by Mol* from the fixture, read back by the page's reader), the
  * pLDDT bands, the contact filter (threshold, top L / L/2 / L/5, sequence separation) and the
- * residue wording shared by the clicked line and the tooltips.
+ * residue wording shared by the clicked line and the tooltips, and the lookups by residue key that the
+ * Mol* colour theme reads.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,10 +13,11 @@ import { trajectoryFromMmCIF } from 'molstar/lib/mol-model-formats/structure/mmc
 import { Structure, type Model, type Trajectory } from 'molstar/lib/mol-model/structure';
 import { to_mmCIF } from 'molstar/lib/mol-model/structure/export/mmcif';
 import { describe, expect, it } from 'vitest';
-import { PLDDT_BANDS, plddtBand } from '../../src-renderer/src/lib/structure/colors';
+import { colorOf, MISSING, PLDDT_BANDS, plddtBand } from '../../src-renderer/src/lib/structure/colors';
 import { effectiveThreshold, selectContacts, topCount } from '../../src-renderer/src/lib/structure/contacts';
 import { describePair, describeResidue } from '../../src-renderer/src/lib/structure/labels';
 import { openStructure, parseStructure } from '../../src-renderer/src/lib/structure/parse';
+import { positionsByResidue, secondaryColorsByResidue, trackColorsByResidue } from '../../src-renderer/src/lib/structure/residue-maps';
 import { chainSequence, traceResidues } from '../../src-renderer/src/lib/structure/types';
 import { alphaFoldMmcif, alphaFoldResidues, LENGTH } from '../support/alphafold-mmcif';
 import { ROOT } from '../support/serve';
@@ -145,5 +147,26 @@ describe('residue wording', () => {
     expect(describeResidue({ chain: 'A', seq: 52, icode: 'A', name: 'GLY' }, null, aligned, 'A')).toBe('chain A · GLY 52A (file numbering) · not aligned to the sequence');
     expect(describeResidue({ chain: 'B', seq: 3, icode: '', name: 'LYS' }, null, aligned, 'A')).toBe('chain B · LYS 3 (file numbering) · chain A is the one aligned to the sequence');
     expect(describePair(2, 8, aligned)).toBe('positions 3 (A) and 9 (R) of hairpin_l5i');
+  });
+});
+
+describe('lookups by residue key (what the Mol* colour theme reads)', () => {
+  it('places each aligned residue of the chain at its sequence position and colours it from the track', () => {
+    const structure = parseStructure('hairpin.pdb', readFileSync(join(ROOT, 'test', 'fixtures', 'structures', 'hairpin.pdb'), 'utf8'));
+    const chain = structure.chains.find((c) => c.id === 'A')!;
+    // Residue k of the trace sits at position k + 2, except the first, left unaligned.
+    const aToB = traceResidues(chain).map((_, k) => (k === 0 ? -1 : k + 2));
+    const positions = positionsByResidue(chain, aToB);
+    expect(positions.size).toBe(traceResidues(chain).length - 1);
+    expect(positions.get(`A:${traceResidues(chain)[0]!.seq}`)).toBeUndefined();
+    expect(positions.get(`A:${traceResidues(chain)[5]!.seq}${traceResidues(chain)[5]!.icode}`)).toBe(7);
+    const values = Array.from({ length: 40 }, (_, p) => (p === 7 ? 1 : p === 8 ? null : 0));
+    const colors = trackColorsByResidue(positions, values, { kind: 'sequential', min: 0, max: 1 });
+    const key = (k: number): string => `A:${traceResidues(chain)[k]!.seq}${traceResidues(chain)[k]!.icode}`;
+    expect(colors.get(key(5))).toEqual(colorOf(1, { kind: 'sequential', min: 0, max: 1 }));
+    expect(colors.get(key(6))).toBe(MISSING); // no value at position 8
+    // Secondary structure covers every chain's residues, ligands aside.
+    const secondary = secondaryColorsByResidue(structure);
+    expect(secondary.size).toBe(structure.chains.reduce((n, c) => n + traceResidues(c).length, 0));
   });
 });
