@@ -20,10 +20,11 @@ function workerScript(): string | null {
   return [join(here, 'homology-worker.js'), join(here, '..', 'homology-worker.js')].find((path) => existsSync(path)) ?? null;
 }
 
-/** A runChunks for learn/homology's findRelatedPairs, or undefined (run on this thread) when no worker is built. */
-export function threadedChunks(sequences: readonly string[]): HomologyOptions['runChunks'] {
-  const script = workerScript();
-  const threads = Math.max(1, Math.min(8, availableParallelism()));
+/**
+ * A runChunks for learn/homology's findRelatedPairs, or undefined (run on this thread) when no
+ * worker is built or there is one core. `script` and `threads` are for tests.
+ */
+export function threadedChunks(sequences: readonly string[], script = workerScript(), threads = Math.max(1, Math.min(8, availableParallelism()))): HomologyOptions['runChunks'] {
   if (!script || threads < 2) return undefined;
   return (_index, ranges, criteria, exhaustive, onDone, signal) =>
     new Promise<void>((resolve, reject) => {
