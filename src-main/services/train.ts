@@ -131,7 +131,8 @@ export class TrainService {
     const method = settings.peft.method;
     const shape = method === 'prompt' ? `prompt tuning, ${settings.peft.prompt.length} virtual tokens` : method === 'adapter' ? `adapters of size ${settings.peft.adapter.size}` : `LoRA r ${settings.loraR}`;
     const how = settings.headOnly ? 'head only' : `${shape}${start ? `, from ${start.label}` : ''}`;
-    const title = `Fine-tune ${model.name} on ${targets.join(', ')} of ${dataset.name} (${settings.task}, ${how})`;
+    // The settings people vary between runs are in the title, so two runs in a list read apart.
+    const title = `Fine-tune ${model.name} on ${targets.join(', ')} of ${dataset.name} (${settings.task}, ${how}, lr ${settings.lr}, ${settings.head} head, ${settings.epochs} epochs)`;
     const params = (runId: number | null): FinetuneParams => ({
       datasetId,
       targets,

@@ -81,6 +81,7 @@ export interface FinetuneSummary extends Record<string, unknown> {
   steps: number;
   epochsCompleted: number;
   stoppedEarly: boolean;
+  /** Counted from 1, as the progress bar and the curves count epochs (the loop counts from 0). */
   bestEpoch: number | null;
   bestMetric: number | null;
   metric: string;
@@ -365,7 +366,7 @@ function summarize(
     steps: result.steps,
     epochsCompleted: result.epochsCompleted,
     stoppedEarly: result.stoppedEarly,
-    bestEpoch: result.bestEpoch,
+    bestEpoch: result.bestEpoch === null ? null : result.bestEpoch + 1,
     bestMetric: result.bestMetric,
     metric,
     finalTrainLoss: last?.trainLoss ?? null,

@@ -136,6 +136,8 @@ describe('fine-tuning from the Training page', () => {
     await finished.getByTestId('finetune-predict').click();
     await finished.getByTestId('finetune-predict-message').waitFor();
     await expect.poll(async () => (await jobsOf('train.predict')())[0]?.state, { timeout: 60_000 }).toBe('done');
+    // "Predicting…" ends when the prediction does.
+    await expect.poll(() => finished.getByTestId('finetune-predict-message').innerText(), { timeout: 20_000 }).toBe('Done: the predictions are a CSV in Exports.');
     const exports = await api.call<{ name: string }[]>('exports.list', { projectId });
     const file = exports.find((e) => e.name.includes('finetuned'));
     expect(file, JSON.stringify(exports)).toBeDefined();
@@ -178,6 +180,18 @@ describe('fine-tuning from the Training page', () => {
     const predict = (await jobsOf('train.predict')()).find((j) => j.title.includes(`run ${job.runId}`))!;
     const finished = await api.waitForJob(predict.id);
     expect(finished.state, finished.error ?? '').toBe('done');
+
+    // Its title says what differs; overlaid with the first run, the legend names each by its
+    // differences (head only, learning rate) and stays inside its card.
+    expect(run.title).toContain('lr 0.02');
+    const card = page.getByTestId('training-curves-card');
+    for (const toggle of await card.getByTestId('curves-run-toggle').all()) if (!(await toggle.isChecked())) await toggle.check();
+    const legend = card.locator('.u-legend').first();
+    await expect.poll(() => legend.innerText()).toContain(`#${job.runId} head only yes, lr 0.02`);
+    const [legendBox, cardBox] = [(await legend.boundingBox())!, (await card.boundingBox())!];
+    expect(legendBox.x + legendBox.width).toBeLessThanOrEqual(cardBox.x + cardBox.width + 1);
+    await card.scrollIntoViewIfNeeded();
+    await screenshot(page, '73-training-legend');
   });
 
   it('continues the adapter of a finished run, starting where that run ended; a missing folder is refused', async () => {

@@ -177,4 +177,13 @@ describe('fine-tuning the 8M-shaped random model on a synthetic regression task'
     const merged = mse(validationPredictions, validationTargets);
     expect(Math.abs(merged - summary.bestMetric!) / summary.bestMetric!).toBeLessThan(1e-3);
   });
+
+  it('names the best epoch as the user counts epochs (from 1, as the progress bar and the curves do)', () => {
+    const rows = parse(readFileSync(join(outDir, 'metrics.csv'), 'utf8'), { columns: true }) as { step: string; name: string; value: string }[];
+    const epochAt = new Map(rows.filter((r) => r.name === 'epoch').map((r) => [r.step, Number(r.value)]));
+    const scored = rows.filter((r) => r.name === `val_${summary.metric}`).map((r) => ({ epoch: epochAt.get(r.step)!, value: Number(r.value) }));
+    expect(scored.map((r) => r.epoch)).toEqual(Array.from({ length: EPOCHS }, (_, k) => k + 1));
+    const best = scored.reduce((a, b) => (Math.abs(b.value - summary.bestMetric!) < Math.abs(a.value - summary.bestMetric!) ? b : a));
+    expect(summary.bestEpoch).toBe(best.epoch);
+  });
 });
