@@ -94,8 +94,8 @@ function canvasColours(): Promise<{ painted: number; blue: number; warm: number 
  * A point (page coordinates) on the structure as drawn: the painted pixel with the most painted pixels
  * around it (a solid part of a helix, not an edge or a contact line), so a click or hover there hits a residue.
  */
-async function pointOnStructure(): Promise<{ x: number; y: number }> {
-  const found = await page.evaluate(() => {
+async function pointOnStructure(awayFrom?: { x: number; y: number }): Promise<{ x: number; y: number }> {
+  const found = await page.evaluate((away) => {
     const source = document.querySelector('[data-testid="structure-canvas-host"] canvas') as HTMLCanvasElement;
     const copy = document.createElement('canvas');
     copy.width = source.width;
@@ -110,18 +110,20 @@ async function pointOnStructure(): Promise<{ x: number; y: number }> {
       const orange = data[at]! > 180 && data[at + 1]! > 60 && data[at + 1]! < 200 && data[at + 2]! < 120;
       return data[at + 3]! > 0 && !orange;
     };
+    const rect = source.getBoundingClientRect();
+    // At least 40 px from `away` (page coordinates), for a second, different residue.
+    const farEnough = (x: number, y: number): boolean => !away || Math.hypot(rect.left + x * (rect.width / width) - away.x, rect.top + y * (rect.height / height) - away.y) > 40;
     let best = { x: -1, y: -1, score: -1 };
     for (let y = 40; y < height - 4; y += 2) {
       for (let x = 4; x < width - 4; x += 2) {
-        if (!painted(x, y)) continue;
+        if (!painted(x, y) || !farEnough(x, y)) continue;
         let score = 0;
         for (let dy = -3; dy <= 3; dy++) for (let dx = -3; dx <= 3; dx++) if (painted(x + dx, y + dy)) score++;
         if (score > best.score) best = { x, y, score };
       }
     }
-    const rect = source.getBoundingClientRect();
     return { x: rect.left + (best.x + 0.5) * (rect.width / width), y: rect.top + (best.y + 0.5) * (rect.height / height), score: best.score };
-  });
+  }, awayFrom ?? null);
   expect(found.score).toBeGreaterThan(20);
   return found;
 }
@@ -186,6 +188,31 @@ describe('the Structure page', () => {
     // The cartoon is drawn: a real share of the canvas is painted, in several colours.
     await expect.poll(async () => (await canvasPixels()).painted / (await canvasPixels()).total).toBeGreaterThan(0.02);
     await screenshot(page, '80-structure-loaded');
+
+    // A molecular surface covers more of the view than the cartoon; ball-and-stick adds the side chains.
+    const viewer = page.getByTestId('structure-viewer');
+    const cartoon = (await canvasPixels()).painted;
+    await page.getByTestId('structure-style-surface').check();
+    await expect.poll(async () => (await canvasPixels()).painted, { timeout: 60_000 }).toBeGreaterThan(cartoon * 1.3);
+    await page.getByTestId('structure-style-ball-and-stick').check();
+    await screenshot(page, '80b-structure-surface-sticks');
+    await page.getByTestId('structure-style-surface').uncheck();
+    await page.getByTestId('structure-style-ball-and-stick').uncheck();
+    await expect.poll(async () => (await canvasPixels()).painted, { timeout: 60_000 }).toBeLessThan(cartoon * 1.1);
+
+    // Measuring: two clicked residues get a Cα–Cα distance.
+    await viewer.scrollIntoViewIfNeeded();
+    await page.getByTestId('structure-measure').click();
+    const first = await pointOnStructure();
+    await page.mouse.click(first.x, first.y);
+    await expect.poll(() => page.getByTestId('structure-measure').textContent(), { timeout: 30_000 }).toMatch(/Distance from [AB]\d+: click a second residue/);
+    const second = await pointOnStructure(first);
+    await page.mouse.click(second.x, second.y);
+    await expect.poll(() => viewer.getAttribute('data-measurements'), { timeout: 30_000 }).toBe('1');
+    await screenshot(page, '80c-structure-measurement');
+    await page.getByTestId('structure-clear-measurements').click();
+    await expect.poll(() => viewer.getAttribute('data-measurements')).toBe('0');
+    await page.getByTestId('structure-measure').click();
   });
 
   it('computes attention and contacts with a model and draws contacts above the threshold', async () => {
