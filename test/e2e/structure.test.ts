@@ -7,7 +7,8 @@
  * residue clicked in 3D and a position clicked on the contact map (each selects it in both views),
  * with screenshots. A 300-residue AlphaFold-format mmCIF (pLDDT in the B-factor column) is coloured
  * by pLDDT and by attention (pixels sampled, light and dark themes), its contacts filtered by top L /
- * L/5 and by sequence separation, and both canvases' tooltips read. The golden ESM C
+ * L/5 and by sequence separation, and both canvases' tooltips read; the console reports no CSP block
+ * (Mol* runs under the app's script-src 'self'). The golden ESM C
  * tiny model (no contact head) is offered for attention only: its attention colours the residues and
  * fills the linked map, the contact parts say why they are off, and its last layer's attention
  * matches the golden reference.
@@ -42,6 +43,8 @@ let api: ApiClient;
 let browser: Browser;
 let page: Page;
 let projectId: number;
+/** Console reports of blocked content: Mol* must run under the app's strict CSP (script-src 'self', no eval, no remote content). */
+const cspViolations: string[] = [];
 
 /** Pixels of the 3D canvas that are not background (the clear colour is transparent), and a colour checksum. */
 function canvasPixels(): Promise<{ painted: number; total: number; checksum: number }> {
@@ -148,6 +151,9 @@ beforeAll(async () => {
   api = await connectApi(server);
   browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1360, height: 1100 } });
+  page.on('console', (message) => {
+    if (/Content Security Policy|Refused to (load|execute|evaluate|create)/i.test(message.text())) cspViolations.push(message.text());
+  });
   const project = await api.call<{ id: number }>('projects.create', { name: 'Structures' });
   projectId = project.id;
   const fasta = `>decoy1\nMKTAYIAKQRQISFVKSHFSRQLEERLGLIEVQ\n>hairpin_l5i\n${PROTEIN}\n>decoy2\nGSHMSSGLVPRGSHMASMTGGQQMGRGS\n`;
@@ -464,6 +470,7 @@ describe('the Structure page', () => {
     expect(await picked.textContent()).toContain(`position ${selected} (${AF_SEQUENCE[selected - 1]}) of af300`);
     await expect.poll(() => viewer.getAttribute('data-selected')).toBe(`A:${selected}`);
     await screenshot(page, '90-structure-alphafold-clicked');
+    expect(cspViolations).toEqual([]);
   }, 240_000);
 
   it('offers a mutation scan’s wild type and colours residues by a saturation map’s mean effect, remembered across a reload', async () => {
