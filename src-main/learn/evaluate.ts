@@ -64,7 +64,7 @@ export function evaluateRegression(learner: Regressor, y: Float64Array, options:
       fold[row] = i;
       yhat[row] = predicted[j]!;
     });
-    perFold.push(numbersOf(regressionMetrics(Float64Array.from(f.test, (r) => y[r]!), predicted, model.nonZero())));
+    perFold.push(numbersOf(regressionMetrics(Float64Array.from(f.test, (r) => y[r]!), predicted, model.nonZero?.())));
     models.push({ fold: i, scaler: scaler.toJSON(), model: model.toJSON(), chosen: model.chosen });
     fitted.push({ scaler, model });
     options.onProgress?.((i + 1) / folds.length);

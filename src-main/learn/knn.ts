@@ -194,8 +194,7 @@ function fittedKnn(X: Matrix, y: Float64Array, k: number, cvR2?: Float64Array): 
       const neighbours = nearest(train, Q, k);
       return Float64Array.from({ length: Q.rows }, (_, r) => meanOf(targets, undefined, neighbours, r, k, k));
     },
-    // No coefficients: every feature enters the distance.
-    nonZero: () => train.cols,
+    // No coefficients (every feature enters the distance), so no "non-zero coefficients" to report.
     toJSON: () => ({ type: 'KNeighborsRegressor', k, metric: 'euclidean', weights: 'uniform', trainingRows: train.rows, ...(cvR2 && { cvR2: Array.from(cvR2) }) }),
   };
 }

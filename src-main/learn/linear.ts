@@ -80,6 +80,7 @@ type CdProblem =
 
 /** A fitted elastic net (the CV estimators return this after their refit). */
 export interface FittedLinear extends FittedRegressor {
+  nonZero(): number;
   readonly coef: Float64Array;
   readonly intercept: number;
   readonly alpha: number;

@@ -18,8 +18,8 @@ export interface Matrix {
 /** A regressor after fitting: predicts new rows and describes itself for storage. */
 export interface FittedRegressor {
   predict(X: Matrix): Float64Array;
-  /** How many coefficients are non-zero (sparse linear models); learners without coefficients report every feature. */
-  nonZero(): number;
+  /** How many coefficients are non-zero (linear models); absent for learners without coefficients (nearest neighbours). */
+  nonZero?(): number;
   toJSON(): Record<string, unknown>;
   /** chosen hyper-parameters, e.g. { alpha } */
   chosen: Record<string, number>;

@@ -33,6 +33,7 @@ export interface RidgeCVOptions {
 export const DEFAULT_RIDGE_ALPHAS: readonly number[] = [0.1, 1, 10, 100, 1000];
 
 export interface FittedRidge extends FittedRegressor {
+  nonZero(): number;
   readonly coef: Float64Array;
   readonly intercept: number;
   readonly alpha: number;

@@ -63,6 +63,9 @@ describe('the Runs page', () => {
 
     // Predict new proteins with the scan's fit: pasted sequences need a dataset name; the result shows as a table.
     await page.locator(`[data-testid="run-row"][data-run-id="${scan.runId}"]`).getByTestId('run-select').click();
+    // One model size in this scan: no "score by model size" plot.
+    await page.getByTestId('fits-table').waitFor();
+    expect(await page.getByTestId('scan-plot').count()).toBe(0);
     await page.getByTestId('fit-predict').first().click();
     const panel = page.getByTestId('predict-panel');
     const pasted = fastaText(randomProteins(4, 5, 30, 60), 'design');

@@ -54,5 +54,28 @@ describe('a scan from the UI', () => {
     expect(await page.getByTestId('scan-plot').locator('canvas, svg').count()).toBeGreaterThan(0);
     await page.getByTestId('scan-plot').scrollIntoViewIfNeeded();
     await screenshot(page, '30-scan-results');
+
+    // The table fits its box (no scores hidden behind a sideways scroll); all scores on request.
+    const wrap = page.getByTestId('fits-table').locator('xpath=..');
+    const [scrollWidth, clientWidth] = await wrap.evaluate((el) => [el.scrollWidth, el.clientWidth]);
+    expect(scrollWidth).toBeLessThanOrEqual(clientWidth + 1);
+    // Beside it, the best fit's out-of-fold predictions, and what the two R² are.
+    const plot = page.getByTestId('fit-plot');
+    await plot.getByTestId('fit-scatter').waitFor();
+    expect(await page.getByTestId('r2-explained').innerText()).toContain('pools every out-of-fold prediction');
+    const best = await page.getByTestId('fit-row').first().getAttribute('data-fit-id');
+    expect(await plot.getAttribute('data-fit-id')).toBe(best);
+    const other = page.getByTestId('fit-row').nth(3);
+    await other.locator('td').first().click();
+    await expect.poll(() => plot.getAttribute('data-fit-id')).toBe(await other.getAttribute('data-fit-id'));
+    // kNN has no coefficients, so no "non-zero coefficients" (Ridge has).
+    await page.getByTestId('fits-all-scores').check();
+    const knnCells = await page.locator('[data-testid="fit-row"][data-learner="knn"] [data-metric="nonZero"] .mean').allInnerTexts();
+    expect(knnCells.length).toBe(12);
+    expect(new Set(knnCells)).toEqual(new Set(['—']));
+    expect(await page.locator('[data-testid="fit-row"][data-learner="ridgecv"] [data-metric="nonZero"] .mean').first().innerText()).toMatch(/^\d/);
+    await page.getByTestId('fits-all-scores').uncheck();
+    await page.getByTestId('fit-plot').scrollIntoViewIfNeeded();
+    await screenshot(page, '31-scan-table-and-plot');
   });
 });

@@ -18,6 +18,7 @@ import { RidgeCV } from '../../src-main/learn/ridge';
 import { fitScaler } from '../../src-main/learn/scale';
 import { decodeNpz } from '../../src-main/store/npy';
 import { createRng } from '../../src-main/core/rng';
+import { evaluateRegression } from '../../src-main/learn/evaluate';
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'learn');
 
@@ -398,6 +399,15 @@ describe('KNeighborsRegressor', () => {
     expect(Array.from(model.predict(matrix(3, 1, [0.4, 2.9, 9])))).toEqual([1.5, 6, (8 + 100) / 2]);
     expect(model.chosen).toEqual({ k: 2 });
     expect(Array.from(new KNeighborsRegressor().fit(points, targets).predict(matrix(1, 1, [0])))).toEqual([23]);
+  });
+
+  it('reports no "non-zero coefficients": it has none, so a scan shows none for it', () => {
+    const model = new KNeighborsRegressor({ nNeighbors: 2 }).fit(points, targets);
+    expect(model.nonZero).toBeUndefined();
+    const folds = [{ train: Int32Array.from([0, 1, 2]), test: Int32Array.from([3, 4]) }, { train: Int32Array.from([2, 3, 4]), test: Int32Array.from([0, 1]) }];
+    const evaluation = evaluateRegression(new KNeighborsRegressor({ nNeighbors: 1 }), targets, { X: points, folds, scaling: 'none' });
+    expect(Object.keys(evaluation.summary)).not.toContain('nonZero');
+    expect(Object.keys(evaluateRegression(new RidgeCV({ alphas: [1] }), targets, { X: points, folds, scaling: 'none' }).summary)).toContain('nonZero');
   });
 
   it('uses all features in the distance and breaks exact ties by the lower training row', () => {
