@@ -3,71 +3,53 @@
  * comes back, and renames and deletes runs — naming the runs that use the one deleted, which go
  * with it (here a scan of an embedding run's matrix).
  */
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Job, Run } from '../../src-main/api/schemas';
-import { launchChromium, screenshot } from '../support/browser';
+import { screenshot } from '../support/browser';
+import { useBrowserSession } from '../support/browser-session';
 import { fastaText, randomProteins } from '../support/random-proteins';
 import { setUpScanProject } from '../support/scan-setup';
-import { startServe, stopServe, temporaryHome, type ServeHandle } from '../support/serve';
-import { connectApi, type ApiClient } from '../support/ws-client';
 
-let server: ServeHandle;
-let api: ApiClient;
-let browser: Browser;
-let page: Page;
-
-beforeAll(async () => {
-  server = await startServe(temporaryHome());
-  api = await connectApi(server);
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1360, height: 1000 } });
-});
-
-afterAll(async () => {
-  api?.close();
-  await browser?.close();
-  if (server) await stopServe(server);
-});
+const session = useBrowserSession();
 
 describe('the Runs page', () => {
   it('shows results first, keeps the form, renames a run and deletes it with the scan that uses it', { timeout: 240_000 }, async () => {
-    const { project, dataset, matrices } = await setUpScanProject((method, input) => api.call(method, input), (id) => api.waitForJob(id), 30);
-    const scan = await api.call<Job>('jobs.start', {
+    const { project, dataset, matrices } = await setUpScanProject((method, input) => session.api.call(method, input), (id) => session.api.waitForJob(id), 30);
+    const scan = await session.api.call<Job>('jobs.start', {
       kind: 'learn.scan', projectId: project.id, datasetId: dataset.id, target: 'hydrophobic',
       embeddingIds: [matrices[0]!.id], learners: ['ridgecv'], split: { scheme: 'random', k: 3, seed: 1 },
     });
-    expect((await api.waitForJob(scan.id)).state).toBe('done');
-    const embedRun = (await api.call<Run[]>('runs.list', { projectId: project.id })).find((r) => r.kind === 'embed.dataset')!;
+    expect((await session.api.waitForJob(scan.id)).state).toBe('done');
+    const embedRun = (await session.api.call<Run[]>('runs.list', { projectId: project.id })).find((r) => r.kind === 'embed.dataset')!;
 
-    await page.goto(server.url);
-    await page.getByTestId('nav-projects').click();
-    await page.getByTestId('project-row').first().getByTestId('project-open').click();
-    await page.getByTestId('nav-runs').click();
-    const runsTop = (await page.getByTestId('run-row').first().boundingBox())!.y;
-    const formTop = (await page.getByTestId('embed-form').boundingBox())!.y;
+    await session.page.goto(session.server.url);
+    await session.page.getByTestId('nav-projects').click();
+    await session.page.getByTestId('project-row').first().getByTestId('project-open').click();
+    await session.page.getByTestId('nav-runs').click();
+    const runsTop = (await session.page.getByTestId('run-row').first().boundingBox())!.y;
+    const formTop = (await session.page.getByTestId('embed-form').boundingBox())!.y;
     expect(runsTop).toBeLessThan(formTop);
 
-    // A choice made in the form is still there after a visit to another page.
-    await page.getByTestId('embed-form').locator('#embed-layers').fill('1, -1');
-    await page.getByTestId('nav-data').click();
-    await page.getByTestId('nav-runs').click();
-    expect(await page.getByTestId('embed-form').locator('#embed-layers').inputValue()).toBe('1, -1');
+    // A choice made in the form is still there after a visit to another session.page.
+    await session.page.getByTestId('embed-form').locator('#embed-layers').fill('1, -1');
+    await session.page.getByTestId('nav-data').click();
+    await session.page.getByTestId('nav-runs').click();
+    expect(await session.page.getByTestId('embed-form').locator('#embed-layers').inputValue()).toBe('1, -1');
 
     // Rename.
-    await page.locator(`[data-testid="run-row"][data-run-id="${embedRun.id}"]`).getByTestId('run-select').click();
-    await page.getByTestId('run-rename').click();
-    await page.getByTestId('run-rename-input').fill('Tiny and 8M, layers 1 and last');
-    await page.getByTestId('run-rename-save').click();
-    await expect.poll(() => page.locator(`[data-testid="run-row"][data-run-id="${embedRun.id}"]`).getByTestId('run-title').innerText()).toBe('Tiny and 8M, layers 1 and last');
+    await session.page.locator(`[data-testid="run-row"][data-run-id="${embedRun.id}"]`).getByTestId('run-select').click();
+    await session.page.getByTestId('run-rename').click();
+    await session.page.getByTestId('run-rename-input').fill('Tiny and 8M, layers 1 and last');
+    await session.page.getByTestId('run-rename-save').click();
+    await expect.poll(() => session.page.locator(`[data-testid="run-row"][data-run-id="${embedRun.id}"]`).getByTestId('run-title').innerText()).toBe('Tiny and 8M, layers 1 and last');
 
     // Predict new proteins with the scan's fit: pasted sequences need a dataset name; the result shows as a table.
-    await page.locator(`[data-testid="run-row"][data-run-id="${scan.runId}"]`).getByTestId('run-select').click();
+    await session.page.locator(`[data-testid="run-row"][data-run-id="${scan.runId}"]`).getByTestId('run-select').click();
     // One model size in this scan: no "score by model size" plot.
-    await page.getByTestId('fits-table').waitFor();
-    expect(await page.getByTestId('scan-plot').count()).toBe(0);
-    await page.getByTestId('fit-predict').first().click();
-    const panel = page.getByTestId('predict-panel');
+    await session.page.getByTestId('fits-table').waitFor();
+    expect(await session.page.getByTestId('scan-plot').count()).toBe(0);
+    await session.page.getByTestId('fit-predict').first().click();
+    const panel = session.page.getByTestId('predict-panel');
     const pasted = fastaText(randomProteins(4, 5, 30, 60), 'design');
     await panel.getByTestId('predict-fasta').fill(pasted);
     await panel.getByTestId('predict-start').click();
@@ -83,18 +65,18 @@ describe('the Runs page', () => {
     await table.locator('[data-column="uncertainty_sd"]').click();
     const spreads = (await table.getByTestId('predict-table-row').locator('td:nth-child(3)').allInnerTexts()).map(Number);
     expect(spreads).toEqual([...spreads].sort((a, b) => b - a));
-    expect((await api.call<{ name: string }[]>('datasets.list', { projectId: project.id })).map((d) => d.name)).toContain('designs round 2');
-    await screenshot(page, '71-runs-prediction-table');
-    await page.locator(`[data-testid="run-row"][data-run-id="${embedRun.id}"]`).getByTestId('run-select').click();
+    expect((await session.api.call<{ name: string }[]>('datasets.list', { projectId: project.id })).map((d) => d.name)).toContain('designs round 2');
+    await screenshot(session.page, '71-runs-prediction-table');
+    await session.page.locator(`[data-testid="run-row"][data-run-id="${embedRun.id}"]`).getByTestId('run-select').click();
 
     // Delete: the dialog names the scan, and both go.
-    await page.getByTestId('run-delete').click();
-    const dialog = page.getByTestId('confirm-dialog');
+    await session.page.getByTestId('run-delete').click();
+    const dialog = session.page.getByTestId('confirm-dialog');
     await dialog.waitFor();
     expect(await dialog.innerText()).toContain(`(run ${scan.runId})`);
-    await screenshot(page, '70-runs-delete-dependents');
-    await page.getByTestId('confirm-ok').click();
-    await expect.poll(async () => (await api.call<Run[]>('runs.list', { projectId: project.id })).map((r) => r.id).sort()).toEqual([]);
-    await expect.poll(() => page.getByTestId('run-row').count()).toBe(0);
+    await screenshot(session.page, '70-runs-delete-dependents');
+    await session.page.getByTestId('confirm-ok').click();
+    await expect.poll(async () => (await session.api.call<Run[]>('runs.list', { projectId: project.id })).map((r) => r.id).sort()).toEqual([]);
+    await expect.poll(() => session.page.getByTestId('run-row').count()).toBe(0);
   });
 });

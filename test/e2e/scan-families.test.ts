@@ -8,32 +8,14 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Job } from '../../src-main/api/schemas';
-import { launchChromium, screenshot } from '../support/browser';
+import { screenshot } from '../support/browser';
+import { useBrowserSession } from '../support/browser-session';
 import { GOLDEN } from '../support/golden';
 import { labelledCsv } from '../support/scan-setup';
-import { startServe, stopServe, temporaryHome, type ServeHandle } from '../support/serve';
-import { connectApi, type ApiClient } from '../support/ws-client';
 
-let server: ServeHandle;
-let api: ApiClient;
-let browser: Browser;
-let page: Page;
-
-beforeAll(async () => {
-  server = await startServe(temporaryHome());
-  api = await connectApi(server);
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1360, height: 1000 } });
-});
-
-afterAll(async () => {
-  api?.close();
-  await browser?.close();
-  if (server) await stopServe(server);
-});
+const session = useBrowserSession();
 
 /** Parameters of a safetensors file: every tensor's elements except those `skip` names. */
 function parametersIn(file: string, skip: (name: string) => boolean): number {
@@ -51,10 +33,10 @@ const ESMC_PARAMETERS = parametersIn(join(ESMC_DIR, 'model.safetensors'), (name)
 
 describe('a scan across model families', () => {
   it('shows ESM-2 and ESM C on the model-size plot at their checkpoint parameter counts', async () => {
-    const call = <T,>(method: string, input: unknown) => api.call<T>(method, input);
+    const call = <T,>(method: string, input: unknown) => session.api.call<T>(method, input);
     for (const [path, precision] of [[ESM2_DIR, 'int8'], [ESMC_DIR, 'fp32']] as const) {
       const job = await call<Job>('jobs.start', { kind: 'model.install', path, precision });
-      const done = await api.waitForJob(job.id);
+      const done = await session.api.waitForJob(job.id);
       expect(done.state, `install ${path}: ${done.error ?? ''}`).toBe('done');
     }
     const models = await call<{ id: number; family: string; parameters: number; hasContacts: boolean; sizeBytes: number }[]>('models.list', {});
@@ -73,23 +55,23 @@ describe('a scan across model families', () => {
     const embed = await call<Job>('jobs.start', {
       kind: 'embed.dataset', projectId: project.id, datasetId: dataset.id, modelIds: models.map((m) => m.id), layers: [-1], pool: ['mean'],
     });
-    expect((await api.waitForJob(embed.id)).state).toBe('done');
+    expect((await session.api.waitForJob(embed.id)).state).toBe('done');
     const matrices = await call<{ id: number }[]>('embeddings.list', { projectId: project.id });
     expect(matrices).toHaveLength(2);
     const scan = await call<Job>('jobs.start', {
       kind: 'learn.scan', projectId: project.id, datasetId: dataset.id, target: 'hydrophobic', embeddingIds: matrices.map((m) => m.id),
       learners: ['ridgecv'], split: { scheme: 'random', k: 3, seed: 7 },
     });
-    expect((await api.waitForJob(scan.id)).state).toBe('done');
+    expect((await session.api.waitForJob(scan.id)).state).toBe('done');
 
-    await page.goto(server.url);
-    await page.getByTestId('nav-projects').click();
-    await page.getByTestId('project-row').first().getByTestId('project-open').click();
-    await page.getByTestId('nav-runs').click();
-    await page.getByTestId('run-row').filter({ hasText: 'Scan' }).first().click();
-    await expect.poll(() => page.getByTestId('fit-row').count(), { timeout: 20_000 }).toBe(2);
+    await session.page.goto(session.server.url);
+    await session.page.getByTestId('nav-projects').click();
+    await session.page.getByTestId('project-row').first().getByTestId('project-open').click();
+    await session.page.getByTestId('nav-runs').click();
+    await session.page.getByTestId('run-row').filter({ hasText: 'Scan' }).first().click();
+    await expect.poll(() => session.page.getByTestId('fit-row').count(), { timeout: 20_000 }).toBe(2);
 
-    const plot = page.getByTestId('scan-plot');
+    const plot = session.page.getByTestId('scan-plot');
     await plot.locator('canvas').first().waitFor();
     expect(await plot.getAttribute('data-families')).toBe('ESM-2,ESM C');
     expect(await plot.getAttribute('data-lines')).toBe('2');
@@ -97,9 +79,9 @@ describe('a scan across model families', () => {
     // uPlot's legend: one series per pooling and family (the first entry is the x axis).
     const legend = await plot.locator('.u-legend .u-series .u-label').allTextContents();
     expect(legend.slice(1)).toEqual(['Mean · ESM-2', 'Mean · ESM C']);
-    expect(await page.getByTestId('scan-plot-families').textContent()).toMatch(/ESM-2.*solid.*ESM C.*dashed/s);
+    expect(await session.page.getByTestId('scan-plot-families').textContent()).toMatch(/ESM-2.*solid.*ESM C.*dashed/s);
 
-    const points = page.getByTestId('scan-plot-point');
+    const points = session.page.getByTestId('scan-plot-point');
     const drawn = await points.evaluateAll((items) => items.map((li) => [li.getAttribute('data-family'), Number(li.getAttribute('data-parameters'))]));
     expect(drawn).toEqual([
       ['ESM-2', ESM2_PARAMETERS],
@@ -123,23 +105,23 @@ describe('a scan across model families', () => {
     expect(coloured.slice(0, 2).every((hits) => hits >= 6)).toBe(true);
     expect(coloured[2]).toBe(0); // left of the smallest model: nothing drawn there
 
-    await page.locator('details.points summary').click();
+    await session.page.locator('details.points summary').click();
     await plot.scrollIntoViewIfNeeded();
-    await screenshot(page, '33-scan-families');
+    await screenshot(session.page, '33-scan-families');
 
     // The embed form names each model's family and says what a layer index means for them.
-    const form = page.getByTestId('embed-form');
+    const form = session.page.getByTestId('embed-form');
     const choices = await form.getByTestId('embed-model').evaluateAll((boxes) => boxes.map((box) => box.closest('label')!.textContent!.replace(/\s+/g, ' ')));
     expect(choices.map((text) => /· (ESM-2|ESM C) ·/.exec(text)?.[1]).sort()).toEqual(['ESM C', 'ESM-2']);
     await form.getByTestId('embed-model').nth(choices.findIndex((text) => text.includes('ESM C'))).check();
     await expect.poll(() => form.getByTestId('embed-layer-meaning').textContent()).toMatch(/In ESM C models, .*0 = the token embeddings.*after block k.*\(2 or −1\) = after the final LayerNorm/s);
 
     // The models page shows each model's family and parameter count.
-    await page.getByTestId('nav-models').click();
-    const rows = await page.getByTestId('model-row').evaluateAll((trs) =>
+    await session.page.getByTestId('nav-models').click();
+    const rows = await session.page.getByTestId('model-row').evaluateAll((trs) =>
       trs.map((tr) => [tr.querySelector('[data-testid="model-family"]')!.textContent!.trim(), Number(tr.querySelector('[data-testid="model-parameters"]')!.getAttribute('data-parameters'))]),
     );
     expect(rows.sort()).toEqual([['ESM C', ESMC_PARAMETERS], ['ESM-2', ESM2_PARAMETERS]]);
-    expect(await page.getByTestId('catalog-family').allTextContents()).toEqual(expect.arrayContaining(['ESM-2', 'ESM C']));
+    expect(await session.page.getByTestId('catalog-family').allTextContents()).toEqual(expect.arrayContaining(['ESM-2', 'ESM C']));
   }, 240_000);
 });

@@ -2,32 +2,14 @@
  * End-to-end: a multi-label scan from the UI — several 0/1 columns predicted together by the
  * one-vs-rest learner — and the form refusing a "multi-label" scan of only one column.
  */
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Fit, Job, Run } from '../../src-main/api/schemas';
-import { launchChromium, screenshot } from '../support/browser';
+import { screenshot } from '../support/browser';
+import { useBrowserSession } from '../support/browser-session';
 import { loadGolden } from '../support/golden';
 import { labelledCsv } from '../support/scan-setup';
-import { startServe, stopServe, temporaryHome, type ServeHandle } from '../support/serve';
-import { connectApi, type ApiClient } from '../support/ws-client';
 
-let server: ServeHandle;
-let api: ApiClient;
-let browser: Browser;
-let page: Page;
-
-beforeAll(async () => {
-  server = await startServe(temporaryHome());
-  api = await connectApi(server);
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1360, height: 1000 } });
-});
-
-afterAll(async () => {
-  api?.close();
-  await browser?.close();
-  if (server) await stopServe(server);
-});
+const session = useBrowserSession();
 
 /**
  * The scan fixture's proteins with 0/1 labels: "oily" (more than half hydrophobic residues),
@@ -48,27 +30,27 @@ function labelsCsv(count: number): string {
 }
 
 async function setUpProject(): Promise<{ projectId: number }> {
-  const install = await api.call<Job>('jobs.start', { kind: 'model.install', path: loadGolden('tiny').checkpoint });
-  expect((await api.waitForJob(install.id)).state).toBe('done');
-  const [model] = await api.call<{ id: number }[]>('models.list', {});
-  const project = await api.call<{ id: number }>('projects.create', { name: 'Multi-label' });
-  const { dataset } = await api.call<{ dataset: { id: number } }>('datasets.import', {
+  const install = await session.api.call<Job>('jobs.start', { kind: 'model.install', path: loadGolden('tiny').checkpoint });
+  expect((await session.api.waitForJob(install.id)).state).toBe('done');
+  const [model] = await session.api.call<{ id: number }[]>('models.list', {});
+  const project = await session.api.call<{ id: number }>('projects.create', { name: 'Multi-label' });
+  const { dataset } = await session.api.call<{ dataset: { id: number } }>('datasets.import', {
     projectId: project.id,
     source: { kind: 'text', fileName: 'labels.csv', text: labelsCsv(40) },
   });
-  const embed = await api.call<Job>('jobs.start', { kind: 'embed.dataset', projectId: project.id, datasetId: dataset.id, modelIds: [model!.id], layers: [-1], pool: ['mean'] });
-  expect((await api.waitForJob(embed.id)).state).toBe('done');
+  const embed = await session.api.call<Job>('jobs.start', { kind: 'embed.dataset', projectId: project.id, datasetId: dataset.id, modelIds: [model!.id], layers: [-1], pool: ['mean'] });
+  expect((await session.api.waitForJob(embed.id)).state).toBe('done');
   return { projectId: project.id };
 }
 
 describe('a multi-label scan from the UI', () => {
   it('predicts two 0/1 columns together, refuses one, and shows Fmax', { timeout: 240_000 }, async () => {
     const { projectId } = await setUpProject();
-    await page.goto(server.url);
-    await page.getByTestId('nav-projects').click();
-    await page.getByTestId('project-row').first().getByTestId('project-open').click();
-    await page.getByTestId('nav-runs').click();
-    const form = page.getByTestId('scan-form');
+    await session.page.goto(session.server.url);
+    await session.page.getByTestId('nav-projects').click();
+    await session.page.getByTestId('project-row').first().getByTestId('project-open').click();
+    await session.page.getByTestId('nav-runs').click();
+    const form = session.page.getByTestId('scan-form');
     await form.getByTestId('scan-select-all').click();
 
     await form.getByTestId('scan-predict-several').check();
@@ -94,26 +76,26 @@ describe('a multi-label scan from the UI', () => {
     await expect.poll(() => form.getByTestId('scan-problem').allTextContents()).toEqual([
       'Choose at least two 0/1 label columns to predict together (only “oily” is chosen); for one column, choose “One column”.',
     ]);
-    expect((await api.call<Job[]>('jobs.list', { projectId })).filter((j) => j.kind === 'learn.scan')).toEqual([]);
+    expect((await session.api.call<Job[]>('jobs.list', { projectId })).filter((j) => j.kind === 'learn.scan')).toEqual([]);
 
     await form.getByTestId('scan-label').nth(1).check();
     await form.getByTestId('scan-labels').scrollIntoViewIfNeeded();
-    await screenshot(page, '31-scan-multilabel-form');
+    await screenshot(session.page, '31-scan-multilabel-form');
     await form.getByTestId('scan-start').click();
     await form.getByTestId('scan-started').waitFor();
-    const started = (await api.call<Job[]>('jobs.list', { projectId })).find((j) => j.kind === 'learn.scan');
-    expect((await api.waitForJob(started!.id)).state).toBe('done');
+    const started = (await session.api.call<Job[]>('jobs.list', { projectId })).find((j) => j.kind === 'learn.scan');
+    expect((await session.api.waitForJob(started!.id)).state).toBe('done');
 
     // The request carried both columns: the run predicts them together.
-    const run = (await api.call<Run[]>('runs.list', { projectId })).find((r) => r.kind === 'learn.scan')!;
+    const run = (await session.api.call<Run[]>('runs.list', { projectId })).find((r) => r.kind === 'learn.scan')!;
     expect(run.params).toMatchObject({ target: 'oily,long', targets: ['oily', 'long'], task: 'multilabel', learners: ['ovr-logreg'] });
-    const [fit] = await api.call<Fit[]>('fits.list', { runId: run.id });
+    const [fit] = await session.api.call<Fit[]>('fits.list', { runId: run.id });
     const fmax = fit!.summary.fmax!.mean;
     expect(fmax).toBeGreaterThan(0);
     expect(fmax).toBeLessThanOrEqual(1);
 
-    await page.getByTestId('run-row').filter({ hasText: 'Scan' }).first().click();
-    const results = page.getByTestId('scan-results');
+    await session.page.getByTestId('run-row').filter({ hasText: 'Scan' }).first().click();
+    const results = session.page.getByTestId('scan-results');
     await expect.poll(() => results.getByTestId('fit-row').count(), { timeout: 20_000 }).toBe(1);
     expect(await results.getByTestId('run-params').innerText()).toContain('oily, long');
     for (const key of ['fmax', 'macroF1', 'microF1']) expect(await results.getByTestId(`fit-sort-${key}`).count()).toBe(1);
@@ -122,6 +104,6 @@ describe('a multi-label scan from the UI', () => {
     // Predicting new proteins is not available for multi-label fits: the button says why instead of failing.
     expect(await results.getByTestId('fit-predict').isDisabled()).toBe(true);
     await results.getByTestId('fits-table').scrollIntoViewIfNeeded();
-    await screenshot(page, '32-scan-multilabel-results');
+    await screenshot(session.page, '32-scan-multilabel-results');
   });
 });
