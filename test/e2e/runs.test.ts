@@ -30,11 +30,23 @@ describe('the Runs page', () => {
     const formTop = (await session.page.getByTestId('embed-form').boundingBox())!.y;
     expect(runsTop).toBeLessThan(formTop);
 
-    // A choice made in the form is still there after a visit to another session.page.
-    await session.page.getByTestId('embed-form').locator('#embed-layers').fill('1, -1');
-    await session.page.getByTestId('nav-data').click();
-    await session.page.getByTestId('nav-runs').click();
-    expect(await session.page.getByTestId('embed-form').locator('#embed-layers').inputValue()).toBe('1, -1');
+    // Choices made in the forms are still there after a visit to another page (Runs, Variants, Map).
+    const page = session.page;
+    await page.getByTestId('embed-form').locator('#embed-layers').fill('1, -1');
+    await page.getByTestId('scan-seed').fill('7');
+    await page.getByTestId('nav-variants').click();
+    await page.getByTestId('saturation-name').fill('my favourite protein');
+    await page.getByTestId('nav-map').click();
+    await page.getByTestId('map-seed').fill('11');
+    await page.getByTestId('nav-data').click();
+    await page.getByTestId('nav-runs').click();
+    expect(await page.getByTestId('embed-form').locator('#embed-layers').inputValue()).toBe('1, -1');
+    expect(await page.getByTestId('scan-seed').inputValue()).toBe('7');
+    await page.getByTestId('nav-variants').click();
+    expect(await page.getByTestId('saturation-name').inputValue()).toBe('my favourite protein');
+    await page.getByTestId('nav-map').click();
+    expect(await page.getByTestId('map-seed').inputValue()).toBe('11');
+    await page.getByTestId('nav-runs').click();
 
     // Rename.
     await session.page.locator(`[data-testid="run-row"][data-run-id="${embedRun.id}"]`).getByTestId('run-select').click();
