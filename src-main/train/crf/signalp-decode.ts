@@ -7,7 +7,7 @@
  * signalp-head (averaged marginals, Viterbi), unchanged.
  */
 import type { CrfParameters, EmissionBatch } from './linear-chain';
-import { CLEAVAGE_STATES, STATE, signalpConstraints } from './signalp-states';
+import { CLEAVAGE_STATES, STATE } from './signalp-states';
 
 /** Track names in the order of api/signal-peptide's SignalPeptideTrackName. */
 export const SIGNALP_TRACKS = ['n', 'h', 'c', 'rr', 'lipobox', 'pilin', 'other'] as const;
