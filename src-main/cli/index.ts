@@ -23,6 +23,7 @@ import { clusterCancelCommand, clusterProfilesCommand, clusterResumeCommand, clu
 import { CliExit, exitWithFailure } from './exit';
 import { mergeCommand, workerCommand, type WorkerFlags } from './worker';
 import { finetuneCommand, predictCommand, type FinetuneFlags, type PredictFlags } from './finetune';
+import { explainCommand, type ExplainFlags } from './explain';
 import { fitCommand, type FitFlags } from './fit';
 import { call, followJob, projectEmbed } from './project-embed';
 import { formatReport } from './report';
@@ -393,6 +394,20 @@ export function buildProgram(): Command {
     .option('--kingdom <name>', 'signal-peptide runs: EUKARYA, POSITIVE, NEGATIVE or ARCHAEA, recorded with each protein (PEFT-SP\'s model does not use it)')
     .requiredOption('--out <csv>', 'the CSV to write (a signal-peptide run: a folder for prediction_results.txt, region_output.gff3 and predictions.csv)')
     .action((flags: PredictFlags) => predictCommand(flags));
+  program
+    .command('explain')
+    .description('Why a fine-tuned model predicts what it does for one protein: integrated gradients per residue (a CSV: position, residue, attribution)')
+    .requiredOption('--finetuned <dir>', 'the folder a LoRA finetune run wrote (--out)')
+    .option('--model <dir>', 'the base model, when the folder has no merged/ (it is built there first)')
+    .option('--sequence <residues>', 'the protein, as one-letter residues')
+    .option('--fasta <file>', 'or a FASTA file (its first record, or the one named --id)')
+    .option('--id <id>', 'with --fasta: the record to explain')
+    .option('--target <n>', 'which output to explain: regression output or class/label index (default: output 0, or the predicted class)')
+    .addOption(new Option('--baseline <kind>', 'what the residues are compared with').choices(['mask', 'zero']).default('mask'))
+    .option('--steps <n>', 'integration steps', '50')
+    .addOption(deviceOption())
+    .requiredOption('--out <csv>', 'the CSV to write')
+    .action((flags: ExplainFlags) => explainCommand(flags));
   clusterOptions(zeroShotOptions(program.command('saturate').description('Zero-shot scores of all 19 × L single mutants of a protein (columns position, wt, mut, score)')), 'the positions').action(
     (flags: ScoreFlags) => saturateCommand(flags),
   );

@@ -20,7 +20,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { differentiate } from '../autodiff';
 import { csvField } from '../exports';
@@ -327,7 +327,7 @@ export function attributionsCsv(sequence: string, attributions: Attributions): s
 
 /** Writes the CSV (creating its folder) and returns its path. */
 export function writeAttributionsCsv(path: string, sequence: string, attributions: Attributions): string {
-  mkdirSync(join(path, '..'), { recursive: true });
+  mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, attributionsCsv(sequence, attributions));
   return path;
 }
