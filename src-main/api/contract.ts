@@ -119,6 +119,37 @@ export const methods = {
 
   /** The fine-tune form's defaults, tasks, LoRA targets and a one-line explanation per setting. */
   'train.options': { input: none, output: FinetuneOptions },
+  /**
+   * Why a finished LoRA fine-tuning run predicts what it does for one protein: integrated gradients
+   * per residue (train/attributions), also written as a CSV in the project's exports.
+   */
+  'train.attributions': {
+    input: z
+      .object({
+        runId: Id,
+        sequence: z.string().regex(/^[A-Za-z]+$/, 'The sequence must be amino-acid letters only.'),
+        /** Regression output, class or label index; default output 0, or the predicted class. */
+        target: z.number().int().min(0).optional(),
+        baseline: z.enum(['mask', 'zero']).default('mask'),
+        steps: z.number().int().min(1).max(1000).default(50),
+        /** Names the CSV (e.g. the protein's ID). */
+        label: z.string().max(200).optional(),
+      })
+      .strict(),
+    output: z.object({
+      residues: z.array(z.number()),
+      target: z.number(),
+      prediction: z.number(),
+      baselinePrediction: z.number(),
+      /** |Σ attributions − (prediction − baselinePrediction)| relative to the difference. */
+      completeness: z.number(),
+      baseline: z.enum(['mask', 'zero']),
+      steps: z.number(),
+      truncated: z.boolean(),
+      /** The CSV's name in the exports (position, residue, attribution). */
+      exportName: z.string(),
+    }),
+  },
 
   'runs.list': { input: z.object({ projectId: Id }).strict(), output: z.array(Run) },
   'runs.metrics': { input: z.object({ runId: Id }).strict(), output: z.array(Metric) },

@@ -165,6 +165,7 @@ export function createHost(options: HostOptions): Host {
     'runs.delete': ({ runId, withDependents }) => runs.delete(runId, withDependents),
     'fits.predictions': ({ fitId }) => reports.predictions(fitId),
     'train.options': () => jobs.train.options(),
+    'train.attributions': (input) => jobs.train.attributions(input),
     'variants.methods': () => jobs.variants.methods(),
     'variants.saturation': ({ runId }) => jobs.variants.saturation(runId),
     'variants.measured': ({ datasetId, column, wildType, aminoAcids }) => jobs.variants.measured(datasetId, column, wildType, aminoAcids),

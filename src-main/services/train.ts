@@ -14,6 +14,8 @@ import { adapterLoraSpecFor } from '../train/finetune-adapter';
 import { peftMethodOfFolder, readPromptOrAdapter } from '../train/peft-methods';
 import { familyOfManifest } from '../models/installed';
 import type { HeadConfig } from '../train/head-config';
+import { explainFinetuned, writeAttributionsCsv, type Attributions } from '../train/attributions';
+import type { Output, ParsedInput } from '../api/contract';
 import { checkImportable } from '../train/importable';
 import { int8MergeRefusal } from '../train/int8';
 import type { LoraSpec } from '../train/lora';
@@ -155,6 +157,30 @@ export class TrainService {
     const params: TrainPredictParams = { runDir: trained.runDir, device: request.device, outPath: join('exports', `${name}.csv`), datasetId: dataset.id };
     const title = `Predict ${trained.targets.join(', ')} of ${dataset.name} (fine-tuned run ${run.id})`;
     return this.runner().enqueue({ projectId: run.projectId, kind: request.kind, title, params, createsRun: false });
+  }
+
+  /**
+   * Integrated gradients of a finished fine-tuning run for one protein (train/attributions), run
+   * here rather than as a job: 51 passes over one sequence take seconds on small models. The
+   * per-residue values are returned and written to the project's exports as a CSV.
+   */
+  async attributions(input: ParsedInput<'train.attributions'>): Promise<Output<'train.attributions'>> {
+    const run = this.store.runs.get(input.runId);
+    if (!run || !FINETUNED_RUN_KINDS.includes(run.kind)) throw notFound(`Fine-tuning run ${input.runId}`);
+    if (run.state !== 'done') throw new ApiError('invalid-input', `Run ${run.id} is ${run.state}; only a finished fine-tuning run can be explained.`);
+    const folder = this.store.projects.folderOf(run.projectId)!;
+    const trained = trainedParams(run);
+    const sequence = input.sequence.toUpperCase();
+    let result: Attributions;
+    try {
+      const options = { steps: input.steps, baseline: input.baseline, ...(input.target === undefined ? {} : { target: input.target }) };
+      result = await explainFinetuned(resolve(folder, trained.runDir), sequence, options);
+    } catch (error) {
+      throw new ApiError('invalid-input', (error as Error).message);
+    }
+    const exportName = `${slug(`run${run.id}-attributions-${input.label ?? sequence.slice(0, 12)}`)}.csv`;
+    writeAttributionsCsv(join(folder, 'exports', exportName), sequence, result);
+    return { ...result, residues: Array.from(result.residues), exportName };
   }
 
   /** Checks the folder against the model now (cheap), then copies it and builds the merged model as a job. */
