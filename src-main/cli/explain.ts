@@ -64,7 +64,11 @@ export async function explainCommand(flags: ExplainFlags): Promise<void> {
     const out = writeAttributionsCsv(resolve(flags.out), sequence, result);
     const strongest = [...result.residues.keys()].sort((a, b) => Math.abs(result.residues[b]!) - Math.abs(result.residues[a]!)).slice(0, 10);
     console.log(`${id}: output ${result.target} = ${result.prediction.toPrecision(6)} (all-${result.baseline === 'mask' ? '<mask>' : 'zero'} baseline: ${result.baselinePrediction.toPrecision(6)}).`);
-    console.log(`Attributions sum to the difference within ${(100 * result.completeness).toFixed(2)} % (${steps} steps)${result.completeness > 0.01 ? '; above 1 %: try more --steps' : ''}.`);
+    if (Math.abs(result.prediction - result.baselinePrediction) < 1e-4) {
+      console.log('The prediction barely differs from the baseline\'s (a saturated probability?): the attributions are all near zero and say little.');
+    } else {
+      console.log(`Attributions sum to the difference within ${(100 * result.completeness).toFixed(2)} % (${steps} steps)${result.completeness > 0.01 ? '; above 1 %: try more --steps' : ''}.`);
+    }
     console.log(`Strongest residues: ${strongest.map((i) => `${sequence[i]}${i + 1} ${result.residues[i]!.toPrecision(3)}`).join(', ')}.`);
     if (result.truncated) console.log('The sequence was cut to its first 1,022 residues, as in training.');
     console.log(`Wrote ${result.residues.length} attributions to ${out}.`);

@@ -43,6 +43,7 @@ const dot = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
 describe('integrated gradients on the golden LoRA model', () => {
   let model: AttributionModel;
   let ref: Map<string, Float32Array>;
+  let mergedDir: string;
 
   beforeAll(async () => {
     ref = referenceTensors();
@@ -50,8 +51,9 @@ describe('integrated gradients on the golden LoRA model', () => {
     await convertCheckpoint(join(GOLDEN, 'tiny', 'checkpoint'), join(root, 'base'), { appVersion: 'test' });
     const init = (prefix: string) => new Map([...ref].filter(([name]) => name.startsWith(`init.${prefix}`)).map(([name, data]) => [name.slice('init.'.length), data]));
     const head = { spec: { kind: 'linear' as const, pool: 'mean' as const }, task: { kind: 'regression' as const, outputs: 1 }, weights: init('head.') };
-    await writeMergedModel(join(root, 'base'), join(root, 'merged'), { lora: LORA, adapters: init('esm.'), head });
-    model = await AttributionModel.open({ modelDir: join(root, 'merged'), head: head.spec, task: head.task, headWeights: head.weights });
+    mergedDir = join(root, 'merged');
+    await writeMergedModel(join(root, 'base'), mergedDir, { lora: LORA, adapters: init('esm.'), head });
+    model = await AttributionModel.open({ modelDir: mergedDir, head: head.spec, task: head.task, headWeights: head.weights });
   }, 120_000);
 
   afterAll(async () => {
@@ -99,6 +101,32 @@ describe('integrated gradients on the golden LoRA model', () => {
     const zero = await integratedGradients(model, UBIQUITIN, { steps: 10, baseline: 'zero' });
     expect(Math.abs(masked.baselinePrediction - zero.baselinePrediction)).toBeLessThan(1e-6);
     for (let i = 0; i < masked.residues.length; i++) expect(Math.abs(masked.residues[i]! - zero.residues[i]!)).toBeLessThan(1e-6);
+  }, 60_000);
+
+  it('explains a class probability of a classification head, by default the predicted class', async () => {
+    // A 3-class linear head with fixed pseudo-random weights on the same merged model, mild enough
+    // that no class's probability is ~0 at both ends (then f(x) − f(x′) is ~1e-6 and a relative check means nothing).
+    let state = 99;
+    const random = (n: number, scale: number) => Float32Array.from({ length: n }, () => (((state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * 2 - 1) * scale);
+    const headWeights = new Map([['head.weight', random(3 * 64, 0.3)], ['head.bias', random(3, 0.1)]]);
+    const classifier = await AttributionModel.open({ modelDir: mergedDir, head: { kind: 'linear', pool: 'mean' }, task: { kind: 'classification', classes: 3 }, headWeights });
+    try {
+      const { prediction } = await classifier.embed(classifier.tokenizer.encode(UBIQUITIN));
+      expect(prediction.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5); // probabilities
+      const best = prediction.indexOf(Math.max(...prediction));
+      const byDefault = await integratedGradients(classifier, UBIQUITIN);
+      expect(byDefault.target).toBe(best);
+      expect(byDefault.prediction).toBeCloseTo(prediction[best]!, 5);
+      for (const target of [0, 1, 2]) {
+        const result = await integratedGradients(classifier, UBIQUITIN, { target });
+        expect(result.prediction).toBeCloseTo(prediction[target]!, 5);
+        expect(Math.abs(result.prediction - result.baselinePrediction)).toBeGreaterThan(1e-3);
+        expect(result.completeness).toBeLessThan(0.01);
+      }
+      await expect(integratedGradients(classifier, UBIQUITIN, { target: 3 })).rejects.toThrow('The explained output must be 0 to 2, got 3.');
+    } finally {
+      await classifier.release();
+    }
   }, 60_000);
 
   it('the gradient at an interpolation point matches a central finite difference of the forward pass', async () => {
