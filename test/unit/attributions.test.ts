@@ -4,7 +4,8 @@
  * merged in and its mean-pooled linear regression head. Checks: the cut graph predicts what
  * PyTorch predicted (`pred`), attributions sum to f(x) − f(baseline) within 1 % (completeness),
  * and the onnxruntime gradient at one interpolation point agrees with a central finite
- * difference of the same model's forward pass.
+ * difference of the same model's forward pass. Also: a classification head (class probabilities)
+ * and an fp16 copy of the model (close to fp32).
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -126,6 +127,25 @@ describe('integrated gradients on the golden LoRA model', () => {
       await expect(integratedGradients(classifier, UBIQUITIN, { target: 3 })).rejects.toThrow('The explained output must be 0 to 2, got 3.');
     } finally {
       await classifier.release();
+    }
+  }, 60_000);
+
+  it('works on an fp16 model (embeddings fed as float32, cast inside the graph), close to fp32', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'attributions-fp16-'));
+    await convertCheckpoint(join(GOLDEN, 'tiny', 'checkpoint'), join(root, 'base'), { appVersion: 'test', precision: 'fp16' });
+    const init = (prefix: string) => new Map([...ref].filter(([name]) => name.startsWith(`init.${prefix}`)).map(([name, data]) => [name.slice('init.'.length), data]));
+    const head = { spec: { kind: 'linear' as const, pool: 'mean' as const }, task: { kind: 'regression' as const, outputs: 1 }, weights: init('head.') };
+    await writeMergedModel(join(root, 'base'), join(root, 'merged'), { lora: LORA, adapters: init('esm.'), head });
+    const half = await AttributionModel.open({ modelDir: join(root, 'merged'), head: head.spec, task: head.task, headWeights: head.weights });
+    try {
+      const result = await integratedGradients(half, UBIQUITIN);
+      const full = await integratedGradients(model, UBIQUITIN);
+      expect(Math.abs(result.prediction - full.prediction)).toBeLessThan(5e-3);
+      expect(result.completeness).toBeLessThan(0.01);
+      const scale = Math.max(...full.residues.map(Math.abs));
+      for (let i = 0; i < full.residues.length; i++) expect(Math.abs(result.residues[i]! - full.residues[i]!)).toBeLessThan(1e-2 * scale);
+    } finally {
+      await half.release();
     }
   }, 60_000);
 
