@@ -33,6 +33,7 @@ import {
   MeasuredMap,
   RunDependent,
   ExportTable,
+  AttributionResult,
   ScoreMethodInfo,
   VariantScores,
   MapColumn,
@@ -136,19 +137,8 @@ export const methods = {
         label: z.string().max(200).optional(),
       })
       .strict(),
-    output: z.object({
-      residues: z.array(z.number()),
-      target: z.number(),
-      prediction: z.number(),
-      baselinePrediction: z.number(),
-      /** |Σ attributions − (prediction − baselinePrediction)| relative to the difference. */
-      completeness: z.number(),
-      baseline: z.enum(['mask', 'zero']),
-      steps: z.number(),
-      truncated: z.boolean(),
-      /** The CSV's name in the exports (position, residue, attribution). */
-      exportName: z.string(),
-    }),
+    /** Not ready: the train.explain job computing it (ask again when it is done); ready: the values. */
+    output: z.object({ ready: z.boolean(), job: Job.nullable(), result: AttributionResult.nullable(), exportName: z.string() }),
   },
 
   'runs.list': { input: z.object({ projectId: Id }).strict(), output: z.array(Run) },

@@ -114,6 +114,20 @@ export const MutationSummary = z.object({
 });
 export type MutationSummary = z.infer<typeof MutationSummary>;
 
+/** Integrated gradients of one protein (train/attributions), as train.explain writes them. */
+export const AttributionResult = z.object({
+  residues: z.array(z.number()),
+  target: z.number(),
+  prediction: z.number(),
+  baselinePrediction: z.number(),
+  /** |Σ attributions − (prediction − baselinePrediction)| relative to the difference. */
+  completeness: z.number(),
+  baseline: z.enum(['mask', 'zero']),
+  steps: z.number(),
+  truncated: z.boolean(),
+});
+export type AttributionResult = z.infer<typeof AttributionResult>;
+
 /** A CSV export read back for the screen: its header, the first rows (numbers as numbers), and how many rows it has. */
 export const ExportTable = z.object({
   name: z.string(),

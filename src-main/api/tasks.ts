@@ -69,6 +69,16 @@ const SignalPeptideTaskSettings = z.object({
 export const TASK_PARAMS = {
   /** The Structure page's contacts and per-layer attention of one sequence. */
   'structure.inspect': z.object({ modelDir: z.string(), modelName: z.string(), sequence: z.string().min(1), outDir: z.string() }),
+  /** Integrated gradients of one protein on a finished fine-tuning run (train/attributions): result JSON + CSV, relative to the project folder. */
+  'train.explain': z.object({
+    runDir: z.string(),
+    sequence: z.string().min(1),
+    target: z.number().int().min(0).optional(),
+    baseline: z.enum(['mask', 'zero']),
+    steps: z.number().int().min(1),
+    resultPath: z.string(),
+    csvPath: z.string(),
+  }),
   'variants.score': z.object({
     ...VariantsCommon,
     methods: z.array(ScoreMethod).min(1),
@@ -226,6 +236,7 @@ const summary = <T extends z.ZodRawShape>(shape: T) => z.looseObject(shape);
 
 export const TASK_SUMMARIES = {
   'structure.inspect': summary({ outDir: z.string(), layers: z.number(), heads: z.number(), length: z.number(), hasContacts: z.boolean().optional() }),
+  'train.explain': summary({ resultPath: z.string(), csvPath: z.string(), completeness: z.number() }),
   'variants.score': summary({
     rows: z.number(),
     scored: z.number(),

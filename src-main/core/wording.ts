@@ -14,6 +14,7 @@ const KIND_NAMES: Record<string, string> = {
   'embeddings.export': 'Export',
   'map.project': 'Embedding map',
   'structure.inspect': 'Structure contacts and attention',
+  'train.explain': 'Attributions (integrated gradients)',
   'learn.scan': 'Model scan',
   'learn.predict': 'Prediction',
   'variants.score': 'Zero-shot variant scores',

@@ -105,6 +105,7 @@ export class JobsService {
       },
       'model.install': installed,
       'structure.inspect': { lane: 'light' },
+      'train.explain': { lane: 'light' },
       'model.download': installed,
       'embeddings.compress': {
         lane: 'light',

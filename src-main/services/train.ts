@@ -4,7 +4,9 @@
  * hands the compute process the labelled table, and predicts datasets with a finished run's
  * merged model, or a head-only run's head (a CSV in the exports folder).
  */
-import { existsSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { writeTextAtomically } from '../core/atomic';
 import { basename, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { ApiError, notFound } from '../api/errors';
@@ -14,14 +16,14 @@ import { adapterLoraSpecFor } from '../train/finetune-adapter';
 import { peftMethodOfFolder, readPromptOrAdapter } from '../train/peft-methods';
 import { familyOfManifest } from '../models/installed';
 import type { HeadConfig } from '../train/head-config';
-import { explainFinetuned, writeAttributionsCsv, type Attributions } from '../train/attributions';
 import type { Output, ParsedInput } from '../api/contract';
 import { checkImportable } from '../train/importable';
 import { int8MergeRefusal } from '../train/int8';
 import type { LoraSpec } from '../train/lora';
 import type { JobHooks, JobRunner } from '../jobs/runner';
 import type { FinetuneParams, TrainPredictInput, TrainPredictParams } from '../jobs/tasks/finetune';
-import { paramsOf, requireDatasetId, requireJobParams } from '../api/tasks';
+import { paramsOf, requireDatasetId, requireJobParams, type TaskParams } from '../api/tasks';
+import { AttributionResult } from '../api/schemas';
 import type { Store } from '../store';
 import type { FinetuneTable } from '../train/finetune-data';
 import type { Events } from './events';
@@ -160,27 +162,43 @@ export class TrainService {
   }
 
   /**
-   * Integrated gradients of a finished fine-tuning run for one protein (train/attributions), run
-   * here rather than as a job: 51 passes over one sequence take seconds on small models. The
-   * per-residue values are returned and written to the project's exports as a CSV.
+   * Integrated gradients of a finished fine-tuning run for one protein (train/attributions), as a
+   * short `train.explain` job in the compute process (onnxruntime never runs in the main or serve
+   * process), like the Structure page's analysis: the first call queues it and returns the job;
+   * once it is done, the same call answers with the per-residue values at once (the result is kept
+   * per run, sequence and settings). The CSV lands in the project's exports.
    */
-  async attributions(input: ParsedInput<'train.attributions'>): Promise<Output<'train.attributions'>> {
+  attributions(input: ParsedInput<'train.attributions'>): Output<'train.attributions'> {
     const run = this.store.runs.get(input.runId);
     if (!run || !FINETUNED_RUN_KINDS.includes(run.kind)) throw notFound(`Fine-tuning run ${input.runId}`);
     if (run.state !== 'done') throw new ApiError('invalid-input', `Run ${run.id} is ${run.state}; only a finished fine-tuning run can be explained.`);
     const folder = this.store.projects.folderOf(run.projectId)!;
     const trained = trainedParams(run);
     const sequence = input.sequence.toUpperCase();
-    let result: Attributions;
-    try {
-      const options = { steps: input.steps, baseline: input.baseline, ...(input.target === undefined ? {} : { target: input.target }) };
-      result = await explainFinetuned(resolve(folder, trained.runDir), sequence, options);
-    } catch (error) {
-      throw new ApiError('invalid-input', (error as Error).message);
-    }
+    const key = createHash('sha256').update(JSON.stringify([sequence, input.target ?? null, input.baseline, input.steps])).digest('hex').slice(0, 16);
     const exportName = `${slug(`run${run.id}-attributions-${input.label ?? sequence.slice(0, 12)}`)}.csv`;
-    writeAttributionsCsv(join(folder, 'exports', exportName), sequence, result);
-    return { ...result, residues: Array.from(result.residues), exportName };
+    const params: TaskParams<'train.explain'> = {
+      runDir: trained.runDir,
+      sequence,
+      ...(input.target === undefined ? {} : { target: input.target }),
+      baseline: input.baseline,
+      steps: input.steps,
+      resultPath: join(trained.runDir, 'attributions', `${key}.json`),
+      csvPath: join('exports', exportName),
+    };
+    const resultFile = join(folder, params.resultPath);
+    if (existsSync(resultFile)) {
+      const result = AttributionResult.parse(JSON.parse(readFileSync(resultFile, 'utf8')));
+      if (!existsSync(join(folder, params.csvPath))) writeTextAtomically(join(folder, params.csvPath), attributionsCsvText(sequence, result.residues));
+      return { ready: true, job: null, result, exportName };
+    }
+    // The same explanation already queued or running (a second click): follow that one.
+    const active = this.store.jobs
+      .list(run.projectId)
+      .find((job) => job.kind === 'train.explain' && ACTIVE.includes(job.state) && paramsOf('train.explain', { kind: job.kind, params: this.store.jobs.record(job.id)?.params })?.resultPath === params.resultPath);
+    const title = `Attributions of ${input.label ?? `a protein of ${sequence.length} residues`} (fine-tuned run ${run.id})`;
+    const job = active ? this.runner().describe(active) : this.runner().enqueue({ projectId: run.projectId, kind: 'train.explain', title, params: { ...params }, createsRun: false });
+    return { ready: false, job, result: null, exportName };
   }
 
   /** Checks the folder against the model now (cheap), then copies it and builds the merged model as a job. */
@@ -284,4 +302,11 @@ function checkTargets(dataset: Dataset, targets: readonly string[], task: string
     if (task === 'regression' && column.type !== 'number') throw new ApiError('invalid-input', `Column "${target}" holds categories, not numbers; choose classification, or a numeric column.`);
   }
   if (task !== 'multilabel' && targets.length > 1) throw new ApiError('invalid-input', `A ${task} task has one target column; choose multi-label for several 0/1 columns.`);
+}
+
+const ACTIVE: readonly string[] = ['queued', 'running'];
+
+/** position, residue, attribution (the task writes the same file; kept here when an export was deleted). */
+function attributionsCsvText(sequence: string, residues: readonly number[]): string {
+  return `${['position,residue,attribution', ...residues.map((value, i) => `${i + 1},${sequence[i] ?? ''},${value}`)].join('\n')}\n`;
 }

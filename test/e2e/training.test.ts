@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Job, Metric, Run } from '../../src-main/api/schemas';
 import { launchChromium, screenshot } from '../support/browser';
 import { loadGolden } from '../support/golden';
+import { alphaFoldMmcif, alphaFoldResidues } from '../support/alphafold-mmcif';
 import { labelledCsv } from '../support/scan-setup';
 import { startServe, stopServe, temporaryHome, type ServeHandle } from '../support/serve';
 import { connectApi, type ApiClient } from '../support/ws-client';
@@ -188,6 +189,8 @@ describe('fine-tuning from the Training page', () => {
     for (const toggle of await card.getByTestId('curves-run-toggle').all()) if (!(await toggle.isChecked())) await toggle.check();
     const legend = card.locator('.u-legend').first();
     await expect.poll(() => legend.innerText()).toContain(`#${job.runId} head only yes, lr 0.02`);
+    // The chart redraws as runs are ticked: measure once its legend is laid out.
+    await expect.poll(async () => (await legend.boundingBox()) !== null).toBe(true);
     const [legendBox, cardBox] = [(await legend.boundingBox())!, (await card.boundingBox())!];
     expect(legendBox.x + legendBox.width).toBeLessThanOrEqual(cardBox.x + cardBox.width + 1);
     await card.scrollIntoViewIfNeeded();
@@ -268,5 +271,35 @@ describe('fine-tuning from the Training page', () => {
     await page.getByTestId('finetune-form').waitFor();
     await page.getByTestId('nav-runs').click();
     expect(pageErrors).toEqual([]);
+  });
+  it('explains a protein with integrated gradients and colours its structure by the attributions', { timeout: 240_000 }, async () => {
+    // The fine-tuning project (the test before this one opened another).
+    await page.goto(server.url);
+    await page.getByTestId('nav-projects').click();
+    await page.getByTestId('project-row').filter({ hasText: 'Fine-tuning' }).first().getByTestId('project-open').click();
+    await page.getByTestId('nav-training').click();
+    await page.getByTestId('finetune-runs').waitFor();
+    const lora = page.getByTestId('finetune-run').filter({ has: page.getByTestId('explain-panel') }).first();
+    const panel = lora.getByTestId('explain-panel');
+    await panel.getByTestId('explain-start').click();
+    const summary = panel.getByTestId('explain-summary');
+    await summary.waitFor({ timeout: 120_000 });
+    // Completeness: the attributions add up to the prediction's difference from the all-<mask> input, within 1 %.
+    const within = Number(/within ([\d.]+) %/.exec(await summary.innerText())![1]);
+    expect(within).toBeLessThan(1);
+    const dataset = (await api.call<{ id: number; name: string }[]>('datasets.list', { projectId }))[0]!;
+    const [first] = (await api.call<{ rows: { sequence: string }[] }>('datasets.sequences', { datasetId: dataset.id, offset: 0, limit: 1 })).rows;
+    expect(await panel.getByTestId('explain-strip').locator('.residue').count()).toBe(first!.sequence.length);
+    await panel.scrollIntoViewIfNeeded();
+    await screenshot(page, '74-training-attributions');
+
+    // On the structure: an ideal backbone carrying this protein's sequence, coloured by the attributions.
+    await panel.getByTestId('explain-structure').click();
+    const residues = alphaFoldResidues().slice(0, first!.sequence.length).map((r, i) => ({ ...r, code: first!.sequence[i]! }));
+    await page.getByTestId('structure-file').setInputFiles({ name: 'explained.cif', mimeType: 'chemical/x-cif', buffer: Buffer.from(alphaFoldMmcif(residues)) });
+    await page.getByTestId('structure-dataset').selectOption({ label: dataset.name });
+    await expect.poll(() => page.getByTestId('structure-legend').textContent(), { timeout: 60_000 }).toContain('Attribution to the prediction (integrated gradients');
+    await expect.poll(() => page.getByTestId('structure-viewer').getAttribute('data-coloring'), { timeout: 60_000 }).toBe('shared');
+    await screenshot(page, '75-structure-attributions');
   });
 });

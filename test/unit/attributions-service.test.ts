@@ -1,8 +1,11 @@
 /**
- * The `train.attributions` method over a real store: an imported LoRA run (the golden tiny-lora
- * reference's adapter and head, merged on the tiny golden model) explains ubiquitin. The values
- * come back per residue, pass the completeness check, predict PyTorch's `pred`, and are written to
- * the project's exports as a CSV the exports methods list; unfinished or unknown runs are refused.
+ * The `train.attributions` method over a real store and the real compute process: an imported
+ * LoRA run (the golden tiny-lora reference's adapter and head, merged on the tiny golden model)
+ * explains ubiquitin. The first call queues a `train.explain` job (onnxruntime runs only in the
+ * compute process) and a second call while it runs follows the same job; once it is done the call
+ * answers with the values: per residue, passing the completeness check, predicting PyTorch's
+ * `pred`, and written to the project's exports as a CSV the exports methods list. Unfinished or
+ * unknown runs are refused.
  */
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,7 +14,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { openSafetensors } from '../../src-main/models/esm2/checkpoint';
 import { readFloat32 } from '../../src-main/models/formats/safetensors';
 import { convertCheckpoint } from '../../src-main/models/installed';
+import type { Job } from '../../src-main/api/schemas';
+import { nodeComputeLauncher } from '../../src-main/jobs/node-launcher';
 import { createHost, type Host } from '../../src-main/services';
+import { assertBuilt, ROOT } from '../support/serve';
 import { buildMergedModel } from '../../src-main/train/import';
 import { readHeadConfig } from '../../src-main/train/head-config';
 import { writePeftAdapter } from '../../src-main/train/peft';
@@ -41,7 +47,8 @@ describe('train.attributions', () => {
     const home = mkdtempSync(join(tmpdir(), 'esm-attr-'));
     const modelDir = join(home, 'tiny-model');
     await convertCheckpoint(join(GOLDEN, 'tiny', 'checkpoint'), modelDir, { appVersion: 'test' });
-    host = createHost({ home, transport: 'cli' });
+    assertBuilt();
+    host = createHost({ home, transport: 'cli', launcher: nodeComputeLauncher(join(ROOT, 'out', 'main', 'compute.js')) });
     const h = host;
     const call = async <T>(method: string, input: unknown): Promise<T> => {
       const envelope = await h.dispatch(method, input);
@@ -56,7 +63,20 @@ describe('train.attributions', () => {
     mkdirSync(join(folder, 'runs', 'x'), { recursive: true });
     await writeRun(join(folder, 'runs', 'x'), modelDir);
 
-    const result = await call<{ residues: number[]; prediction: number; baselinePrediction: number; completeness: number; exportName: string }>('train.attributions', { runId, sequence: UBIQUITIN.toLowerCase(), label: 'ubiquitin' });
+    type Answer = { ready: boolean; job: Job | null; result: { residues: number[]; prediction: number; baselinePrediction: number; completeness: number } | null; exportName: string };
+    const request = { runId, sequence: UBIQUITIN.toLowerCase(), label: 'ubiquitin' };
+    const finished = new Promise<Job>((resolve) => h.events.subscribe((e) => e.type === 'job' && e.job.kind === 'train.explain' && ['done', 'failed'].includes(e.job.state) && resolve(e.job)));
+    const first = await call<Answer>('train.attributions', request);
+    expect(first.ready).toBe(false);
+    expect(first.job?.kind).toBe('train.explain');
+    // Asked again while it runs: the same job, not a second one.
+    const again = await call<Answer>('train.attributions', request);
+    if (!again.ready) expect(again.job?.id).toBe(first.job!.id);
+    const job = await finished;
+    expect(job.state, job.error ?? '').toBe('done');
+    const answer = await call<Answer>('train.attributions', request);
+    expect(answer.ready).toBe(true);
+    const result = { ...answer.result!, exportName: answer.exportName };
     expect(result.residues).toHaveLength(UBIQUITIN.length);
     expect(Math.abs(result.prediction - readFloat32(ref.get('pred')!)[0]!)).toBeLessThan(1e-4);
     const sum = result.residues.reduce((s, v) => s + v, 0);

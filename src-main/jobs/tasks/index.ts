@@ -15,10 +15,12 @@ import { mapProject } from './map-project';
 import { signalPeptideCvTask, signalPeptidePredictTask, signalPeptideTask } from './signal-peptide';
 import { downloadAndInstallModel, installModel } from './models';
 import { structureInspect } from './structure-inspect';
+import { trainExplain } from './train-explain';
 import { saturateProtein, scoreDataset } from './variants';
 
 const ALL: readonly RunnableTask[] = [
   structureInspect,
+  trainExplain,
   scoreDataset,
   saturateProtein,
   benchmark,
