@@ -42,7 +42,9 @@ describe('mutation-scan import', () => {
     expect(report.errors[0]!.message).toBe('Row 3 ("A2V", line 4): A2V expects A at position 2, but the wild type has T.');
     expect(report.errors[1]!.message).toContain('W4R expects W at position 4, but the wild type has K.');
     expect(report.errors[2]!.message).toContain('A9G expects A at position 9, but the wild type has G.');
-    expect(report.variants).toEqual({ wildTypeId: 'GB1_fragment', wildType: 'MTYKLILNGKTLKGETTTEA', mutationColumn: 'mutant', offset: 0, mismatches: 3 });
+    // What the importable rows cover: M1A, T2V, L5P and E15D single, Y3F:K4R multiple; positions 1–5 and 15.
+    const summary = { positions: 6, length: 20, singles: 4, multiples: 1, synonymous: 0, stops: 0, wildTypeRows: 0 };
+    expect(report.variants).toEqual({ wildTypeId: 'GB1_fragment', wildType: 'MTYKLILNGKTLKGETTTEA', mutationColumn: 'mutant', offset: 0, mismatches: 3, summary });
     const byId = new Map(parsed.records.map((r) => [r.seqId, r]));
     expect(byId.get('M1A')!.sequence).toBe('ATYKLILNGKTLKGETTTEA');
     expect(byId.get('Y3F:K4R')!.sequence).toBe('MTFRLILNGKTLKGETTTEA');
