@@ -171,7 +171,8 @@ describe.skipIf(!slurm)('embedding on the loopback Slurm cluster (local-slurm pr
     const code = await new Promise<number | null>((r) => child.once('exit', r));
     expect(code, err).toBe(130);
     expect(err).toContain('Embedding cancelled; no result files were kept.');
-    const queued = spawnSync('squeue', ['-h', '-r', '-j', arrayId, '-o', '%K|%T'], { env, encoding: 'utf8' });
+    // Queued or running: a cancelled task Slurm is still tearing down (COMPLETING) is neither.
+    const queued = spawnSync('squeue', ['-h', '-r', '-j', arrayId, '-t', 'PENDING,RUNNING', '-o', '%K|%T'], { env, encoding: 'utf8' });
     expect(queued.status, queued.stderr).toBe(0);
     expect(queued.stdout.trim()).toBe('');
     expect(JSON.parse(readFileSync(join(jobDir, 'job.json'), 'utf8'))).toMatchObject({ state: 'cancelled' });
