@@ -8,7 +8,8 @@
  * Sec/SPI signal peptides (22 `S` then `O`), half without (`I`), all in partition 0. One epoch is
  * then exactly one optimizer step of 20 × 72 tokens (PEFT-SP's batch), so `steps` epochs are
  * `steps` steps, and a step's time is the wall time between two epoch callbacks: forward, the CRF
- * in TypeScript, the seeded backward, clipping and Adamax. No validation partition, so no
+ * in TypeScript, the seeded backward, clipping and Adamax, and the checkpoint a run saves after
+ * every epoch (here after every step: an upper bound on a step inside a longer epoch). No validation partition, so no
  * validation pass is timed. PEFT-SP's defaults otherwise (LoRA r 8 on q/k/v/o of the top 4
  * layers, dropout 0.1, regulariser on). The first `warmup` steps are not counted (graph build,
  * session open, arena allocation).
